@@ -1,0 +1,24 @@
+"""The FastAPI application: routers, error handlers, the container in app.state."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from adapters.http import errors
+from adapters.http.routes import audit, goals, health
+from engine.bootstrap import Container
+
+
+def create_app(container: Container) -> FastAPI:
+    """The HTTP API over one container; nothing connects at import time."""
+    app = FastAPI(
+        title="perfledger",
+        version="1.0",
+        description="Event-sourced performance tracking for contact centres.",
+    )
+    app.state.container = container
+    app.state.secret = container.settings.signing_secret()
+    errors.install(app)
+    for module in (goals, audit, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,51 @@
+"""Maps each error family to one HTTP status, once, as application/problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from adapters.http.auth import Forbidden, Unauthorized
+from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation, VersionConflict
+
+STATUS = {InvalidValue: 422, NotFound: 404, RuleViolation: 409, VersionConflict: 409}
+TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Invalid input"}
+
+
+def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Registers the handlers on the FastAPI app."""
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_: Request, error: Unauthorized) -> JSONResponse:
+        return problem(401, str(error))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
+        return problem(403, str(error))
+
+    @app.exception_handler(DomainError)
+    async def domain(_: Request, error: DomainError) -> JSONResponse:
+        status = next((s for kind, s in STATUS.items() if isinstance(error, kind)), 409)
+        extra: dict[str, Any] = {"ids": error.ids}
+        if isinstance(error, InvalidValue):
+            extra["errors"] = [{"field": error.field, "reason": error.message}]
+        return problem(status, error.message, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "reason": e["msg"]}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problem(422, detail, errors=errors)

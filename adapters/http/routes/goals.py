@@ -1,0 +1,77 @@
+"""Goal commands and reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from adapters.http.auth import CurrentPrincipal, check_manage, check_read, readable_teams, require_role
+from adapters.http.routes.common import IfMatch, Services, parse_id
+from adapters.sql.queries import get_document, list_documents
+from aggregates.errors import NotFound
+from aggregates.goal import Goal
+from engine.commands import Reason, ReviseTarget, SetGoal
+
+router = APIRouter(prefix="/v1/goals", tags=["goals"])
+
+
+@router.post("", status_code=201)
+def set_goal(body: SetGoal, who: CurrentPrincipal, services: Services, response: Response) -> dict[str, Any]:
+    """Sets a goal for an agent; answers with its id and version."""
+    check_manage(who, body.team_id)
+    goal = services.app.set_goal(body, actor=who.actor)
+    response.headers["ETag"] = str(goal.version)
+    return {"id": str(goal.id), "version": goal.version}
+
+
+def _command_target(services: Services, who: CurrentPrincipal, goal_id: str) -> Goal:
+    goal = services.app.load(Goal, parse_id(goal_id))
+    check_manage(who, goal.team_id)
+    return goal
+
+
+@router.post("/{goal_id}/revise-target")
+def revise_target(
+    goal_id: str, body: ReviseTarget, who: CurrentPrincipal, services: Services, version: IfMatch
+) -> dict[str, Any]:
+    """Revises the target; the reason and the old target are kept."""
+    goal = _command_target(services, who, goal_id)
+    goal = services.app.revise_target(goal.id, body.target, body.reason, who.actor, version)
+    return {"id": str(goal.id), "version": goal.version}
+
+
+@router.post("/{goal_id}/cancel")
+def cancel(goal_id: str, body: Reason, who: CurrentPrincipal, services: Services, version: IfMatch) -> dict[str, Any]:
+    """Cancels the goal with a reason."""
+    goal = _command_target(services, who, goal_id)
+    goal = services.app.cancel_goal(goal.id, body.reason, who.actor, version)
+    return {"id": str(goal.id), "version": goal.version}
+
+
+@router.get("/{goal_id}")
+def get_goal(goal_id: str, who: CurrentPrincipal, services: Services, response: Response) -> dict[str, Any]:
+    """The goal as the read model holds it: status, target, revisions, version."""
+    doc = get_document(services.db, "Goal", goal_id)
+    if doc is None:
+        raise NotFound(f"no goal {goal_id}", id=goal_id)
+    check_read(who, doc)
+    response.headers["ETag"] = str(doc["version"])
+    return doc
+
+
+@router.get("")
+def list_goals(
+    who: CurrentPrincipal, services: Services,
+    agent_id: str | None = None, team_id: str | None = None, status: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000), cursor: str | None = None,
+) -> dict[str, Any]:
+    """Goals filtered by agent, team and status, ordered by id; pass next_cursor to page on."""
+    require_role(who, "admin", "auditor", "manager", "agent")
+    if who.role == "agent":
+        agent_id = who.subject
+    items = list_documents(
+        services.db, "Goal", filters={"agent_id": agent_id, "team_id": team_id, "status": status},
+        teams=readable_teams(who), after=cursor, limit=limit,
+    )
+    return {"items": items, "next_cursor": items[-1]["id"] if len(items) == limit else None}

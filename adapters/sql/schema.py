@@ -1,0 +1,35 @@
+"""Read-model tables and the positions that make projections exactly-once."""
+
+from __future__ import annotations
+
+from adapters.sql.database import Database
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS documents (
+        kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+        agent_id TEXT, team_id TEXT, status TEXT, doc TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, id))""",
+    "CREATE INDEX IF NOT EXISTS documents_by_agent ON documents (kind, agent_id, status)",
+    "CREATE INDEX IF NOT EXISTS documents_by_team ON documents (kind, team_id, status)",
+    """CREATE TABLE IF NOT EXISTS history (
+        aggregate_id TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,
+        at TEXT NOT NULL, actor TEXT, data TEXT NOT NULL, notification_id BIGINT NOT NULL,
+        hash TEXT NOT NULL, prev_hash TEXT NOT NULL,
+        PRIMARY KEY (aggregate_id, version))""",
+    """CREATE TABLE IF NOT EXISTS consumer_offsets (
+        consumer TEXT NOT NULL, topic TEXT NOT NULL, partition_id INTEGER NOT NULL,
+        life TEXT NOT NULL, next_offset BIGINT NOT NULL, highwater BIGINT NOT NULL,
+        PRIMARY KEY (consumer, topic, partition_id))""",
+    """CREATE TABLE IF NOT EXISTS relay_position (
+        name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
+)
+
+
+def create_tables(db: Database) -> None:
+    """Creates every read-model table that does not exist yet."""
+    with db.transaction() as cur:
+        if db.is_postgres:
+            # Several processes may start together; one creates, the others wait.
+            cur.execute("SELECT pg_advisory_xact_lock(4711)")
+        for statement in TABLES:
+            cur.execute(statement)

@@ -1,0 +1,81 @@
+"""The perfledger command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from engine import tokens
+from engine.runner import COMPONENTS, up
+from engine.settings import Settings
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="perfledger", description="Event-sourced performance tracking for contact centres.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("up", help="run broker (unless configured), relay, projector and API until Ctrl-C")
+    run.add_argument("--port", type=int, help="API port (default 8000 or PERFLEDGER_PORT)")
+    run.add_argument("--host", help="API address (default 127.0.0.1 or PERFLEDGER_HOST)")
+    run.add_argument("--only", help=f"comma-separated subset of {','.join(COMPONENTS)}")
+
+    token = sub.add_parser("token", help="bearer tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    issue = token_sub.add_parser("issue", help="print a signed bearer token")
+    issue.add_argument("--role", required=True, choices=tokens.ROLES)
+    issue.add_argument("--subject", required=True, help="the user id the token speaks for")
+    issue.add_argument("--team", action="append", default=[], help="a team a manager may act on (repeat)")
+    issue.add_argument("--ttl", type=int, help="seconds until it expires (default PERFLEDGER_TOKEN_TTL_SECONDS)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"perfledger: invalid settings:\n{error}", file=sys.stderr)
+        return 2
+    if args.command == "up":
+        return run_up(settings, args)
+    if args.command == "token":
+        return issue_token(settings, args)
+    return 2
+
+
+def run_up(settings: Settings, args: argparse.Namespace) -> int:
+    updates = {k: v for k, v in (("port", args.port), ("host", args.host)) if v is not None}
+    settings = settings.model_copy(update=updates)
+    components = tuple(c.strip() for c in args.only.split(",")) if args.only else COMPONENTS
+    unknown = set(components) - set(COMPONENTS)
+    if unknown:
+        print(f"perfledger: unknown component(s) {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    up(settings, components)
+    return 0
+
+
+def issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    principal = tokens.Principal(args.role, args.subject, tuple(args.team))
+    if args.role == "manager" and not principal.teams:
+        print("perfledger: a manager token needs at least one --team", file=sys.stderr)
+        return 2
+    try:
+        print(tokens.issue(settings.signing_secret(), principal, args.ttl or settings.token_ttl_seconds))
+    except ValueError as error:
+        print(f"perfledger: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

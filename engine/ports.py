@@ -1,0 +1,26 @@
+"""What the engine needs from the outside world; real ones live in adapters/."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Publisher(Protocol):
+    """Sends keyed messages to a topic; returns only when all are acknowledged."""
+
+    def publish(self, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None: ...
+
+
+class BrokerLifeSource(Protocol):
+    """The identity of the broker's current life (see adapters/kafka/life.py)."""
+
+    def current(self, timeout: float = 10.0) -> str: ...
+
+
+class RelayPositions(Protocol):
+    """Where the relay stands in the notification log, and in which broker life."""
+
+    def load(self) -> tuple[str, int] | None: ...
+
+    def save(self, life: str, position: int) -> None: ...

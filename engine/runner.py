@@ -1,0 +1,109 @@
+"""`perfledger up`: broker (unless one is named), relay, projector and API in one process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+
+from adapters.kafka.broker import EmbeddedBroker
+from adapters.kafka.client import EVENTS_TOPIC, ensure_topics
+from adapters.kafka.consumer import ConsumerLoop
+from adapters.kafka.life import BrokerLife
+from adapters.kafka.publisher import KafkaPublisher
+from adapters.sql.positions import SqlRelayPositions
+from engine.bootstrap import Container, build
+from engine.relay import Relay
+from engine.settings import Settings
+from projections.projector import EventsProjector
+
+log = logging.getLogger("perfledger")
+COMPONENTS = ("api", "relay", "projector")
+
+
+def start_broker(settings: Settings, stack: ExitStack) -> str:
+    """The Kafka bootstrap address: the configured one, or a freshly started embedded broker."""
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
+    stack.callback(broker.stop)
+    return broker.bootstrap
+
+
+def relay_for(container: Container) -> Relay:
+    assert container.bootstrap
+    publisher = KafkaPublisher(container.bootstrap)
+    return Relay(
+        container.app, publisher, BrokerLife(container.settings, container.bootstrap),
+        SqlRelayPositions(container.db), EVENTS_TOPIC, container.settings.relay_batch_size,
+    )
+
+
+def projector_for(container: Container) -> ConsumerLoop:
+    assert container.bootstrap
+    return ConsumerLoop(container.settings, container.bootstrap, container.db, EventsProjector(EVENTS_TOPIC))
+
+
+def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
+    """Starts the background components (relay, projector) as threads."""
+    threads = []
+    for name in names:
+        if name == "relay":
+            relay = relay_for(container)
+            container.components["relay"] = relay
+            target: Callable[[], None] = lambda r=relay: r.run(stop, container.settings.relay_idle_seconds)  # noqa: E731
+        elif name == "projector":
+            loop = projector_for(container)
+            container.components["projector"] = loop
+            target = lambda c=loop: c.run(stop)  # noqa: E731
+        else:
+            continue
+        thread = threading.Thread(target=target, name=f"perfledger-{name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def up(settings: Settings, components: tuple[str, ...] = COMPONENTS) -> None:
+    """Runs the chosen components until SIGINT or SIGTERM, then stops them cleanly."""
+    stop = threading.Event()
+    with ExitStack() as stack:
+        bootstrap = start_broker(settings, stack)
+        ensure_topics(bootstrap, settings.kafka_partitions)
+        container = build(settings, bootstrap)
+        stack.callback(container.close)
+        threads = start_workers(container, components, stop)
+        log.info("perfledger up: %s; broker %s; data %s", ", ".join(components), bootstrap,
+                 settings.data_dir.resolve())
+        try:
+            if "api" in components:
+                serve_api(container)
+            else:
+                wait_for_signal(stop)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=15)
+            log.info("perfledger stopped")
+
+
+def serve_api(container: Container) -> None:
+    import uvicorn
+
+    from adapters.http.app import create_app
+
+    settings = container.settings
+    log.info("API on http://%s:%s", settings.host, settings.port)
+    config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port,
+                            log_level="warning", access_log=False)
+    uvicorn.Server(config).run()
+
+
+def wait_for_signal(stop: threading.Event) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set():
+        stop.wait(1)

@@ -1,0 +1,85 @@
+"""Settings: one validated class read from PERFLEDGER_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRETS = {"", "changeme", "secret", "changethis", "perfledger"}
+
+
+class Settings(BaseSettings):
+    """Everything perfledger reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PERFLEDGER_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    kafka_bootstrap: str | None = None
+    secret: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    kafka_partitions: int = Field(default=4, ge=1, le=1024)
+    kafka_session_timeout_ms: int = Field(default=6000, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(default=1000, ge=100)
+    kafka_fetch_max_wait_ms: int = Field(default=50, ge=0)
+    consumer_poll_records: int = Field(default=2000, ge=1)
+    relay_batch_size: int = Field(default=1000, ge=1)
+    relay_idle_seconds: float = Field(default=0.05, gt=0)
+    life_check_seconds: float = Field(default=2.0, gt=0)
+    ready_max_lag: int = Field(default=1000, ge=0)
+    token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+
+    @field_validator("secret")
+    @classmethod
+    def refuse_weak_secret(cls, value: str | None) -> str | None:
+        if value is not None and (value.strip().lower() in WEAK_SECRETS or len(value) < 16):
+            raise ValueError("PERFLEDGER_SECRET must be at least 16 characters and not a default")
+        return value
+
+    @property
+    def database(self) -> str:
+        """The database URL in force: the given one, or a SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'perfledger.db').resolve()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    def signing_secret(self) -> str:
+        """The token-signing secret: the configured one, else one kept in the data dir."""
+        if self.secret:
+            return self.secret
+        path = self.data_dir / "secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing persistence settings, built from ours (never from os.environ)."""
+        if not self.is_postgres:
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sqlite_path(self.database)}
+        url = urlsplit(self.database)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+        }
+        return env
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a sqlite:///path URL."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not a sqlite URL: {url}")
+    return url[len("sqlite:///"):]
