@@ -11,11 +11,15 @@ class Publisher(Protocol):
 
     def publish(self, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class BrokerLifeSource(Protocol):
     """The identity of the broker's current life (see adapters/kafka/life.py)."""
 
     def current(self, timeout: float = 10.0) -> str: ...
+
+    def close(self) -> None: ...
 
 
 class RelayPositions(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from engine.application import PerfLedger
@@ -36,7 +37,7 @@ class Relay:
 
     def __init__(
         self, app: PerfLedger, publisher: Publisher, life: BrokerLifeSource,
-        positions: RelayPositions, topic: str, batch_size: int = 1000,
+        positions: RelayPositions, topic: str, batch_size: int = 1000, life_max_age: float = 2.0,
     ) -> None:
         self.app = app
         self.publisher = publisher
@@ -44,12 +45,21 @@ class Relay:
         self.positions = positions
         self.topic = topic
         self.batch_size = batch_size
+        self.life_max_age = life_max_age
         self.status = RelayStatus()
+        self._life: tuple[str, float] | None = None
+
+    def _current_life(self, max_age: float) -> str:
+        """The broker life, re-read when the last reading is older than max_age seconds."""
+        now = time.monotonic()
+        if self._life is None or now - self._life[1] > max_age:
+            self._life = (self.life.current(), now)
+        return self._life[0]
 
     def step(self) -> int:
         """Publishes the next batch; returns how many events it published."""
         stored = self.positions.load()
-        life = self.life.current()
+        life = self._current_life(self.life_max_age)
         position = stored[1] if stored and stored[0] == life else 0
         if stored and stored[0] != life and stored[1] > 0:
             log.warning("broker life changed: re-feeding the event store from the start")
@@ -67,7 +77,7 @@ class Relay:
             envelope = envelope_of(n.id, n.topic, self.app.event_as_dict(n))
             messages.append((envelope.id.encode(), encode(envelope)))
         self.publisher.publish(self.topic, messages)
-        if self.life.current() != life:
+        if self._current_life(0) != life:
             return 0  # the broker restarted during the batch: the next step re-feeds
         self.positions.save(life, notifications[-1].id)
         self.status.position = notifications[-1].id
@@ -91,3 +101,5 @@ class Relay:
                 continue
             if published == 0:
                 stop.wait(idle_seconds)
+        self.publisher.close()
+        self.life.close()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.kafka.client import EVENTS_TOPIC, ensure_topics
+from adapters.kafka.client import ensure_topics, topics_of
 from adapters.kafka.consumer import ConsumerLoop
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
@@ -38,13 +39,16 @@ def relay_for(container: Container) -> Relay:
     publisher = KafkaPublisher(container.bootstrap)
     return Relay(
         container.app, publisher, BrokerLife(container.settings, container.bootstrap),
-        SqlRelayPositions(container.db), EVENTS_TOPIC, container.settings.relay_batch_size,
+        SqlRelayPositions(container.db), topics_of(container.settings).events,
+        container.settings.relay_batch_size, container.settings.life_check_seconds,
     )
 
 
 def projector_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
-    return ConsumerLoop(container.settings, container.bootstrap, container.db, EventsProjector(EVENTS_TOPIC))
+    topics = topics_of(container.settings)
+    handler = EventsProjector(topics.events, topics.group("perfledger.projector"))
+    return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
 
 
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
@@ -70,9 +74,10 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
 def up(settings: Settings, components: tuple[str, ...] = COMPONENTS) -> None:
     """Runs the chosen components until SIGINT or SIGTERM, then stops them cleanly."""
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, interrupt)  # SIGTERM stops as cleanly as Ctrl-C
     with ExitStack() as stack:
         bootstrap = start_broker(settings, stack)
-        ensure_topics(bootstrap, settings.kafka_partitions)
+        ensure_topics(bootstrap, settings)
         container = build(settings, bootstrap)
         stack.callback(container.close)
         threads = start_workers(container, components, stop)
@@ -82,7 +87,10 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS) -> None:
             if "api" in components:
                 serve_api(container)
             else:
-                wait_for_signal(stop)
+                while True:
+                    time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
         finally:
             stop.set()
             for thread in threads:
@@ -102,8 +110,5 @@ def serve_api(container: Container) -> None:
     uvicorn.Server(config).run()
 
 
-def wait_for_signal(stop: threading.Event) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.is_set():
-        stop.wait(1)
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")

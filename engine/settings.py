@@ -23,9 +23,11 @@ class Settings(BaseSettings):
     secret: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    kafka_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
     kafka_partitions: int = Field(default=4, ge=1, le=1024)
     kafka_session_timeout_ms: int = Field(default=6000, ge=1000)
     kafka_heartbeat_interval_ms: int = Field(default=1000, ge=100)
+    kafka_max_poll_interval_ms: int = Field(default=60000, ge=1000)
     kafka_fetch_max_wait_ms: int = Field(default=50, ge=0)
     consumer_poll_records: int = Field(default=2000, ge=1)
     relay_batch_size: int = Field(default=1000, ge=1)

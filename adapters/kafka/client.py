@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -10,10 +11,37 @@ from kafka.errors import TopicAlreadyExistsError
 
 from engine.settings import Settings
 
-EVENTS_TOPIC = "perfledger.events"
-LIFE_TOPIC = "perfledger.broker"
-TELEPHONY_TOPIC = "telephony.events"
-TELEPHONY_DLQ_TOPIC = "telephony.events.dlq"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """perfledger's topic names; a prefix lets several deployments share one cluster."""
+
+    prefix: str = ""
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}perfledger.events"
+
+    def group(self, name: str) -> str:
+        """A consumer group's name under the same prefix."""
+        return f"{self.prefix}{name}"
+
+    @property
+    def life(self) -> str:
+        return f"{self.prefix}perfledger.broker"
+
+    @property
+    def telephony(self) -> str:
+        return f"{self.prefix}telephony.events"
+
+    @property
+    def telephony_dlq(self) -> str:
+        return f"{self.prefix}telephony.events.dlq"
+
+
+def topics_of(settings: Settings) -> Topics:
+    return Topics(settings.kafka_topic_prefix)
 
 
 def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
@@ -42,6 +70,7 @@ def consumer(settings: Settings, bootstrap: str, group_id: str | None, **overrid
         "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
         "max_poll_records": settings.consumer_poll_records,
+        "max_poll_interval_ms": settings.kafka_max_poll_interval_ms,
         "reconnect_backoff_max_ms": 2000,
         "request_timeout_ms": 10000 + settings.kafka_session_timeout_ms,
     }
@@ -49,13 +78,14 @@ def consumer(settings: Settings, bootstrap: str, group_id: str | None, **overrid
     return KafkaConsumer(**options)
 
 
-def ensure_topics(bootstrap: str, partitions: int) -> None:
+def ensure_topics(bootstrap: str, settings: Settings) -> None:
     """Creates perfledger's topics when missing; existing ones are left as they are."""
+    topics, partitions = topics_of(settings), settings.kafka_partitions
     wanted = [
-        NewTopic(EVENTS_TOPIC, partitions, 1),
-        NewTopic(TELEPHONY_TOPIC, partitions, 1),
-        NewTopic(TELEPHONY_DLQ_TOPIC, 1, 1),
-        NewTopic(LIFE_TOPIC, 1, 1, topic_configs={"retention.ms": "-1", "retention.bytes": "-1"}),
+        NewTopic(topics.events, partitions, 1),
+        NewTopic(topics.telephony, partitions, 1),
+        NewTopic(topics.telephony_dlq, 1, 1),
+        NewTopic(topics.life, 1, 1, topic_configs={"retention.ms": "-1", "retention.bytes": "-1"}),
     ]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     try:

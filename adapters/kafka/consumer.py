@@ -107,7 +107,11 @@ class ConsumerLoop:
 
     def _life_changed(self) -> bool:
         """True (after rewinding every partition) when the broker started a new life."""
-        current = self.life.current()
+        try:
+            current = self.life.current(timeout=2.0)
+        except Exception as error:  # noqa: BLE001 - the broker is away; the consumer reconnects itself
+            log.debug("%s: broker life unknown: %s", self.handler.group, error)
+            return False
         if current == self.status.life:
             return False
         log.warning("%s: broker life changed; reading from the beginning", self.handler.group)
@@ -166,7 +170,7 @@ class ConsumerLoop:
         self.status.running = False
         if self._consumer is not None:
             try:
-                self._consumer.close()
+                self._consumer.close(autocommit=False, timeout_ms=2000)
             except Exception:  # noqa: BLE001
                 pass
             self._consumer = None

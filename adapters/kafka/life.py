@@ -12,13 +12,10 @@ import threading
 import time
 import uuid
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
-from adapters.kafka.client import LIFE_TOPIC, ensure_topics, producer
+from adapters.kafka.client import ensure_topics, producer, topics_of
 from engine.settings import Settings
-
-MARKER = TopicPartition(LIFE_TOPIC, 0)
-
 
 class BrokerLife:
     """Reads (and, on a fresh broker, writes) the identity of the broker's current life."""
@@ -28,7 +25,7 @@ class BrokerLife:
         self.bootstrap = bootstrap
         self._lock = threading.Lock()
         self._consumer: KafkaConsumer | None = None
-        self._producer: KafkaProducer | None = None
+        self.marker = TopicPartition(topics_of(settings).life, 0)
 
     def current(self, timeout: float = 10.0) -> str:
         """The identity of the broker's life now; raises when the broker does not answer."""
@@ -36,9 +33,8 @@ class BrokerLife:
             try:
                 found = self._read_first(timeout)
                 if found is None:
-                    ensure_topics(self.bootstrap, self.settings.kafka_partitions)
-                    self._writer().send(LIFE_TOPIC, value=uuid.uuid4().hex.encode(), partition=0).get(timeout)
-                    found = self._read_first(timeout)
+                    self._write_marker(timeout)
+                    found = self._read_first(timeout, expect_record=True)
                 if found is None:
                     raise TimeoutError("broker life marker not readable")
                 return found
@@ -52,35 +48,38 @@ class BrokerLife:
                 bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                 fetch_max_wait_ms=20, request_timeout_ms=5000, reconnect_backoff_max_ms=1000,
             )
-            self._consumer.assign([MARKER])
+            self._consumer.assign([self.marker])
         return self._consumer
 
-    def _writer(self) -> KafkaProducer:
-        if self._producer is None:
-            self._producer = producer(self.bootstrap)
-        return self._producer
+    def _write_marker(self, timeout: float) -> None:
+        # A fresh producer each time: an idempotent one from the broker's previous life
+        # carries a producer id the new broker does not know.
+        ensure_topics(self.bootstrap, self.settings)
+        writer = producer(self.bootstrap)
+        try:
+            writer.send(self.marker.topic, value=uuid.uuid4().hex.encode(), partition=0).get(timeout)
+        finally:
+            writer.close(timeout=2)
 
-    def _read_first(self, timeout: float) -> str | None:
+    def _read_first(self, timeout: float, expect_record: bool = False) -> str | None:
         reader = self._reader()
-        reader.seek_to_beginning(MARKER)
+        reader.seek_to_beginning(self.marker)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             batch = reader.poll(timeout_ms=100, max_records=1)
             for records in batch.values():
                 return bytes(records[0].value).decode()
-            if reader.highwater(MARKER) == 0:
+            if not expect_record and reader.highwater(self.marker) == 0:
                 return None
         raise TimeoutError(f"no answer from broker {self.bootstrap} about its life")
 
     def _reset(self) -> None:
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                try:
-                    client.close(timeout=1) if isinstance(client, KafkaProducer) else client.close()
-                except Exception:  # noqa: BLE001 - a broken client is dropped either way
-                    pass
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            except Exception:  # noqa: BLE001 - a broken client is dropped either way
+                pass
         self._consumer = None
-        self._producer = None
 
     def close(self) -> None:
         with self._lock:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import queue
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,23 +15,40 @@ Row = dict[str, Any]
 
 
 class Database:
-    """A connection per thread to SQLite or PostgreSQL; SQL is written with '?' placeholders."""
+    """Pooled connections to SQLite or PostgreSQL; SQL is written with '?' placeholders.
 
-    def __init__(self, url: str) -> None:
+    The pool keeps at most `max_idle` connections; more are opened under load and
+    closed when returned, so short-lived threads cannot leak connections.
+    """
+
+    def __init__(self, url: str, max_idle: int = 8) -> None:
         self.url = url
         self.is_postgres = url.startswith(("postgresql://", "postgres://"))
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[Any] = []
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=max_idle)
+        self._closed = False
 
-    def connection(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A connection for the duration of the block, returned to the pool afterwards."""
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
             conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        healthy = False
+        try:
+            yield conn
+            healthy = True
+        finally:
+            self._give_back(conn, healthy)
+
+    def _give_back(self, conn: Any, healthy: bool) -> None:
+        if healthy and not self._closed and not getattr(conn, "closed", False):
+            try:
+                self._idle.put_nowait(conn)
+                return
+            except queue.Full:
+                pass
+        conn.close()
 
     def _connect(self) -> Any:
         if self.is_postgres:
@@ -52,39 +69,37 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         """One write transaction: everything inside commits together or not at all."""
-        conn = self.connection()
-        if self.is_postgres:
-            with conn.transaction(), conn.cursor() as cur:
-                yield Cursor(self, cur)
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield Cursor(self, conn.cursor())
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self.connection() as conn:
+            if self.is_postgres:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield Cursor(self, cur)
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Cursor(self, conn.cursor())
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def query(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows as dicts, outside any write transaction."""
-        conn = self.connection()
-        cur = conn.cursor()
-        try:
-            cur.execute(self.sql(text), tuple(params))
-            names = [d[0] for d in cur.description or ()]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
-        finally:
-            cur.close()
+        with self.connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(self.sql(text), tuple(params))
+                names = [d[0] for d in cur.description or ()]
+                return [dict(zip(names, row)) for row in cur.fetchall()]
+            finally:
+                cur.close()
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                try:
-                    conn.close()
-                except Exception:  # noqa: BLE001 - closing is best effort at shutdown
-                    pass
-            self._connections.clear()
-        self._local = threading.local()
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
 
 class Cursor:

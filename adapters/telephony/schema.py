@@ -1,0 +1,272 @@
+"""The telephony event contract (DESIGN.md, "Telephony event contract") as pydantic models.
+
+`parse_message` turns one raw Kafka message (or one element of an HTTP batch, re-encoded)
+into a validated event, or raises `InvalidTelephonyEvent` with a one-line reason that
+names the field, ready for the dead-letter topic. Validation is strict on purpose: a
+KPI is only as good as its inputs, so nothing is coerced ("4" is not 4, 1 is not true,
+a timestamp without an offset is not a UTC instant). Unknown extra fields are ignored,
+so that a telephony vendor adding a field does not dead-letter the whole stream.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, NoReturn
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+MAX_MESSAGE_BYTES = 65536
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+MAX_ID_LENGTH = 128
+MAX_REASONS = 3
+
+# Only the canonical 8-4-4-4-12 text, kept lower case: event_id is the deduplication key,
+# so two spellings of one id (braces, urn:, no hyphens, upper case) must not pass as two.
+_UUID_PATTERN = r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+# RFC 3339 date-time: the offset is mandatory ("Z" or +hh:mm), 'T' may be a space or lower case.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+# Message texts for range errors, so that a bounded field reads "between 1 and 5".
+_RANGES: dict[str, tuple[int, int]] = {"csat": (1, 5), "qa_score": (0, 100)}
+
+
+class InvalidTelephonyEvent(ValueError):
+    """A telephony message that must be dead-lettered; `reason` names the field and problem."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _rfc3339(value: Any) -> datetime:
+    # A naive timestamp is ambiguous (whose local time?), so it cannot be bucketed in UTC.
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise PydanticCustomError(
+            "rfc3339", "must be an RFC 3339 timestamp with a UTC offset (Z or +hh:mm)"
+        )
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError:
+        raise PydanticCustomError("rfc3339", "is not a valid date and time") from None
+
+
+def _identifier(value: Any) -> str:
+    # Ids become Kafka keys and SQL text: control characters, NUL (PostgreSQL refuses it)
+    # and lone surrogates (not encodable) would break a consumer far from here.
+    if not isinstance(value, str):
+        raise PydanticCustomError("id_type", "must be a string")
+    if not 1 <= len(value) <= MAX_ID_LENGTH or not value.isprintable():
+        raise PydanticCustomError(
+            "id_text", "must be 1 to {max} printable characters", {"max": MAX_ID_LENGTH}
+        )
+    return value
+
+
+def _schema_version(value: Any) -> int:
+    # A version we do not know may mean different fields; dead-lettering keeps the bytes
+    # for a replay once it is supported, whereas guessing would corrupt KPIs silently.
+    if type(value) is not int or value not in SUPPORTED_SCHEMA_VERSIONS:
+        raise PydanticCustomError(
+            "schema_version", "unsupported version (supported: {supported})",
+            {"supported": ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))},
+        )
+    return value
+
+
+EventId = Annotated[str, StringConstraints(strict=True, pattern=_UUID_PATTERN, to_lower=True)]
+Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
+Identifier = Annotated[str, BeforeValidator(_identifier)]
+SchemaVersion = Annotated[int, BeforeValidator(_schema_version)]
+Seconds = Annotated[float, Strict(), Field(ge=0)]
+Flag = Annotated[bool, Strict()]
+
+
+class _Event(BaseModel):
+    """Fields every telephony event carries."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+
+    event_id: EventId
+    agent_id: Identifier
+    team_id: Identifier
+    occurred_at: Instant
+    schema_version: SchemaVersion = 1
+
+
+class CallCompleted(_Event):
+    """One handled call leg of one agent."""
+
+    type: Literal["call.completed"]
+    call_id: Identifier
+    talk_seconds: Seconds
+    hold_seconds: Seconds
+    acw_seconds: Seconds
+    transferred: Flag
+    # Required but nullable: null means "not known", which must be said, not omitted.
+    resolved_first_contact: Annotated[bool | None, Strict()]
+
+
+class SurveyCompleted(_Event):
+    """A customer's CSAT answer about one call; often days after the call."""
+
+    type: Literal["survey.completed"]
+    call_id: Identifier
+    csat: Annotated[int, Strict(), Field(ge=1, le=5)]
+
+
+class QaEvaluated(_Event):
+    """A quality evaluation of one call; bucketed like a survey."""
+
+    type: Literal["qa.evaluated"]
+    call_id: Identifier
+    qa_score: Annotated[float, Strict(), Field(ge=0, le=100)]
+    evaluator_id: Identifier
+
+
+class AgentInterval(_Event):
+    """Workforce-management figures for one agent over one interval starting at occurred_at."""
+
+    type: Literal["agent.interval"]
+    interval_seconds: Seconds
+    scheduled_seconds: Seconds
+    adherent_seconds: Seconds
+    available_seconds: Seconds
+    handling_seconds: Seconds
+
+
+TelephonyEvent = Annotated[
+    CallCompleted | SurveyCompleted | QaEvaluated | AgentInterval,
+    Field(discriminator="type"),
+]
+TELEPHONY_EVENT_ADAPTER: TypeAdapter[TelephonyEvent] = TypeAdapter(TelephonyEvent)
+
+_MISSING = object()
+_MODELS: dict[str, type[_Event]] = {
+    "call.completed": CallCompleted,
+    "survey.completed": SurveyCompleted,
+    "qa.evaluated": QaEvaluated,
+    "agent.interval": AgentInterval,
+}
+
+
+def parse_message(raw: bytes) -> TelephonyEvent:
+    """Validate one raw telephony message, or raise InvalidTelephonyEvent saying why."""
+    return parse_object(_json_value(raw))
+
+
+def parse_object(obj: Any) -> TelephonyEvent:
+    """Validate one already-decoded JSON value (e.g. one element of an HTTP batch)."""
+    if not isinstance(obj, dict):
+        _reject(f"message: not a JSON object (got {_json_kind(obj)})")
+    model = _model_for(obj.get("type", _MISSING))
+    try:
+        return model.model_validate(obj)  # type: ignore[return-value]
+    except ValidationError as error:
+        raise InvalidTelephonyEvent(_reasons(error.errors())) from None
+
+
+def to_archive_dict(event: TelephonyEvent) -> dict[str, Any]:
+    """The event as a JSON-ready dict, occurred_at normalised to UTC ISO 8601."""
+    data = event.model_dump()
+    data["occurred_at"] = event.occurred_at.astimezone(UTC).isoformat()
+    return data
+
+
+def _reject(reason: str) -> NoReturn:
+    raise InvalidTelephonyEvent(reason)
+
+
+def _json_value(raw: bytes) -> Any:
+    # The size check comes first so that a huge message costs no decoding at all.
+    if len(raw) > MAX_MESSAGE_BYTES:
+        _reject(f"message: too big ({len(raw)} bytes, limit {MAX_MESSAGE_BYTES})")
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        _reject("message: not valid UTF-8")
+    try:
+        return _DECODER.decode(text)
+    except ValueError as error:
+        _reject(f"message: not valid JSON ({_first_line(error)})")
+    except RecursionError:
+        _reject("message: not valid JSON (nested too deeply)")
+
+
+def _no_constant(name: str) -> NoReturn:
+    # NaN and Infinity are not JSON, although Python's parser accepts them by default.
+    raise ValueError(f"{name} is not allowed")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _model_for(kind: object) -> type[_Event]:
+    if kind is _MISSING:
+        _reject("type: required")
+    if not isinstance(kind, str):
+        _reject("type: must be a string")
+    model = _MODELS.get(kind)
+    if model is None:
+        _reject(f"type: unknown event type {kind[:60]!r}")
+    return model
+
+
+def _reasons(errors: list[ErrorDetails]) -> str:
+    parts = [_reason(error) for error in errors[:MAX_REASONS]]
+    if len(errors) > MAX_REASONS:
+        parts.append(f"and {len(errors) - MAX_REASONS} more")
+    return "; ".join(parts)
+
+
+def _reason(error: ErrorDetails) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "message"
+    return f"{field}: {_problem(field, error)}"
+
+
+def _problem(field: str, error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required"
+    if kind in ("greater_than_equal", "less_than_equal") and field in _RANGES:
+        low, high = _RANGES[field]
+        return f"must be between {low} and {high}"
+    if kind == "greater_than_equal":
+        return f"must be >= {_number(error.get('ctx', {}).get('ge'))}"
+    if kind == "string_pattern_mismatch" and field == "event_id":
+        return "must be a UUID (8-4-4-4-12 hex digits)"
+    return _PROBLEMS.get(kind) or error["msg"]
+
+
+_PROBLEMS = {
+    "bool_type": "must be a JSON boolean (true or false)",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "string_type": "must be a string",
+}
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _json_kind(value: Any) -> str:
+    names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0][:120]

@@ -1,0 +1,380 @@
+"""KPI math: pure functions from validated telephony events to additive sums, and from sums to KPIs.
+
+The model
+---------
+Every KPI of DESIGN.md is a ratio of two additive totals (AHT = handle time / calls,
+FCR = resolved / known, ...). So the read model stores *sums*, never KPI values: one
+record of integer counters (`COUNTERS`) per key `(scope, scope_id, bucket_kind,
+bucket_start)`, with scope "agent" or "team" and bucket kinds "interval" (15 minutes),
+"day", "week" (ISO, from Monday) and "month", all in UTC. An event adds one `Delta`
+to the 8 records it belongs to (4 bucket kinds x agent and team); `kpis()` turns one
+record into its KPI row when it is read. This is what makes team KPIs come from the
+team's events rather than averages of agent averages, and what lets a late event be
+moved by subtracting it from one bucket and adding it to another.
+
+Counters are integers, in milliseconds for durations and thousandths for QA scores, so
+that totals are exact whatever the order of addition and subtraction: the live model,
+a rebuild from the archive and a replay in another order agree to the last digit
+(float sums would not). A KPI is then the correctly rounded quotient of two integers.
+`events` counts the events a record holds. A record whose `events` is back to 0 (its
+only events moved away) holds no data: the caller deletes it, or never shows it, so
+that the live model and a rebuild have the same rows; `is_empty()` tells.
+
+Late and out-of-order events (the caller's part)
+------------------------------------------------
+A survey or QA score counts in the buckets of its call's `occurred_at`. Calls are
+looked up by `call_key(event)` = (agent_id, call_id): a transferred call has one leg
+per agent, and a survey rates the agent it names. The caller keeps, durably,
+1. the time of each call key it has seen (the earliest, if a call key repeats), and
+2. each survey/QA event it has counted with the time it was placed at,
+and for each new (deduplicated) event:
+- a survey/QA: count it at `placement(event, known_call_time_or_None)`, and remember
+  where it was placed;
+- a call: count it at its own time; if its key was unknown, or this call is earlier
+  than the known one, move every survey/QA remembered for that key and placed
+  elsewhere (`move(event, placed_at, call_time)`) and remember the new place.
+`PlacementIndex` does exactly this in memory and says where each event counts
+(`place()`); it is the reference the SQL projection mirrors. `increments()` turns a
+placement into the 8 records' changes; `SumsBatch` does the same for a whole poll at
+an eighth of the cost, and `fold()` applies all of it to a stream.
+
+Duplicates: deduplication by `event_id` is the caller's job. Two distinct
+`call.completed` events with the same call key are assumed not to happen (the telephony
+system sends one per agent leg); if they do, both count as calls, and surveys go to
+the earliest of their times, which keeps the result independent of arrival order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+COUNTERS: tuple[str, ...] = (
+    "events", "calls", "handle_ms", "hold_ms", "fcr_true", "fcr_known", "transferred",
+    "csat_count", "csat_sum", "csat_top2", "qa_count", "qa_milli_sum",
+    "scheduled_ms", "adherent_ms", "available_ms", "handling_ms",
+)
+KPI_NAMES: tuple[str, ...] = (
+    "calls_handled", "aht_seconds", "avg_hold_seconds", "fcr_rate", "transfer_rate",
+    "csat_avg", "csat_top2_rate", "qa_avg", "adherence_rate", "occupancy_rate",
+)
+BUCKET_KINDS: tuple[str, ...] = ("interval", "day", "week", "month")
+SCOPES: tuple[str, ...] = ("agent", "team")
+INTERVAL_SECONDS = 900
+LINKED_TYPES = frozenset({"survey.completed", "qa.evaluated"})
+
+SumsKey = tuple[str, str, str, datetime]  # (scope, scope_id, bucket_kind, bucket_start)
+Delta = dict[str, int]  # sparse: only the counters an event changes
+Increment = tuple[SumsKey, Delta]
+Placed = tuple[Mapping[str, Any], datetime, int]  # (event, counted at, +1 add / -1 take away)
+Sums = dict[str, int]
+CallKey = tuple[str, str]  # (agent_id, call_id)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# --- buckets ----------------------------------------------------------------------------
+
+def interval_start(at: datetime) -> datetime:
+    """Start of the 15-minute UTC interval holding `at`."""
+    return bucket_starts(at)[0]
+
+
+def day_start(at: datetime) -> datetime:
+    """UTC midnight starting the day of `at`."""
+    return bucket_starts(at)[1]
+
+
+def week_start(at: datetime) -> datetime:
+    """Monday 00:00 UTC starting the ISO week of `at`."""
+    return bucket_starts(at)[2]
+
+
+def month_start(at: datetime) -> datetime:
+    """00:00 UTC on the first day of the month of `at`."""
+    return bucket_starts(at)[3]
+
+
+def bucket_starts(at: datetime) -> tuple[datetime, datetime, datetime, datetime]:
+    """Interval, day, week and month starts of an aware datetime, in BUCKET_KINDS order."""
+    # Every bucket start depends only on the interval, so one cached entry serves all the
+    # events of an interval: the hot loop does no calendar arithmetic.
+    return _starts_of_interval(_interval_index(at))
+
+
+def _interval_index(at: datetime) -> int:
+    if at.utcoffset() is None:  # timestamp() would silently read it as local time
+        raise ValueError("a naive datetime has no place in UTC buckets")
+    return int(at.timestamp() // INTERVAL_SECONDS)
+
+
+@lru_cache(maxsize=1 << 16)
+def _starts_of_interval(index: int) -> tuple[datetime, datetime, datetime, datetime]:
+    interval = _EPOCH + timedelta(seconds=index * INTERVAL_SECONDS)
+    day = interval.replace(hour=0, minute=0)
+    week = day - timedelta(days=day.weekday())
+    return interval, day, week, day.replace(day=1)
+
+
+# --- events to increments ---------------------------------------------------------------
+
+def occurred_at(event: Mapping[str, Any]) -> datetime:
+    """The event's own time (an archive dict holds it as ISO text)."""
+    value = event["occurred_at"]
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def call_key(event: Mapping[str, Any]) -> CallKey:
+    """The key linking calls, surveys and QA scores: (agent_id, call_id)."""
+    return event["agent_id"], event["call_id"]
+
+
+def is_linked(event: Mapping[str, Any]) -> bool:
+    """True for events that count in their call's buckets (surveys and QA scores)."""
+    return event["type"] in LINKED_TYPES
+
+
+def placement(event: Mapping[str, Any], call_time: datetime | None) -> datetime:
+    """The time whose buckets the event counts in: its call's for a survey/QA, when known."""
+    if call_time is not None and is_linked(event):
+        return call_time
+    return occurred_at(event)
+
+
+def delta(event: Mapping[str, Any]) -> Delta:
+    """The counters one event adds to every record it belongs to."""
+    return _DELTAS[event["type"]](event)
+
+
+def increments(event: Mapping[str, Any], at: datetime | None = None) -> list[Increment]:
+    """The 8 (key, delta) pairs of one event, placed at `at` (default: its own time)."""
+    change = delta(event)
+    return [(key, change) for key in _keys(event, occurred_at(event) if at is None else at)]
+
+
+def move(event: Mapping[str, Any], old_at: datetime, new_at: datetime) -> list[Increment]:
+    """Increments that take a counted event from the buckets of `old_at` to those of `new_at`.
+
+    Buckets the two times share (say, the same day) are left alone rather than
+    subtracted and added back.
+    """
+    change = delta(event)
+    undo = negate(change)
+    moves: list[Increment] = []
+    for old, new in zip(_keys(event, old_at), _keys(event, new_at), strict=True):
+        if old != new:
+            moves.append((old, undo))
+            moves.append((new, change))
+    return moves
+
+
+def negate(change: Delta) -> Delta:
+    """The delta that undoes `change`."""
+    return {name: -amount for name, amount in change.items()}
+
+
+def _keys(event: Mapping[str, Any], at: datetime) -> list[SumsKey]:
+    return _keys_of(event["agent_id"], event["team_id"], bucket_starts(at))
+
+
+def _keys_of(
+    agent: str, team: str, starts: tuple[datetime, datetime, datetime, datetime]
+) -> list[SumsKey]:
+    return [
+        ("agent", agent, "interval", starts[0]), ("agent", agent, "day", starts[1]),
+        ("agent", agent, "week", starts[2]), ("agent", agent, "month", starts[3]),
+        ("team", team, "interval", starts[0]), ("team", team, "day", starts[1]),
+        ("team", team, "week", starts[2]), ("team", team, "month", starts[3]),
+    ]
+
+
+def _thousandths(value: float) -> int:
+    # Rounding to an integer is what makes sums exact; sub-millisecond precision is noise.
+    return round(value * 1000)
+
+
+def _call_delta(event: Mapping[str, Any]) -> Delta:
+    hold = _thousandths(event["hold_seconds"])
+    handle = _thousandths(event["talk_seconds"]) + hold + _thousandths(event["acw_seconds"])
+    resolved = event["resolved_first_contact"]
+    return {
+        "events": 1, "calls": 1, "handle_ms": handle, "hold_ms": hold,
+        "fcr_true": int(resolved is True), "fcr_known": int(resolved is not None),
+        "transferred": int(event["transferred"]),
+    }
+
+
+def _survey_delta(event: Mapping[str, Any]) -> Delta:
+    csat = event["csat"]
+    return {"events": 1, "csat_count": 1, "csat_sum": csat, "csat_top2": int(csat >= 4)}
+
+
+def _qa_delta(event: Mapping[str, Any]) -> Delta:
+    return {"events": 1, "qa_count": 1, "qa_milli_sum": _thousandths(event["qa_score"])}
+
+
+def _interval_delta(event: Mapping[str, Any]) -> Delta:
+    # interval_seconds is not part of any KPI: adherence and occupancy use the parts.
+    return {
+        "events": 1,
+        "scheduled_ms": _thousandths(event["scheduled_seconds"]),
+        "adherent_ms": _thousandths(event["adherent_seconds"]),
+        "available_ms": _thousandths(event["available_seconds"]),
+        "handling_ms": _thousandths(event["handling_seconds"]),
+    }
+
+
+_DELTAS = {
+    "call.completed": _call_delta,
+    "survey.completed": _survey_delta,
+    "qa.evaluated": _qa_delta,
+    "agent.interval": _interval_delta,
+}
+
+
+# --- sums -------------------------------------------------------------------------------
+
+def empty_sums() -> Sums:
+    """A record with every counter at zero."""
+    return dict.fromkeys(COUNTERS, 0)
+
+
+def is_empty(sums: Mapping[str, int]) -> bool:
+    """True when a record holds no event (any more), so it is no row of the read model."""
+    return sums["events"] == 0
+
+
+def add_into(totals: dict[SumsKey, Sums], changes: Iterable[Increment]) -> None:
+    """Add increments into in-memory records, e.g. to merge one poll before one write."""
+    for key, change in changes:
+        record = totals.get(key)
+        if record is None:
+            record = totals[key] = empty_sums()
+        for name, amount in change.items():
+            record[name] += amount
+
+
+def kpis(sums: Mapping[str, int]) -> dict[str, int | float | None]:
+    """The KPI row of one sums record, exactly per DESIGN.md; None where there is no data."""
+    calls = sums["calls"]
+    return {
+        "calls_handled": calls if sums["events"] else None,
+        "aht_seconds": _ratio(sums["handle_ms"], calls * 1000),
+        "avg_hold_seconds": _ratio(sums["hold_ms"], calls * 1000),
+        "fcr_rate": _ratio(sums["fcr_true"], sums["fcr_known"]),
+        "transfer_rate": _ratio(sums["transferred"], calls),
+        "csat_avg": _ratio(sums["csat_sum"], sums["csat_count"]),
+        "csat_top2_rate": _ratio(sums["csat_top2"], sums["csat_count"]),
+        "qa_avg": _ratio(sums["qa_milli_sum"], sums["qa_count"] * 1000),
+        "adherence_rate": _ratio(sums["adherent_ms"], sums["scheduled_ms"]),
+        "occupancy_rate": _ratio(sums["handling_ms"], sums["available_ms"]),
+    }
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    # A zero denominator means "nothing to measure", which is not the same as 0.
+    return numerator / denominator if denominator else None
+
+
+# --- one poll's worth of events -------------------------------------------------------
+
+class SumsBatch:
+    """Sums of many events, kept per (agent, team, interval) and spread over 8 records once.
+
+    The fast path for a consumer: an event costs one record update instead of eight,
+    because all of its buckets follow from its interval. `records()` gives the changes
+    to add to the stored records (counters may be negative where events moved away).
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, str, int], Sums] = {}
+
+    def add(self, event: Mapping[str, Any], at: datetime | None = None, sign: int = 1) -> None:
+        """Count `event` at `at` (default: its own time); sign -1 takes it away again."""
+        when = occurred_at(event) if at is None else at
+        group = (event["agent_id"], event["team_id"], _interval_index(when))
+        record = self._groups.get(group)
+        if record is None:
+            record = self._groups[group] = empty_sums()
+        for name, amount in delta(event).items():
+            record[name] += sign * amount
+
+    def add_placed(self, placed: Iterable[Placed]) -> None:
+        """Add what `PlacementIndex.place` decided."""
+        for event, at, sign in placed:
+            self.add(event, at, sign)
+
+    def records(self) -> dict[SumsKey, Sums]:
+        """The change of every record touched, by key."""
+        totals: dict[SumsKey, Sums] = {}
+        for (agent, team, index), record in self._groups.items():
+            changed = [(name, amount) for name, amount in record.items() if amount]
+            for key in _keys_of(agent, team, _starts_of_interval(index)):
+                total = totals.get(key)
+                if total is None:
+                    totals[key] = dict(record)
+                    continue
+                for name, amount in changed:
+                    total[name] += amount
+        return totals
+
+
+# --- the late-event rule, in memory -----------------------------------------------------
+
+@dataclass
+class PlacementIndex:
+    """What a projection must remember to place surveys and QA scores in their call's buckets."""
+
+    call_times: dict[CallKey, datetime] = field(default_factory=dict)
+    # Each linked event counted so far, by call key, with the time it is placed at.
+    linked: dict[CallKey, list[tuple[Mapping[str, Any], datetime]]] = field(
+        default_factory=dict
+    )
+
+    def place(self, event: Mapping[str, Any]) -> list[Placed]:
+        """Where one new (deduplicated) event counts, and the moves of earlier ones it causes."""
+        if is_linked(event):
+            return [self._place_linked(event)]
+        own: Placed = (event, occurred_at(event), 1)
+        if event["type"] == "call.completed":
+            return [own, *self._place_call(event, own[1])]
+        return [own]
+
+    def apply(self, event: Mapping[str, Any]) -> list[Increment]:
+        """`place`, as increments of the 8 records of each placement."""
+        return [
+            (key, change if sign == 1 else negate(change))
+            for placed_event, at, sign in self.place(event)
+            for key, change in increments(placed_event, at)
+        ]
+
+    def _place_linked(self, event: Mapping[str, Any]) -> Placed:
+        key = call_key(event)
+        at = placement(event, self.call_times.get(key))
+        self.linked.setdefault(key, []).append((event, at))
+        return event, at, 1
+
+    def _place_call(self, call: Mapping[str, Any], at: datetime) -> list[Placed]:
+        key = call_key(call)
+        known = self.call_times.get(key)
+        if known is not None and known <= at:
+            return []
+        self.call_times[key] = at
+        moves: list[Placed] = []
+        placed = self.linked.get(key, [])
+        for index, (event, old_at) in enumerate(placed):
+            if old_at != at:
+                moves += [(event, old_at, -1), (event, at, 1)]
+                placed[index] = (event, at)
+        return moves
+
+
+def fold(events: Iterable[Mapping[str, Any]]) -> dict[SumsKey, Sums]:
+    """The non-empty sums records of a stream of distinct events, taken in arrival order."""
+    index, batch = PlacementIndex(), SumsBatch()
+    for event in events:
+        batch.add_placed(index.place(event))
+    return {key: sums for key, sums in batch.records().items() if not is_empty(sums)}

@@ -1,0 +1,87 @@
+"""Helpers for integration and e2e tests: settings, a running pipeline, waiting."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from adapters.kafka.client import ensure_topics
+from engine.bootstrap import Container, build
+from engine.runner import start_workers
+from engine.settings import Settings
+from engine.tokens import Principal, issue
+
+T = TypeVar("T")
+SECRET = "test-secret-" + "x" * 20
+
+
+def make_settings(tmp_path: Path, database_url: str, bootstrap: str | None, **overrides: Any) -> Settings:
+    """Settings for one test: its own data dir, database, topic prefix and quick group joins."""
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "kafka_bootstrap": bootstrap,
+        "kafka_topic_prefix": f"t{uuid.uuid4().hex[:8]}.",
+        "kafka_session_timeout_ms": 2000,
+        "kafka_heartbeat_interval_ms": 500,
+        "life_check_seconds": 0.5,
+        "secret": SECRET,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str, str]:
+    """Authorization header for a principal."""
+    return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject, teams), 3600)}
+
+
+def wait_until(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Polls check until it returns something truthy; fails the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
+        time.sleep(interval)
+
+
+class Pipeline:
+    """The command side, relay and projector in threads; each part stoppable on its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        if settings.kafka_bootstrap:
+            ensure_topics(settings.kafka_bootstrap, settings)
+        self.container: Container = build(settings, settings.kafka_bootstrap)
+        self.stops: dict[str, threading.Event] = {}
+        self.threads: dict[str, threading.Thread] = {}
+
+    def start(self, *names: str) -> Pipeline:
+        for name in names:
+            stop = threading.Event()
+            (thread,) = start_workers(self.container, [name], stop)
+            self.stops[name], self.threads[name] = stop, thread
+        return self
+
+    def stop(self, *names: str) -> None:
+        for name in names or tuple(self.threads):
+            self.stops.pop(name).set()
+            self.threads.pop(name).join(timeout=20)
+
+    def close(self) -> None:
+        self.stop()
+        self.container.close()
+
+    def client(self) -> Any:
+        from fastapi.testclient import TestClient
+
+        from adapters.http.app import create_app
+
+        return TestClient(create_app(self.container))
