@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from typing import Protocol
 
 
-class Publisher(Protocol):
-    """Sends keyed messages to a topic; returns only when all are acknowledged."""
+Message = tuple[bytes, bytes] | tuple[bytes, bytes, Sequence[tuple[str, bytes]]]
 
-    def publish(self, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None: ...
+
+class Publisher(Protocol):
+    """Sends keyed messages (with optional headers) to a topic; returns when all are acknowledged."""
+
+    def publish(self, topic: str, messages: Sequence[Message]) -> None: ...
 
     def close(self) -> None: ...
 

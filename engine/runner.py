@@ -18,10 +18,11 @@ from adapters.sql.positions import SqlRelayPositions
 from engine.bootstrap import Container, build
 from engine.relay import Relay
 from engine.settings import Settings
+from adapters.telephony.ingestor import TelephonyIngestor
 from projections.projector import EventsProjector
 
 log = logging.getLogger("perfledger")
-COMPONENTS = ("api", "relay", "projector")
+COMPONENTS = ("api", "relay", "projector", "ingestor")
 
 
 def start_broker(settings: Settings, stack: ExitStack) -> str:
@@ -51,20 +52,28 @@ def projector_for(container: Container) -> ConsumerLoop:
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
 
 
+def ingestor_for(container: Container) -> ConsumerLoop:
+    assert container.bootstrap
+    topics = topics_of(container.settings)
+    handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
+                                KafkaPublisher(container.bootstrap))
+    return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
+
+
+WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_for}
+
+
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
-    """Starts the background components (relay, projector) as threads."""
+    """Starts the background components (relay, projector, ingestor) as threads."""
     threads = []
     for name in names:
-        if name == "relay":
-            relay = relay_for(container)
-            container.components["relay"] = relay
-            target: Callable[[], None] = lambda r=relay: r.run(stop, container.settings.relay_idle_seconds)  # noqa: E731
-        elif name == "projector":
-            loop = projector_for(container)
-            container.components["projector"] = loop
-            target = lambda c=loop: c.run(stop)  # noqa: E731
-        else:
+        if name not in WORKERS:
             continue
+        worker = container.components[name] = WORKERS[name](container)
+        if isinstance(worker, Relay):
+            target: Callable[[], None] = lambda r=worker: r.run(stop, container.settings.relay_idle_seconds)  # noqa: E731
+        else:
+            target = lambda c=worker: c.run(stop)  # noqa: E731
         thread = threading.Thread(target=target, name=f"perfledger-{name}", daemon=True)
         thread.start()
         threads.append(thread)

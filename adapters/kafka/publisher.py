@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from kafka import KafkaProducer
 
 from adapters.kafka.client import producer
+from engine.ports import Message
 
 
 class KafkaPublisher:
@@ -17,11 +18,15 @@ class KafkaPublisher:
         self.timeout = timeout
         self._producer: KafkaProducer | None = None
 
-    def publish(self, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
+    def publish(self, topic: str, messages: Sequence[Message]) -> None:
+        """Sends (key, value) or (key, value, headers) messages and waits for every ack."""
         if self._producer is None:
             self._producer = producer(self.bootstrap)
         try:
-            futures = [self._producer.send(topic, key=key, value=value) for key, value in messages]
+            futures = [
+                self._producer.send(topic, key=m[0], value=m[1], headers=list(m[2]) if len(m) > 2 else None)
+                for m in messages
+            ]
             self._producer.flush(self.timeout)
             for future in futures:
                 future.get(0)

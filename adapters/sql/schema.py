@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.sql.database import Database
+from projections.kpi import COUNTERS
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS documents (
@@ -20,6 +21,25 @@ TABLES = (
         consumer TEXT NOT NULL, topic TEXT NOT NULL, partition_id INTEGER NOT NULL,
         life TEXT NOT NULL, next_offset BIGINT NOT NULL, highwater BIGINT NOT NULL,
         PRIMARY KEY (consumer, topic, partition_id))""",
+    """CREATE TABLE IF NOT EXISTS telephony_archive (
+        event_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, type TEXT NOT NULL, agent_id TEXT NOT NULL,
+        team_id TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL,
+        payload TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS telephony_archive_by_seq ON telephony_archive (seq)",
+    "CREATE INDEX IF NOT EXISTS telephony_archive_by_agent ON telephony_archive (agent_id, occurred_at)",
+    """CREATE TABLE IF NOT EXISTS telephony_calls (
+        call_ref TEXT PRIMARY KEY, occurred_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS telephony_linked (
+        event_id TEXT PRIMARY KEY, call_ref TEXT NOT NULL, placed_at TEXT NOT NULL,
+        payload TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS telephony_linked_by_call ON telephony_linked (call_ref)",
+    f"""CREATE TABLE IF NOT EXISTS kpi_sums (
+        scope TEXT NOT NULL, scope_id TEXT NOT NULL, bucket TEXT NOT NULL, start TEXT NOT NULL,
+        team_id TEXT NOT NULL, {", ".join(f"{c} BIGINT NOT NULL" for c in COUNTERS)},
+        PRIMARY KEY (scope, scope_id, bucket, start))""",
+    "CREATE INDEX IF NOT EXISTS kpi_sums_by_team ON kpi_sums (scope, team_id, bucket, start)",
+    """CREATE TABLE IF NOT EXISTS ingest_counters (
+        name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS relay_position (
         name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
 )

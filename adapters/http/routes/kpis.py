@@ -1,0 +1,92 @@
+"""KPI reads: per agent, per team, and team leaderboards."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+
+from adapters.http.auth import CurrentPrincipal, Forbidden
+from adapters.http.routes.common import Services
+from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
+from engine.tokens import Principal
+from projections.kpi import KPI_NAMES
+
+router = APIRouter(tags=["kpis"])
+Bucket = Literal["interval", "day", "week", "month"]
+LOWER_IS_BETTER = {"aht_seconds", "avg_hold_seconds", "transfer_rate"}
+
+
+def as_utc(value: datetime | date | None) -> str | None:
+    """A query bound as the ISO text the sums are keyed by (dates mean midnight UTC)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(), tzinfo=UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def check_team(who: Principal, team_id: str | None) -> None:
+    if who.role in ("admin", "auditor"):
+        return
+    if who.role == "manager" and team_id in who.teams:
+        return
+    raise Forbidden("outside your scope")
+
+
+def page(rows: list[dict[str, Any]], limit: int) -> str | None:
+    return str(rows[-1]["start"]) if len(rows) == limit else None
+
+
+@router.get("/v1/agents/{agent_id}/kpis")
+def agent_kpis(
+    agent_id: str, who: CurrentPrincipal, services: Services,
+    start: datetime | date | None = Query(default=None, alias="from"),
+    end: datetime | date | None = Query(default=None, alias="to"),
+    bucket: Bucket = "day", limit: int = Query(default=1000, ge=1, le=10000), cursor: str | None = None,
+) -> dict[str, Any]:
+    """An agent's KPIs per bucket in [from, to), oldest first; null where there is no data."""
+    if not (who.role == "agent" and who.subject == agent_id):
+        if who.role == "agent":
+            raise Forbidden("agents read only their own KPIs")
+        check_team(who, team_of_agent(services.db, agent_id) if who.role == "manager" else None)
+    rows = kpi_rows(services.db, "agent", agent_id, bucket, as_utc(start), as_utc(end), cursor, limit)
+    return {"agent_id": agent_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit)}
+
+
+@router.get("/v1/teams/{team_id}/kpis")
+def team_kpis(
+    team_id: str, who: CurrentPrincipal, services: Services,
+    start: datetime | date | None = Query(default=None, alias="from"),
+    end: datetime | date | None = Query(default=None, alias="to"),
+    bucket: Bucket = "day", limit: int = Query(default=1000, ge=1, le=10000), cursor: str | None = None,
+) -> dict[str, Any]:
+    """A team's KPIs per bucket, computed from the team's events (never averages of averages)."""
+    check_team(who, team_id)
+    rows = kpi_rows(services.db, "team", team_id, bucket, as_utc(start), as_utc(end), cursor, limit)
+    return {"team_id": team_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit)}
+
+
+@router.get("/v1/teams/{team_id}/leaderboard")
+def leaderboard(
+    team_id: str, who: CurrentPrincipal, services: Services,
+    kpi: Literal[KPI_NAMES] = "aht_seconds",  # type: ignore[valid-type]
+    start: date | None = Query(default=None, alias="from"),
+    end: date | None = Query(default=None, alias="to"),
+) -> dict[str, Any]:
+    """The team's agents ranked by one KPI over whole days in [from, to); agents without data last."""
+    check_team(who, team_id)
+    agents = agent_totals(services.db, team_id, as_utc(start), as_utc(end))
+    reverse = kpi not in LOWER_IS_BETTER
+    ranked = sorted(
+        agents,
+        key=lambda a: (a[kpi] is None, -(a[kpi] or 0) if reverse else (a[kpi] or 0), a["agent_id"]),
+    )
+    return {
+        "team_id": team_id, "kpi": kpi, "order": "descending" if reverse else "ascending",
+        "rows": [{"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
+                 for n, a in enumerate(ranked, start=1)],
+    }
