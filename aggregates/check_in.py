@@ -7,6 +7,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from aggregates.actors import person
 from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.scoring import DIRECTIONS, is_number
 
@@ -92,7 +93,7 @@ class CheckIn(Aggregate):
 def check_participants(agent_id: str, team_id: str, manager: str) -> None:
     check_text(agent_id, "agent_id")
     check_text(team_id, "team_id")
-    if manager == agent_id:
+    if person(manager) == agent_id:
         raise RuleViolation("a check-in is held by a manager with another person",
                             agent_id=agent_id)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from aggregates.actors import person
 from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.scoring import (
     MAX_CALIBRATION,
@@ -338,12 +339,12 @@ class Review(Aggregate):
 
     def check_not_agent(self, actor: str, doing: str) -> None:
         # Segregation of duties: the person reviewed never scores their own review.
-        if actor == self.agent_id:
+        if person(actor) == self.agent_id:
             raise RuleViolation(f"the agent under review cannot {doing} it",
                                 review_id=str(self.id), actor=actor)
 
     def check_is_agent(self, actor: str, doing: str) -> None:
-        if actor != self.agent_id:
+        if person(actor) != self.agent_id:
             raise RuleViolation(f"only the agent under review can {doing} it",
                                 review_id=str(self.id), actor=actor)
 
@@ -365,7 +366,7 @@ class Review(Aggregate):
         if (source == "self") != (author_id == self.agent_id):
             raise InvalidValue(f"a {source} input cannot be authored by {author_id}",
                                field="author_id", review_id=str(self.id))
-        if actor == self.agent_id and source != "self":
+        if person(actor) == self.agent_id and source != "self":
             raise RuleViolation("the agent under review can only give a self input",
                                 review_id=str(self.id), actor=actor)
 
@@ -391,7 +392,7 @@ class Review(Aggregate):
 def check_subject(agent_id: str, team_id: str, reviewer: str) -> None:
     check_text(agent_id, "agent_id")
     check_text(team_id, "team_id")
-    if reviewer == agent_id:
+    if person(reviewer) == agent_id:
         raise RuleViolation("an agent cannot start their own review", agent_id=agent_id)
 
 

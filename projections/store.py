@@ -14,13 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.envelope import EventEnvelope
-from projections.goals import apply_goal
+from projections.check_ins import apply_check_in
+from projections.goals import apply_goal, apply_goal_template
 from projections.history import GENESIS, history_entry
+from projections.reviews import apply_review, apply_review_template
 
 Doc = dict[str, Any]
 Builder = Callable[[Doc | None, EventEnvelope], Doc]
 
-BUILDERS: dict[str, Builder] = {"Goal": apply_goal}
+BUILDERS: dict[str, Builder] = {
+    "Goal": apply_goal, "CheckIn": apply_check_in, "Review": apply_review,
+    "GoalTemplate": apply_goal_template, "ReviewTemplate": apply_review_template,
+}
 CHUNK = 500
 
 

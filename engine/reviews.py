@@ -1,0 +1,122 @@
+"""Review commands of the application: start, score, 360 inputs, calibrate, finalise, disputes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from aggregates.errors import InvalidValue
+from aggregates.review import Review
+from engine.commands import Calibrate, Dispute, ReviewFeedback, ScoreCriterion, StartReview
+
+if TYPE_CHECKING:
+    from aggregates.goal import Goal
+
+
+class ReviewCommands:
+    """Mixed into PerfLedger: every review command loads, acts and saves one Review."""
+
+    # Provided by PerfLedger.
+    change: Callable[..., Any]
+    save_new: Callable[..., None]
+    load: Callable[..., Any]
+    goals: Callable[[Iterable[str]], list[Goal]]
+    agent_goals: Callable[[str, list[str]], list[Goal]]
+    scoring_policy: Callable[[str, int | None], dict[str, Any]]
+
+    def start_review(self, command: StartReview, actor: str) -> Review:
+        """Starts a review under a stored policy (its version recorded) or inline criteria."""
+        self.agent_goals(command.agent_id, command.goal_ids)
+        if command.policy_id is not None:
+            policy = self.scoring_policy(command.policy_id, command.policy_version)
+        else:
+            # An inline policy is still recorded in full on the review, so its score can
+            # always be recomputed under the rules that produced it.
+            policy = {"policy_id": "inline", "version": 1,
+                      "criteria": list(command.criteria or []),
+                      "goal_weight": command.goal_weight if command.criteria else 1.0}
+        review = Review(
+            agent_id=command.agent_id, team_id=command.team_id,
+            period_start=command.period_start, period_end=command.period_end,
+            goal_ids=command.goal_ids, policy=policy, actor=actor,
+        )
+        self.save_new(review)
+        return review
+
+    def score_review(
+        self, review_id: UUID | str, command: ScoreCriterion, actor: str,
+        expected_version: int | None = None,
+    ) -> Review:
+        """Scores (or re-scores, with a reason) one criterion."""
+        return self.change(Review, review_id, expected_version, lambda r: r.score(
+            criterion=command.criterion, score=command.score, rationale=command.rationale,
+            reason=command.reason, actor=actor))
+
+    def add_review_feedback(
+        self, review_id: UUID | str, command: ReviewFeedback, actor: str,
+        expected_version: int | None = None,
+    ) -> Review:
+        """Adds a 360-degree input."""
+        return self.change(Review, review_id, expected_version, lambda r: r.add_feedback(
+            source=command.source, author_id=command.author_id, text=command.text,
+            rating=command.rating, actor=actor))
+
+    def calibrate_review(
+        self, review_id: UUID | str, command: Calibrate, actor: str,
+        expected_version: int | None = None,
+    ) -> Review:
+        """Adjusts the overall score in calibration, with a reason."""
+        return self.change(Review, review_id, expected_version, lambda r: r.calibrate(
+            adjustment=command.adjustment, reason=command.reason, actor=actor))
+
+    def finalise_review(
+        self, review_id: UUID | str, actor: str, expected_version: int | None = None
+    ) -> Review:
+        """Computes the overall score from the in-scope goals' attainment and the criteria."""
+        def finalise(review: Review) -> None:
+            review.finalise(goal_results=self.goal_results(review), actor=actor)
+        return self.change(Review, review_id, expected_version, finalise)  # type: ignore[no-any-return]
+
+    def goal_results(self, review: Review) -> list[dict[str, Any]]:
+        """Each in-scope goal's attainment and weight; a cancelled goal is not measured."""
+        results = []
+        for goal in self.goals(review.goal_ids):
+            reached = None if goal.status == "cancelled" else goal.attainment
+            if reached is not None and reached < 0:
+                reached = None
+            results.append({"goal_id": str(goal.id), "attainment": reached,
+                            "weight": goal.weight})
+        return results
+
+    def acknowledge_review(
+        self, review_id: UUID | str, actor: str, expected_version: int | None = None
+    ) -> Review:
+        """The agent acknowledges their finalised review."""
+        return self.change(Review, review_id, expected_version,  # type: ignore[no-any-return]
+                           lambda r: r.acknowledge(actor=actor))
+
+    def reopen_review(
+        self, review_id: UUID | str, reason: str, actor: str, expected_version: int | None = None
+    ) -> Review:
+        """Reopens a finalised review for changes, with a reason."""
+        return self.change(Review, review_id, expected_version,  # type: ignore[no-any-return]
+                           lambda r: r.reopen(reason=reason, actor=actor))
+
+    def dispute_review(
+        self, review_id: UUID | str, command: Dispute, actor: str,
+        expected_version: int | None = None,
+    ) -> Review:
+        """The agent disputes a finalised score, with a reason."""
+        return self.change(Review, review_id, expected_version, lambda r: r.dispute(  # type: ignore[no-any-return]
+            reason=command.reason, criterion=command.criterion, actor=actor))
+
+    def uphold_dispute(
+        self, review_id: UUID | str, index: int, reason: str, actor: str,
+        expected_version: int | None = None,
+    ) -> Review:
+        """The reviewer keeps a disputed score, saying why."""
+        if index < 0:
+            raise InvalidValue("no such dispute", field="index")
+        return self.change(Review, review_id, expected_version,  # type: ignore[no-any-return]
+                           lambda r: r.uphold_dispute(index=index, reason=reason, actor=actor))
