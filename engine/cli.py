@@ -22,6 +22,21 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="API port (default 8000 or PERFLEDGER_PORT)")
     run.add_argument("--host", help="API address (default 127.0.0.1 or PERFLEDGER_HOST)")
     run.add_argument("--only", help=f"comma-separated subset of {','.join(COMPONENTS)}")
+    run.add_argument("--demo", action="store_true", help="also stream a simulated contact centre")
+
+    sim = sub.add_parser("simulate", help="stream simulated telephony events to Kafka")
+    sim.add_argument("--agents", type=positive_int, default=50)
+    sim.add_argument("--teams", type=positive_int, default=5)
+    sim.add_argument("--rate", type=positive_float, default=100.0, help="messages per second")
+    sim.add_argument("--duration", type=positive_float, default=60.0, help="seconds")
+    sim.add_argument("--bad-fraction", type=fraction, default=0.0, help="share of invalid and duplicate messages")
+    sim.add_argument("--seed", type=int, default=0)
+
+    rebuild = sub.add_parser("rebuild", help="rebuild read models from the event store and telephony archive")
+    rebuild.add_argument("--projection", choices=("all", "events", "kpi"), default="all")
+
+    bench = sub.add_parser("bench", help="run the benchmark suite (ratios to raw baselines)")
+    bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
 
     token = sub.add_parser("token", help="bearer tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
@@ -31,6 +46,27 @@ def parser() -> argparse.ArgumentParser:
     issue.add_argument("--team", action="append", default=[], help="a team a manager may act on (repeat)")
     issue.add_argument("--ttl", type=int, help="seconds until it expires (default PERFLEDGER_TOKEN_TTL_SECONDS)")
     return p
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError("must be in [0, 1)")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_up(settings, args)
     if args.command == "token":
         return issue_token(settings, args)
-    return 2
+    from engine import jobs
+
+    return int(getattr(jobs, args.command)(settings, args))
 
 
 def run_up(settings: Settings, args: argparse.Namespace) -> int:
@@ -60,7 +98,7 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
     if unknown:
         print(f"perfledger: unknown component(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    up(settings, components)
+    up(settings, components, demo=args.demo)
     return 0
 
 

@@ -23,6 +23,7 @@ from projections.projector import EventsProjector
 
 log = logging.getLogger("perfledger")
 COMPONENTS = ("api", "relay", "projector", "ingestor")
+BROKER_ADDRESS = "broker.address"
 
 
 def start_broker(settings: Settings, stack: ExitStack) -> str:
@@ -32,7 +33,47 @@ def start_broker(settings: Settings, stack: ExitStack) -> str:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
     stack.callback(broker.stop)
+    address = settings.data_dir / BROKER_ADDRESS
+    address.write_text(broker.bootstrap)
+    stack.callback(address.unlink, missing_ok=True)
     return broker.bootstrap
+
+
+def client_bootstrap(settings: Settings) -> str | None:
+    """The broker a client command should use: the configured one, or that of a running `up`."""
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    address = settings.data_dir / BROKER_ADDRESS
+    return address.read_text().strip() if address.exists() else None
+
+
+def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
+    """Streams a simulated contact centre (50 agents, 5 teams) into the running system."""
+    from datetime import UTC, datetime, timedelta
+
+    from engine.simulate import simulate
+    from engine.streaming import stream_paced
+
+    assert container.bootstrap
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    rate, duration = 200.0, 7 * 86400.0
+    messages = simulate(agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
+                        seed=1, start=today - timedelta(days=14))
+    publisher = KafkaPublisher(container.bootstrap)
+    topic = topics_of(container.settings).telephony
+
+    def run() -> None:
+        try:
+            stream_paced(messages, publisher, topic, rate, int(rate * duration), lambda *_: None, stop.is_set)
+        except Exception as error:  # noqa: BLE001 - the demo stream must not take the system down
+            log.warning("demo stream stopped: %s", error)
+        finally:
+            publisher.close()
+
+    thread = threading.Thread(target=run, name="perfledger-demo", daemon=True)
+    thread.start()
+    log.info("demo: streaming a simulated contact centre at %.0f events/s", rate)
+    return thread
 
 
 def relay_for(container: Container) -> Relay:
@@ -80,7 +121,7 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
     return threads
 
 
-def up(settings: Settings, components: tuple[str, ...] = COMPONENTS) -> None:
+def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool = False) -> None:
     """Runs the chosen components until SIGINT or SIGTERM, then stops them cleanly."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, interrupt)  # SIGTERM stops as cleanly as Ctrl-C
@@ -90,6 +131,8 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS) -> None:
         container = build(settings, bootstrap)
         stack.callback(container.close)
         threads = start_workers(container, components, stop)
+        if demo:
+            threads.append(start_demo(container, stop))
         log.info("perfledger up: %s; broker %s; data %s", ", ".join(components), bootstrap,
                  settings.data_dir.resolve())
         try:

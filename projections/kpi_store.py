@@ -68,12 +68,14 @@ def _load_linked(cur: Cursor, refs: Sequence[str], index: PlacementIndex) -> dic
     before: dict[str, datetime] = {}
     for part in chunks(refs):
         cur.execute(
-            f"SELECT event_id, placed_at, payload FROM telephony_linked "
-            f"WHERE call_ref IN ({','.join('?' * len(part))}) ORDER BY event_id",
+            f"SELECT l.event_id, l.placed_at, a.payload FROM telephony_linked l "
+            f"JOIN telephony_archive a ON a.event_id = l.event_id "
+            f"WHERE l.call_ref IN ({','.join('?' * len(part))}) ORDER BY l.event_id",
             part,
         )
         for row in cur.rows():
-            event = json.loads(row["payload"])
+            # The archive keeps the original bytes; the fields a move needs are as sent.
+            event = {**json.loads(row["payload"]), "event_id": row["event_id"]}
             at = datetime.fromisoformat(row["placed_at"])
             index.linked.setdefault(call_key(event), []).append((event, at))
             before[row["event_id"]] = at
@@ -96,12 +98,12 @@ def _write_calls(
 
 def _write_linked(cur: Cursor, index: PlacementIndex, before: dict[str, datetime]) -> None:
     changed = [
-        (event["event_id"], call_ref(event), at.isoformat(), json.dumps(event, sort_keys=True))
+        (event["event_id"], call_ref(event), at.isoformat())
         for placed in index.linked.values() for event, at in placed
         if is_linked(event) and before.get(event["event_id"]) != at
     ]
     cur.executemany(
-        "INSERT INTO telephony_linked (event_id, call_ref, placed_at, payload) VALUES (?, ?, ?, ?) "
+        "INSERT INTO telephony_linked (event_id, call_ref, placed_at) VALUES (?, ?, ?) "
         "ON CONFLICT (event_id) DO UPDATE SET placed_at = excluded.placed_at",
         changed,
     )
@@ -109,12 +111,17 @@ def _write_linked(cur: Cursor, index: PlacementIndex, before: dict[str, datetime
 
 def _write_sums(cur: Cursor, batch: SumsBatch, teams: dict[str, str]) -> int:
     rows, emptied = [], []
+    starts: dict[datetime, str] = {}  # many keys share a bucket start: format each once
     for (scope, scope_id, bucket, start), sums in batch.records().items():
-        if not any(sums.values()):
+        values = [sums[c] for c in COUNTERS]
+        if not sums["events"] and not any(values):
             continue
+        text = starts.get(start)
+        if text is None:
+            text = starts[start] = start.isoformat()
         team = scope_id if scope == "team" else teams.get(scope_id, "")
-        key = (scope, scope_id, bucket, start.isoformat())
-        rows.append((*key, team, *(sums[c] for c in COUNTERS)))
+        key = (scope, scope_id, bucket, text)
+        rows.append((*key, team, *values))
         if sums["events"] < 0:
             emptied.append(key)
     cur.executemany(_UPSERT, rows)

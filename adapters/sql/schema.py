@@ -25,13 +25,10 @@ TABLES = (
         event_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, type TEXT NOT NULL, agent_id TEXT NOT NULL,
         team_id TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL,
         payload TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS telephony_archive_by_seq ON telephony_archive (seq)",
-    "CREATE INDEX IF NOT EXISTS telephony_archive_by_agent ON telephony_archive (agent_id, occurred_at)",
     """CREATE TABLE IF NOT EXISTS telephony_calls (
         call_ref TEXT PRIMARY KEY, occurred_at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS telephony_linked (
-        event_id TEXT PRIMARY KEY, call_ref TEXT NOT NULL, placed_at TEXT NOT NULL,
-        payload TEXT NOT NULL)""",
+        event_id TEXT PRIMARY KEY, call_ref TEXT NOT NULL, placed_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS telephony_linked_by_call ON telephony_linked (call_ref)",
     f"""CREATE TABLE IF NOT EXISTS kpi_sums (
         scope TEXT NOT NULL, scope_id TEXT NOT NULL, bucket TEXT NOT NULL, start TEXT NOT NULL,

@@ -35,8 +35,8 @@ class Outcome:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
 
 
-def archive_new(cur: Cursor, events: Sequence[dict[str, Any]]) -> Outcome:
-    """Archives the events not seen before (by event_id); the rest are duplicates."""
+def archive_new(cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes]) -> Outcome:
+    """Archives the events not seen before (by event_id), with their original bytes; the rest are duplicates."""
     outcome = Outcome()
     if cur.db.is_postgres:
         # Concurrent ingestors must not both take the same event_id as new.
@@ -46,21 +46,28 @@ def archive_new(cur: Cursor, events: Sequence[dict[str, Any]]) -> Outcome:
     for part in chunks(ids):
         cur.execute(f"SELECT event_id FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})", part)
         seen.update(row["event_id"] for row in cur.rows())
-    for event in events:
-        if event["event_id"] in seen:
-            outcome.duplicates += 1
-        else:
-            seen.add(event["event_id"])
-            outcome.accepted.append(event)
+    rows = []
     recorded = datetime.now(UTC).isoformat()
     base = time.time_ns() // 1000
+    for event, raw in zip(events, raws, strict=True):
+        if event["event_id"] in seen:
+            outcome.duplicates += 1
+            continue
+        seen.add(event["event_id"])
+        outcome.accepted.append(event)
+        rows.append((event["event_id"], base + len(rows), event["type"], event["agent_id"], event["team_id"],
+                     event["occurred_at"], recorded, bytes(raw).decode()))
     cur.executemany(
         "INSERT INTO telephony_archive (event_id, seq, type, agent_id, team_id, occurred_at, recorded_at, payload) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(e["event_id"], base + i, e["type"], e["agent_id"], e["team_id"], e["occurred_at"], recorded,
-          _json(e)) for i, e in enumerate(outcome.accepted)],
+        rows,
     )
     return outcome
+
+
+def decode_archived(raw: bytes) -> dict[str, Any]:
+    """An archived message's original bytes, validated again, as the dict the KPIs count."""
+    return to_archive_dict(parse_message(raw))
 
 
 def add_counters(cur: Cursor, changes: dict[str, int]) -> None:
@@ -69,12 +76,6 @@ def add_counters(cur: Cursor, changes: dict[str, int]) -> None:
         "ON CONFLICT (name) DO UPDATE SET value = ingest_counters.value + excluded.value",
         [(name, amount) for name, amount in changes.items() if amount],
     )
-
-
-def _json(event: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(event, separators=(",", ":"), sort_keys=True)
 
 
 class TelephonyIngestor:
@@ -88,13 +89,14 @@ class TelephonyIngestor:
         self.counts = dict.fromkeys(COUNTER_NAMES, 0)
 
     def apply(self, cur: Cursor, records: Sequence[Any]) -> bool:
-        valid, invalid = [], []
+        valid, raws, invalid = [], [], []
         for record in records:
             try:
                 valid.append(to_archive_dict(parse_message(record.value)))
+                raws.append(record.value)
             except InvalidTelephonyEvent as error:
                 invalid.append((record, error.reason))
-        outcome = archive_new(cur, valid)
+        outcome = archive_new(cur, valid, raws)
         apply_events(cur, outcome.accepted)
         changes = {"received": len(records), "accepted": len(outcome.accepted),
                    "duplicates": outcome.duplicates, "dead_lettered": len(invalid)}

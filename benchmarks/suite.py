@@ -1,0 +1,37 @@
+"""`perfledger bench`: each benchmark beside the raw baseline it is measured against, in one run."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.kafka.broker import EmbeddedBroker
+from engine.settings import Settings
+
+
+def run(settings: Settings, quick: bool = False) -> int:
+    """Runs every benchmark on an embedded broker and prints a report (and its JSON)."""
+    from benchmarks import ingest
+
+    report: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "python": platform.python_version(), "quick": quick}
+    with EmbeddedBroker() as broker:
+        print("ingest: producing and consuming...", file=sys.stderr, flush=True)
+        report["ingest"] = ingest.run(broker.bootstrap, 20_000 if quick else 200_000)
+    print(render(report))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def render(report: dict[str, Any]) -> str:
+    i = report["ingest"]
+    return "\n".join([
+        f"perfledger bench ({'quick' if report['quick'] else 'full'}), {report['at']}, Python {report['python']}",
+        f"ingest, {i['events']:,} telephony events, SQLite:",
+        f"  raw kafka-python consume + JSON parse: {i['raw_consume_per_s']:>10,.0f} /s",
+        f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  ratio {i['ratio']:.2f}"
+        f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})",
+    ])
