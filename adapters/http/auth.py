@@ -67,3 +67,18 @@ def check_manage(principal: Principal, team_id: str) -> None:
 def readable_teams(principal: Principal) -> tuple[str, ...] | None:
     """None when every team is readable, else the teams the principal may read."""
     return principal.teams if principal.role == "manager" else None
+
+
+def check_own(principal: Principal, agent_id: str) -> None:
+    """Acts only the agent may take on their own records (acknowledge, dispute)."""
+    if principal.role != "agent" or principal.subject != agent_id:
+        raise Forbidden("only the agent concerned may do this")
+
+
+def check_team_read(principal: Principal, team_id: str) -> None:
+    """Team-wide reads: admins, auditors, and managers of that team."""
+    if principal.role in ("admin", "auditor"):
+        return
+    if principal.role == "manager" and team_id in principal.teams:
+        return
+    raise Forbidden(f"role {principal.role} may not read team {team_id}")

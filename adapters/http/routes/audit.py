@@ -1,17 +1,21 @@
-"""The audit trail of any aggregate."""
+"""The audit trail of any aggregate, its state at any point, and a review's score changes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
-from adapters.http.auth import CurrentPrincipal, check_read
-from adapters.http.routes.common import Services
+from adapters.http.auth import CurrentPrincipal, check_read, require_role
+from adapters.http.routes.common import Services, document, parse_id
 from adapters.sql.queries import find_document, history
 from aggregates.errors import NotFound
+from engine.envelope import plain
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded")
 
 
 @router.get("/{aggregate_id}/events")
@@ -23,3 +27,60 @@ def events(aggregate_id: str, who: CurrentPrincipal, services: Services) -> list
         raise NotFound(f"no events for {aggregate_id}", id=aggregate_id)
     check_read(who, found[1] if found else {})
     return rows
+
+
+@router.get("/{aggregate_id}/state")
+def state(
+    aggregate_id: str, who: CurrentPrincipal, services: Services,
+    version: int | None = Query(default=None, ge=1), as_of: AwareDatetime | None = None,
+) -> dict[str, Any]:
+    """The aggregate as it was at a version or time (default: now), replayed from the event store."""
+    require_role(who, "admin", "auditor", "manager", "agent")
+    uid = parse_id(aggregate_id)
+    if as_of is not None:
+        stamps = [e.originator_version for e in services.app.events.get(uid)
+                  if e.timestamp <= as_of]  # type: ignore[attr-defined]
+        if not stamps:
+            raise NotFound(f"{aggregate_id} did not exist at {as_of.isoformat()}", id=aggregate_id)
+        version = max(stamps) if version is None else min(version, max(stamps))
+    aggregate = _load(services, uid, version)
+    current = {key.lstrip("_"): plain(value) for key, value in vars(aggregate).items()
+               if key != "_pending_events"}
+    check_read(who, current)
+    return {"type": type(aggregate).__name__, **current}
+
+
+def _load(services: Services, uid: Any, version: int | None) -> Any:
+    try:
+        return services.app.repository.get(uid, version=version)
+    except AggregateNotFoundError:
+        raise NotFound(f"no aggregate {uid}", id=str(uid)) from None
+
+
+@router.get("/reviews/{review_id}/score-changes")
+def score_changes(
+    review_id: str, who: CurrentPrincipal, services: Services, goals: bool = True
+) -> list[dict[str, Any]]:
+    """Every change of a score behind the review, oldest first: criteria, calibration and,
+    unless goals=false, the in-scope goals' target revisions and progress."""
+    review = document(services, "Review", review_id)
+    check_read(who, review)
+    changes = [{key: change[key] for key in ("kind", "criterion", "before", "after", "actor",
+                                             "reason", "at")} for change in review["score_changes"]]
+    if goals:
+        for goal_id in review["goal_ids"]:
+            changes.extend(goal_change(goal_id, row) for row in history(services.db, goal_id)
+                           if row["type"] in GOAL_CHANGES)
+    # Stable: changes with the same timestamp keep the order their own trail gives them.
+    return sorted(changes, key=lambda change: change["at"])
+
+
+def goal_change(goal_id: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A goal's target revision or recorded progress as a score change."""
+    data = row["data"]
+    if row["type"] == "Goal.TargetRevised":
+        kind, reason = "goal_target", data["reason"]
+    else:
+        kind, reason = "goal_progress", data["note"] or f"measured by {data['source']}"
+    return {"kind": kind, "criterion": None, "goal_id": goal_id, "before": data["before"],
+            "after": data["after"], "actor": row["actor"], "reason": reason, "at": row["at"]}

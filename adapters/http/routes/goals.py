@@ -6,12 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from adapters.http.auth import CurrentPrincipal, check_manage, check_read, readable_teams, require_role
-from adapters.http.routes.common import IfMatch, Services, parse_id
+from adapters.http.auth import (
+    CurrentPrincipal, check_manage, check_read, check_team_read, readable_teams, require_role,
+)
+from adapters.http.routes.common import IfMatch, Services, accepted, parse_id
 from adapters.sql.queries import get_document, list_documents
 from aggregates.errors import NotFound
 from aggregates.goal import Goal
-from engine.commands import Reason, ReviseTarget, SetGoal
+from engine.commands import CloseGoal, Reason, RecordProgress, ReviseTarget, SetGoal
+from projections.goals import roll_up
 
 router = APIRouter(prefix="/v1/goals", tags=["goals"])
 
@@ -47,6 +50,42 @@ def cancel(goal_id: str, body: Reason, who: CurrentPrincipal, services: Services
     goal = _command_target(services, who, goal_id)
     goal = services.app.cancel_goal(goal.id, body.reason, who.actor, version)
     return {"id": str(goal.id), "version": goal.version}
+
+
+@router.post("/{goal_id}/progress")
+def record_progress(
+    goal_id: str, body: RecordProgress, who: CurrentPrincipal, services: Services, version: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    """Records a manually measured value as of a time; the value before it is kept."""
+    goal = _command_target(services, who, goal_id)
+    goal = services.app.record_goal_progress(goal.id, body.value, body.as_of, "manual", who.actor,
+                                             body.note, version)
+    return accepted(goal, response, attainment=goal.attainment)
+
+
+@router.post("/{goal_id}/close")
+def close(
+    goal_id: str, body: CloseGoal, who: CurrentPrincipal, services: Services, version: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    """Closes the goal after its period: achieved when its attainment is at least 1, else missed."""
+    goal = _command_target(services, who, goal_id)
+    goal = services.app.close_goal(goal.id, body.as_of, who.actor, version)
+    return accepted(goal, response, status=goal.status)
+
+
+@router.get("/rollup")
+def rollup(
+    who: CurrentPrincipal, services: Services, team_id: str, template_id: str | None = None,
+) -> dict[str, Any]:
+    """A team's goals (or one template's) rolled up: attainment weighted by goal weight."""
+    check_team_read(who, team_id)
+    goals = list_documents(services.db, "Goal", filters={"team_id": team_id}, teams=None,
+                           after=None, limit=1_000_000)
+    if template_id is not None:
+        goals = [g for g in goals if g.get("template_id") == template_id]
+    return {"team_id": team_id, "template_id": template_id, **roll_up(goals)}
 
 
 @router.get("/{goal_id}")
