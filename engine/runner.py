@@ -15,14 +15,16 @@ from adapters.kafka.consumer import ConsumerLoop
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.positions import SqlRelayPositions
+from adapters.sql.progress_source import SqlProgressSource
 from engine.bootstrap import Container, build
+from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.settings import Settings
 from adapters.telephony.ingestor import TelephonyIngestor
 from projections.projector import EventsProjector
 
 log = logging.getLogger("perfledger")
-COMPONENTS = ("api", "relay", "projector", "ingestor")
+COMPONENTS = ("api", "relay", "projector", "ingestor", "progress")
 BROKER_ADDRESS = "broker.address"
 
 
@@ -101,7 +103,11 @@ def ingestor_for(container: Container) -> ConsumerLoop:
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
 
 
-WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_for}
+def progress_for(container: Container) -> GoalProgress:
+    return GoalProgress(container.app, SqlProgressSource(container.db))
+
+
+WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_for, "progress": progress_for}
 
 
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
@@ -113,6 +119,8 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
         worker = container.components[name] = WORKERS[name](container)
         if isinstance(worker, Relay):
             target: Callable[[], None] = lambda r=worker: r.run(stop, container.settings.relay_idle_seconds)  # noqa: E731
+        elif isinstance(worker, GoalProgress):
+            target = lambda g=worker: g.run(stop, container.settings.progress_every_seconds)  # noqa: E731
         else:
             target = lambda c=worker: c.run(stop)  # noqa: E731
         thread = threading.Thread(target=target, name=f"perfledger-{name}", daemon=True)

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=1000, ge=1)
     relay_idle_seconds: float = Field(default=0.05, gt=0)
     life_check_seconds: float = Field(default=2.0, gt=0)
+    progress_every_seconds: float = Field(default=5.0, gt=0)
     ready_max_lag: int = Field(default=1000, ge=0)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
 

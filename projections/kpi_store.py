@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from projections.kpi import COUNTERS, PlacementIndex, SumsBatch, call_key, is_linked
@@ -47,7 +47,18 @@ def apply_events(cur: Cursor, events: Sequence[Mapping[str, Any]]) -> int:
         batch.add_placed(index.place(event))
     _write_calls(cur, index, known_calls)
     _write_linked(cur, index, placed_before)
+    _mark_changed(cur, sorted(teams))
     return _write_sums(cur, batch, teams)
+
+
+def _mark_changed(cur: Cursor, agents: Sequence[str]) -> None:
+    """Remembers whose KPIs moved, for the goal-progress process manager."""
+    now = datetime.now(UTC).isoformat()
+    cur.executemany(
+        "INSERT INTO kpi_changes (agent_id, changed_at) VALUES (?, ?) "
+        "ON CONFLICT (agent_id) DO UPDATE SET changed_at = excluded.changed_at",
+        [(agent, now) for agent in agents],
+    )
 
 
 def _load_call_times(cur: Cursor, refs: Sequence[str]) -> dict[tuple[str, str], datetime]:

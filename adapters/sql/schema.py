@@ -35,6 +35,10 @@ TABLES = (
         team_id TEXT NOT NULL, {", ".join(f"{c} BIGINT NOT NULL" for c in COUNTERS)},
         PRIMARY KEY (scope, scope_id, bucket, start))""",
     "CREATE INDEX IF NOT EXISTS kpi_sums_by_team ON kpi_sums (scope, team_id, bucket, start)",
+    """CREATE TABLE IF NOT EXISTS kpi_changes (
+        agent_id TEXT PRIMARY KEY, changed_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS goal_progress_marks (
+        goal_id TEXT NOT NULL, interval_start TEXT NOT NULL, PRIMARY KEY (goal_id, interval_start))""",
     """CREATE TABLE IF NOT EXISTS ingest_counters (
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS relay_position (
