@@ -77,6 +77,29 @@ def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, flo
     return {"total": count / (ended - started), "steady": (count - first_done) / max(ended - first, 1e-9)}
 
 
+def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, processes: int) -> float:
+    """Events per second with several `perfledger up --only ingestor` processes in one group."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **{f"PERFLEDGER_{k.upper()}": str(v) for k, v in settings.model_dump().items()
+                            if v is not None}}
+    container = build(settings, bootstrap)
+    started = time.perf_counter()
+    workers = [subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--only", "ingestor"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(processes)]
+    try:
+        while ingest_counters(container.db).get("received", 0) < count:
+            time.sleep(0.02)
+        return count / (time.perf_counter() - started)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(30)
+        container.close()
+
+
 def run(bootstrap: str, count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), kafka_bootstrap=bootstrap, kafka_topic_prefix="bench.",
@@ -86,6 +109,10 @@ def run(bootstrap: str, count: int) -> dict[str, Any]:
         produce(bootstrap, topics_of(settings).telephony, count)
         raw = raw_consume_rate(bootstrap, topics_of(settings).telephony, count, settings.kafka_partitions)
         ours = ingest_rate(settings, bootstrap, count)
+        two = ingest_rate_processes(
+            settings.model_copy(update={"data_dir": Path(tmp) / "two", "kafka_topic_prefix": "bench."}),
+            bootstrap, count, 2)
     return {"events": count, "raw_consume_per_s": raw, "ingest_per_s": ours["total"],
             "ingest_steady_per_s": ours["steady"], "ratio": ours["total"] / raw,
-            "steady_ratio": ours["steady"] / raw}
+            "steady_ratio": ours["steady"] / raw, "ingest_2_processes_per_s": two,
+            "ratio_2_processes": two / raw}

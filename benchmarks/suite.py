@@ -34,4 +34,6 @@ def render(report: dict[str, Any]) -> str:
         f"  raw kafka-python consume + JSON parse: {i['raw_consume_per_s']:>10,.0f} /s",
         f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  ratio {i['ratio']:.2f}"
         f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})",
+        f"  ingest, 2 ingestor processes:          {i['ingest_2_processes_per_s']:>10,.0f} /s  "
+        f"ratio {i['ratio_2_processes']:.2f}",
     ])

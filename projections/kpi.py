@@ -307,12 +307,14 @@ class SumsBatch:
         for event, at, sign in placed:
             self.add(event, at, sign)
 
-    def records(self) -> dict[SumsKey, Sums]:
-        """The change of every record touched, by key."""
+    def records(self, kinds: tuple[str, ...] = BUCKET_KINDS) -> dict[SumsKey, Sums]:
+        """The change of every record touched, by key (only of the bucket kinds asked for)."""
         totals: dict[SumsKey, Sums] = {}
         for (agent, team, index), record in self._groups.items():
             changed = [(name, amount) for name, amount in record.items() if amount]
             for key in _keys_of(agent, team, _starts_of_interval(index)):
+                if key[2] not in kinds:
+                    continue
                 total = totals.get(key)
                 if total is None:
                     totals[key] = dict(record)

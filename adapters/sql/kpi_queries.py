@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sql.database import Database
-from projections.kpi import COUNTERS, kpis
+from projections.kpi import COUNTERS, kpis, month_start, week_start
+from projections.kpi_store import STORED_KINDS
 
 _SUMS = ", ".join(COUNTERS)
 _SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
@@ -16,16 +18,44 @@ def kpi_rows(
     after: str | None, limit: int,
 ) -> list[dict[str, Any]]:
     """KPI rows of one agent or team, bucket by bucket, oldest first."""
+    if bucket not in STORED_KINDS:
+        return _rows_from_days(db, scope, scope_id, bucket, start, end, after, limit)
+    return [{"start": r["start"], **kpis(r)} for r in _sums(db, scope, scope_id, bucket, start, end, after, limit)]
+
+
+def _rows_from_days(
+    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
+    after: str | None, limit: int,
+) -> list[dict[str, Any]]:
+    """Week and month rows, summed from the day rows of the buckets asked for."""
+    bucket_of = week_start if bucket == "week" else month_start
+    lower = max((b for b in (start, after) if b is not None), default=None)
+    upper = (datetime.fromisoformat(end) + timedelta(days=32)).isoformat() if end else None
+    totals: dict[str, dict[str, int]] = {}
+    for day in _sums(db, scope, scope_id, "day", lower, upper, None, None):
+        key = bucket_of(datetime.fromisoformat(day["start"])).isoformat()
+        if (start is not None and key < start) or (end is not None and key >= end) or (after and key <= after):
+            continue
+        total = totals.setdefault(key, dict.fromkeys(COUNTERS, 0))
+        for c in COUNTERS:
+            total[c] += int(day[c])
+    return [{"start": key, **kpis(totals[key])} for key in sorted(totals)[:limit]]
+
+
+def _sums(
+    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
+    after: str | None, limit: int | None,
+) -> list[dict[str, Any]]:
     clauses, params = ["scope = ?", "scope_id = ?", "bucket = ?"], [scope, scope_id, bucket]
     for clause, value in (("start >= ?", start), ("start < ?", end), ("start > ?", after)):
         if value is not None:
             clauses.append(clause)
             params.append(value)
-    rows = db.query(
-        f"SELECT start, {_SUMS} FROM kpi_sums WHERE {' AND '.join(clauses)} ORDER BY start LIMIT ?",
-        (*params, limit),
+    limited = " LIMIT ?" if limit is not None else ""
+    return db.query(
+        f"SELECT start, {_SUMS} FROM kpi_sums WHERE {' AND '.join(clauses)} ORDER BY start{limited}",
+        (*params, *([limit] if limit is not None else [])),
     )
-    return [{"start": r["start"], **kpis(r)} for r in rows]
 
 
 def team_of_agent(db: Database, agent_id: str) -> str | None:
