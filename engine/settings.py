@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_ms: int = Field(default=1000, ge=100)
     kafka_max_poll_interval_ms: int = Field(default=60000, ge=1000)
     kafka_fetch_max_wait_ms: int = Field(default=50, ge=0)
-    consumer_poll_records: int = Field(default=2000, ge=1)
+    consumer_poll_records: int = Field(default=5000, ge=1)
     relay_batch_size: int = Field(default=1000, ge=1)
     relay_idle_seconds: float = Field(default=0.05, gt=0)
     life_check_seconds: float = Field(default=2.0, gt=0)
