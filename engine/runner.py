@@ -153,8 +153,9 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool 
             pass
         finally:
             stop.set()
+            deadline = time.monotonic() + 15  # one budget for all: they stop in parallel
             for thread in threads:
-                thread.join(timeout=15)
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
             log.info("perfledger stopped")
 
 
