@@ -17,7 +17,11 @@ from aggregates.goal import Goal
 from aggregates.review import Review
 from aggregates.templates import GoalTemplate, ReviewTemplate
 from engine.commands import (
-    AssignTemplate, CreateGoalTemplate, PublishReviewTemplate, RecordCheckIn, SetGoal,
+    AssignTemplate,
+    CreateGoalTemplate,
+    PublishReviewTemplate,
+    RecordCheckIn,
+    SetGoal,
 )
 from engine.reviews import ReviewCommands
 

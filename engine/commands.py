@@ -24,10 +24,9 @@ def finite(value: float) -> float:
     return value
 
 
-class SetGoal(Command):
-    """Sets a SMART goal for one agent."""
+class GoalFields(Command):
+    """The SMART fields a goal and a goal template share."""
 
-    agent_id: str = Field(min_length=1, max_length=200)
     team_id: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
@@ -41,10 +40,16 @@ class SetGoal(Command):
     _finite_target = field_validator("target")(finite)
 
     @model_validator(mode="after")
-    def period_is_ordered(self) -> SetGoal:
+    def period_is_ordered(self) -> GoalFields:
         if self.period_end <= self.period_start:
             raise ValueError("period_end must be after period_start")
         return self
+
+
+class SetGoal(GoalFields):
+    """Sets a SMART goal for one agent."""
+
+    agent_id: str = Field(min_length=1, max_length=200)
 
 
 class ReviseTarget(Command):
@@ -89,20 +94,8 @@ class CloseGoal(Command):
         return value
 
 
-class CreateGoalTemplate(Command):
+class CreateGoalTemplate(GoalFields):
     """A goal for a team, to be assigned to many of its agents."""
-
-    team_id: str = Id
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
-    kpi: Literal[KPIS] = "manual"  # type: ignore[valid-type]
-    target: float
-    direction: Literal["at_least", "at_most"]
-    period_start: date
-    period_end: date
-    weight: float = Field(default=1.0, gt=0, le=1000)
-
-    _finite_target = field_validator("target")(finite)
 
 
 class AssignTemplate(Command):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-
 Message = tuple[bytes, bytes] | tuple[bytes, bytes, Sequence[tuple[str, bytes]]]
 
 

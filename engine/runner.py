@@ -16,11 +16,11 @@ from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
+from adapters.telephony.ingestor import TelephonyIngestor
 from engine.bootstrap import Container, build
 from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.settings import Settings
-from adapters.telephony.ingestor import TelephonyIngestor
 from projections.projector import EventsProjector
 
 log = logging.getLogger("perfledger")

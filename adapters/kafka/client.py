@@ -12,7 +12,6 @@ from kafka.errors import TopicAlreadyExistsError
 from engine.settings import Settings
 
 
-
 @dataclass(frozen=True)
 class Topics:
     """perfledger's topic names; a prefix lets several deployments share one cluster."""

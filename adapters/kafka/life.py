@@ -17,6 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 from adapters.kafka.client import ensure_topics, producer, topics_of
 from engine.settings import Settings
 
+
 class BrokerLife:
     """Reads (and, on a fresh broker, writes) the identity of the broker's current life."""
 

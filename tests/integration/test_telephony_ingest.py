@@ -14,7 +14,7 @@ from adapters.sql.kpi_queries import ingest_counters
 from adapters.telephony.ingestor import decode_archived
 from engine.simulate import simulate
 from projections.rebuild import rebuild_kpis
-from tests.integration.kpi_oracle import KINDS, expected_kpis, valid_events
+from tests.integration.kpi_oracle import expected_kpis, valid_events
 from tests.support import Pipeline, make_settings, token, wait_until
 
 ADMIN = token("admin", "alice")

@@ -11,8 +11,13 @@ from aggregates.errors import InvalidValue, RuleViolation, VersionConflict
 from aggregates.goal import Goal
 from engine.application import PerfLedger
 from engine.commands import (
-    AssignTemplate, CreateGoalTemplate, PublishReviewTemplate, RecordCheckIn, ScoreCriterion,
-    SetGoal, StartReview,
+    AssignTemplate,
+    CreateGoalTemplate,
+    PublishReviewTemplate,
+    RecordCheckIn,
+    ScoreCriterion,
+    SetGoal,
+    StartReview,
 )
 
 MANAGER = "manager:bob"

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
 
 import pytest
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from aggregates.check_in import CheckIn
 from aggregates.errors import InvalidValue, RuleViolation
+from engine.application import PerfLedger
 
 HELD_AT = datetime(2025, 3, 4, 10, 30, tzinfo=timezone(timedelta(hours=1)))
 
@@ -246,27 +244,15 @@ def test_events_are_named_in_the_past_tense_and_carry_the_actor() -> None:
     assert [vars(e)["actor"] for e in events] == ["manager-1", "agent-7"]
 
 
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-class Store(Application[UUID]):
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
+def in_memory_store() -> PerfLedger:
+    """The real application on in-memory persistence, snapshots on: no I/O."""
+    return PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
 
 
 def test_a_stored_check_in_replays_and_snapshots_to_the_same_state() -> None:
     meeting = check_in()
     meeting.complete_action_item(index=0, actor="agent-7")
-    store = Store(env={"IS_SNAPSHOTTING_ENABLED": "y"})
+    store = in_memory_store()
     store.save(meeting)
     assert store.repository.get(meeting.id) == meeting
     store.take_snapshot(meeting.id)

@@ -9,7 +9,12 @@ import pytest
 
 from engine.application import PerfLedger
 from engine.commands import (
-    Calibrate, Dispute, PublishReviewTemplate, RecordCheckIn, ScoreCriterion, StartReview,
+    Calibrate,
+    Dispute,
+    PublishReviewTemplate,
+    RecordCheckIn,
+    ScoreCriterion,
+    StartReview,
 )
 from engine.envelope import envelope_of, plain
 from projections.goals import roll_up

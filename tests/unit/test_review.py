@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
 import pytest
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.review import Review
 from aggregates.scoring import ScoringPolicy
+from engine.application import PerfLedger
 
 AGENT, REVIEWER, CALIBRATOR = "agent-7", "manager-1", "hr-2"
 POLICY = ScoringPolicy(policy_id="agent-2025", version=2, criteria=("quality", "teamwork"),
@@ -624,21 +622,9 @@ def test_events_carry_only_plain_json_types() -> None:
         assert is_plain(data), type(event).__name__
 
 
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-class Store(Application[UUID]):
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
+def in_memory_store() -> PerfLedger:
+    """The real application on in-memory persistence, snapshots on: no I/O."""
+    return PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
 
 
 def test_a_stored_review_replays_and_snapshots_to_the_same_state() -> None:
@@ -649,7 +635,7 @@ def test_a_stored_review_replays_and_snapshots_to_the_same_state() -> None:
     subject.dispute(reason="Too low", actor=AGENT)
     subject.uphold_dispute(index=0, reason="Fair", actor=REVIEWER)
     subject.acknowledge(actor=AGENT)
-    store = Store(env={"IS_SNAPSHOTTING_ENABLED": "y"})
+    store = in_memory_store()
     store.save(subject)
     assert store.repository.get(subject.id) == subject
     store.take_snapshot(subject.id)

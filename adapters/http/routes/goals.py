@@ -7,7 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from adapters.http.auth import (
-    CurrentPrincipal, check_manage, check_read, check_team_read, readable_teams, require_role,
+    CurrentPrincipal,
+    check_manage,
+    check_read,
+    check_team_read,
+    readable_teams,
+    require_role,
 )
 from adapters.http.routes.common import IfMatch, Services, accepted, parse_id
 from adapters.sql.queries import get_document, list_documents

@@ -7,7 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from adapters.http.auth import (
-    CurrentPrincipal, check_manage, check_own, check_read, readable_teams, require_role,
+    CurrentPrincipal,
+    check_manage,
+    check_own,
+    check_read,
+    readable_teams,
+    require_role,
 )
 from adapters.http.routes.common import IfMatch, Services, accepted, document, page, parse_id
 from adapters.sql.queries import list_documents
