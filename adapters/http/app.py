@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from adapters.http import errors
+from adapters.http import errors, metrics
 from adapters.http.routes import audit, check_ins, goals, health, kpis, reviews, telephony, templates
 from engine.bootstrap import Container
 
@@ -19,6 +19,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.secret = container.settings.signing_secret()
     errors.install(app)
+    metrics.install(app, container)
     for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates):
         app.include_router(module.router)
     return app

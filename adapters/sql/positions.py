@@ -71,3 +71,14 @@ class SqlRelayPositions:
 
     def save(self, life: str, position: int) -> None:
         save_relay_position(self.db, self.name, Position(life, position))
+
+
+def partition_lags(db: Database) -> list[dict[str, object]]:
+    """Per consumer and partition: the next offset to apply, the broker's highwater, and the gap."""
+    rows = db.query(
+        "SELECT consumer, topic, partition_id, next_offset, highwater FROM consumer_offsets "
+        "ORDER BY consumer, topic, partition_id"
+    )
+    return [{"consumer": r["consumer"], "topic": r["topic"], "partition": int(r["partition_id"]),
+             "next_offset": int(r["next_offset"]), "highwater": int(r["highwater"]),
+             "lag": max(int(r["highwater"]) - int(r["next_offset"]), 0)} for r in rows]

@@ -20,7 +20,8 @@ def healthz() -> dict[str, str]:
 
 
 def lag_report(services: Services) -> dict[str, Any]:
-    """Relay lag (stored events not yet published) and projector lag (records not yet applied)."""
+    """Relay lag (stored events not yet published) and consumer lag (records not yet applied),
+    per consumer group: the projector and the telephony ingestor alike."""
     newest = services.app.recorder.max_notification_id() or 0
     relayed = load_relay_position(services.db, "events")
     return {
@@ -41,4 +42,8 @@ def readyz(services: Services) -> JSONResponse:
     limit = services.settings.ready_max_lag
     lags = [report["relay_lag"], *report["projector_lag"].values()]
     ready = all(lag <= limit for lag in lags)
-    return JSONResponse({"ready": ready, "max_lag": limit, **report}, status_code=200 if ready else 503)
+    # Name what lags (relay, projector or ingestor group) so an operator knows where to look.
+    lagging = [name for name, lag in (("relay", report["relay_lag"]), *report["projector_lag"].items())
+               if lag > limit]
+    body = {"ready": ready, "max_lag": limit, "lagging": lagging, **report}
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -1,0 +1,99 @@
+"""GET /metrics: Prometheus text built at scrape time from the read-model database, plus request latency.
+
+The figures that matter across processes (ingest counters, relay position, consumer
+offsets) live in the database, so any API process reports the whole deployment's state,
+whichever process did the work. Request latency is per API process, as Prometheus expects.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.positions import load_relay_position, partition_lags
+from engine.bootstrap import Container
+
+router = APIRouter(tags=["operations"])
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class StoreCollector(Collector):
+    """Reads counters, positions and offsets from the stores on every scrape."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._telephony()
+        yield from self._relay()
+        yield from self._consumers()
+
+    def _telephony(self) -> Iterator[Metric]:
+        counters = ingest_counters(self.container.db)
+        events = CounterMetricFamily(
+            "perfledger_telephony_events", "Telephony events by outcome (received = accepted + "
+            "duplicates + dead_lettered)", labels=["outcome"])
+        for outcome in ("received", "accepted", "duplicates", "dead_lettered"):
+            events.add_metric([outcome], counters.get(outcome, 0))
+        yield events
+        yield CounterMetricFamily("perfledger_telephony_dead_lettered",
+                                  "Telephony events sent to the dead-letter topic",
+                                  value=counters.get("dead_lettered", 0))
+
+    def _relay(self) -> Iterator[Metric]:
+        newest = self.container.app.recorder.max_notification_id() or 0
+        stored = load_relay_position(self.container.db, "events")
+        position = stored.value if stored else 0
+        yield GaugeMetricFamily("perfledger_event_store_position",
+                                "Newest notification id in the event store", value=newest)
+        yield GaugeMetricFamily("perfledger_relay_position",
+                                "Last notification id the relay published", value=position)
+        yield GaugeMetricFamily("perfledger_relay_lag_events",
+                                "Stored events not yet published to Kafka", value=max(newest - position, 0))
+
+    def _consumers(self) -> Iterator[Metric]:
+        labels = ["consumer", "topic", "partition"]
+        lag = GaugeMetricFamily("perfledger_consumer_lag_records",
+                                "Records on the broker a projector or ingestor has not applied yet", labels=labels)
+        offset = GaugeMetricFamily("perfledger_consumer_next_offset",
+                                   "Next offset a projector or ingestor will apply", labels=labels)
+        for row in partition_lags(self.container.db):
+            key = [str(row["consumer"]), str(row["topic"]), str(row["partition"])]
+            lag.add_metric(key, float(row["lag"]))  # type: ignore[arg-type]
+            offset.add_metric(key, float(row["next_offset"]))  # type: ignore[arg-type]
+        yield lag
+        yield offset
+
+
+def install(app: FastAPI, container: Container) -> None:
+    """One registry per app (tests build many apps in one process), a latency middleware and the route."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(container))
+    latency = Histogram("perfledger_http_request_duration_seconds", "HTTP request latency by route",
+                        ["method", "route", "status"], registry=registry, buckets=LATENCY_BUCKETS)
+    app.state.metrics = registry
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        # The route template, not the raw path: ids in paths would explode the label set.
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        latency.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
+        return response
+
+    app.include_router(router)
+
+
+@router.get("/metrics", response_class=Response,
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {"example": "perfledger_relay_lag_events 0.0\n"}}}})
+def metrics(request: Request) -> Any:
+    """Prometheus metrics: telephony events, relay position and lag, consumer lag per partition, latency."""
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
