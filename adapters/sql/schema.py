@@ -34,13 +34,25 @@ TABLES = (
         scope TEXT NOT NULL, scope_id TEXT NOT NULL, bucket TEXT NOT NULL, start TEXT NOT NULL,
         team_id TEXT NOT NULL, {", ".join(f"{c} BIGINT NOT NULL" for c in COUNTERS)},
         PRIMARY KEY (scope, scope_id, bucket, start))""",
-    "CREATE INDEX IF NOT EXISTS kpi_sums_by_team ON kpi_sums (scope, team_id, bucket, start)",
+    # Only leaderboards look agents up by team, and only in day buckets: a partial index
+    # spares every interval write its upkeep.
+    "CREATE INDEX IF NOT EXISTS kpi_agent_days_by_team ON kpi_sums (team_id, start) "
+    "WHERE scope = 'agent' AND bucket = 'day'",
     """CREATE TABLE IF NOT EXISTS kpi_changes (
         agent_id TEXT PRIMARY KEY, changed_at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS goal_progress_marks (
         goal_id TEXT NOT NULL, interval_start TEXT NOT NULL, PRIMARY KEY (goal_id, interval_start))""",
     """CREATE TABLE IF NOT EXISTS ingest_counters (
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
+    # Tamper evidence (adapters/sql/sealer.py): seals of the event store, chain of the archive.
+    """CREATE TABLE IF NOT EXISTS event_seals (
+        notification_id BIGINT PRIMARY KEY, originator_id TEXT NOT NULL,
+        originator_version INTEGER NOT NULL, digest TEXT NOT NULL, hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, chain TEXT NOT NULL, sealed_at TEXT NOT NULL)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS event_seals_by_aggregate ON event_seals (originator_id, originator_version)",
+    """CREATE TABLE IF NOT EXISTS archive_chain (
+        position BIGINT PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, digest TEXT NOT NULL,
+        chain TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS relay_position (
         name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
 )
