@@ -14,13 +14,15 @@ from engine.settings import Settings
 
 def run(settings: Settings, quick: bool = False) -> int:
     """Runs every benchmark on an embedded broker and prints a report (and its JSON)."""
-    from benchmarks import ingest
+    from benchmarks import ingest, ingest_profile
 
     report: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "python": platform.python_version(), "quick": quick}
     with EmbeddedBroker() as broker:
         print("ingest: producing and consuming...", file=sys.stderr, flush=True)
         report["ingest"] = ingest.run(broker.bootstrap, 20_000 if quick else 200_000)
+    print("ingest profile: timing phases in-process...", file=sys.stderr, flush=True)
+    report["ingest_profile"] = ingest_profile.run(20_000 if quick else 200_000)
     print(render(report))
     print(json.dumps(report, indent=2))
     return 0
@@ -36,4 +38,7 @@ def render(report: dict[str, Any]) -> str:
         f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})",
         f"  ingest, 2 ingestor processes:          {i['ingest_2_processes_per_s']:>10,.0f} /s  "
         f"ratio {i['ratio_2_processes']:.2f}",
+        "  where the time goes, in-process without Kafka (us/event): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in report["ingest_profile"]["us_per_event"].items())
+        + f"  ({report['ingest_profile']['per_s']:,.0f} /s)",
     ])
