@@ -15,16 +15,20 @@ from adapters.kafka.consumer import ConsumerLoop
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.positions import SqlRelayPositions
+from adapters.sql.alert_source import SqlAlertSource
 from adapters.sql.progress_source import SqlProgressSource
+from adapters.sql.sealer import Sealer
+from engine.alerting import AlertEvaluator
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.bootstrap import Container, build
+from engine.integrity import seal_key
 from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.settings import Settings
 from projections.projector import EventsProjector
 
 log = logging.getLogger("perfledger")
-COMPONENTS = ("api", "relay", "projector", "ingestor", "progress")
+COMPONENTS = ("api", "relay", "projector", "ingestor", "progress", "alerts")
 BROKER_ADDRESS = "broker.address"
 
 
@@ -53,12 +57,16 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     """Streams a simulated contact centre (50 agents, 5 teams) into the running system."""
     from datetime import UTC, datetime, timedelta
 
+    from engine.demo import seed
     from engine.simulate import simulate
     from engine.streaming import stream_paced
 
     assert container.bootstrap
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    rate, duration = 200.0, 7 * 86400.0
+    seed(container.app, container.settings.data_dir, 50, 5, (today - timedelta(days=14)).date())
+    # A burst of history first (about two simulated weeks), then a slow live trickle:
+    # the embedded broker keeps every message in memory, so the demo must not flood it.
+    rate, duration, burst = 20.0, 7 * 86400.0, 20_000
     messages = simulate(agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
                         seed=1, start=today - timedelta(days=14))
     publisher = KafkaPublisher(container.bootstrap)
@@ -66,7 +74,8 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
 
     def run() -> None:
         try:
-            stream_paced(messages, publisher, topic, rate, int(rate * duration), lambda *_: None, stop.is_set)
+            stream_paced(messages, publisher, topic, rate, int(rate * duration), lambda *_: None, stop.is_set,
+                         burst=burst)
         except Exception as error:  # noqa: BLE001 - the demo stream must not take the system down
             log.warning("demo stream stopped: %s", error)
         finally:
@@ -74,7 +83,7 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
 
     thread = threading.Thread(target=run, name="perfledger-demo", daemon=True)
     thread.start()
-    log.info("demo: streaming a simulated contact centre at %.0f events/s", rate)
+    log.info("demo: streaming a simulated contact centre: %d events at once, then %.0f/s", burst, rate)
     return thread
 
 
@@ -99,7 +108,7 @@ def ingestor_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
-                                KafkaPublisher(container.bootstrap))
+                                KafkaPublisher(container.bootstrap), seal_key(container.settings.signing_secret()))
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
 
 
@@ -107,7 +116,12 @@ def progress_for(container: Container) -> GoalProgress:
     return GoalProgress(container.app, SqlProgressSource(container.db))
 
 
-WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_for, "progress": progress_for}
+def alerts_for(container: Container) -> AlertEvaluator:
+    return AlertEvaluator(container.app, SqlAlertSource(container.db), container.settings.alert_lookback_days)
+
+
+WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_for, "progress": progress_for,
+           "alerts": alerts_for}
 
 
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
@@ -121,6 +135,8 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
             target: Callable[[], None] = lambda r=worker: r.run(stop, container.settings.relay_idle_seconds)  # noqa: E731
         elif isinstance(worker, GoalProgress):
             target = lambda g=worker: g.run(stop, container.settings.progress_every_seconds)  # noqa: E731
+        elif isinstance(worker, AlertEvaluator):
+            target = lambda a=worker: a.run(stop, container.settings.alert_every_seconds)  # noqa: E731
         else:
             target = lambda c=worker: c.run(stop)  # noqa: E731
         thread = threading.Thread(target=target, name=f"perfledger-{name}", daemon=True)
