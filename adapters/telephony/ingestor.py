@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sql.database import Cursor
+from adapters.sql.sealer import chain_archive
 from adapters.telephony.schema import InvalidTelephonyEvent, parse_message, to_archive_dict
 from engine.ports import Publisher
 from projections.kpi_store import apply_events
@@ -35,8 +36,14 @@ class Outcome:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
 
 
-def archive_new(cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes]) -> Outcome:
-    """Archives the events not seen before (by event_id), with their original bytes; the rest are duplicates."""
+def archive_new(
+    cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes], seal_key: bytes | None = None,
+) -> Outcome:
+    """Archives the events not seen before (by event_id), with their original bytes; the rest are duplicates.
+
+    With a seal key the new rows are chained in the same transaction (tamper evidence);
+    without one the sealer chains them later.
+    """
     outcome = Outcome()
     if cur.db.is_postgres:
         # Concurrent ingestors must not both take the same event_id as new.
@@ -62,6 +69,8 @@ def archive_new(cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[by
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+    if seal_key is not None:
+        chain_archive(cur, rows, seal_key)
     return outcome
 
 
@@ -81,8 +90,11 @@ def add_counters(cur: Cursor, changes: dict[str, int]) -> None:
 class TelephonyIngestor:
     """Batch handler for the shared consumer loop on telephony.events."""
 
-    def __init__(self, topic: str, dlq_topic: str, group: str, dead_letters: Publisher) -> None:
+    def __init__(
+        self, topic: str, dlq_topic: str, group: str, dead_letters: Publisher, seal_key: bytes | None = None,
+    ) -> None:
         self.group = group
+        self.seal_key = seal_key
         self.topics = (topic,)
         self.dlq_topic = dlq_topic
         self.dead_letters = dead_letters
@@ -91,12 +103,16 @@ class TelephonyIngestor:
     def apply(self, cur: Cursor, records: Sequence[Any]) -> bool:
         valid, raws, invalid = [], [], []
         for record in records:
+            raw = record.value or b""  # a tombstone (null value) is invalid input like any other
             try:
-                valid.append(to_archive_dict(parse_message(record.value)))
-                raws.append(record.value)
+                valid.append(to_archive_dict(parse_message(raw)))
+                raws.append(raw)
             except InvalidTelephonyEvent as error:
                 invalid.append((record, error.reason))
-        outcome = archive_new(cur, valid, raws)
+            except Exception as error:  # noqa: BLE001 - no message may stop the consumer
+                log.exception("message at %s:%s could not be validated", record.partition, record.offset)
+                invalid.append((record, f"message: could not be validated ({type(error).__name__})"))
+        outcome = archive_new(cur, valid, raws, self.seal_key)
         apply_events(cur, outcome.accepted)
         changes = {"received": len(records), "accepted": len(outcome.accepted),
                    "duplicates": outcome.duplicates, "dead_lettered": len(invalid)}

@@ -111,3 +111,20 @@ def _invalid(raw: bytes) -> bool:
     except InvalidTelephonyEvent:
         return True
     return False
+
+
+def test_tombstones_and_garbage_are_dead_lettered_and_the_stream_goes_on(
+    tmp_path: Path, broker: EmbeddedBroker
+) -> None:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'g.db'}", broker.bootstrap)
+    pipeline = Pipeline(settings).start("ingestor")
+    try:
+        good = list(simulate(agents=2, teams=1, rate=50, duration=1, seed=2))
+        bad: list[tuple[bytes, bytes | None]] = [(b"a", None), (b"a", b""), (b"a", b"\x00\xff"), (b"a", b"[]")]
+        produce(broker.bootstrap, topics_of(settings).telephony, [*bad, *good])  # type: ignore[list-item]
+        wait_until(lambda: ingest_counters(pipeline.container.db).get("received", 0) == len(bad) + len(good),
+                   timeout=60)
+        counters = ingest_counters(pipeline.container.db)
+        assert counters["dead_lettered"] == len(bad) and counters["accepted"] == len(good)
+    finally:
+        pipeline.close()
