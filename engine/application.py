@@ -167,15 +167,19 @@ class PerfLedger(ReviewCommands, Application[UUID]):
 
     def record_check_in(self, command: RecordCheckIn, actor: str) -> CheckIn:
         """Records a 1:1 with a snapshot of the discussed goals' progress at that moment."""
+        check_in = self.new_check_in(command, actor)
+        self.save_new(check_in)
+        return check_in
+
+    def new_check_in(self, command: RecordCheckIn, actor: str) -> CheckIn:
+        """A check-in not saved yet, so that it can be saved together with what caused it."""
         goals = self.agent_goals(command.agent_id, command.goal_ids)
-        check_in = CheckIn(
+        return CheckIn(
             agent_id=command.agent_id, team_id=command.team_id, held_at=command.held_at,
             notes=command.notes, goals=[goal_snapshot(g) for g in goals],
             feedback=[item.as_domain() for item in command.feedback],
             action_items=[item.model_dump() for item in command.action_items], actor=actor,
         )
-        self.save_new(check_in)
-        return check_in
 
     def complete_action_item(
         self, check_in_id: UUID | str, index: int, actor: str, expected_version: int | None = None

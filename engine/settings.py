@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     life_check_seconds: float = Field(default=2.0, gt=0)
     progress_every_seconds: float = Field(default=5.0, gt=0)
     ready_max_lag: int = Field(default=1000, ge=0)
+    alert_every_seconds: float = Field(default=5.0, gt=0)
+    alert_lookback_days: int = Field(default=14, ge=1, le=366)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
 
     @field_validator("secret")

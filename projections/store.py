@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.envelope import EventEnvelope
+from projections.alerts import apply_alert, apply_alert_rules
 from projections.check_ins import apply_check_in
 from projections.goals import apply_goal, apply_goal_template
 from projections.history import GENESIS, history_entry
@@ -25,6 +26,7 @@ Builder = Callable[[Doc | None, EventEnvelope], Doc]
 BUILDERS: dict[str, Builder] = {
     "Goal": apply_goal, "CheckIn": apply_check_in, "Review": apply_review,
     "GoalTemplate": apply_goal_template, "ReviewTemplate": apply_review_template,
+    "Alert": apply_alert, "AlertRules": apply_alert_rules,
 }
 CHUNK = 500
 

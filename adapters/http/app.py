@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from adapters.http import errors, metrics
-from adapters.http.routes import audit, check_ins, goals, health, kpis, reviews, telephony, templates
+from adapters.http.routes import (
+    alerts, audit, check_ins, dashboard, goals, health, kpis, reviews, telephony, templates,
+)
 from engine.bootstrap import Container
 
 
@@ -20,6 +22,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.secret = container.settings.signing_secret()
     errors.install(app)
     metrics.install(app, container)
-    for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates):
+    for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates, alerts):
         app.include_router(module.router)
+    dashboard.install(app)
     return app

@@ -56,3 +56,12 @@ def history(db: Database, aggregate_id: str) -> list[dict[str, Any]]:
          "data": json.loads(r["data"]), "hash": r["hash"], "prev_hash": r["prev_hash"]}
         for r in rows
     ]
+
+
+def team_ids(db: Database) -> list[str]:
+    """Every team with KPI data or goals, in order."""
+    rows = db.query(
+        "SELECT scope_id AS team_id FROM kpi_sums WHERE scope = 'team' AND bucket = 'day' "
+        "UNION SELECT team_id FROM documents WHERE kind = 'Goal' AND team_id IS NOT NULL ORDER BY team_id"
+    )
+    return [r["team_id"] for r in rows]

@@ -12,6 +12,11 @@ TABLES = (
         PRIMARY KEY (kind, id))""",
     "CREATE INDEX IF NOT EXISTS documents_by_agent ON documents (kind, agent_id, status)",
     "CREATE INDEX IF NOT EXISTS documents_by_team ON documents (kind, team_id, status)",
+    # The dashboard's lists (goals, check-ins, reviews, alerts by team, agent or status) page
+    # by id: with id in the index they read one page of rows, however long the history grows.
+    "CREATE INDEX IF NOT EXISTS documents_by_team_id ON documents (kind, team_id, id)",
+    "CREATE INDEX IF NOT EXISTS documents_by_agent_id ON documents (kind, agent_id, id)",
+    "CREATE INDEX IF NOT EXISTS documents_by_status_id ON documents (kind, status, id)",
     """CREATE TABLE IF NOT EXISTS history (
         aggregate_id TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,
         at TEXT NOT NULL, actor TEXT, data TEXT NOT NULL, notification_id BIGINT NOT NULL,

@@ -1,0 +1,297 @@
+// The dashboard: team overview, leaderboard, alerts and an agent drill-down, over the read API.
+(() => {
+"use strict";
+
+const {lineChart, attainmentBar, formatValue} = window.perfCharts;
+const KPIS = ["calls_handled", "aht_seconds", "avg_hold_seconds", "fcr_rate", "transfer_rate",
+              "csat_avg", "qa_avg", "adherence_rate", "occupancy_rate"];
+const LABELS = {calls_handled: "Calls handled", aht_seconds: "Average handle time", avg_hold_seconds: "Average hold",
+                fcr_rate: "First-contact resolution", transfer_rate: "Transfer rate", csat_avg: "CSAT",
+                csat_top2_rate: "CSAT top-2", qa_avg: "QA score", adherence_rate: "Adherence",
+                occupancy_rate: "Occupancy"};
+const LOWER_IS_BETTER = new Set(["aht_seconds", "avg_hold_seconds", "transfer_rate"]);
+const TOKEN_KEY = "perfledger.token";
+const REFRESH_MS = 4000;
+const $ = (id) => document.getElementById(id);
+const state = {team: null, agent: null, lbKpi: "aht_seconds", seen: {}, refreshes: 0, teamsListed: false};
+
+class HttpError extends Error {
+  constructor(status, detail) { super(detail); this.status = status; }
+}
+
+async function api(path, options = {}) {
+  const headers = {Authorization: "Bearer " + localStorage.getItem(TOKEN_KEY), ...(options.headers || {})};
+  const response = await fetch(path, {...options, headers});
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
+    throw new HttpError(response.status, detail);
+  }
+  return response.json();
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined) node.setAttribute(k, v);
+  }
+  for (const child of children.flat()) node.append(child instanceof Node ? child : String(child ?? ""));
+  return node;
+}
+
+function days() {
+  const n = Number($("range").value);
+  const today = new Date(); today.setUTCHours(0, 0, 0, 0);
+  const list = [];
+  for (let i = n - 1; i >= 0; i--) list.push(new Date(today - i * 86400000).toISOString().slice(0, 10));
+  const to = new Date(+today + 86400000).toISOString().slice(0, 10);
+  return {list, from: list[0], to};
+}
+
+function series(rows, kpi, dayList) {
+  const byDay = new Map(rows.map((r) => [r.start.slice(0, 10), r[kpi]]));
+  return dayList.map((d) => ({x: d, y: byDay.has(d) ? byDay.get(d) : null}));
+}
+
+// The team's target for a KPI: the most common target among its active goals on that KPI.
+function targets(goals) {
+  const counts = {};
+  for (const g of goals) {
+    if (g.status !== "active" || !KPIS.includes(g.kpi)) continue;
+    counts[g.kpi] = counts[g.kpi] || new Map();
+    counts[g.kpi].set(g.target, (counts[g.kpi].get(g.target) || 0) + 1);
+  }
+  const found = {};
+  for (const [kpi, m] of Object.entries(counts)) found[kpi] = [...m.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  return found;
+}
+
+function meets(kpi, value, target) {
+  if (value === null || value === undefined || target === undefined) return null;
+  return LOWER_IS_BETTER.has(kpi) ? value <= target : value >= target;
+}
+
+// Replaces a section only when its data changed, so refreshes do not flicker.
+function update(key, data, render) {
+  const text = JSON.stringify(data);
+  if (state.seen[key] === text) return;
+  state.seen[key] = text;
+  render(data);
+}
+
+function fill(id, ...nodes) { $(id).replaceChildren(...nodes); }
+
+async function renderTeam() {
+  const t = encodeURIComponent(state.team), r = days();
+  const [kpis, goals, rollup, board, alerts] = await Promise.all([
+    api(`/v1/teams/${t}/kpis?bucket=day&from=${r.from}&to=${r.to}`),
+    api(`/v1/goals?team_id=${t}&status=active&limit=1000`),
+    api(`/v1/goals/rollup?team_id=${t}`),
+    api(`/v1/teams/${t}/leaderboard?kpi=${state.lbKpi}&from=${r.from}&to=${r.to}`),
+    api(`/v1/alerts?team_id=${t}&status=open&limit=1000`),
+  ]);
+  const goalTargets = targets(goals.items);
+  update("tiles", [kpis.rows.slice(-1), goalTargets, rollup.attainment], () => renderTiles(kpis.rows, goalTargets, rollup));
+  update("team-charts", [kpis.rows, goalTargets, r.list], () =>
+    fill("team-charts", ...KPIS.map((k) => lineChart(LABELS[k], k, series(kpis.rows, k, r.list), goalTargets[k]))));
+  update("leaderboard", board, renderLeaderboard);
+  update("alerts", alerts.items, renderAlerts);
+}
+
+function renderTiles(rows, goalTargets, rollup) {
+  const last = rows[rows.length - 1] || {};
+  const tiles = KPIS.filter((k) => k !== "avg_hold_seconds").map((k) => {
+    const ok = meets(k, last[k], goalTargets[k]);
+    return el("div", {class: "tile " + (ok === null ? "" : ok ? "good" : "bad"), "data-kpi": k},
+      el("span", {class: "label"}, LABELS[k]),
+      el("span", {class: "value"}, formatValue(k, last[k])),
+      el("span", {class: "target"}, goalTargets[k] === undefined ? "no goal" :
+        `goal ${LOWER_IS_BETTER.has(k) ? "≤" : "≥"} ${formatValue(k, goalTargets[k])}`));
+  });
+  const att = rollup.attainment;
+  tiles.unshift(el("div", {class: "tile headline " + (att === null ? "" : att >= 1 ? "good" : "bad")},
+    el("span", {class: "label"}, "Goal attainment"),
+    el("span", {class: "value"}, att === null ? "–" : Math.round(att * 100) + "%"),
+    el("span", {class: "target"}, `${rollup.measured} of ${rollup.goals} goals measured`)));
+  fill("tiles", ...tiles);
+  $("tiles").setAttribute("data-day", last.start ? last.start.slice(0, 10) : "");
+}
+
+function renderLeaderboard(board) {
+  const head = el("tr", {}, el("th", {}, "#"), el("th", {}, "Agent"), el("th", {class: "num"}, LABELS[board.kpi]));
+  const rows = board.rows.map((row) => el("tr", {class: "clickable", "data-agent": row.agent_id,
+                                                 onclick: () => openAgent(row.agent_id)},
+    el("td", {}, row.rank), el("td", {}, el("a", {href: agentHash(row.agent_id)}, row.agent_id)),
+    el("td", {class: "num"}, formatValue(board.kpi, row.value))));
+  fill("leaderboard", el("thead", {}, head), el("tbody", {}, rows));
+}
+
+function renderAlerts(items) {
+  $("alert-count").textContent = items.length ? String(items.length) : "";
+  const sorted = [...items].sort((a, b) => (b.day + b.id).localeCompare(a.day + a.id)).slice(0, 30);
+  fill("alerts", ...(sorted.length ? sorted.map((a) => el("li", {class: "alert " + a.rule},
+    el("div", {}, el("a", {href: agentHash(a.agent_id)}, a.agent_id), " · ", el("span", {class: "muted"}, a.day)),
+    el("div", {class: "summary"}, a.summary),
+    el("button", {type: "button", onclick: (e) => coach(a, e.target)}, "Turn into check-in"))) :
+    [el("li", {class: "muted"}, "No open alerts.")]));
+}
+
+async function coach(alert, button) {
+  button.disabled = true;
+  try {
+    await api(`/v1/alerts/${alert.id}/check-in`, {method: "POST", headers: {"Content-Type": "application/json"},
+                                                  body: "{}"});
+    button.textContent = "Check-in recorded";
+  } catch (error) {
+    button.textContent = error.status === 403 ? "Not your team" : "Failed: " + error.message;
+  }
+}
+
+async function renderAgent() {
+  const a = encodeURIComponent(state.agent), r = days();
+  const [kpis, goals, checkIns, reviews] = await Promise.all([
+    api(`/v1/agents/${a}/kpis?bucket=day&from=${r.from}&to=${r.to}`),
+    api(`/v1/goals?agent_id=${a}&limit=1000`),
+    api(`/v1/check-ins?agent_id=${a}&limit=1000`),
+    api(`/v1/reviews?agent_id=${a}&limit=1000`),
+  ]);
+  $("agent-title").textContent = `Agent ${state.agent}`;
+  const own = targets(goals.items);
+  update("agent-charts", [kpis.rows, own, r.list], () =>
+    fill("agent-charts", ...KPIS.map((k) => lineChart(LABELS[k], k, series(kpis.rows, k, r.list), own[k]))));
+  update("goals", goals.items, renderGoals);
+  update("check-ins", checkIns.items, renderCheckIns);
+  update("reviews", reviews.items, renderReviews);
+}
+
+function renderGoals(items) {
+  const head = el("tr", {}, el("th", {}, "Goal"), el("th", {}, "Target"), el("th", {}, "Latest"),
+                  el("th", {}, "Attainment"), el("th", {}, "Status"));
+  const rows = items.map((g) => el("tr", {"data-goal": g.id},
+    el("td", {}, g.title, el("div", {class: "muted"}, `${g.kpi} · ${g.period_start} – ${g.period_end}`)),
+    el("td", {}, `${g.direction === "at_most" ? "≤" : "≥"} ${formatValue(g.kpi, g.target)}`),
+    el("td", {}, g.latest_progress ? formatValue(g.kpi, g.latest_progress.value) : "–"),
+    el("td", {}, attainmentBar(g.attainment), " ", g.attainment === null ? "–" : Math.round(g.attainment * 100) + "%"),
+    el("td", {}, el("span", {class: "pill " + g.status}, g.status))));
+  fill("goals", el("thead", {}, head), el("tbody", {}, rows.length ? rows : [el("tr", {}, el("td", {}, "No goals."))]));
+}
+
+function renderCheckIns(items) {
+  const sorted = [...items].sort((a, b) => b.held_at.localeCompare(a.held_at));
+  fill("check-ins", ...(sorted.length ? sorted.map((c) => el("div", {class: "check-in"},
+    el("div", {}, el("strong", {}, c.held_at.slice(0, 10)), ` with ${c.manager} · `,
+       el("span", {class: "pill " + c.status}, `${c.open_action_items} open`)),
+    el("div", {class: "muted"}, c.notes),
+    el("ul", {class: "items"}, c.action_items.map((i) => el("li", {class: i.completed_by ? "done" : "open"},
+      `${i.description} — ${i.owner_id}, due ${i.due}${i.completed_by ? " (done)" : ""}`))))) :
+    [el("p", {class: "muted"}, "No check-ins yet.")]));
+}
+
+function scoreHistory(changes) {
+  const head = el("tr", {}, ["When", "Criterion", "Change", "By", "Reason"].map((h) => el("th", {}, h)));
+  const rows = changes.map((s) => el("tr", {},
+    el("td", {}, s.at.slice(0, 16).replace("T", " ")), el("td", {}, s.criterion || s.kind),
+    el("td", {}, `${s.before ?? "–"} → ${s.after}`), el("td", {}, s.actor), el("td", {}, s.reason || "")));
+  return el("table", {class: "list"}, el("thead", {}, head), el("tbody", {}, rows));
+}
+
+function renderReviews(items) {
+  const reviews = items.map((rv) => el("div", {class: "review", "data-review": rv.id},
+    el("div", {}, el("strong", {}, `${rv.period_start} – ${rv.period_end}`), " ",
+       el("span", {class: "pill " + rv.status}, rv.status), " overall ",
+       el("strong", {}, rv.overall_score === null ? "–" : rv.overall_score.toFixed(2)), " / 5"),
+    scoreHistory(rv.score_changes)));
+  fill("reviews", ...(reviews.length ? reviews : [el("p", {class: "muted"}, "No reviews yet.")]));
+}
+
+function agentHash(agent) {
+  return `#team=${encodeURIComponent(state.team || "")}&agent=${encodeURIComponent(agent)}`;
+}
+
+function openAgent(agent) { location.hash = agentHash(agent); }
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  state.agent = params.get("agent");
+  if (params.get("team")) state.team = params.get("team");
+}
+
+function show(view) {
+  for (const id of ["login", "team-view", "agent-view"]) $(id).hidden = id !== view;
+  document.body.dataset.view = view;
+}
+
+async function refresh() {
+  try {
+    if (!state.teamsListed) await loadTeams();
+    if (!state.team && !state.agent) {
+      show("team-view");
+      document.body.dataset.state = "waiting";
+      $("status").textContent = "waiting for data…";
+      return;
+    }
+    if (state.agent) { show("agent-view"); await renderAgent(); } else { show("team-view"); await renderTeam(); }
+    state.refreshes += 1;
+    document.body.dataset.state = "ready";
+    document.body.dataset.refreshes = String(state.refreshes);
+    const ready = await fetch("/readyz").then((r) => r.json()).catch(() => ({}));
+    const lag = ready.ready === false ? " · catching up" : "";
+    $("status").textContent = `live · ${new Date().toLocaleTimeString()}${lag}`;
+  } catch (error) {
+    if (error.status === 401) return askToken("Token not accepted: " + error.message);
+    document.body.dataset.state = "error";
+    $("status").textContent = "error: " + error.message;
+  }
+}
+
+// Teams appear as data arrives: until the caller can read one, the list is fetched again on refresh.
+async function loadTeams() {
+  try {
+    const teams = (await api("/v1/teams")).items.map((t) => t.team_id);
+    readHash();
+    if (!state.team || !teams.includes(state.team)) state.team = teams[0] || null;
+    fill("team", ...teams.map((t) => el("option", {value: t}, t)));
+    $("team").value = state.team || "";
+    state.teamsListed = teams.length > 0;
+  } catch (error) {
+    if (error.status !== 403) throw error;
+    readHash(); // an agent token cannot list teams: it goes straight to its own page
+    state.teamsListed = true;
+  }
+}
+
+async function start() {
+  if (!localStorage.getItem(TOKEN_KEY)) return askToken("");
+  state.teamsListed = false;
+  await refresh();
+}
+
+function askToken(message) {
+  show("login");
+  document.body.dataset.state = "login";
+  $("login-error").textContent = message;
+}
+
+function setup() {
+  fill("lb-kpi", ...KPIS.map((k) => el("option", {value: k}, LABELS[k])));
+  $("lb-kpi").value = state.lbKpi;
+  $("lb-kpi").addEventListener("change", () => { state.lbKpi = $("lb-kpi").value; refresh(); });
+  $("team").addEventListener("change", () => { state.team = $("team").value; location.hash = `#team=${state.team}`; });
+  $("range").addEventListener("change", refresh);
+  $("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    localStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    $("token").value = "";
+    start();
+  });
+  $("logout").addEventListener("click", () => { localStorage.removeItem(TOKEN_KEY); askToken(""); });
+  $("back").addEventListener("click", (e) => { e.preventDefault(); location.hash = `#team=${state.team}`; });
+  $("home").addEventListener("click", (e) => { e.preventDefault(); location.hash = `#team=${state.team}`; });
+  window.addEventListener("hashchange", () => { readHash(); state.seen = {}; refresh(); });
+  setInterval(() => { if (!document.hidden && document.body.dataset.view !== "login") refresh(); }, REFRESH_MS);
+  start();
+}
+
+setup();
+})();
