@@ -8,7 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
-from engine import tokens
+from engine import audit_cli, tokens
 from engine.runner import COMPONENTS, up
 from engine.settings import Settings
 
@@ -34,6 +34,10 @@ def parser() -> argparse.ArgumentParser:
 
     rebuild = sub.add_parser("rebuild", help="rebuild read models from the event store and telephony archive")
     rebuild.add_argument("--projection", choices=("all", "events", "kpi"), default="all")
+
+    rebuild.add_argument("--check", action="store_true",
+                         help="compare a rebuild with the live read models; exit 1 when they differ")
+    audit_cli.add_parsers(sub)
 
     bench = sub.add_parser("bench", help="run the benchmark suite (ratios to raw baselines)")
     bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
@@ -85,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_up(settings, args)
     if args.command == "token":
         return issue_token(settings, args)
+    if args.command in audit_cli.COMMANDS:
+        return audit_cli.COMMANDS[args.command](settings, args)
     from engine import jobs
 
     return int(getattr(jobs, args.command)(settings, args))

@@ -39,26 +39,31 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    """Rebuilds read models from the event store and the telephony archive."""
+    """Rebuilds read models into fresh tables and swaps them in; --check compares with live instead."""
+    from adapters.sql.rebuilder import rebuild as run
     from adapters.telephony.ingestor import decode_archived
     from engine.bootstrap import build
-    from projections.rebuild import rebuild_events, rebuild_kpis
 
     container = build(settings)
     progress = ProgressLine()
+    chosen = ("events", "kpi") if args.projection == "all" else (args.projection,)
     try:
-        if args.projection in ("all", "events"):
-            done = rebuild_events(container.db, container.app, progress)
-            progress.close()
-            print(f"events: rebuilt from {done} stored events", file=sys.stderr)
-        if args.projection in ("all", "kpi"):
-            progress = ProgressLine()
-            done = rebuild_kpis(container.db, progress, decode_archived)
-            progress.close()
-            print(f"kpi: rebuilt from {done} archived telephony events", file=sys.stderr)
+        outcome = run(container.db, container.app, decode_archived, progress, chosen, check=args.check)
     finally:
+        progress.close()
         container.close()
-    return 0
+    print(f"rebuilt from the event store (to notification {outcome.events}) and "
+          f"{outcome.archived} archived telephony events", file=sys.stderr)
+    if not args.check:
+        print("swapped in: " + ", ".join(chosen), file=sys.stderr)
+        return 0
+    if not outcome.differences:
+        print("check: the rebuilt read models equal the live ones, row for row")
+        return 0
+    print("check: the rebuilt read models differ from the live ones:")
+    for line in outcome.differences:
+        print(line)
+    return 1
 
 
 def bench(settings: Settings, args: argparse.Namespace) -> int:

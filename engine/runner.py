@@ -28,7 +28,7 @@ from engine.settings import Settings
 from projections.projector import EventsProjector
 
 log = logging.getLogger("perfledger")
-COMPONENTS = ("api", "relay", "projector", "ingestor", "progress", "alerts")
+COMPONENTS = ("api", "relay", "projector", "ingestor", "progress", "alerts", "sealer")
 BROKER_ADDRESS = "broker.address"
 
 
@@ -120,8 +120,14 @@ def alerts_for(container: Container) -> AlertEvaluator:
     return AlertEvaluator(container.app, SqlAlertSource(container.db), container.settings.alert_lookback_days)
 
 
+def sealer_for(container: Container) -> Sealer:
+    settings = container.settings
+    return Sealer(container.app, container.db, seal_key(settings.signing_secret()),
+                  every=settings.seal_interval_seconds)
+
+
 WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_for, "progress": progress_for,
-           "alerts": alerts_for}
+           "alerts": alerts_for, "sealer": sealer_for}
 
 
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     alert_every_seconds: float = Field(default=5.0, gt=0)
     alert_lookback_days: int = Field(default=14, ge=1, le=366)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    seal_interval_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("secret")
     @classmethod

@@ -8,6 +8,8 @@ from adapters.http import errors, metrics
 from adapters.http.routes import (
     alerts, audit, check_ins, dashboard, goals, health, kpis, reviews, telephony, templates,
 )
+from adapters.http import auditor
+from adapters.http.routes import explain
 from engine.bootstrap import Container
 
 
@@ -25,4 +27,6 @@ def create_app(container: Container) -> FastAPI:
     for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates, alerts):
         app.include_router(module.router)
     dashboard.install(app)
+    app.include_router(explain.router)
+    auditor.install(app)
     return app

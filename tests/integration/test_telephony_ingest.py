@@ -13,7 +13,7 @@ from adapters.kafka.client import topics_of
 from adapters.sql.kpi_queries import ingest_counters
 from adapters.telephony.ingestor import decode_archived
 from engine.simulate import simulate
-from projections.rebuild import rebuild_kpis
+from adapters.sql.rebuilder import rebuild
 from tests.integration.kpi_oracle import expected_kpis, valid_events
 from tests.support import Pipeline, make_settings, token, wait_until
 
@@ -98,8 +98,9 @@ def kpi_tables(pipeline: Pipeline) -> list[list[dict[str, Any]]]:
 def assert_rebuild_equals_live(pipeline: Pipeline) -> None:
     live = kpi_tables(pipeline)
     seen: list[tuple[int, int]] = []
-    rebuild_kpis(pipeline.container.db, lambda _, done, total: seen.append((done, total)), decode_archived)
-    assert kpi_tables(pipeline) == live and len(live[0]) > 100
+    outcome = rebuild(pipeline.container.db, pipeline.container.app, decode_archived,
+                      lambda _, done, total: seen.append((done, total)), projections=("kpi",))
+    assert kpi_tables(pipeline) == live and len(live[0]) > 100 and outcome.differences == []
     assert seen[-1][0] == seen[-1][1] > 0
 
 

@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from adapters.http.auth import CurrentPrincipal, Forbidden
 from adapters.http.routes.common import Services
+from adapters.sql.kpi_asof import known_agent_totals, known_rows
 from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
 from engine.tokens import Principal
 from projections.kpi import KPI_NAMES
@@ -37,6 +39,20 @@ def check_team(who: Principal, team_id: str | None) -> None:
     raise Forbidden("outside your scope")
 
 
+def read_rows(
+    services: Any, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
+    cursor: str | None, limit: int, as_known_at: datetime | None,
+) -> list[dict[str, Any]]:
+    """Rows from the live sums, or recomputed from the archive as known at a moment."""
+    if as_known_at is None:
+        return kpi_rows(services.db, scope, scope_id, bucket, start, end, cursor, limit)
+    return known_rows(services.db, scope, scope_id, bucket, start, end, cursor, limit, str(as_utc(as_known_at)))
+
+
+def known_at_field(as_known_at: datetime | None) -> dict[str, str]:
+    return {} if as_known_at is None else {"as_known_at": str(as_utc(as_known_at))}
+
+
 def page(rows: list[dict[str, Any]], limit: int) -> str | None:
     return str(rows[-1]["start"]) if len(rows) == limit else None
 
@@ -47,14 +63,16 @@ def agent_kpis(
     start: datetime | date | None = Query(default=None, alias="from"),
     end: datetime | date | None = Query(default=None, alias="to"),
     bucket: Bucket = "day", limit: int = Query(default=1000, ge=1, le=10000), cursor: str | None = None,
+    as_known_at: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """An agent's KPIs per bucket in [from, to), oldest first; null where there is no data."""
     if not (who.role == "agent" and who.subject == agent_id):
         if who.role == "agent":
             raise Forbidden("agents read only their own KPIs")
         check_team(who, team_of_agent(services.db, agent_id) if who.role == "manager" else None)
-    rows = kpi_rows(services.db, "agent", agent_id, bucket, as_utc(start), as_utc(end), cursor, limit)
-    return {"agent_id": agent_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit)}
+    rows = read_rows(services, "agent", agent_id, bucket, as_utc(start), as_utc(end), cursor, limit, as_known_at)
+    return {"agent_id": agent_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit),
+            **known_at_field(as_known_at)}
 
 
 @router.get("/v1/teams/{team_id}/kpis")
@@ -63,11 +81,13 @@ def team_kpis(
     start: datetime | date | None = Query(default=None, alias="from"),
     end: datetime | date | None = Query(default=None, alias="to"),
     bucket: Bucket = "day", limit: int = Query(default=1000, ge=1, le=10000), cursor: str | None = None,
+    as_known_at: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """A team's KPIs per bucket, computed from the team's events (never averages of averages)."""
     check_team(who, team_id)
-    rows = kpi_rows(services.db, "team", team_id, bucket, as_utc(start), as_utc(end), cursor, limit)
-    return {"team_id": team_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit)}
+    rows = read_rows(services, "team", team_id, bucket, as_utc(start), as_utc(end), cursor, limit, as_known_at)
+    return {"team_id": team_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit),
+            **known_at_field(as_known_at)}
 
 
 @router.get("/v1/teams/{team_id}/leaderboard")
@@ -76,16 +96,21 @@ def leaderboard(
     kpi: Literal[KPI_NAMES] = "aht_seconds",  # type: ignore[valid-type]
     start: date | None = Query(default=None, alias="from"),
     end: date | None = Query(default=None, alias="to"),
+    as_known_at: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """The team's agents ranked by one KPI over whole days in [from, to); agents without data last."""
     check_team(who, team_id)
-    agents = agent_totals(services.db, team_id, as_utc(start), as_utc(end))
+    if as_known_at is None:
+        agents = agent_totals(services.db, team_id, as_utc(start), as_utc(end))
+    else:
+        agents = known_agent_totals(services.db, team_id, as_utc(start), as_utc(end), str(as_utc(as_known_at)))
     reverse = kpi not in LOWER_IS_BETTER
     ranked = sorted(
         agents,
         key=lambda a: (a[kpi] is None, -(a[kpi] or 0) if reverse else (a[kpi] or 0), a["agent_id"]),
     )
     return {
+        **known_at_field(as_known_at),
         "team_id": team_id, "kpi": kpi, "order": "descending" if reverse else "ascending",
         "rows": [{"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
                  for n, a in enumerate(ranked, start=1)],

@@ -1,0 +1,165 @@
+"""Sealing: the event store's notifications and the telephony archive, chained by hash.
+
+Events: the sealer worker reads the notification log after the last seal and writes one
+seal per event: a digest of the stored bytes, the per-aggregate hash (the same rule as the
+history model's, so exports and /events show it) and a link of the keyed global chain.
+An event is sealed within `seal_interval_seconds` of being stored; until then it is the
+"unsealed tail" that `verify` counts (the window). Sealing never touches the command path.
+
+Archive: the ingestor chains its rows in the same transaction that archives them
+(`chain_archive`), so the archive has no window; rows archived before chaining existed
+are chained by the sealer once, at start (`chain_unchained`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.sql.database import Cursor, Database
+from engine.envelope import envelope_of
+from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link
+from projections.history import event_hash
+from projections.store import chunks
+
+log = logging.getLogger(__name__)
+SEAL_LOCK = 4712  # PostgreSQL advisory lock: one sealer at a time, whatever the process
+
+
+def chain_archive(cur: Cursor, rows: Sequence[Sequence[Any]], key: bytes) -> None:
+    """Chains newly archived rows (tuples in ARCHIVE_COLUMNS order); call under the archive lock."""
+    if not rows:
+        return
+    cur.execute("SELECT position, chain FROM archive_chain ORDER BY position DESC LIMIT 1")
+    head = cur.one()
+    position, prev = (int(head["position"]), head["chain"]) if head else (0, GENESIS)
+    chained = []
+    for row in rows:
+        position += 1
+        record = dict(zip(ARCHIVE_COLUMNS, row, strict=True))
+        sealed = archive_digest(record)
+        prev = link(key, prev, (position, record["event_id"], sealed))
+        chained.append((position, record["event_id"], sealed, prev))
+    cur.executemany("INSERT INTO archive_chain (position, event_id, digest, chain) VALUES (?, ?, ?, ?)",
+                    chained)
+
+
+def chain_unchained(db: Database, key: bytes, batch: int = 5000) -> int:
+    """Chains archive rows that have no link yet (archived before chaining); returns how many."""
+    done = 0
+    while True:
+        with db.transaction() as cur:
+            if db.is_postgres:
+                cur.execute("LOCK TABLE telephony_archive IN SHARE ROW EXCLUSIVE MODE")
+            cur.execute(
+                f"SELECT {', '.join('a.' + c for c in ARCHIVE_COLUMNS)} FROM telephony_archive a "
+                "LEFT JOIN archive_chain c ON c.event_id = a.event_id WHERE c.event_id IS NULL "
+                "ORDER BY a.seq, a.event_id LIMIT ?", (batch,))
+            rows = [tuple(r[c] for c in ARCHIVE_COLUMNS) for r in cur.rows()]
+            chain_archive(cur, rows, key)
+        done += len(rows)
+        if len(rows) < batch:
+            return done
+
+
+class Sealer:
+    """Seals new notifications of the event store into the keyed chain."""
+
+    def __init__(
+        self, app: Any, db: Database, key: bytes, batch: int = 1000, every: float = 1.0, settle: float = 2.0,
+    ) -> None:
+        self.app = app
+        self.settle = settle
+        self.db = db
+        self.key = key
+        self.batch = batch
+        self.every = every
+        self.sealed = 0
+
+    def step(self) -> int:
+        """Seals the next batch of notifications; returns how many it sealed."""
+        # Seals are computed outside the write transaction, which then only checks that
+        # no other sealer moved the head meanwhile: commands are never kept waiting long.
+        head = self._head(None)
+        notifications = self.app.recorder.select_notifications(
+            start=head[0], limit=self.batch, inclusive_of_start=False)
+        envelopes = self._settled([(n, envelope_of(n.id, n.topic, self.app.event_as_dict(n)))
+                                   for n in notifications])
+        if not envelopes:
+            return 0
+        with self.db.transaction() as cur:
+            if self.db.is_postgres:
+                cur.execute("SELECT pg_advisory_xact_lock(?)", (SEAL_LOCK,))
+            if self._head(cur) != head:
+                return 0  # another sealer got there first; the next step starts from its head
+            heads = _aggregate_heads(cur, sorted({e.id for _, e in envelopes}))
+            now, rows, chain = datetime.now(UTC).isoformat(), [], head[1]
+            for n, envelope in envelopes:
+                prev = heads.get(envelope.id, GENESIS)
+                content = event_hash(prev, envelope)
+                sealed = digest(n.topic, n.state)
+                chain = link(self.key, chain, (n.id, envelope.id, envelope.version, sealed, content))
+                heads[envelope.id] = content
+                rows.append((n.id, envelope.id, envelope.version, sealed, content, prev, chain, now))
+            cur.executemany(
+                "INSERT INTO event_seals (notification_id, originator_id, originator_version, digest, hash, "
+                "prev_hash, chain, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.sealed += len(rows)
+        return len(rows)
+
+    def _head(self, cur: Cursor | None) -> tuple[int, str]:
+        """The last seal's notification id and chain value (0 and GENESIS before any)."""
+        text = "SELECT notification_id, chain FROM event_seals ORDER BY notification_id DESC LIMIT 1"
+        rows = self.db.query(text) if cur is None else cur.execute(text).rows()
+        return (int(rows[0]["notification_id"]), rows[0]["chain"]) if rows else (0, GENESIS)
+
+    def _settled(self, pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+        """The notifications up to the first one younger than `settle` seconds.
+
+        eventsourcing's PostgreSQL insert function takes no table lock, so two concurrent
+        commands can commit out of notification-id order; waiting a moment before sealing
+        lets the lower id appear first. SQLite writes are serial and need no wait.
+        """
+        if not self.db.is_postgres or self.settle <= 0:
+            return pairs
+        cutoff = datetime.now(UTC).timestamp() - self.settle
+        for index, (_, envelope) in enumerate(pairs):
+            if datetime.fromisoformat(envelope.at).timestamp() > cutoff:
+                return pairs[:index]
+        return pairs
+
+    def seal_all(self) -> int:
+        """Seals until nothing is left; returns how many it sealed."""
+        total = 0
+        while done := self.step():
+            total += done
+        return total
+
+    def run(self, stop: threading.Event) -> None:
+        """Chains any unchained archive rows once, then seals every `every` seconds until stopped."""
+        try:
+            chain_unchained(self.db, self.key)
+        except Exception as error:  # noqa: BLE001 - the sealer must outlive a failed pass
+            log.warning("sealer: chaining the archive failed: %s", error)
+        while not stop.is_set():
+            try:
+                if self.step() == self.batch:
+                    continue
+            except Exception as error:  # noqa: BLE001 - retried on the next pass
+                log.warning("sealer: %s", error)
+            stop.wait(self.every)
+
+
+def _aggregate_heads(cur: Cursor, ids: Sequence[str]) -> dict[str, str]:
+    """The hash of each aggregate's latest sealed event."""
+    found: dict[str, str] = {}
+    for part in chunks(ids):
+        cur.execute(
+            f"SELECT s.originator_id, s.hash FROM event_seals s JOIN (SELECT originator_id, "
+            f"MAX(originator_version) AS v FROM event_seals WHERE originator_id IN ({','.join('?' * len(part))}) "
+            "GROUP BY originator_id) m ON s.originator_id = m.originator_id AND s.originator_version = m.v", part)
+        found.update({r["originator_id"]: r["hash"] for r in cur.rows()})
+    return found

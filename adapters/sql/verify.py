@@ -1,0 +1,139 @@
+"""Verification of the seals: names the first stored event or archive row that differs.
+
+Events are walked in notification order beside their seals. A seal without its event
+is a deletion, an event without a seal inside the sealed range an insertion, a
+different aggregate or version at a sealed position a reordering, a different digest
+altered bytes, and a broken per-aggregate link or keyed chain a rewritten seal. Events
+after the last seal are the unsealed tail (the sealer's window), counted, not failed.
+The archive is walked by chain position the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from adapters.sql.database import Database
+from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link
+
+BATCH = 5000
+MAX_PROBLEMS = 20
+
+
+@dataclass
+class Report:
+    """What verification found: counts, the chain heads, and the problems in order."""
+
+    events_checked: int = 0
+    events_unsealed: int = 0
+    events_head: dict[str, Any] = field(default_factory=dict)
+    archive_checked: int = 0
+    archive_unchained: int = 0
+    archive_head: dict[str, Any] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem(self, store: str, kind: str, where: str, detail: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append({"store": store, "kind": kind, "where": where, "detail": detail})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "first_problem": self.problems[0] if self.problems else None, **asdict(self)}
+
+
+def verify(db: Database, app: Any, key: bytes) -> Report:
+    """Checks the event store against its seals and the archive against its chain."""
+    report = Report()
+    verify_events(db, app, key, report)
+    verify_archive(db, key, report)
+    return report
+
+
+def verify_events(db: Database, app: Any, key: bytes, report: Report) -> None:
+    events = _notifications(app)
+    pending = next(events, None)
+    chain, heads, last_sealed = GENESIS, {}, 0
+    for seal in _rows(db, "SELECT * FROM event_seals WHERE notification_id > ? ORDER BY notification_id LIMIT ?",
+                      "notification_id"):
+        position = int(seal["notification_id"])
+        where = f"event {seal['originator_id']} v{seal['originator_version']} (notification {position})"
+        while pending is not None and pending.id < position:
+            report.problem("events", "inserted", f"notification {pending.id}",
+                           f"event {pending.originator_id} v{pending.originator_version} has no seal")
+            pending = next(events, None)
+        expected = link(key, chain, (position, seal["originator_id"], seal["originator_version"],
+                                     seal["digest"], seal["hash"]))
+        if expected != seal["chain"]:
+            report.problem("events", "seal", where, "the seal's chain link does not verify: seals rewritten")
+        chain, last_sealed = seal["chain"], position
+        prev = heads.get(seal["originator_id"], (0, GENESIS))
+        if seal["prev_hash"] != prev[1] or int(seal["originator_version"]) != prev[0] + 1:
+            report.problem("events", "order", where, f"follows version {prev[0]} of its aggregate out of order")
+        heads[seal["originator_id"]] = (int(seal["originator_version"]), seal["hash"])
+        report.events_checked += 1
+        if pending is None or pending.id != position:
+            report.problem("events", "missing", where, "the sealed event is not in the store")
+            continue
+        if (str(pending.originator_id), pending.originator_version) != (
+                seal["originator_id"], int(seal["originator_version"])):
+            report.problem("events", "order", where,
+                           f"position holds {pending.originator_id} v{pending.originator_version} instead")
+        elif digest(pending.topic, pending.state) != seal["digest"]:
+            report.problem("events", "bytes", where, "the stored bytes differ from the sealed ones")
+        pending = next(events, None)
+    while pending is not None:
+        report.events_unsealed += 1
+        pending = next(events, None)
+    report.events_head = {"notification_id": last_sealed, "chain": chain}
+
+
+def verify_archive(db: Database, key: bytes, report: Report) -> None:
+    columns = ", ".join(f"a.{c}" for c in ARCHIVE_COLUMNS)
+    chain, position = GENESIS, 0
+    for row in _rows(db, f"SELECT c.position, c.event_id AS linked_id, c.digest, c.chain, {columns} "
+                         "FROM archive_chain c LEFT JOIN telephony_archive a ON a.event_id = c.event_id "
+                         "WHERE c.position > ? ORDER BY c.position LIMIT ?", "position"):
+        where = f"telephony event {row['linked_id']} (archive position {row['position']})"
+        if int(row["position"]) != position + 1:
+            report.problem("archive", "missing", where, f"positions {position + 1}..{int(row['position']) - 1} "
+                           "are gone from the chain")
+        position = int(row["position"])
+        if link(key, chain, (position, row["linked_id"], row["digest"])) != row["chain"]:
+            report.problem("archive", "seal", where, "the chain link does not verify: chain rewritten")
+        chain = row["chain"]
+        report.archive_checked += 1
+        if row["event_id"] is None:
+            report.problem("archive", "missing", where, "the chained row is not in the archive")
+        elif archive_digest(row) != row["digest"]:
+            report.problem("archive", "bytes", where, "the archived row differs from the chained one")
+    report.archive_head = {"position": position, "chain": chain}
+    unchained = db.query("SELECT a.event_id FROM telephony_archive a LEFT JOIN archive_chain c "
+                         "ON c.event_id = a.event_id WHERE c.event_id IS NULL ORDER BY a.seq LIMIT ?",
+                         (MAX_PROBLEMS,))
+    report.archive_unchained = len(unchained)
+    for row in unchained:
+        report.problem("archive", "inserted", f"telephony event {row['event_id']}", "the row is not chained")
+
+
+def _notifications(app: Any) -> Iterator[Any]:
+    position = 0
+    while True:
+        batch = app.recorder.select_notifications(start=position, limit=BATCH, inclusive_of_start=False)
+        if not batch:
+            return
+        yield from batch
+        position = batch[-1].id
+
+
+def _rows(db: Database, text: str, key: str) -> Iterator[dict[str, Any]]:
+    after = -1
+    while True:
+        rows = db.query(text, (after, BATCH))
+        if not rows:
+            return
+        yield from rows
+        after = int(rows[-1][key])
