@@ -23,6 +23,10 @@ def run(settings: Settings, quick: bool = False) -> int:
         report["ingest"] = ingest.run(broker.bootstrap, 20_000 if quick else 200_000)
     print("ingest profile: timing phases in-process...", file=sys.stderr, flush=True)
     report["ingest_profile"] = ingest_profile.run(20_000 if quick else 200_000)
+    from benchmarks import api_latency
+
+    print("api latency: loading 30 days of 500 agents, then timing the routes...", file=sys.stderr, flush=True)
+    report["api_latency"] = api_latency.run(quick)
     print(render(report))
     print(json.dumps(report, indent=2))
     return 0
@@ -41,4 +45,11 @@ def render(report: dict[str, Any]) -> str:
         "  where the time goes, in-process without Kafka (us/event): "
         + ", ".join(f"{k} {v:.1f}" for k, v in report["ingest_profile"]["us_per_event"].items())
         + f"  ({report['ingest_profile']['per_s']:,.0f} /s)",
+        *api_latency_lines(report),
     ])
+
+
+def api_latency_lines(report: dict[str, Any]) -> list[str]:
+    from benchmarks import api_latency
+
+    return api_latency.render(report["api_latency"]) if "api_latency" in report else []

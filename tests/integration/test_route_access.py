@@ -134,3 +134,15 @@ def test_invalid_input_is_422_naming_the_field_and_the_reason(world: Any, method
     # A union type adds its branch to the location (query.from.date): the field is one of the parts.
     assert any(f == field or field in f.split(".") for f in fields), fields
     assert all(error["reason"] for error in problem["errors"])
+
+
+def test_openapi_documents_the_read_routes_with_examples(world: Any) -> None:
+    client, _ = world
+    schema = client.get("/openapi.json").json()
+    for path in ("/v1/alerts", "/v1/alerts/{alert_id}", "/v1/alerts/{alert_id}/check-in", "/v1/teams",
+                 "/v1/teams/{team_id}/alert-rules", "/metrics", "/readyz", "/v1/goals", "/v1/check-ins"):
+        assert path in schema["paths"], path
+    listed = schema["paths"]["/v1/alerts"]["get"]
+    assert listed["summary"] and listed["description"]
+    assert "examples" in schema["components"]["schemas"]["AlertPage"]
+    assert client.get("/docs").status_code == 200
