@@ -22,6 +22,17 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
+def field_name(loc: tuple[Any, ...]) -> str:
+    """The field a validation error is about, as the caller named it.
+
+    A query, path or header parameter is named alone: pydantic appends the member of a
+    union it tried (`from` -> `from.date`), which is no name the caller used.
+    """
+    if loc and loc[0] in ("query", "path", "header") and len(loc) > 1:
+        return str(loc[1])
+    return ".".join(str(p) for p in loc if p != "body") or "body"
+
+
 def install(app: FastAPI) -> None:
     """Registers the handlers on the FastAPI app."""
 
@@ -44,7 +55,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "reason": e["msg"]}
+            {"field": field_name(e["loc"]), "reason": e["msg"]}
             for e in error.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
