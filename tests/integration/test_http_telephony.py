@@ -87,3 +87,20 @@ def test_kpi_routes_keep_to_the_callers_scope(pipeline: Pipeline) -> None:
     board = client.get("/v1/teams/team-north/leaderboard", params={"kpi": "fcr_rate"}, headers=token()).json()
     assert board["rows"][0]["agent_id"] == "agent-017" and board["rows"][0]["value"] == 1.0
     assert client.get("/v1/teams/team-north/leaderboard", params={"kpi": "mood"}, headers=token()).status_code == 422
+
+
+def test_the_leaderboard_pages_by_rank(pipeline: Pipeline) -> None:
+    client = pipeline.client()
+    calls = [{**CALL, "event_id": f"0b7e2c1a-4f4e-4c39-9d0e-{n:012d}", "agent_id": f"agent-{n:03d}",
+              "call_id": f"c-{n}", "talk_seconds": 100.0 + n} for n in range(5)]
+    post(client, calls)
+    wait_until(lambda: ingest_counters(pipeline.container.db).get("accepted") == 5, timeout=30)
+    ranks, cursor = [], None
+    while True:
+        page = client.get("/v1/teams/team-north/leaderboard", headers=token(),
+                          params={"kpi": "aht_seconds", "limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        ranks += [(r["rank"], r["agent_id"]) for r in page["rows"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert ranks == [(n + 1, f"agent-{n:03d}") for n in range(5)]  # lower AHT ranks first

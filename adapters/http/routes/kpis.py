@@ -97,8 +97,13 @@ def leaderboard(
     start: date | None = Query(default=None, alias="from"),
     end: date | None = Query(default=None, alias="to"),
     as_known_at: AwareDatetime | None = None,
+    limit: int = Query(default=100, ge=1, le=10000),
+    cursor: int | None = Query(default=None, ge=1, description="the last rank of the previous page"),
 ) -> dict[str, Any]:
-    """The team's agents ranked by one KPI over whole days in [from, to); agents without data last."""
+    """The team's agents ranked by one KPI over whole days in [from, to); agents without data last.
+
+    Ties are broken by agent id, so ranks are stable and `cursor` (the last rank seen) pages on.
+    """
     check_team(who, team_id)
     if as_known_at is None:
         agents = agent_totals(services.db, team_id, as_utc(start), as_utc(end))
@@ -109,9 +114,12 @@ def leaderboard(
         agents,
         key=lambda a: (a[kpi] is None, -(a[kpi] or 0) if reverse else (a[kpi] or 0), a["agent_id"]),
     )
+    first = cursor or 0
+    rows = [{"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
+            for n, a in enumerate(ranked[first:first + limit], start=first + 1)]
     return {
         **known_at_field(as_known_at),
         "team_id": team_id, "kpi": kpi, "order": "descending" if reverse else "ascending",
-        "rows": [{"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
-                 for n, a in enumerate(ranked, start=1)],
+        "rows": rows,
+        "next_cursor": rows[-1]["rank"] if rows and rows[-1]["rank"] < len(ranked) else None,
     }
