@@ -1,6 +1,8 @@
 """Goal: a SMART target for one agent over a period, with its lifecycle.
 
-Lifecycle: active -> achieved | missed (closed after the period ends) or cancelled.
+Lifecycle: draft -> active -> achieved | missed (closed after the period ends), or
+cancelled from draft or active. A goal is set active unless it is set as a draft; a
+draft's target may be revised, but progress is recorded only once it is active.
 Progress (a measured value as of a time, from a source) may be recorded while active;
 attainment is ``scoring.attainment`` of the latest value against the current target.
 """
@@ -17,7 +19,7 @@ from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.scoring import attainment
 
 DIRECTIONS = ("at_least", "at_most")
-OPEN_STATUSES = ("active",)
+OPEN_STATUSES = ("draft", "active")
 CLOSED_STATUSES = ("achieved", "missed")
 
 
@@ -29,7 +31,8 @@ class Goal(Aggregate):
     class_version = 2
 
     class Set(Aggregate.Created):
-        """The goal was set (version 2 adds template_id: the goal template it came from)."""
+        """The goal was set (version 2 adds template_id, the goal template it came from;
+        version 3 adds draft: set as a draft, to be activated later)."""
 
         agent_id: str
         team_id: str
@@ -43,12 +46,17 @@ class Goal(Aggregate):
         weight: float
         actor: str
         template_id: str | None
+        draft: bool
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["template_id"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["draft"] = False
 
     # template_id is positional-or-keyword because eventsourcing requires every
     # keyword-only parameter of a decorated method; its default keeps old callers working.
@@ -56,6 +64,7 @@ class Goal(Aggregate):
     def __init__(
         self,
         template_id: str | None = None,
+        draft: bool = False,
         *,
         agent_id: str,
         team_id: str,
@@ -80,7 +89,7 @@ class Goal(Aggregate):
         self.period_start = period_start
         self.period_end = period_end
         self.weight = weight
-        self.status = "active"
+        self.status = "draft" if draft else "active"
         self.set_by = actor
         self.revisions: list[dict[str, Any]] = []
         self.cancel_reason: str | None = None
@@ -115,11 +124,22 @@ class Goal(Aggregate):
         self.target = after
         self.revisions.append({"before": before, "after": after, "reason": reason, "actor": actor})
 
+    def activate(self, *, actor: str) -> None:
+        """Makes a draft goal active: from now on progress is recorded against it."""
+        if self.status != "draft":
+            raise RuleViolation(f"only a draft goal can be activated; this one is {self.status}",
+                                goal_id=str(self.id))
+        self._activated(actor=actor)
+
+    @event("Activated")
+    def _activated(self, *, actor: str) -> None:
+        self.status = "active"
+
     def record_progress(
         self, *, value: float, as_of: datetime, source: str, note: str, actor: str
     ) -> None:
         """Records a measured value as of a time; keeps the value before it (a score change)."""
-        self.check_open("record progress on")
+        self.check_active("record progress on")
         check_finite(value, "value")
         check_text(source, "source")
         self.check_as_of(as_of)
@@ -138,7 +158,7 @@ class Goal(Aggregate):
 
     def close(self, *, as_of: datetime, actor: str) -> None:
         """Closes the goal after its period: achieved when attainment >= 1, else missed."""
-        self.check_open("close")
+        self.check_active("close")
         check_aware(as_of, "as_of")
         # The period's last day is included: a goal closes only once that day is over.
         if as_of.astimezone(UTC).date() <= self.period_end:
@@ -174,6 +194,10 @@ class Goal(Aggregate):
             raise RuleViolation(
                 f"cannot {doing} a goal that is {self.status}", goal_id=str(self.id)
             )
+
+    def check_active(self, doing: str) -> None:
+        if self.status != "active":
+            raise RuleViolation(f"cannot {doing} a goal that is {self.status}", goal_id=str(self.id))
 
     def check_as_of(self, as_of: datetime) -> None:
         check_aware(as_of, "as_of")

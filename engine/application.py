@@ -77,6 +77,10 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         return self.change(Goal, goal_id, expected_version,
                            lambda g: g.revise_target(target=target, reason=reason, actor=actor))
 
+    def activate_goal(self, goal_id: UUID | str, actor: str, expected_version: int | None = None) -> Goal:
+        """Activates a draft goal."""
+        return self.change(Goal, goal_id, expected_version, lambda g: g.activate(actor=actor))
+
     def cancel_goal(
         self, goal_id: UUID, reason: str, actor: str, expected_version: int | None = None
     ) -> Goal:

@@ -47,9 +47,10 @@ class GoalFields(Command):
 
 
 class SetGoal(GoalFields):
-    """Sets a SMART goal for one agent."""
+    """Sets a SMART goal for one agent, active at once or as a draft to activate later."""
 
     agent_id: str = Field(min_length=1, max_length=200)
+    draft: bool = False
 
 
 class ReviseTarget(Command):

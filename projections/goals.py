@@ -21,7 +21,7 @@ def apply_goal(doc: Doc | None, event: EventEnvelope) -> Doc:
     data = event.data
     if event.type == "Goal.Set":
         new: Doc = {"id": event.id, **{f: data[f] for f in SET_FIELDS}}
-        new.update(status="active", set_by=event.actor, set_at=event.at, revisions=[],
+        new.update(status="draft" if data.get("draft") else "active", set_by=event.actor, set_at=event.at, revisions=[],
                    cancel_reason=None, latest_progress=None, attainment=None,
                    template_id=data.get("template_id"), progress_count=0, closed=None)
     else:
@@ -34,6 +34,8 @@ def apply_goal(doc: Doc | None, event: EventEnvelope) -> Doc:
                 "before": data["before"], "after": data["after"], "reason": data["reason"],
                 "actor": event.actor, "at": event.at,
             }]
+        elif event.type == "Goal.Activated":
+            new["status"] = "active"
         elif event.type == "Goal.Cancelled":
             new["status"] = "cancelled"
             new["cancel_reason"] = data["reason"]

@@ -114,3 +114,13 @@ def test_readyz_is_unready_while_the_relay_lags(client: Any, tmp_path: Path) -> 
     client.post("/v1/goals", json=GOAL, headers=ADMIN)  # stored, and no relay runs here
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["relay_lag"] == 1
+
+
+def test_a_draft_goal_is_activated_once_by_its_teams_manager(client: Any) -> None:
+    goal_id = client.post("/v1/goals", json={**GOAL, "draft": True}, headers=ADMIN).json()["id"]
+    assert client.post(f"/v1/goals/{goal_id}/activate").status_code == 401
+    assert client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "eve", "team-b")).status_code == 403
+    assert client.post(f"/v1/goals/{goal_id}/activate", headers={**ADMIN, "If-Match": "7"}).status_code == 409
+    ok = client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "bob", "team-a"))
+    assert ok.status_code == 200 and ok.json()["version"] == 2
+    assert client.post(f"/v1/goals/{goal_id}/activate", headers=ADMIN).status_code == 409

@@ -153,3 +153,12 @@ def test_commands_succeed_while_the_broker_is_away_and_models_catch_up(
     finally:
         running.close()
         broker.stop()
+
+
+def test_a_draft_is_projected_as_a_draft_until_activated(pipeline: Pipeline) -> None:
+    pipeline.start("relay", "projector")
+    client = pipeline.client()
+    goal_id = set_goal(client, draft=True)
+    assert wait_until(lambda: projected(client, goal_id), timeout=15)["status"] == "draft"
+    assert client.post(f"/v1/goals/{goal_id}/activate", headers=ADMIN).status_code == 200
+    assert wait_until(lambda: projected(client, goal_id, version=2), timeout=15)["status"] == "active"

@@ -41,8 +41,9 @@ def test_a_version_1_goal_set_event_reads_as_version_2() -> None:
         state=app.mapper.transcoder.encode(V1_SET),
     )])
     (event,) = app.events.get(goal_id)
-    assert type(event) is Goal.Set and event.template_id is None
+    assert type(event) is Goal.Set and event.template_id is None and event.draft is False
     goal = app.repository.get(goal_id)
+    assert goal.status == "active"
     assert goal.template_id is None and goal.title == "AHT" and goal.latest_progress is None
     goal.record_progress(value=290.0, as_of=datetime(2026, 2, 1, tzinfo=UTC), source="manual",
                          note="", actor=MANAGER)
@@ -50,11 +51,11 @@ def test_a_version_1_goal_set_event_reads_as_version_2() -> None:
     assert app.repository.get(goal_id).latest_value == 290.0
 
 
-def test_new_goal_set_events_are_stored_as_version_2() -> None:
+def test_new_goal_set_events_are_stored_as_version_3() -> None:
     app = memory_app()
     goal = set_goal(app)
     (stored,) = app.recorder.select_events(goal.id)
-    assert app.mapper.transcoder.decode(stored.state)["class_version"] == 2
+    assert app.mapper.transcoder.decode(stored.state)["class_version"] == 3
 
 
 def test_a_version_1_goal_snapshot_loads_with_the_new_fields() -> None:

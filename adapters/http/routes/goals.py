@@ -49,6 +49,14 @@ def revise_target(
     return {"id": str(goal.id), "version": goal.version}
 
 
+@router.post("/{goal_id}/activate")
+def activate(goal_id: str, who: CurrentPrincipal, services: Services, version: IfMatch) -> dict[str, Any]:
+    """Activates a draft goal; progress is recorded only against active goals."""
+    goal = _command_target(services, who, goal_id)
+    goal = services.app.activate_goal(goal.id, who.actor, version)
+    return {"id": str(goal.id), "version": goal.version}
+
+
 @router.post("/{goal_id}/cancel")
 def cancel(goal_id: str, body: Reason, who: CurrentPrincipal, services: Services, version: IfMatch) -> dict[str, Any]:
     """Cancels the goal with a reason."""
