@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from adapters.http import errors, metrics
+from adapters.http import errors, metrics, openapi_examples
 from adapters.http.routes import (
     alerts, audit, check_ins, dashboard, goals, health, kpis, reviews, telephony, templates,
 )
@@ -29,4 +29,5 @@ def create_app(container: Container) -> FastAPI:
     dashboard.install(app)
     app.include_router(explain.router)
     auditor.install(app)
+    openapi_examples.install(app)
     return app

@@ -145,3 +145,20 @@ def test_openapi_documents_the_read_routes_with_examples(world: Any) -> None:
     assert listed["summary"] and listed["description"]
     assert "examples" in schema["components"]["schemas"]["AlertPage"]
     assert client.get("/docs").status_code == 200
+
+
+def test_every_operation_shows_an_example_answer(world: Any) -> None:
+    client, _ = world
+    schema = client.get("/openapi.json").json()
+    refs = schema["components"]["schemas"]
+    missing = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            answers = [r.get("content", {}).get("application/json", {}) for s, r in operation["responses"].items()
+                       if s.startswith("2")]
+            shown = any("example" in a or "examples" in a or
+                        "examples" in refs.get(a.get("schema", {}).get("$ref", "/").rsplit("/", 1)[-1], {})
+                        for a in answers)
+            if not shown and path != "/":
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []
