@@ -131,4 +131,6 @@ def audit(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {"replay": replay, "verify": verify, "audit": audit}
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "replay": replay, "verify": verify, "audit": audit,
+}

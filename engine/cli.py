@@ -14,7 +14,8 @@ from engine.settings import Settings
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="perfledger", description="Event-sourced performance tracking for contact centres.")
+    p = argparse.ArgumentParser(
+        prog="perfledger", description="Event-sourced performance tracking for contact centres.")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     sub = p.add_subparsers(dest="command", required=True)
 

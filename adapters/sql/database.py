@@ -95,7 +95,7 @@ class Database:
             try:
                 cur.execute(self.sql(text), tuple(params))
                 names = [d[0] for d in cur.description or ()]
-                return [dict(zip(names, row)) for row in cur.fetchall()]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             finally:
                 cur.close()
 
@@ -125,7 +125,7 @@ class Cursor:
 
     def rows(self) -> list[Row]:
         names = [d[0] for d in self.cur.description or ()]
-        return [dict(zip(names, row)) for row in self.cur.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in self.cur.fetchall()]
 
     def one(self) -> Row | None:
         rows = self.rows()

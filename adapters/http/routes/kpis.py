@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
@@ -16,6 +16,13 @@ from engine.tokens import Principal
 from projections.kpi import KPI_NAMES
 
 router = APIRouter(tags=["kpis"])
+From = Annotated[datetime | date | None, Query(alias="from", description="first bucket start (inclusive)")]
+To = Annotated[datetime | date | None, Query(alias="to", description="bucket starts before this")]
+FromDay = Annotated[date | None, Query(alias="from", description="first day (inclusive)")]
+ToDay = Annotated[date | None, Query(alias="to", description="days before this")]
+RowLimit = Annotated[int, Query(ge=1, le=10000)]
+RankLimit = Annotated[int, Query(ge=1, le=10000)]
+RankCursor = Annotated[int | None, Query(ge=1, description="the last rank of the previous page")]
 Bucket = Literal["interval", "day", "week", "month"]
 LOWER_IS_BETTER = {"aht_seconds", "avg_hold_seconds", "transfer_rate"}
 
@@ -60,9 +67,7 @@ def page(rows: list[dict[str, Any]], limit: int) -> str | None:
 @router.get("/v1/agents/{agent_id}/kpis")
 def agent_kpis(
     agent_id: str, who: CurrentPrincipal, services: Services,
-    start: datetime | date | None = Query(default=None, alias="from"),
-    end: datetime | date | None = Query(default=None, alias="to"),
-    bucket: Bucket = "day", limit: int = Query(default=1000, ge=1, le=10000), cursor: str | None = None,
+    start: From = None, end: To = None, bucket: Bucket = "day", limit: RowLimit = 1000, cursor: str | None = None,
     as_known_at: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """An agent's KPIs per bucket in [from, to), oldest first; null where there is no data."""
@@ -78,9 +83,7 @@ def agent_kpis(
 @router.get("/v1/teams/{team_id}/kpis")
 def team_kpis(
     team_id: str, who: CurrentPrincipal, services: Services,
-    start: datetime | date | None = Query(default=None, alias="from"),
-    end: datetime | date | None = Query(default=None, alias="to"),
-    bucket: Bucket = "day", limit: int = Query(default=1000, ge=1, le=10000), cursor: str | None = None,
+    start: From = None, end: To = None, bucket: Bucket = "day", limit: RowLimit = 1000, cursor: str | None = None,
     as_known_at: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """A team's KPIs per bucket, computed from the team's events (never averages of averages)."""
@@ -94,11 +97,10 @@ def team_kpis(
 def leaderboard(
     team_id: str, who: CurrentPrincipal, services: Services,
     kpi: Literal[KPI_NAMES] = "aht_seconds",  # type: ignore[valid-type]
-    start: date | None = Query(default=None, alias="from"),
-    end: date | None = Query(default=None, alias="to"),
+    start: FromDay = None, end: ToDay = None,
     as_known_at: AwareDatetime | None = None,
-    limit: int = Query(default=100, ge=1, le=10000),
-    cursor: int | None = Query(default=None, ge=1, description="the last rank of the previous page"),
+    limit: RankLimit = 100,
+    cursor: RankCursor = None,
 ) -> dict[str, Any]:
     """The team's agents ranked by one KPI over whole days in [from, to); agents without data last.
 
