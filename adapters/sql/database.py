@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from engine.settings import sqlite_path
 
 Row = dict[str, Any]
+CHECKPOINT_SECONDS = 0.5
 
 
 class Database:
@@ -26,6 +28,8 @@ class Database:
         self.is_postgres = url.startswith(("postgresql://", "postgres://"))
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=max_idle)
         self._closed = False
+        self._checkpointer: threading.Thread | None = None
+        self._stop = threading.Event()
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
@@ -67,6 +71,11 @@ class Database:
         conn.execute("PRAGMA cache_size=-262144")
         conn.execute("PRAGMA mmap_size=1073741824")
         conn.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoints copy the write-ahead log into the database file; done on commit they
+        # cost the writer ~12 us an event. A background thread does them instead, and since
+        # sqlite3 releases the GIL while it works, on the other core.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._start_checkpointer(path)
         return conn
 
     def sql(self, text: str) -> str:
@@ -99,8 +108,30 @@ class Database:
             finally:
                 cur.close()
 
+    def _start_checkpointer(self, path: str) -> None:
+        if self._checkpointer is not None:
+            return
+        self._checkpointer = threading.Thread(target=self._checkpoint, args=(path,), daemon=True,
+                                              name="sqlite-checkpoint")
+        self._checkpointer.start()
+
+    def _checkpoint(self, path: str) -> None:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # busy or closing: the next round takes it
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
     def close(self) -> None:
         self._closed = True
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
         while True:
             try:
                 self._idle.get_nowait().close()
