@@ -12,7 +12,7 @@ Only judged days count: days before the evaluator's `judged_until`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
@@ -168,7 +168,7 @@ def _deviation(team_id: str, rule: DeviationRule, agent_id: str, day: date, valu
     )
 
 
-def evaluate(team_id: str, rules: Iterable[GoalStreakRule | DeviationRule], goals: list[Mapping[str, Any]],
+def evaluate(team_id: str, rules: Iterable[GoalStreakRule | DeviationRule], goals: Sequence[Mapping[str, Any]],
              values: DayValues, judged_until: date) -> list[Finding]:
     """Every finding of the team's rules over the values given."""
     found: list[Finding] = []

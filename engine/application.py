@@ -216,7 +216,7 @@ class PerfLedger(ReviewCommands, Application[UUID]):
     def load(self, kind: type[A], aggregate_id: UUID, expected_version: int | None = None) -> A:
         """The aggregate of that kind, refusing a stale expected version."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}", id=str(aggregate_id)) from None
         if not isinstance(aggregate, kind):

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from engine.application import PerfLedger
 from engine.commands import (
-    ActionItem, AssignTemplate, CreateGoalTemplate, FeedbackItem, RecordCheckIn, ScoreCriterion, StartReview,
+    ActionItem,
+    AssignTemplate,
+    CreateGoalTemplate,
+    FeedbackItem,
+    RecordCheckIn,
+    ScoreCriterion,
+    StartReview,
 )
 
 log = logging.getLogger(__name__)
@@ -38,9 +44,9 @@ def seed(app: PerfLedger, data_dir: Path, agents: int, teams: int, start: date) 
     for team_id, members in demo_agents(agents, teams).items():
         goals: dict[str, list[str]] = {agent: [] for agent in members}
         for title, kpi, target, direction in TEMPLATES:
-            template = app.create_goal_template(CreateGoalTemplate(
-                team_id=team_id, title=title, kpi=kpi, target=target, direction=direction,
-                period_start=period[0], period_end=period[1]), MANAGER)
+            template = app.create_goal_template(CreateGoalTemplate.model_validate({
+                "team_id": team_id, "title": title, "kpi": kpi, "target": target, "direction": direction,
+                "period_start": period[0], "period_end": period[1]}), MANAGER)
             _, made = app.assign_goal_template(template.id, AssignTemplate(agent_ids=members), MANAGER)
             for goal in made:
                 goals[goal.agent_id].append(str(goal.id))

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from aggregates.errors import DomainError
+from aggregates.goal import Goal
 from engine.application import PerfLedger
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class GoalProgress:
             value = values.get(doc["kpi"])
             if value is None or latest is None:
                 continue
-            goal = self.app.repository.get(UUID(doc["id"]))
+            goal: Goal = self.app.repository.get(UUID(doc["id"]))
             if goal.latest_value == value:
                 continue
             if not self.source.claim(doc["id"], interval_of(self.clock())):

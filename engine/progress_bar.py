@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 
 class ProgressLine:
     """Prints `label: done/total (rate/s)` in place; a final newline on close."""
 
-    def __init__(self, stream: object = None, every: float = 0.5) -> None:
+    def __init__(self, stream: TextIO | None = None, every: float = 0.5) -> None:
         self.stream = stream or sys.stderr
         self.every = every
         self.started = time.monotonic()
@@ -24,8 +25,8 @@ class ProgressLine:
         rate = done / max(now - self.started, 1e-9)
         share = f" {100 * done / total:5.1f}%" if total else ""
         self.last = f"\r{label}: {done}/{total}{share} ({rate:,.0f}/s)"
-        print(self.last, end="", file=self.stream, flush=True)  # type: ignore[call-overload]
+        print(self.last, end="", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.last:
-            print(file=self.stream, flush=True)  # type: ignore[call-overload]
+            print(file=self.stream, flush=True)

@@ -37,7 +37,7 @@ def replay(
         if not before:
             raise NotFound(f"{aggregate_id} did not exist at {as_of.isoformat()}", id=str(aggregate_id))
         upto = min(upto, max(before))
-    aggregate = app.repository.get(aggregate_id, version=upto)
+    aggregate: Any = app.repository.get(aggregate_id, version=upto)
     trail, prev = [], GENESIS
     for event in events[:upto]:
         entry = history_entry(event, prev)
@@ -91,7 +91,8 @@ def goal_as_of(app: PerfLedger, goal_id: str, at: datetime) -> dict[str, Any]:
     """One goal's attainment and weight at a moment (None before it existed or when cancelled)."""
     try:
         uid = UUID(goal_id)
-        versions = [e.originator_version for e in app.events.get(uid) if e.timestamp <= at]
+        stored: list[Any] = list(app.events.get(uid))  # aggregate events: they carry a timestamp
+        versions = [e.originator_version for e in stored if e.timestamp <= at]
         goal = app.repository.get(uid, version=max(versions)) if versions else None
     except (ValueError, AggregateNotFoundError):
         goal = None

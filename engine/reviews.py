@@ -18,7 +18,7 @@ class ReviewCommands:
     """Mixed into PerfLedger: every review command loads, acts and saves one Review."""
 
     # Provided by PerfLedger.
-    change: Callable[..., Any]
+    change: Callable[..., Review]
     save_new: Callable[..., None]
     load: Callable[..., Any]
     goals: Callable[[Iterable[str]], list[Goal]]
@@ -76,7 +76,7 @@ class ReviewCommands:
         """Computes the overall score from the in-scope goals' attainment and the criteria."""
         def finalise(review: Review) -> None:
             review.finalise(goal_results=self.goal_results(review), actor=actor)
-        return self.change(Review, review_id, expected_version, finalise)  # type: ignore[no-any-return]
+        return self.change(Review, review_id, expected_version, finalise)
 
     def goal_results(self, review: Review) -> list[dict[str, Any]]:
         """Each in-scope goal's attainment and weight; a cancelled goal is not measured."""
@@ -93,14 +93,14 @@ class ReviewCommands:
         self, review_id: UUID | str, actor: str, expected_version: int | None = None
     ) -> Review:
         """The agent acknowledges their finalised review."""
-        return self.change(Review, review_id, expected_version,  # type: ignore[no-any-return]
+        return self.change(Review, review_id, expected_version,
                            lambda r: r.acknowledge(actor=actor))
 
     def reopen_review(
         self, review_id: UUID | str, reason: str, actor: str, expected_version: int | None = None
     ) -> Review:
         """Reopens a finalised review for changes, with a reason."""
-        return self.change(Review, review_id, expected_version,  # type: ignore[no-any-return]
+        return self.change(Review, review_id, expected_version,
                            lambda r: r.reopen(reason=reason, actor=actor))
 
     def dispute_review(
@@ -108,7 +108,7 @@ class ReviewCommands:
         expected_version: int | None = None,
     ) -> Review:
         """The agent disputes a finalised score, with a reason."""
-        return self.change(Review, review_id, expected_version, lambda r: r.dispute(  # type: ignore[no-any-return]
+        return self.change(Review, review_id, expected_version, lambda r: r.dispute(
             reason=command.reason, criterion=command.criterion, actor=actor))
 
     def uphold_dispute(
@@ -118,5 +118,5 @@ class ReviewCommands:
         """The reviewer keeps a disputed score, saying why."""
         if index < 0:
             raise InvalidValue("no such dispute", field="index")
-        return self.change(Review, review_id, expected_version,  # type: ignore[no-any-return]
+        return self.change(Review, review_id, expected_version,
                            lambda r: r.uphold_dispute(index=index, reason=reason, actor=actor))

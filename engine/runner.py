@@ -6,20 +6,21 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import ExitStack
+from typing import Any
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import ensure_topics, topics_of
 from adapters.kafka.consumer import ConsumerLoop
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
-from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.alert_source import SqlAlertSource
+from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from adapters.sql.sealer import Sealer
-from engine.alerting import AlertEvaluator
 from adapters.telephony.ingestor import TelephonyIngestor
+from engine.alerting import AlertEvaluator
 from engine.bootstrap import Container, build
 from engine.integrity import seal_key
 from engine.progress import GoalProgress
@@ -136,16 +137,13 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
     for name in names:
         if name not in WORKERS:
             continue
-        worker = container.components[name] = WORKERS[name](container)
-        if isinstance(worker, Relay):
-            target: Callable[[], None] = lambda r=worker: r.run(stop, container.settings.relay_idle_seconds)  # noqa: E731
-        elif isinstance(worker, GoalProgress):
-            target = lambda g=worker: g.run(stop, container.settings.progress_every_seconds)  # noqa: E731
-        elif isinstance(worker, AlertEvaluator):
-            target = lambda a=worker: a.run(stop, container.settings.alert_every_seconds)  # noqa: E731
-        else:
-            target = lambda c=worker: c.run(stop)  # noqa: E731
-        thread = threading.Thread(target=target, name=f"perfledger-{name}", daemon=True)
+        worker: Any = WORKERS[name](container)
+        container.components[name] = worker
+        settings = container.settings
+        pace = {Relay: settings.relay_idle_seconds, GoalProgress: settings.progress_every_seconds,
+                AlertEvaluator: settings.alert_every_seconds}.get(type(worker))
+        args = (stop,) if pace is None else (stop, pace)
+        thread = threading.Thread(target=worker.run, args=args, name=f"perfledger-{name}", daemon=True)
         thread.start()
         threads.append(thread)
     return threads

@@ -28,7 +28,7 @@ class EventsProjector:
 
     def __init__(self, topic: str, group: str = "perfledger.projector") -> None:
         self.group = group
-        self.topics = (topic,)
+        self.topics: tuple[str, ...] = (topic,)
         self.projection = EventProjection()
         self.counts = ProjectorCounts()
 

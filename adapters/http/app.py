@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from adapters.http import errors, metrics, openapi_examples
+from adapters.http import auditor, errors, metrics, openapi_examples
 from adapters.http.routes import (
-    alerts, audit, check_ins, dashboard, goals, health, kpis, reviews, telephony, templates,
+    alerts,
+    audit,
+    check_ins,
+    dashboard,
+    explain,
+    goals,
+    health,
+    kpis,
+    reviews,
+    telephony,
+    templates,
 )
-from adapters.http import auditor
-from adapters.http.routes import explain
 from engine.bootstrap import Container
 
 

@@ -21,7 +21,7 @@ from kafka.structs import OffsetAndMetadata
 
 from adapters.kafka.client import consumer as make_consumer
 from adapters.kafka.life import BrokerLife
-from adapters.sql.database import Cursor, Database
+from adapters.sql.database import Database
 from adapters.sql.positions import load_offsets, save_offsets
 from engine.settings import Settings
 
@@ -34,7 +34,7 @@ class BatchHandler(Protocol):
     group: str
     topics: tuple[str, ...]
 
-    def apply(self, cur: Cursor, records: Sequence[Any]) -> bool: ...
+    def apply(self, cur: Any, records: Sequence[Any]) -> bool: ...
 
 
 @dataclass
@@ -50,7 +50,7 @@ class ConsumerStatus:
     running: bool = False
 
 
-class _SeekToStored(ConsumerRebalanceListener):
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, loop: ConsumerLoop) -> None:
         self.loop = loop
 

@@ -7,7 +7,7 @@ uses the live model's own rules (projections/kpi.py: PlacementIndex, SumsBatch, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ def known_rows(
         if (kind, owner, bucket_kind) != (scope, scope_id, bucket) or not _within(text, start, end, after):
             continue
         rows.append({"start": text, **kpis(sums)})
-    return sorted(rows, key=lambda r: r["start"])[:limit]
+    return sorted(rows, key=lambda r: str(r["start"]))[:limit]
 
 
 def known_agent_totals(
@@ -61,7 +61,9 @@ def known_agent_totals(
 
 def _within(text: str, start: str | None, end: str | None, after: str | None) -> bool:
     moment = datetime.fromisoformat(text)
-    for bound, ok in ((start, lambda b: moment >= b), (end, lambda b: moment < b), (after, lambda b: moment > b)):
+    checks: tuple[tuple[str | None, Callable[[datetime], bool]], ...] = (
+        (start, lambda b: moment >= b), (end, lambda b: moment < b), (after, lambda b: moment > b))
+    for bound, ok in checks:
         if bound is not None and not ok(datetime.fromisoformat(bound)):
             return False
     return True

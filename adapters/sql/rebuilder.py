@@ -15,8 +15,16 @@ from typing import Any
 
 from adapters.sql.database import Database
 from adapters.sql.fresh_tables import (
-    EVENT_MODELS, KPI_MODELS, PREFIX, SCRATCH, RenamingCursor, create_fresh, differences, drop_fresh,
-    lock_writers, swap,
+    EVENT_MODELS,
+    KPI_MODELS,
+    PREFIX,
+    SCRATCH,
+    RenamingCursor,
+    create_fresh,
+    differences,
+    drop_fresh,
+    lock_writers,
+    swap,
 )
 from projections.rebuild import ARCHIVE_START, Progress, feed_archive, feed_events
 

@@ -56,7 +56,8 @@ def verify(db: Database, app: Any, key: bytes) -> Report:
 def verify_events(db: Database, app: Any, key: bytes, report: Report) -> None:
     events = _notifications(app)
     pending = next(events, None)
-    chain, heads, last_sealed = GENESIS, {}, 0
+    chain, last_sealed = GENESIS, 0
+    heads: dict[str, Any] = {}
     for seal in _rows(db, "SELECT * FROM event_seals WHERE notification_id > ? ORDER BY notification_id LIMIT ?",
                       "notification_id"):
         position = int(seal["notification_id"])

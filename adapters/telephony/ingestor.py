@@ -53,7 +53,7 @@ def archive_new(
     for part in chunks(ids):
         cur.execute(f"SELECT event_id FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})", part)
         seen.update(row["event_id"] for row in cur.rows())
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     recorded = datetime.now(UTC).isoformat()
     base = time.time_ns() // 1000
     for event, raw in zip(events, raws, strict=True):
@@ -95,7 +95,7 @@ class TelephonyIngestor:
     ) -> None:
         self.group = group
         self.seal_key = seal_key
-        self.topics = (topic,)
+        self.topics: tuple[str, ...] = (topic,)
         self.dlq_topic = dlq_topic
         self.dead_letters = dead_letters
         self.counts = dict.fromkeys(COUNTER_NAMES, 0)

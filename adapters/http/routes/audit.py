@@ -10,8 +10,8 @@ from pydantic import AwareDatetime
 from adapters.http.auth import CurrentPrincipal, check_read, require_role
 from adapters.http.routes.common import Services, document, parse_id
 from adapters.sql.queries import find_document, history
-from aggregates.errors import NotFound
 from adapters.sql.verify import verify
+from aggregates.errors import NotFound
 from engine.integrity import seal_key
 from engine.replay import replay
 

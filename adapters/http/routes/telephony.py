@@ -28,7 +28,7 @@ def publisher(services: Container) -> KafkaPublisher:
         if not services.bootstrap:
             raise RuntimeError("no Kafka bootstrap configured")
         found = services.components["telephony_publisher"] = KafkaPublisher(services.bootstrap)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def known_ids(services: Container, ids: list[str]) -> set[str]:
