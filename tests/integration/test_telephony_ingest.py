@@ -11,9 +11,9 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.rebuilder import rebuild
 from adapters.telephony.ingestor import decode_archived
 from engine.simulate import simulate
-from adapters.sql.rebuilder import rebuild
 from tests.integration.kpi_oracle import expected_kpis, valid_events
 from tests.support import Pipeline, make_settings, token, wait_until
 

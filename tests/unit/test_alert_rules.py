@@ -9,7 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from engine.alert_rules import (
-    DEFAULT_RULES, DeviationRule, GoalStreakRule, SetAlertRules, deviations, goal_streaks, parse_rules,
+    DEFAULT_RULES,
+    DeviationRule,
+    GoalStreakRule,
+    SetAlertRules,
+    deviations,
+    goal_streaks,
+    parse_rules,
 )
 
 D = date(2026, 10, 5)
