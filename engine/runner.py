@@ -65,11 +65,13 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     assert container.bootstrap
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     seed(container.app, container.settings.data_dir, 50, 5, (today - timedelta(days=14)).date())
-    # A burst of history first (about two simulated weeks), then a slow live trickle:
-    # the embedded broker keeps every message in memory, so the demo must not flood it.
-    rate, duration, burst = 20.0, 7 * 86400.0, 20_000
+    # A burst of history that ends about now (50 agents in shifts send ~260 events per
+    # simulated hour), then a trickle a few times faster than real time: the embedded
+    # broker keeps every message in memory, so the demo must not flood it.
+    rate, duration, burst = 0.25, 30 * 86400.0, 50_000
+    history = timedelta(hours=burst / 260)
     messages = simulate(agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
-                        seed=1, start=today - timedelta(days=14))
+                        seed=1, start=(datetime.now(UTC) - history).replace(minute=0, second=0, microsecond=0))
     publisher = KafkaPublisher(container.bootstrap)
     topic = topics_of(container.settings).telephony
 
@@ -84,7 +86,7 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
 
     thread = threading.Thread(target=run, name="perfledger-demo", daemon=True)
     thread.start()
-    log.info("demo: streaming a simulated contact centre: %d events at once, then %.0f/s", burst, rate)
+    log.info("demo: streaming a simulated contact centre: %d events at once, then %.2f/s", burst, rate)
     return thread
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.sql.database import Database
+from adapters.sql.kpi_queries import range_total
 from adapters.telephony.ingestor import decode_archived
 from projections.kpi import COUNTERS, SumsKey, empty_sums, fold, kpis
 
@@ -36,12 +37,18 @@ def known_rows(
 ) -> list[dict[str, Any]]:
     """KPI rows per bucket, oldest first, as they were known at `known_at`."""
     found = records(known_events(db, scope, scope_id, known_at))
-    rows = []
+    kind_wanted = "day" if bucket == "total" else bucket
+    rows, days = [], []
     for (kind, owner, bucket_kind, begin), sums in found.items():
         text = begin.isoformat()
-        if (kind, owner, bucket_kind) != (scope, scope_id, bucket) or not _within(text, start, end, after):
+        if (kind, owner, bucket_kind) != (scope, scope_id, kind_wanted):
             continue
-        rows.append({"start": text, **kpis(sums)})
+        if bucket == "total" and _within(text, start, end, None):
+            days.append({"start": text, **sums})
+        elif bucket != "total" and _within(text, start, end, after):
+            rows.append({"start": text, **kpis(sums)})
+    if bucket == "total":
+        return range_total(sorted(days, key=lambda d: str(d["start"])), start, after)
     return sorted(rows, key=lambda r: str(r["start"]))[:limit]
 
 

@@ -18,9 +18,22 @@ def kpi_rows(
     after: str | None, limit: int,
 ) -> list[dict[str, Any]]:
     """KPI rows of one agent or team, bucket by bucket, oldest first."""
+    if bucket == "total":
+        return range_total(_sums(db, scope, scope_id, "day", start, end, None, None), start, after)
     if bucket not in STORED_KINDS:
         return _rows_from_days(db, scope, scope_id, bucket, start, end, after, limit)
     return [{"start": r["start"], **kpis(r)} for r in _sums(db, scope, scope_id, bucket, start, end, after, limit)]
+
+
+def range_total(days: list[dict[str, Any]], start: str | None, after: str | None) -> list[dict[str, Any]]:
+    """One row for the whole range: the day sums added up (KPIs are ratios of sums, not averages)."""
+    if not days or after is not None:
+        return []
+    total = dict.fromkeys(COUNTERS, 0)
+    for day in days:
+        for c in COUNTERS:
+            total[c] += int(day[c])
+    return [{"start": start or days[0]["start"], **kpis(total)}]
 
 
 def _rows_from_days(

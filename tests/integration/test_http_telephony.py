@@ -104,3 +104,21 @@ def test_the_leaderboard_pages_by_rank(pipeline: Pipeline) -> None:
         if cursor is None:
             break
     assert ranks == [(n + 1, f"agent-{n:03d}") for n in range(5)]  # lower AHT ranks first
+
+
+def test_the_total_bucket_sums_the_range_from_its_days(pipeline: Pipeline) -> None:
+    client = pipeline.client()
+    second = {**CALL, "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d0b", "call_id": "c-2",
+              "occurred_at": "2026-10-06T12:00:00Z", "talk_seconds": 100.0, "hold_seconds": 0.0,
+              "acw_seconds": 10.0, "resolved_first_contact": None}
+    post(client, [CALL, SURVEY, second])
+    wait_until(lambda: ingest_counters(pipeline.container.db).get("accepted") == 3, timeout=30)
+    params = {"bucket": "total", "from": "2026-10-01", "to": "2026-11-01"}
+    for extra in ({}, {"as_known_at": "2030-01-01T00:00:00Z"}):
+        (row,) = client.get("/v1/agents/agent-017/kpis", params={**params, **extra}, headers=token()).json()["rows"]
+        assert row["start"] == "2026-10-01T00:00:00+00:00" and row["calls_handled"] == 2
+        assert row["aht_seconds"] == pytest.approx((288.9 + 110.0) / 2) and row["fcr_rate"] == 1.0
+        assert row["csat_avg"] == 4.0
+    empty = client.get("/v1/agents/agent-017/kpis", headers=token(),
+                       params={"bucket": "total", "from": "2026-12-01", "to": "2027-01-01"}).json()
+    assert empty["rows"] == []

@@ -23,7 +23,8 @@ ToDay = Annotated[date | None, Query(alias="to", description="days before this")
 RowLimit = Annotated[int, Query(ge=1, le=10000)]
 RankLimit = Annotated[int, Query(ge=1, le=10000)]
 RankCursor = Annotated[int | None, Query(ge=1, description="the last rank of the previous page")]
-Bucket = Literal["interval", "day", "week", "month"]
+# `total`: one row for the whole [from, to) range, summed from days.
+Bucket = Literal["interval", "day", "week", "month", "total"]
 LOWER_IS_BETTER = {"aht_seconds", "avg_hold_seconds", "transfer_rate"}
 
 

@@ -84,15 +84,16 @@ function fill(id, ...nodes) { $(id).replaceChildren(...nodes); }
 
 async function renderTeam() {
   const t = encodeURIComponent(state.team), r = days();
-  const [kpis, goals, rollup, board, alerts] = await Promise.all([
+  const [kpis, total, goals, rollup, board, alerts] = await Promise.all([
     api(`/v1/teams/${t}/kpis?bucket=day&from=${r.from}&to=${r.to}`),
+    api(`/v1/teams/${t}/kpis?bucket=total&from=${r.from}&to=${r.to}`),
     api(`/v1/goals?team_id=${t}&status=active&limit=1000`),
     api(`/v1/goals/rollup?team_id=${t}`),
     api(`/v1/teams/${t}/leaderboard?kpi=${state.lbKpi}&from=${r.from}&to=${r.to}`),
     api(`/v1/alerts?team_id=${t}&status=open&limit=1000`),
   ]);
   const goalTargets = targets(goals.items);
-  update("tiles", [kpis.rows.slice(-1), goalTargets, rollup.attainment], () => renderTiles(kpis.rows, goalTargets, rollup));
+  update("tiles", [total.rows, goalTargets, rollup.attainment], () => renderTiles(total.rows, goalTargets, rollup));
   update("team-charts", [kpis.rows, goalTargets, r.list], () =>
     fill("team-charts", ...KPIS.map((k) => lineChart(LABELS[k], k, series(kpis.rows, k, r.list), goalTargets[k]))));
   update("leaderboard", board, renderLeaderboard);
@@ -100,7 +101,7 @@ async function renderTeam() {
 }
 
 function renderTiles(rows, goalTargets, rollup) {
-  const last = rows[rows.length - 1] || {};
+  const last = rows[0] || {};  // the whole range, summed from its days
   const tiles = KPIS.filter((k) => k !== "avg_hold_seconds").map((k) => {
     const ok = meets(k, last[k], goalTargets[k]);
     return el("div", {class: "tile " + (ok === null ? "" : ok ? "good" : "bad"), "data-kpi": k},
