@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, Field
 from aggregates.alert import Alert, AlertRules, alert_id, alert_rules_id
 from aggregates.check_in import CheckIn
 from aggregates.errors import NotFound
+from engine import periodic
 from engine.alert_rules import DayValues, Finding, SetAlertRules, evaluate, parse_rules
 from engine.application import PerfLedger
 from engine.commands import ActionItem, Command, FeedbackItem, RecordCheckIn
@@ -76,11 +77,7 @@ class AlertEvaluator:
 
     def run(self, stop: threading.Event, every: float = 5.0) -> None:
         """Steps every few seconds until stopped."""
-        while not stop.wait(every):
-            try:
-                self.step()
-            except Exception as error:  # noqa: BLE001 - a failed pass is retried on the next
-                log.warning("alerts: %s", error)
+        periodic.every(stop, every, self.step, "alerts")
 
 
 def raise_alert(app: PerfLedger, finding: Finding, actor: str = ACTOR) -> bool:

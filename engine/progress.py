@@ -18,6 +18,7 @@ from uuid import UUID
 
 from aggregates.errors import DomainError
 from aggregates.goal import Goal
+from engine import periodic
 from engine.application import PerfLedger
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,4 @@ class GoalProgress:
 
     def run(self, stop: threading.Event, every: float = 5.0) -> None:
         """Steps every few seconds until stopped."""
-        while not stop.wait(every):
-            try:
-                self.step()
-            except Exception as error:  # noqa: BLE001 - a failed pass is retried on the next
-                log.warning("goal progress: %s", error)
+        periodic.every(stop, every, self.step, "goal progress")
