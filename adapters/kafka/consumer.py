@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,12 +28,16 @@ log = logging.getLogger(__name__)
 
 
 class BatchHandler(Protocol):
-    """Applies one polled batch inside the caller's transaction; returns True to ask for a life check."""
+    """Applies one polled batch inside the caller's transaction; returns True to ask for a life check.
+
+    A handler may also have `prepare(records)`: it is called before the transaction and its
+    result is what `apply` then receives.
+    """
 
     group: str
     topics: tuple[str, ...]
 
-    def apply(self, cur: Any, records: Sequence[Any]) -> bool: ...
+    def apply(self, cur: Any, records: Any) -> bool: ...
 
 
 @dataclass
@@ -141,8 +144,12 @@ class ConsumerLoop:
             (tp.topic, tp.partition): (msgs[-1].offset + 1, self._highwater(tp, msgs[-1].offset + 1))
             for tp, msgs in batch.items()
         }
+        # CPU-only work (validation) runs before the transaction, so writers of the same
+        # database wait on each other for the writes alone.
+        prepare = getattr(self.handler, "prepare", None)
+        batch_input = prepare(records) if prepare is not None else records
         with self.db.transaction() as cur:
-            wants_check = self.handler.apply(cur, records)
+            wants_check = self.handler.apply(cur, batch_input)
             save_offsets(cur, self.handler.group, self.status.life or "", offsets)
         self.status.records += len(records)
         self.status.batches += 1

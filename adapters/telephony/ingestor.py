@@ -28,6 +28,16 @@ COUNTER_NAMES = ("received", "accepted", "duplicates", "dead_lettered")
 
 
 @dataclass
+class Parsed:
+    """A poll's messages, validated: the events with their original bytes, and the refused."""
+
+    count: int
+    valid: list[dict[str, Any]] = field(default_factory=list)
+    raws: list[bytes] = field(default_factory=list)
+    invalid: list[tuple[Any, str]] = field(default_factory=list)
+
+
+@dataclass
 class Outcome:
     """What one batch came to."""
 
@@ -100,21 +110,28 @@ class TelephonyIngestor:
         self.dead_letters = dead_letters
         self.counts = dict.fromkeys(COUNTER_NAMES, 0)
 
-    def apply(self, cur: Cursor, records: Sequence[Any]) -> bool:
-        valid, raws, invalid = [], [], []
+    def prepare(self, records: Sequence[Any]) -> Parsed:
+        """Validates a poll's messages; runs before the write transaction, so it holds no lock."""
+        parsed = Parsed(count=len(records))
         for record in records:
             raw = record.value or b""  # a tombstone (null value) is invalid input like any other
             try:
-                valid.append(to_archive_dict(parse_message(raw)))
-                raws.append(raw)
+                parsed.valid.append(to_archive_dict(parse_message(raw)))
+                parsed.raws.append(raw)
             except InvalidTelephonyEvent as error:
-                invalid.append((record, error.reason))
+                parsed.invalid.append((record, error.reason))
             except Exception as error:  # noqa: BLE001 - no message may stop the consumer
                 log.exception("message at %s:%s could not be validated", record.partition, record.offset)
-                invalid.append((record, f"message: could not be validated ({type(error).__name__})"))
+                parsed.invalid.append((record, f"message: could not be validated ({type(error).__name__})"))
+        return parsed
+
+    def apply(self, cur: Cursor, records: Sequence[Any] | Parsed) -> bool:
+        """Archives, counts and dead-letters one poll inside the caller's transaction."""
+        parsed = records if isinstance(records, Parsed) else self.prepare(records)
+        valid, raws, invalid = parsed.valid, parsed.raws, parsed.invalid
         outcome = archive_new(cur, valid, raws, self.seal_key)
         apply_events(cur, outcome.accepted)
-        changes = {"received": len(records), "accepted": len(outcome.accepted),
+        changes = {"received": parsed.count, "accepted": len(outcome.accepted),
                    "duplicates": outcome.duplicates, "dead_lettered": len(invalid)}
         add_counters(cur, changes)
         if invalid:
