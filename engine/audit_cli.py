@@ -23,6 +23,10 @@ def add_parsers(sub: Any) -> None:
 
     ver = sub.add_parser("verify", help="check the hash chains of the event store and the telephony archive")
     ver.add_argument("--json", action="store_true", help="print the report as JSON")
+    ver.add_argument("--events-head", type=kept_head, metavar="N:CHAIN",
+                     help="an events head printed by an earlier verify: proves nothing was cut off the end")
+    ver.add_argument("--archive-head", type=kept_head, metavar="N:CHAIN",
+                     help="an archive head printed by an earlier verify")
 
     audit = sub.add_parser("audit", help="audit exports")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -77,6 +81,14 @@ def replay(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def kept_head(text: str) -> tuple[int, str]:
+    """`N:CHAIN`, as verify prints a head."""
+    position, _, chain = text.partition(":")
+    if not position.isdigit() or len(chain) != 64:
+        raise argparse.ArgumentTypeError("expected N:CHAIN as printed by perfledger verify")
+    return int(position), chain
+
+
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     """Checks the event store and the telephony archive against their seals; 1 when anything differs."""
     from adapters.sql.verify import verify as check
@@ -85,7 +97,8 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
 
     container = build(settings)
     try:
-        report = check(container.db, container.app, seal_key(settings.signing_secret()))
+        report = check(container.db, container.app, seal_key(settings.signing_secret()),
+                       args.events_head, args.archive_head)
     finally:
         container.close()
     if args.json:

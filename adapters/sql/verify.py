@@ -32,6 +32,10 @@ class Report:
     archive_unchained: int = 0
     archive_head: dict[str, Any] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    # The positions kept heads name, and the chain values found there while checking.
+    watch: dict[str, int] = field(default_factory=dict, repr=False)
+    events_chain_at: dict[int, str] = field(default_factory=dict, repr=False)
+    archive_chain_at: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -42,15 +46,42 @@ class Report:
             self.problems.append({"store": store, "kind": kind, "where": where, "detail": detail})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "first_problem": self.problems[0] if self.problems else None, **asdict(self)}
+        body = {k: v for k, v in asdict(self).items() if not k.endswith("_chain_at") and k != "watch"}
+        return {"ok": self.ok, "first_problem": self.problems[0] if self.problems else None, **body}
 
 
-def verify(db: Database, app: Any, key: bytes) -> Report:
-    """Checks the event store against its seals and the archive against its chain."""
+Head = tuple[int, str]  # (position, chain value) as `verify` printed it
+
+
+def verify(
+    db: Database, app: Any, key: bytes, events_head: Head | None = None, archive_head: Head | None = None,
+) -> Report:
+    """Checks the event store against its seals and the archive against its chain.
+
+    A head kept from an earlier run (its position and chain value) proves what a chain
+    alone cannot: that nothing was cut off its end, seals and all.
+    """
     report = Report()
+    report.watch = {store: head[0] for store, head in (("events", events_head), ("archive", archive_head))
+                    if head is not None}
     verify_events(db, app, key, report)
     verify_archive(db, key, report)
+    check_kept_head(report, "events", events_head, report.events_head.get("notification_id", 0),
+                    report.events_chain_at)
+    check_kept_head(report, "archive", archive_head, report.archive_head.get("position", 0),
+                    report.archive_chain_at)
     return report
+
+
+def check_kept_head(report: Report, store: str, kept: Head | None, last: int, chain_at: dict[int, str]) -> None:
+    if kept is None:
+        return
+    position, chain = kept
+    where = f"{store} position {position}"
+    if last < position:
+        report.problem(store, "truncated", where, f"the chain now ends at {last}: what followed is gone")
+    elif chain_at.get(position) != chain:
+        report.problem(store, "seal", where, "the chain no longer passes through the kept head: rewritten")
 
 
 def verify_events(db: Database, app: Any, key: bytes, report: Report) -> None:
@@ -71,6 +102,8 @@ def verify_events(db: Database, app: Any, key: bytes, report: Report) -> None:
         if expected != seal["chain"]:
             report.problem("events", "seal", where, "the seal's chain link does not verify: seals rewritten")
         chain, last_sealed = seal["chain"], position
+        if position == report.watch.get("events"):
+            report.events_chain_at[position] = chain
         prev = heads.get(seal["originator_id"], (0, GENESIS))
         if seal["prev_hash"] != prev[1] or int(seal["originator_version"]) != prev[0] + 1:
             report.problem("events", "order", where, f"follows version {prev[0]} of its aggregate out of order")
@@ -106,6 +139,8 @@ def verify_archive(db: Database, key: bytes, report: Report) -> None:
         if link(key, chain, (position, row["linked_id"], row["digest"])) != row["chain"]:
             report.problem("archive", "seal", where, "the chain link does not verify: chain rewritten")
         chain = row["chain"]
+        if position == report.watch.get("archive"):
+            report.archive_chain_at[position] = chain
         report.archive_checked += 1
         if row["event_id"] is None:
             report.problem("archive", "missing", where, "the chained row is not in the archive")

@@ -187,3 +187,39 @@ def test_events_written_after_the_last_seal_are_counted_as_the_unsealed_window(
     assert report.ok and report.events_unsealed == 1
     Sealer(container.app, container.db, KEY, settle=0).seal_all()
     assert verify(container.db, container.app, KEY).events_unsealed == 0
+
+
+def test_a_kept_head_catches_the_end_cut_off_with_its_seals(sealed: tuple[Container, list[UUID]]) -> None:
+    container, goals = sealed
+    report = verify(container.db, container.app, KEY)
+    kept = (report.events_head["notification_id"], report.events_head["chain"])
+    kept_archive = (report.archive_head["position"], report.archive_head["chain"])
+    assert verify(container.db, container.app, KEY, kept, kept_archive).ok
+    last = kept[0]
+    (tail,) = container.db.query("SELECT event_id FROM archive_chain WHERE position = ?", (kept_archive[0],))
+    run(container, (f"DELETE FROM {table(container)} WHERE {nid(container)} = ?", (last,)),
+        ("DELETE FROM event_seals WHERE notification_id = ?", (last,)),
+        ("DELETE FROM archive_chain WHERE position = ?", (kept_archive[0],)),
+        ("DELETE FROM telephony_archive WHERE event_id = ?", (tail["event_id"],)))
+    assert verify(container.db, container.app, KEY).ok  # the chains alone cannot tell
+    report = verify(container.db, container.app, KEY, kept, kept_archive)
+    assert [(p["store"], p["kind"]) for p in report.problems][-2:] == [("events", "truncated"),
+                                                                       ("archive", "truncated")]
+    forged = (kept[0] - 1, "f" * 64)
+    assert verify(container.db, container.app, KEY, forged).problems[0]["kind"] == "seal"
+
+
+def test_the_verify_route_takes_kept_heads(sealed: tuple[Container, list[UUID]]) -> None:
+    from fastapi.testclient import TestClient
+
+    from adapters.http.app import create_app
+    from tests.support import token
+
+    container, _ = sealed
+    client = TestClient(create_app(container))
+    first = client.get("/v1/audit/verify", headers=token("auditor", "ann")).json()
+    head = f"{first['events_head']['notification_id']}:{first['events_head']['chain']}"
+    again = client.get("/v1/audit/verify", params={"events_head": head}, headers=token("auditor", "ann"))
+    assert again.status_code == 200 and again.json()["ok"] is True
+    bad = client.get("/v1/audit/verify", params={"events_head": "12:nope"}, headers=token("auditor", "ann"))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "events_head"

@@ -11,7 +11,7 @@ from adapters.http.auth import CurrentPrincipal, check_read, require_role
 from adapters.http.routes.common import Services, document, parse_id
 from adapters.sql.queries import find_document, history
 from adapters.sql.verify import verify
-from aggregates.errors import NotFound
+from aggregates.errors import InvalidValue, NotFound
 from engine.integrity import seal_key
 from engine.replay import replay
 
@@ -20,11 +20,27 @@ GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded")
 
 
 @router.get("/verify")
-def verify_all(who: CurrentPrincipal, services: Services) -> dict[str, Any]:
-    """Checks every stored event and archived telephony event against its seal; names the first that differs."""
+def verify_all(
+    who: CurrentPrincipal, services: Services, events_head: str | None = None, archive_head: str | None = None,
+) -> dict[str, Any]:
+    """Checks every stored event and archived telephony event against its seal; names the first that differs.
+
+    `events_head` and `archive_head` (`N:CHAIN`, as an earlier verify reported them) also
+    prove that nothing was cut off the end of either chain.
+    """
     require_role(who, "admin", "auditor")
     key = seal_key(services.settings.signing_secret())
-    return verify(services.db, services.app, key).as_dict()
+    heads = [parse_head(name, value) for name, value in (("events_head", events_head), ("archive_head", archive_head))]
+    return verify(services.db, services.app, key, *heads).as_dict()
+
+
+def parse_head(name: str, value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    position, _, chain = value.partition(":")
+    if not position.isdigit() or len(chain) != 64:
+        raise InvalidValue("expected N:CHAIN as verify reports a head", field=name)
+    return int(position), chain
 
 
 @router.get("/{aggregate_id}/events")
