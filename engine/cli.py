@@ -105,8 +105,24 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
     if unknown:
         print(f"perfledger: unknown component(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    if "api" in components and not port_free(settings.host, settings.port):
+        print(f"perfledger: {settings.host}:{settings.port} is in use; choose another with --port",
+              file=sys.stderr)
+        return 2
     up(settings, components, demo=args.demo)
     return 0
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when the API could listen there (checked before starting anything else)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def issue_token(settings: Settings, args: argparse.Namespace) -> int:

@@ -143,3 +143,15 @@ def test_restarts_and_sigkill_lose_and_duplicate_nothing(up: Up) -> None:
     for goal_id in ids:
         events = read(up, f"/v1/audit/{goal_id}/events")
         assert [e["sequence"] for e in events] == ([1, 2] if goal_id == revised else [1])
+
+
+def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PERFLEDGER_DATA_DIR": str(tmp_path / "data"), "PERFLEDGER_SECRET": SECRET}
+        done = subprocess.run([sys.executable, "-m", "engine.cli", "up", "--port", str(port)], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "in use" in done.stderr
+    assert not (tmp_path / "data" / "broker.address").exists()
