@@ -187,7 +187,8 @@ def serve_api(container: Container) -> None:
     from adapters.http.app import create_app
 
     settings = container.settings
-    log.info("API on http://%s:%s", settings.host, settings.port)
+    log.info("API and dashboard on http://%s:%s/ (a token: perfledger token issue --role admin --subject you, "
+             "with the same PERFLEDGER_DATA_DIR)", settings.host, settings.port)
     config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port,
                             log_level="warning", access_log=False)
     uvicorn.Server(config).run()
