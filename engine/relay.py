@@ -48,6 +48,8 @@ class Relay:
         self.life_max_age = life_max_age
         self.status = RelayStatus()
         self._life: tuple[str, float] | None = None
+        self._stored: tuple[str, int] | None = None
+        self._loaded = False
 
     def _current_life(self, max_age: float) -> str:
         """The broker life, re-read when the last reading is older than max_age seconds."""
@@ -56,9 +58,20 @@ class Relay:
             self._life = (self.life.current(), now)
         return self._life[0]
 
+    def _stored_position(self) -> tuple[str, int] | None:
+        # Read once: one relay runs per deployment, so after that its own saves are the truth
+        # and an idle relay does not query the database every few milliseconds.
+        if not self._loaded:
+            self._stored, self._loaded = self.positions.load(), True
+        return self._stored
+
+    def _save(self, life: str, position: int) -> None:
+        self.positions.save(life, position)
+        self._stored = (life, position)
+
     def step(self) -> int:
         """Publishes the next batch; returns how many events it published."""
-        stored = self.positions.load()
+        stored = self._stored_position()
         life = self._current_life(self.life_max_age)
         position = stored[1] if stored and stored[0] == life else 0
         if stored and stored[0] != life and stored[1] > 0:
@@ -69,7 +82,7 @@ class Relay:
         )
         if not notifications:
             if stored != (life, position):
-                self.positions.save(life, position)
+                self._save(life, position)
             self.status.position = position
             return 0
         messages = []
@@ -79,7 +92,7 @@ class Relay:
         self.publisher.publish(self.topic, messages)
         if self._current_life(0) != life:
             return 0  # the broker restarted during the batch: the next step re-feeds
-        self.positions.save(life, notifications[-1].id)
+        self._save(life, notifications[-1].id)
         self.status.position = notifications[-1].id
         self.status.published += len(messages)
         return len(messages)

@@ -247,6 +247,12 @@ def is_empty(sums: Mapping[str, int]) -> bool:
     return sums["events"] == 0
 
 
+def add_sums(total: Sums, more: Mapping[str, Any]) -> None:
+    """Adds one record's counters into another (a row from SQL may carry other columns too)."""
+    for name in COUNTERS:
+        total[name] += int(more[name])
+
+
 def add_into(totals: dict[SumsKey, Sums], changes: Iterable[Increment]) -> None:
     """Add increments into in-memory records, e.g. to merge one poll before one write."""
     for key, change in changes:

@@ -17,7 +17,16 @@ from aggregates.errors import InvalidValue, NotFound
 from aggregates.scoring import ScoringPolicy, overall_score
 from engine.application import PerfLedger
 from engine.replay import replay
-from projections.kpi import COUNTERS, PlacementIndex, SumsBatch, day_start, empty_sums, is_linked, kpis, occurred_at
+from projections.kpi import (
+    PlacementIndex,
+    SumsBatch,
+    add_sums,
+    day_start,
+    empty_sums,
+    is_linked,
+    kpis,
+    occurred_at,
+)
 
 TOLERANCE = 1e-9
 
@@ -67,8 +76,7 @@ def kpi_inputs(db: Database, agent_id: str, first: date, last: date, known_at: s
     days = {key: sums for key, sums in batch.records(("day",)).items() if key[0] == "agent" and key[1] == agent_id}
     total = empty_sums()
     for sums in days.values():
-        for c in COUNTERS:
-            total[c] += sums[c]
+        add_sums(total, sums)
     buckets = [{"start": day_start(key[3]).isoformat(), "events": sums["events"], **kpis(sums)}
                for key, sums in sorted(days.items(), key=lambda item: item[0][3])]
     return {"buckets": buckets, "event_ids": sorted(counted), "kpis": kpis(total)}

@@ -14,7 +14,7 @@ from typing import Any
 from adapters.sql.database import Database
 from adapters.sql.kpi_queries import range_total
 from adapters.telephony.ingestor import decode_archived
-from projections.kpi import COUNTERS, SumsKey, empty_sums, fold, kpis
+from projections.kpi import SumsKey, add_sums, empty_sums, fold, kpis
 
 
 def known_events(db: Database, scope: str, scope_id: str, known_at: str) -> list[dict[str, Any]]:
@@ -60,9 +60,7 @@ def known_agent_totals(
     for (kind, owner, bucket_kind, begin), sums in records(known_events(db, "team", team_id, known_at)).items():
         if kind != "agent" or bucket_kind != "day" or not _within(begin.isoformat(), start, end, None):
             continue
-        total = totals.setdefault(owner, empty_sums())
-        for c in COUNTERS:
-            total[c] += sums[c]
+        add_sums(totals.setdefault(owner, empty_sums()), sums)
     return [{"agent_id": agent, **kpis(sums)} for agent, sums in sorted(totals.items())]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sql.database import Database
-from projections.kpi import COUNTERS, kpis, month_start, week_start
+from projections.kpi import COUNTERS, add_sums, empty_sums, kpis, month_start, week_start
 from projections.kpi_store import STORED_KINDS
 
 _SUMS = ", ".join(COUNTERS)
@@ -29,10 +29,9 @@ def range_total(days: list[dict[str, Any]], start: str | None, after: str | None
     """One row for the whole range: the day sums added up (KPIs are ratios of sums, not averages)."""
     if not days or after is not None:
         return []
-    total = dict.fromkeys(COUNTERS, 0)
+    total = empty_sums()
     for day in days:
-        for c in COUNTERS:
-            total[c] += int(day[c])
+        add_sums(total, day)
     return [{"start": start or days[0]["start"], **kpis(total)}]
 
 
@@ -49,9 +48,7 @@ def _rows_from_days(
         key = bucket_of(datetime.fromisoformat(day["start"])).isoformat()
         if (start is not None and key < start) or (end is not None and key >= end) or (after and key <= after):
             continue
-        total = totals.setdefault(key, dict.fromkeys(COUNTERS, 0))
-        for c in COUNTERS:
-            total[c] += int(day[c])
+        add_sums(totals.setdefault(key, empty_sums()), day)
     return [{"start": key, **kpis(totals[key])} for key in sorted(totals)[:limit]]
 
 

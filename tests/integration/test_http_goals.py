@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import Pipeline, make_settings, token
+from tests.support import token
 
 GOAL: dict[str, Any] = {
     "agent_id": "agent-1", "team_id": "team-a", "title": "AHT", "kpi": "aht_seconds", "target": 300,
     "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 1,
 }
 ADMIN = token("admin", "alice")
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[Any]:
-    pipeline = Pipeline(make_settings(tmp_path, f"sqlite:///{tmp_path / 'p.db'}", None))
-    try:
-        yield pipeline.client()
-    finally:
-        pipeline.close()
 
 
 def test_commands_need_a_token(client: Any) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import Pipeline, make_settings, token
+from tests.support import token
 
 ADMIN = token("admin", "alice")
 MANAGER = token("manager", "bob", "team-a")
@@ -27,15 +25,6 @@ CHECK_IN = {"agent_id": "agent-1", "team_id": "team-a", "held_at": "2026-08-03T1
 REVIEW = {"agent_id": "agent-1", "team_id": "team-a", "period_start": "2026-07-01",
           "period_end": "2026-09-30", "goal_ids": [], "criteria": ["quality"]}
 SCORE = {"criterion": "quality", "score": 4, "rationale": "Few QA errors"}
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[Any]:
-    pipeline = Pipeline(make_settings(tmp_path, f"sqlite:///{tmp_path / 'p.db'}", None))
-    try:
-        yield pipeline.client()
-    finally:
-        pipeline.close()
 
 
 def post(client: Any, path: str, body: Any = None, who: dict[str, str] = ADMIN, status: int = 200,
