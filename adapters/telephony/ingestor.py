@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,11 +58,7 @@ def archive_new(
     if cur.db.is_postgres:
         # Concurrent ingestors must not both take the same event_id as new.
         cur.execute("LOCK TABLE telephony_archive IN SHARE ROW EXCLUSIVE MODE")
-    ids = sorted({e["event_id"] for e in events})
-    seen: set[str] = set()
-    for part in chunks(ids):
-        cur.execute(f"SELECT event_id FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})", part)
-        seen.update(row["event_id"] for row in cur.rows())
+    seen = archived_ids(lambda text, params: cur.execute(text, params).rows(), [e["event_id"] for e in events])
     rows: list[tuple[Any, ...]] = []
     recorded = datetime.now(UTC).isoformat()
     base = time.time_ns() // 1000
@@ -82,6 +78,15 @@ def archive_new(
     if seal_key is not None:
         chain_archive(cur, rows, seal_key)
     return outcome
+
+
+def archived_ids(run: Callable[[str, Sequence[str]], list[dict[str, Any]]], ids: Iterable[str]) -> set[str]:
+    """Which of these event ids the archive already holds (`run` executes a query, in or out of a transaction)."""
+    found: set[str] = set()
+    for part in chunks(sorted(set(ids))):
+        rows = run(f"SELECT event_id FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})", part)
+        found.update(row["event_id"] for row in rows)
+    return found
 
 
 def decode_archived(raw: bytes) -> dict[str, Any]:

@@ -13,10 +13,9 @@ from adapters.http.errors import problem
 from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
-from adapters.telephony.ingestor import add_counters
+from adapters.telephony.ingestor import add_counters, archived_ids
 from adapters.telephony.schema import MAX_MESSAGE_BYTES, InvalidTelephonyEvent, parse_object
 from engine.bootstrap import Container
-from projections.store import chunks
 
 router = APIRouter(tags=["telephony"])
 MAX_EVENTS = 10_000
@@ -28,16 +27,6 @@ def publisher(services: Container) -> KafkaPublisher:
         if not services.bootstrap:
             raise RuntimeError("no Kafka bootstrap configured")
         found = services.components["telephony_publisher"] = KafkaPublisher(services.bootstrap)
-    return found
-
-
-def known_ids(services: Container, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for part in chunks(sorted(ids)):
-        rows = services.db.query(
-            f"SELECT event_id FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})", part
-        )
-        found.update(r["event_id"] for r in rows)
     return found
 
 
@@ -76,7 +65,7 @@ def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
             dead.append((b"", raw, [("reason", error.reason.encode()), ("source", f"http:{index}".encode())]))
             continue
         valid.append((event.agent_id.encode(), raw, str(event.event_id)))
-    seen = known_ids(services, [v[2] for v in valid])
+    seen = archived_ids(services.db.query, [v[2] for v in valid])
     fresh = []
     for key, raw, event_id in valid:
         if event_id not in seen:
