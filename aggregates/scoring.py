@@ -136,6 +136,21 @@ def at_most_attainment(target: float, value: float) -> float:
     return target / value
 
 
+def scored_attainment(status: str, value: float | None) -> float | None:
+    """A goal's attainment as scores count it: clamped to [0, ATTAINMENT_CAP].
+
+    A cancelled goal does not count (None); a closed goal (achieved or missed) that was
+    never measured counts 0, since its outcome is known; an open goal not measured yet
+    is None (reviews refuse to finalise over it, roll-ups list it as unmeasured).
+    """
+    if status == "cancelled":
+        return None
+    if value is None or (is_number(value) and value < 0):
+        return 0.0 if status in ("achieved", "missed") else None
+    check_finite(value, "attainment")
+    return clamp(value, 0.0, ATTAINMENT_CAP)
+
+
 def overall_score(
     policy: ScoringPolicy,
     goal_attainments: Sequence[tuple[float | None, float]],

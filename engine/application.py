@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from aggregates.check_in import CheckIn
 from aggregates.errors import InvalidValue, NotFound, VersionConflict
-from aggregates.goal import Goal
+from aggregates.goal import Goal, check_not_own
 from aggregates.review import Review
 from aggregates.templates import GoalTemplate, ReviewTemplate
 from engine.commands import (
@@ -65,7 +65,8 @@ class PerfLedger(ReviewCommands, Application[UUID]):
     # --- goals -------------------------------------------------------------------
 
     def set_goal(self, command: SetGoal, actor: str) -> Goal:
-        """Sets a new goal for an agent."""
+        """Sets a new goal for an agent (never one's own)."""
+        check_not_own(command.agent_id, actor, "set")
         goal = Goal(**command.model_dump(), actor=actor)
         self.save_new(goal)
         return goal
@@ -102,6 +103,22 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         """Records a goal's measured value, refusing a stale expected version."""
         return self.change(Goal, goal_id, expected_version, lambda g: g.record_progress(
             value=value, as_of=as_of, source=source, note=note, actor=actor))
+
+    def override_goal_progress(
+        self, goal_id: UUID | str, value: float, as_of: datetime, note: str, actor: str,
+        expected_version: int | None = None,
+    ) -> Goal:
+        """Puts a value given by hand in place of a KPI-measured goal's value until the KPI moves."""
+        return self.change(Goal, goal_id, expected_version, lambda g: g.override_progress(
+            value=value, as_of=as_of, note=note, actor=actor))
+
+    def correct_goal(
+        self, goal_id: UUID | str, value: float, reason: str, actor: str,
+        expected_version: int | None = None,
+    ) -> Goal:
+        """Corrects a closed goal's value with a reason, re-evaluating achieved or missed."""
+        return self.change(Goal, goal_id, expected_version,
+                           lambda g: g.correct(value=value, reason=reason, actor=actor))
 
     def close_goal(
         self, goal_id: UUID | str, as_of: datetime | None, actor: str,

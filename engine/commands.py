@@ -82,6 +82,15 @@ class RecordProgress(Command):
     _finite_value = field_validator("value")(finite)
 
 
+class CorrectGoal(Command):
+    """A closed goal's measured value corrected, with the reason (kept in the trail)."""
+
+    value: float
+    reason: str = Field(min_length=1, max_length=2000)
+
+    _finite_value = field_validator("value")(finite)
+
+
 class CloseGoal(Command):
     """Closes a goal after its period; as_of defaults to now and may not be in the future."""
 

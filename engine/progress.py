@@ -5,6 +5,12 @@ period (from the day sums), and records progress when the value differs from the
 latest one; at most once per goal per 15-minute interval, so a busy stream yields an
 auditable trail rather than a flood. An agent whose goal was held back by that limit
 stays marked and is looked at again in the next interval.
+
+It also reads the goals set or activated since its last pass, straight from the event
+store (so it need not wait for the read model), and measures each at once over the data
+already there: a goal set after its agent's calls is measured without waiting for the
+agent's next call. A manual override on a goal stands until the KPI next moves; then the
+KPI value supersedes it, even when it equals the value the override replaced.
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from uuid import UUID
+
+from eventsourcing.utils import get_topic
 
 from aggregates.errors import DomainError
 from aggregates.goal import Goal
@@ -23,14 +32,31 @@ from engine.application import PerfLedger
 
 log = logging.getLogger(__name__)
 ACTOR = "system:goal-progress"
+# Goals start to be measured when they are set active or activated.
+STARTS = (get_topic(Goal.Set), get_topic(Goal.Activated))  # type: ignore[attr-defined]
+BATCH = 500
 
 
 class ProgressSource(Protocol):
     def changed_agents(self) -> dict[str, str]: ...
     def forget_change(self, agent_id: str, changed_at: str) -> None: ...
+    def mark_changed(self, agent_id: str) -> None: ...
     def measured_goals(self, agent_id: str) -> list[dict[str, Any]]: ...
     def period_kpis(self, agent_id: str, start: date, end: date) -> tuple[dict[str, Any], datetime | None]: ...
     def claim(self, goal_id: str, interval_start: str) -> bool: ...
+    def goal_position(self) -> int: ...
+    def save_goal_position(self, position: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the manager needs of a goal to measure it."""
+
+    goal_id: str
+    agent_id: str
+    kpi: str
+    start: date
+    end: date
 
 
 def interval_of(at: datetime) -> str:
@@ -38,17 +64,23 @@ def interval_of(at: datetime) -> str:
 
 
 class GoalProgress:
-    """Records goal progress from KPI changes."""
+    """Records goal progress from KPI changes and for goals new since the last pass."""
 
-    def __init__(self, app: PerfLedger, source: ProgressSource, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, app: PerfLedger, source: ProgressSource, clock: Callable[[], datetime] | None = None,
+        settle: float = 2.0,
+    ) -> None:
         self.app = app
         self.source = source
         self.clock = clock or (lambda: datetime.now(UTC))
+        # On PostgreSQL notification ids can commit out of order: the position only passes
+        # goals older than this many seconds, so a late commit below it is still read.
+        self.settle = settle
         self.recorded = 0
 
     def step(self) -> int:
-        """One pass over the changed agents; returns how many progress events it recorded."""
-        recorded = 0
+        """One pass over new goals and changed agents; returns how many progress events it recorded."""
+        recorded = self._new_goals()
         for agent_id, changed_at in self.source.changed_agents().items():
             done, held_back = self._agent(agent_id)
             recorded += done
@@ -57,28 +89,60 @@ class GoalProgress:
         self.recorded += recorded
         return recorded
 
+    def _new_goals(self) -> int:
+        start = self.source.goal_position()
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=BATCH, topics=STARTS, inclusive_of_start=False)
+        done, position, settled = 0, start, True
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.settle)
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            done += self._new_goal(event.originator_id)
+            settled = settled and event.timestamp <= cutoff
+            if settled:
+                position = notification.id
+        if position != start:
+            self.source.save_goal_position(position)
+        return done
+
+    def _new_goal(self, goal_id: UUID) -> int:
+        goal = self.app.repository.get(goal_id)
+        if not isinstance(goal, Goal) or goal.status != "active" or not goal.kpi_measured:
+            return 0
+        measured = Measured(str(goal.id), goal.agent_id, goal.kpi, goal.period_start, goal.period_end)
+        done, held_back = self._measure(measured)
+        if held_back:
+            self.source.mark_changed(goal.agent_id)
+        return done
+
     def _agent(self, agent_id: str) -> tuple[int, bool]:
         done, held_back = 0, False
         for doc in self.source.measured_goals(agent_id):
-            start, end = date.fromisoformat(doc["period_start"]), date.fromisoformat(doc["period_end"])
-            values, latest = self.source.period_kpis(agent_id, start, end)
-            value = values.get(doc["kpi"])
-            if value is None or latest is None:
-                continue
-            goal: Goal = self.app.repository.get(UUID(doc["id"]))
-            if goal.latest_value == value:
-                continue
-            if not self.source.claim(doc["id"], interval_of(self.clock())):
-                held_back = True
-                continue
-            as_of = min(latest, datetime.combine(end, time.max, tzinfo=UTC))
-            try:
-                self.app.record_progress(doc["id"], value, as_of, f"kpi:{doc['kpi']}", ACTOR,
-                                         note=f"{doc['kpi']} over {start}..{end}")
-                done += 1
-            except DomainError as error:
-                log.info("goal %s: progress not recorded: %s", doc["id"], error.message)
+            one, held = self._measure(Measured(
+                doc["id"], agent_id, doc["kpi"], date.fromisoformat(doc["period_start"]),
+                date.fromisoformat(doc["period_end"])))
+            done, held_back = done + one, held_back or held
         return done, held_back
+
+    def _measure(self, goal_ref: Measured) -> tuple[int, bool]:
+        """Records the goal's KPI over its period when it changed: (recorded, held back)."""
+        values, latest = self.source.period_kpis(goal_ref.agent_id, goal_ref.start, goal_ref.end)
+        value = values.get(goal_ref.kpi)
+        if value is None or latest is None:
+            return 0, False
+        goal: Goal = self.app.repository.get(UUID(goal_ref.goal_id))
+        if goal.latest_value == value and not goal.overridden:
+            return 0, False
+        if not self.source.claim(goal_ref.goal_id, interval_of(self.clock())):
+            return 0, True
+        as_of = min(latest, datetime.combine(goal_ref.end, time.max, tzinfo=UTC))
+        try:
+            self.app.record_progress(goal_ref.goal_id, value, as_of, f"kpi:{goal_ref.kpi}", ACTOR,
+                                     note=f"{goal_ref.kpi} over {goal_ref.start}..{goal_ref.end}")
+            return 1, False
+        except DomainError as error:
+            log.info("goal %s: progress not recorded: %s", goal_ref.goal_id, error.message)
+            return 0, False
 
     def run(self, stop: threading.Event, every: float = 5.0) -> None:
         """Steps every few seconds until stopped."""

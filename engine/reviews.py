@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from aggregates.errors import InvalidValue
+from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.review import Review
+from aggregates.scoring import scored_attainment
 from engine.commands import Calibrate, Dispute, ReviewFeedback, ScoreCriterion, StartReview
 
 if TYPE_CHECKING:
@@ -79,14 +80,26 @@ class ReviewCommands:
         return self.change(Review, review_id, expected_version, finalise)
 
     def goal_results(self, review: Review) -> list[dict[str, Any]]:
-        """Each in-scope goal's attainment and weight; a cancelled goal is not measured."""
-        results = []
+        """Each in-scope goal's attainment and weight, as ``scoring.scored_attainment`` counts it.
+
+        A cancelled goal is left out (None); a closed goal never measured counts 0. An open
+        goal not measured yet would silently drop out of the score, so it refuses the
+        finalisation, naming the goals: measure, override or cancel them first.
+        """
+        results, unmeasured = [], []
         for goal in self.goals(review.goal_ids):
-            reached = None if goal.status == "cancelled" else goal.attainment
-            if reached is not None and reached < 0:
-                reached = None
+            reached = scored_attainment(goal.status, goal.attainment)
+            if reached is not None and goal.attainment is not None:
+                reached = goal.attainment  # recorded unclamped; the score clamps it
+            if reached is None and goal.status != "cancelled":
+                unmeasured.append(str(goal.id))
             results.append({"goal_id": str(goal.id), "attainment": reached,
                             "weight": goal.weight})
+        if unmeasured:
+            raise RuleViolation(
+                f"goals in scope are not measured yet: {', '.join(unmeasured)}; record or "
+                "override their progress, or cancel them, before finalising",
+                review_id=str(review.id), goal_ids=unmeasured)
         return results
 
     def acknowledge_review(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
-from aggregates.scoring import attainment
+from aggregates.scoring import attainment, scored_attainment
 from engine.envelope import EventEnvelope
 
 Doc = dict[str, Any]
@@ -23,7 +24,8 @@ def apply_goal(doc: Doc | None, event: EventEnvelope) -> Doc:
         new: Doc = {"id": event.id, **{f: data[f] for f in SET_FIELDS}}
         new.update(status="draft" if data.get("draft") else "active", set_by=event.actor, set_at=event.at, revisions=[],
                    cancel_reason=None, latest_progress=None, attainment=None,
-                   template_id=data.get("template_id"), progress_count=0, closed=None)
+                   template_id=data.get("template_id"), progress_count=0, closed=None,
+                   corrections=[])
     else:
         if doc is None:
             raise ValueError(f"{event.type} for goal {event.id} before Goal.Set")
@@ -45,6 +47,15 @@ def apply_goal(doc: Doc | None, event: EventEnvelope) -> Doc:
                 "source": data["source"], "note": data["note"], "actor": event.actor, "at": event.at,
             }
             new["progress_count"] = doc.get("progress_count", 0) + 1
+        elif event.type == "Goal.ProgressOverridden":
+            new["latest_progress"] = {
+                "value": data["after"], "before": data["before"], "as_of": data["as_of"],
+                "source": "override", "note": data["note"], "actor": event.actor, "at": event.at,
+                "override": True,
+            }
+            new["progress_count"] = doc.get("progress_count", 0) + 1
+        elif event.type == "Goal.Corrected":
+            corrected(new, doc, event)
         elif event.type == "Goal.Closed":
             new["status"] = data["outcome"]
             new["closed"] = {k: data[k] for k in ("outcome", "value", "attainment", "target", "as_of")}
@@ -55,6 +66,23 @@ def apply_goal(doc: Doc | None, event: EventEnvelope) -> Doc:
     new["version"] = event.version
     new["updated_at"] = event.at
     return new
+
+
+def corrected(new: Doc, doc: Doc, event: EventEnvelope) -> None:
+    """A closed goal's value corrected: outcome, closing record and latest value follow."""
+    data = event.data
+    new["status"] = data["outcome"]
+    new["closed"] = {**doc["closed"], "outcome": data["outcome"], "value": data["after"],
+                     "attainment": data["attainment"]}
+    new["latest_progress"] = {
+        "value": data["after"], "before": data["before"], "as_of": doc["closed"]["as_of"],
+        "source": "correction", "note": data["reason"], "actor": event.actor, "at": event.at,
+    }
+    new["corrections"] = [*doc.get("corrections", []), {
+        **{k: data[k] for k in ("before", "after", "before_outcome", "outcome", "before_attainment",
+                                "attainment", "reason")},
+        "actor": event.actor, "at": event.at,
+    }]
 
 
 def apply_goal_template(doc: Doc | None, event: EventEnvelope) -> Doc:
@@ -74,23 +102,35 @@ def apply_goal_template(doc: Doc | None, event: EventEnvelope) -> Doc:
     return new
 
 
-def roll_up(goals: Iterable[Doc]) -> dict[str, Any]:
-    """A team's goals rolled up: attainment weighted by goal weight, counts by status.
+def overlaps(goal: Doc, start: date | None, end: date | None) -> bool:
+    """True when the goal's period (days, both ends included) meets [start, end)."""
+    if start is None and end is None:
+        return True
+    first, last = date.fromisoformat(goal["period_start"]), date.fromisoformat(goal["period_end"])
+    return (start is None or last >= start) and (end is None or first < end)
 
-    Cancelled goals are left out; so are goals without a measured attainment from the
-    weighted mean (but they count in ``goals`` and ``by_status``).
+
+def roll_up(goals: Iterable[Doc], start: date | None = None, end: date | None = None) -> dict[str, Any]:
+    """A team's goals whose period meets [start, end) rolled up: attainment weighted by goal weight.
+
+    Each goal counts as a review counts it (``scoring.scored_attainment``): clamped to
+    [0, 1.5], a closed goal never measured as 0, cancelled goals left out. Open goals
+    not measured yet are left out of the mean and counted in ``unmeasured``.
     """
     by_status: dict[str, int] = {}
     weighted = weights = 0.0
     count = measured = 0
     for goal in goals:
+        if not overlaps(goal, start, end):
+            continue
         by_status[goal["status"]] = by_status.get(goal["status"], 0) + 1
         if goal["status"] == "cancelled":
             continue
         count += 1
-        if goal.get("attainment") is not None:
+        reached = scored_attainment(goal["status"], goal.get("attainment"))
+        if reached is not None:
             measured += 1
-            weighted += goal["attainment"] * goal["weight"]
+            weighted += reached * goal["weight"]
             weights += goal["weight"]
-    return {"goals": count, "measured": measured, "by_status": by_status,
-            "attainment": weighted / weights if weights else None}
+    return {"goals": count, "measured": measured, "unmeasured": count - measured,
+            "by_status": by_status, "attainment": weighted / weights if weights else None}

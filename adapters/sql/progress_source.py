@@ -7,8 +7,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from adapters.sql.database import Database
+from adapters.sql.positions import Position, load_relay_position, save_relay_position
 from projections.kpi import COUNTERS, KPI_NAMES, kpis
 
+# The manager's place in the event store's log of goals set or activated; kept beside the
+# relay's position (its own name, and no broker life: it reads the store, not Kafka).
+GOAL_POSITION = "goal-progress"
+STORE_LIFE = "event-store"
 _SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
 
 
@@ -30,6 +35,20 @@ class SqlProgressSource:
         """Clears an agent's mark unless it moved again since it was read."""
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM kpi_changes WHERE agent_id = ? AND changed_at = ?", (agent_id, changed_at))
+
+    def mark_changed(self, agent_id: str) -> None:
+        """Marks an agent to be looked at again (a new goal held back by the interval limit)."""
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO kpi_changes (agent_id, changed_at) VALUES (?, ?) "
+                        "ON CONFLICT (agent_id) DO NOTHING", (agent_id, datetime.now(UTC).isoformat()))
+
+    def goal_position(self) -> int:
+        """The last notification id of the goals already measured on arrival (0 at first)."""
+        found = load_relay_position(self.db, GOAL_POSITION)
+        return found.value if found else 0
+
+    def save_goal_position(self, position: int) -> None:
+        save_relay_position(self.db, GOAL_POSITION, Position(STORE_LIFE, position))
 
     def measured_goals(self, agent_id: str) -> list[dict[str, Any]]:
         """The agent's active goals measured by a KPI (not manual)."""

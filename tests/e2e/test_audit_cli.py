@@ -51,7 +51,7 @@ def test_replay_prints_the_goal_at_a_version_with_its_scores(ids: dict[str, Any]
     result = json.loads(capsys.readouterr().out)
     assert result["version"] == 1 and result["scores"]["latest_value"] is None and len(result["events"]) == 1
     assert main(["replay", ids["goal"]]) == 0
-    assert "Goal.ProgressRecorded" in capsys.readouterr().out
+    assert "Goal.ProgressOverridden" in capsys.readouterr().out
 
 
 def test_verify_passes_then_names_the_altered_event(ids: dict[str, Any], capsys: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -84,8 +84,28 @@ def test_roll_up_weighs_attainment_and_leaves_out_cancelled_and_unmeasured_goals
              {"status": "missed", "attainment": 0.5, "weight": 1.0},
              {"status": "active", "attainment": None, "weight": 5.0},
              {"status": "cancelled", "attainment": 0.0, "weight": 9.0}]
-    assert roll_up(goals) == {"goals": 3, "measured": 2, "attainment": 0.875,
+    assert roll_up(goals) == {"goals": 3, "measured": 2, "unmeasured": 1, "attainment": 0.875,
                               "by_status": {"active": 2, "missed": 1, "cancelled": 1}}
+
+
+def test_roll_up_clamps_attainment_like_reviews_do() -> None:
+    # One goal of target 1 measured at 22.29 once read 2,229 %; a review counts it as 1.5.
+    goals = [{"status": "active", "attainment": 22.29, "weight": 1.0},
+             {"status": "active", "attainment": 0.5, "weight": 1.0},
+             {"status": "missed", "attainment": None, "weight": 2.0}]
+    rolled = roll_up(goals)
+    assert rolled["attainment"] == (1.5 + 0.5 + 0.0) / 4 and rolled["measured"] == 3
+
+
+def test_roll_up_takes_only_goals_whose_period_meets_the_range() -> None:
+    def goal(start: str, end: str, reached: float) -> dict[str, Any]:
+        return {"status": "active", "attainment": reached, "weight": 1.0, "period_start": start,
+                "period_end": end}
+
+    goals = [goal("2026-07-01", "2026-09-30", 1.0), goal("2026-10-01", "2026-12-31", 0.5)]
+    assert roll_up(goals, date(2026, 10, 1), date(2027, 1, 1))["attainment"] == 0.5
+    assert roll_up(goals, date(2026, 9, 30), date(2026, 10, 1))["attainment"] == 1.0
+    assert roll_up(goals, None, date(2026, 10, 2))["goals"] == 2
 
 
 def test_roll_up_of_no_measured_goal_has_no_attainment() -> None:

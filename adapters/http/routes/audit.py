@@ -16,7 +16,7 @@ from engine.integrity import seal_key
 from engine.replay import replay
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded")
+GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded", "Goal.ProgressOverridden", "Goal.Corrected")
 
 
 @router.get("/verify")
@@ -87,10 +87,14 @@ def score_changes(
 
 
 def goal_change(goal_id: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A goal's target revision or recorded progress as a score change."""
+    """A goal's target revision, progress, override or correction as a score change."""
     data = row["data"]
     if row["type"] == "Goal.TargetRevised":
         kind, reason = "goal_target", data["reason"]
+    elif row["type"] == "Goal.Corrected":
+        kind, reason = "goal_correction", data["reason"]
+    elif row["type"] == "Goal.ProgressOverridden":
+        kind, reason = "goal_override", data["note"] or f"manual override of kpi:{data['kpi']}"
     else:
         kind, reason = "goal_progress", data["note"] or f"measured by {data['source']}"
     return {"kind": kind, "criterion": None, "goal_id": goal_id, "before": data["before"],

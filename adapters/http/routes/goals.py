@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -16,9 +17,9 @@ from adapters.http.auth import (
 )
 from adapters.http.routes.common import IfMatch, Services, accepted, parse_id
 from adapters.sql.queries import get_document, list_documents
-from aggregates.errors import NotFound
+from aggregates.errors import InvalidValue, NotFound
 from aggregates.goal import Goal
-from engine.commands import CloseGoal, Reason, RecordProgress, ReviseTarget, SetGoal
+from engine.commands import CloseGoal, CorrectGoal, Reason, RecordProgress, ReviseTarget, SetGoal
 from projections.goals import roll_up
 
 router = APIRouter(prefix="/v1/goals", tags=["goals"])
@@ -70,11 +71,26 @@ def record_progress(
     goal_id: str, body: RecordProgress, who: CurrentPrincipal, services: Services, version: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
-    """Records a manually measured value as of a time; the value before it is kept."""
+    """Records a manually measured value as of a time; the value before it is kept.
+
+    On a KPI-measured goal the value is an override (Goal.ProgressOverridden): it counts
+    until the goal's KPI next moves, and the trail shows it as such.
+    """
     goal = _command_target(services, who, goal_id)
     goal = services.app.record_goal_progress(goal.id, body.value, body.as_of, "manual", who.actor,
                                              body.note, version)
-    return accepted(goal, response, attainment=goal.attainment)
+    return accepted(goal, response, attainment=goal.attainment, override=goal.overridden)
+
+
+@router.post("/{goal_id}/correct")
+def correct(
+    goal_id: str, body: CorrectGoal, who: CurrentPrincipal, services: Services, version: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    """Corrects a closed goal's measured value with a reason; achieved or missed is re-evaluated."""
+    goal = _command_target(services, who, goal_id)
+    goal = services.app.correct_goal(goal.id, body.value, body.reason, who.actor, version)
+    return accepted(goal, response, status=goal.status, attainment=goal.attainment)
 
 
 @router.post("/{goal_id}/close")
@@ -88,17 +104,26 @@ def close(
     return accepted(goal, response, status=goal.status)
 
 
+FromDay = Annotated[date | None, Query(alias="from", description="goals whose period ends on or after this day")]
+ToDay = Annotated[date | None, Query(alias="to", description="goals whose period starts before this day")]
+
+
 @router.get("/rollup")
 def rollup(
     who: CurrentPrincipal, services: Services, team_id: str, template_id: str | None = None,
+    start: FromDay = None, end: ToDay = None,
 ) -> dict[str, Any]:
-    """A team's goals (or one template's) rolled up: attainment weighted by goal weight."""
+    """A team's goals (or one template's) whose period meets [from, to), rolled up: attainment
+    weighted by goal weight, each clamped to [0, 1.5] as reviews count it."""
     check_team_read(who, team_id)
+    if start is not None and end is not None and start > end:
+        raise InvalidValue("from must not be after to", field="from")
     goals = list_documents(services.db, "Goal", filters={"team_id": team_id}, teams=None,
                            after=None, limit=1_000_000)
     if template_id is not None:
         goals = [g for g in goals if g.get("template_id") == template_id]
-    return {"team_id": team_id, "template_id": template_id, **roll_up(goals)}
+    period = {"from": None if start is None else str(start), "to": None if end is None else str(end)}
+    return {"team_id": team_id, "template_id": template_id, **period, **roll_up(goals, start, end)}
 
 
 @router.get("/{goal_id}")
