@@ -1,7 +1,9 @@
 """Review: a period's evaluation of one agent, from criteria scores to acknowledgement.
 
 Lifecycle: in_progress -> finalised -> acknowledged; ``reopen`` (with a reason) takes a
-finalised or acknowledged review back to in_progress. While finalised or acknowledged
+finalised or acknowledged review back to in_progress; an in-progress review may be
+cancelled with a reason (a finalised one is reopened first), after which it takes no
+further command. The agent acknowledges only once no dispute is open. While finalised or acknowledged
 the review refuses every change to what is scored (criteria scores, 360-degree inputs,
 calibration, finalisation); only acknowledgement, disputes and their resolution act on
 a finalised review.
@@ -37,6 +39,7 @@ from aggregates.scoring import (
 IN_PROGRESS = "in_progress"
 FINALISED = "finalised"
 ACKNOWLEDGED = "acknowledged"
+CANCELLED = "cancelled"
 SOURCES = ("self", "peer", "manager", "customer")
 GOAL_RESULT_KEYS = ("goal_id", "attainment", "weight")
 
@@ -47,6 +50,14 @@ GOAL_RESULT_KEYS = ("goal_id", "attainment", "weight")
 
 class Review(Aggregate):
     """One agent's evaluation for a period under a recorded scoring policy."""
+
+    # Version 2 of the state adds the cancellation, so older snapshots still load.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Snapshot state of version 1 (before cancellation) as version 2."""
+        state["cancellation"] = None
 
     @event("Started")
     def __init__(
@@ -85,6 +96,7 @@ class Review(Aggregate):
         self.acknowledged_at: datetime | None = None
         self.reopenings: list[dict[str, Any]] = []
         self.disputes: list[dict[str, Any]] = []
+        self.cancellation: dict[str, Any] | None = None
 
     @property
     def policy(self) -> ScoringPolicy:
@@ -238,6 +250,11 @@ class Review(Aggregate):
             raise RuleViolation(f"cannot acknowledge a review that is {self.status}",
                                 review_id=str(self.id))
         self.check_is_agent(actor, "acknowledge")
+        if self.open_disputes:
+            # Acknowledging says "I have seen and accept the outcome"; an open dispute says not.
+            raise RuleViolation(
+                "cannot acknowledge a review while disputes are open; they are upheld or rescored first",
+                review_id=str(self.id), disputes=[d["index"] for d in self.open_disputes])
         self._acknowledged(actor=actor)
 
     @event("Acknowledged")
@@ -261,6 +278,18 @@ class Review(Aggregate):
         self.acknowledged_by = None
         self.acknowledged_at = None
         self.reopenings.append({"reason": reason, "actor": actor, "at": timestamp})
+
+    def cancel(self, *, reason: str, actor: str) -> None:
+        """Cancels an in-progress review, with a reason; it then takes no further command."""
+        self.check_in_progress("cancel")
+        self.check_not_agent(actor, "cancel")
+        check_text(reason, "reason")
+        self._cancelled(reason=reason.strip(), actor=actor)
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, actor: str, timestamp: datetime | None = None) -> None:
+        self.status = CANCELLED
+        self.cancellation = {"reason": reason, "actor": actor, "at": timestamp}
 
     # --- disputes --------------------------------------------------------------
 
@@ -297,6 +326,7 @@ class Review(Aggregate):
 
     def uphold_dispute(self, *, index: int, reason: str, actor: str) -> None:
         """The reviewer keeps the disputed score, saying why."""
+        self.check_not_cancelled("uphold a dispute on")
         self.check_dispute_open(index)
         self.check_not_agent(actor, "uphold a dispute on")
         check_text(reason, "reason")
@@ -328,9 +358,14 @@ class Review(Aggregate):
     # --- rules -----------------------------------------------------------------
 
     def check_in_progress(self, doing: str) -> None:
+        self.check_not_cancelled(doing)
         if self.is_finalised:
             raise RuleViolation(f"cannot {doing} a review that is {self.status}; reopen it first",
                                 review_id=str(self.id))
+
+    def check_not_cancelled(self, doing: str) -> None:
+        if self.status == CANCELLED:
+            raise RuleViolation(f"cannot {doing} a review that is cancelled", review_id=str(self.id))
 
     def check_finalised(self, doing: str) -> None:
         if not self.is_finalised:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -26,6 +26,8 @@ from engine.commands import (
 from engine.reviews import ReviewCommands
 
 A = TypeVar("A", bound=Aggregate)
+# How far ahead of this server's clock a client's clock may run before its time is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class DateAsISO(Transcoding):
@@ -194,6 +196,9 @@ class PerfLedger(ReviewCommands, Application[UUID]):
 
     def new_check_in(self, command: RecordCheckIn, actor: str) -> CheckIn:
         """A check-in not saved yet, so that it can be saved together with what caused it."""
+        if command.held_at > datetime.now(UTC) + CLOCK_SKEW:
+            raise InvalidValue("held_at must not be in the future: record a check-in once it is held",
+                               field="held_at")
         goals = self.agent_goals(command.agent_id, command.goal_ids)
         return CheckIn(
             agent_id=command.agent_id, team_id=command.team_id, held_at=command.held_at,

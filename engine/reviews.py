@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from aggregates.errors import InvalidValue, RuleViolation
+from aggregates.agent_reviews import AgentReviews, agent_reviews_id
+from aggregates.errors import InvalidValue, NotFound, RuleViolation
 from aggregates.review import Review
 from aggregates.scoring import scored_attainment
 from engine.commands import Calibrate, Dispute, ReviewFeedback, ScoreCriterion, StartReview
@@ -15,12 +16,21 @@ if TYPE_CHECKING:
     from aggregates.goal import Goal
 
 
+def as_uuid(value: UUID | str) -> UUID:
+    """An aggregate id from a UUID or its text; anything else names no aggregate."""
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise NotFound(f"no such id {value!r}", id=str(value)) from None
+
+
 class ReviewCommands:
     """Mixed into PerfLedger: every review command loads, acts and saves one Review."""
 
     # Provided by PerfLedger.
     change: Callable[..., Review]
     save_new: Callable[..., None]
+    save_changes: Callable[..., None]
     load: Callable[..., Any]
     goals: Callable[[Iterable[str]], list[Goal]]
     agent_goals: Callable[[str, list[str]], list[Goal]]
@@ -42,7 +52,30 @@ class ReviewCommands:
             period_start=command.period_start, period_end=command.period_end,
             goal_ids=command.goal_ids, policy=policy, actor=actor,
         )
-        self.save_new(review)
+        register = self.agent_reviews(command.agent_id, actor)
+        register.book(review_id=str(review.id), period_start=review.period_start,
+                      period_end=review.period_end, actor=actor)
+        # One save: a concurrent start for the same agent is a version conflict, not a twin.
+        self.save_changes(review, register)
+        return review
+
+    def agent_reviews(self, agent_id: str, actor: str) -> AgentReviews:
+        """The agent's review register, opened on first use."""
+        try:
+            register: AgentReviews = self.load(AgentReviews, agent_reviews_id(agent_id))
+        except NotFound:
+            register = AgentReviews(agent_id=agent_id, actor=actor)
+        return register
+
+    def cancel_review(
+        self, review_id: UUID | str, reason: str, actor: str, expected_version: int | None = None
+    ) -> Review:
+        """Cancels an in-progress review with a reason, freeing its period for another review."""
+        review: Review = self.load(Review, as_uuid(review_id), expected_version)
+        review.cancel(reason=reason, actor=actor)
+        register = self.agent_reviews(review.agent_id, actor)
+        register.release(review_id=str(review.id), reason=reason.strip(), actor=actor)
+        self.save_changes(review, register)
         return review
 
     def score_review(

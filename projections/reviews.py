@@ -26,7 +26,7 @@ def started(event: EventEnvelope) -> Doc:
         "status": "in_progress", "scores": {}, "inputs": [], "calibration": 0.0,
         "score_changes": [], "overall_score": None, "finalisations": [],
         "acknowledged_by": None, "acknowledged_at": None, "reopenings": [], "disputes": [],
-        "started_at": event.at,
+        "cancellation": None, "started_at": event.at,
     }
 
 
@@ -79,6 +79,11 @@ def reopened(doc: Doc, event: EventEnvelope) -> None:
         "reason": event.data["reason"], "actor": event.actor, "at": event.at}]
 
 
+def cancelled(doc: Doc, event: EventEnvelope) -> None:
+    doc.update(status="cancelled", cancellation={
+        "reason": event.data["reason"], "actor": event.actor, "at": event.at})
+
+
 def disputed(doc: Doc, event: EventEnvelope) -> None:
     data = event.data
     doc["disputes"] = [*doc["disputes"], {
@@ -103,7 +108,7 @@ CHANGES: dict[str, Callable[[Doc, EventEnvelope], None]] = {
     "Review.CriterionScored": scored, "Review.FeedbackReceived": feedback,
     "Review.Calibrated": calibrated, "Review.Finalised": finalised,
     "Review.Acknowledged": acknowledged, "Review.Reopened": reopened,
-    "Review.Disputed": disputed, "Review.DisputeUpheld": upheld,
+    "Review.Disputed": disputed, "Review.DisputeUpheld": upheld, "Review.Cancelled": cancelled,
 }
 
 
@@ -119,6 +124,27 @@ def apply_review(doc: Doc | None, event: EventEnvelope) -> Doc:
         if change is not None:
             change(new, event)
     new["open_disputes"] = [d for d in new["disputes"] if d["status"] == "open"]
+    new["version"] = event.version
+    new["updated_at"] = event.at
+    return new
+
+
+def apply_agent_reviews(doc: Doc | None, event: EventEnvelope) -> Doc:
+    """An agent's review register: the live reviews and their periods."""
+    data = event.data
+    if event.type == "AgentReviews.Opened":
+        new: Doc = {"id": event.id, "agent_id": data["agent_id"], "reviews": {}}
+    else:
+        if doc is None:
+            raise ValueError(f"{event.type} for register {event.id} before it was opened")
+        new = dict(doc)
+        reviews = dict(doc["reviews"])
+        if event.type == "AgentReviews.Booked":
+            reviews[data["review_id"]] = {"period_start": data["period_start"],
+                                          "period_end": data["period_end"]}
+        elif event.type == "AgentReviews.Released":
+            reviews.pop(data["review_id"], None)
+        new["reviews"] = reviews
     new["version"] = event.version
     new["updated_at"] = event.at
     return new

@@ -18,7 +18,7 @@ from projections.alerts import apply_alert, apply_alert_rules
 from projections.check_ins import apply_check_in
 from projections.goals import apply_goal, apply_goal_template
 from projections.history import GENESIS, history_entry
-from projections.reviews import apply_review, apply_review_template
+from projections.reviews import apply_agent_reviews, apply_review, apply_review_template
 
 Doc = dict[str, Any]
 Builder = Callable[[Doc | None, EventEnvelope], Doc]
@@ -26,7 +26,7 @@ Builder = Callable[[Doc | None, EventEnvelope], Doc]
 BUILDERS: dict[str, Builder] = {
     "Goal": apply_goal, "CheckIn": apply_check_in, "Review": apply_review,
     "GoalTemplate": apply_goal_template, "ReviewTemplate": apply_review_template,
-    "Alert": apply_alert, "AlertRules": apply_alert_rules,
+    "Alert": apply_alert, "AlertRules": apply_alert_rules, "AgentReviews": apply_agent_reviews,
 }
 CHUNK = 500
 

@@ -65,3 +65,16 @@ def team_ids(db: Database) -> list[str]:
         "UNION SELECT team_id FROM documents WHERE kind = 'Goal' AND team_id IS NOT NULL ORDER BY team_id"
     )
     return [r["team_id"] for r in rows]
+
+
+# Kinds of record that name a team: any of them makes the team known.
+TEAM_RECORDS = ("Goal", "Review", "CheckIn", "GoalTemplate", "Alert", "AlertRules")
+
+
+def team_exists(db: Database, team_id: str) -> bool:
+    """True when the team has KPI data or any record (goal, review, check-in, template, alert)."""
+    if db.query("SELECT 1 AS x FROM kpi_sums WHERE scope = 'team' AND scope_id = ? LIMIT 1", (team_id,)):
+        return True
+    marks = ",".join("?" * len(TEAM_RECORDS))
+    return bool(db.query(f"SELECT 1 AS x FROM documents WHERE kind IN ({marks}) AND team_id = ? LIMIT 1",
+                         (*TEAM_RECORDS, team_id)))

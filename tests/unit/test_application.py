@@ -105,7 +105,7 @@ def test_a_review_records_the_stored_policy_version_it_used(app: PerfLedger) -> 
     app.publish_review_template(PublishReviewTemplate(policy_id="std", criteria=["quality", "care"],
                                                       goal_weight=0.4), "admin:alice")
     latest = start_review(app, [], criteria=None, policy_id="std")
-    first = start_review(app, [], criteria=None, policy_id="std", policy_version=1)
+    first = start_review(app, [], criteria=None, policy_id="std", policy_version=1, agent_id="a2")
     assert (latest.policy_version, latest.criteria, latest.goal_weight) == (2, ["quality", "care"], 0.4)
     assert (first.policy_version, first.criteria) == (1, ["quality"])
 

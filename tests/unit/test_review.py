@@ -589,13 +589,13 @@ def test_score_changes_list_every_change_in_order() -> None:
 
 def test_every_event_carries_its_actor() -> None:
     subject = disputed()
-    subject.acknowledge(actor=AGENT)
     subject.uphold_dispute(index=0, reason="Fair", actor=REVIEWER)
+    subject.acknowledge(actor=AGENT)
     names_and_actors = [(type(e).__name__, vars(e)["actor"]) for e in subject.collect_events()]
     assert names_and_actors == [
         ("Started", REVIEWER), ("CriterionScored", REVIEWER), ("CriterionScored", REVIEWER),
-        ("Finalised", REVIEWER), ("Disputed", AGENT), ("Acknowledged", AGENT),
-        ("DisputeUpheld", REVIEWER),
+        ("Finalised", REVIEWER), ("Disputed", AGENT), ("DisputeUpheld", REVIEWER),
+        ("Acknowledged", AGENT),
     ]
 
 

@@ -12,6 +12,8 @@ from adapters.http.auth import CurrentPrincipal, Forbidden
 from adapters.http.routes.common import Services
 from adapters.sql.kpi_asof import known_agent_totals, known_rows
 from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
+from adapters.sql.queries import team_exists
+from aggregates.errors import InvalidValue, NotFound
 from engine.tokens import Principal
 from projections.kpi import KPI_NAMES
 
@@ -47,6 +49,19 @@ def check_team(who: Principal, team_id: str | None) -> None:
     raise Forbidden("outside your scope")
 
 
+def check_range(start: datetime | date | None, end: datetime | date | None) -> None:
+    """Refuses a range that ends before it starts (it could only ever answer no rows)."""
+    first, last = as_utc(start), as_utc(end)
+    if first is not None and last is not None and datetime.fromisoformat(first) > datetime.fromisoformat(last):
+        raise InvalidValue("from must not be after to", field="from")
+
+
+def check_team_exists(services: Any, team_id: str) -> None:
+    """A team nobody has data or records for is not there (404), not a team without rows."""
+    if not team_exists(services.db, team_id):
+        raise NotFound(f"no team {team_id}: it has no KPI data and no records", team_id=team_id)
+
+
 def read_rows(
     services: Any, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
     cursor: str | None, limit: int, as_known_at: datetime | None,
@@ -76,6 +91,7 @@ def agent_kpis(
         if who.role == "agent":
             raise Forbidden("agents read only their own KPIs")
         check_team(who, team_of_agent(services.db, agent_id) if who.role == "manager" else None)
+    check_range(start, end)
     rows = read_rows(services, "agent", agent_id, bucket, as_utc(start), as_utc(end), cursor, limit, as_known_at)
     return {"agent_id": agent_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit),
             **known_at_field(as_known_at)}
@@ -89,6 +105,8 @@ def team_kpis(
 ) -> dict[str, Any]:
     """A team's KPIs per bucket, computed from the team's events (never averages of averages)."""
     check_team(who, team_id)
+    check_range(start, end)
+    check_team_exists(services, team_id)
     rows = read_rows(services, "team", team_id, bucket, as_utc(start), as_utc(end), cursor, limit, as_known_at)
     return {"team_id": team_id, "bucket": bucket, "rows": rows, "next_cursor": page(rows, limit),
             **known_at_field(as_known_at)}
@@ -108,6 +126,8 @@ def leaderboard(
     Ties are broken by agent id, so ranks are stable and `cursor` (the last rank seen) pages on.
     """
     check_team(who, team_id)
+    check_range(start, end)
+    check_team_exists(services, team_id)
     if as_known_at is None:
         agents = agent_totals(services.db, team_id, as_utc(start), as_utc(end))
     else:

@@ -102,6 +102,17 @@ def reopen(
     return accepted(services.app.reopen_review(review.id, body.reason, who.actor, version), response)
 
 
+@router.post("/{review_id}/cancel")
+def cancel(
+    review_id: str, body: Reason, who: CurrentPrincipal, services: Services, version: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    """Cancels an in-progress review with a reason; its period is free for another review."""
+    review = managed(services, who, review_id)
+    review = services.app.cancel_review(review.id, body.reason, who.actor, version)
+    return accepted(review, response, status=review.status)
+
+
 @router.post("/{review_id}/disputes")
 def dispute(
     review_id: str, body: Dispute, who: CurrentPrincipal, services: Services, version: IfMatch,
