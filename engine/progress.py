@@ -96,7 +96,7 @@ class GoalProgress:
         done, position, settled = 0, start, True
         cutoff = datetime.now(UTC) - timedelta(seconds=self.settle)
         for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
+            event: Any = self.app.mapper.to_domain_event(notification)  # an aggregate event: it has a timestamp
             done += self._new_goal(event.originator_id)
             settled = settled and event.timestamp <= cutoff
             if settled:
@@ -106,7 +106,7 @@ class GoalProgress:
         return done
 
     def _new_goal(self, goal_id: UUID) -> int:
-        goal = self.app.repository.get(goal_id)
+        goal: Any = self.app.repository.get(goal_id)
         if not isinstance(goal, Goal) or goal.status != "active" or not goal.kpi_measured:
             return 0
         measured = Measured(str(goal.id), goal.agent_id, goal.kpi, goal.period_start, goal.period_end)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from tests.integration.test_goal_measurement import ADMIN, GOAL, MANAGER, World, call, world  # noqa: F401
+import pytest
+
+from tests.integration.goal_world import ADMIN, GOAL, MANAGER, World, call, open_world
 from tests.support import token
 
 SELF_MANAGER = token("manager", "a1", "t1")  # a manager who is also agent a1 of team t1
 AGENT = token("agent", "a1")
 REVIEW = {"agent_id": "a1", "team_id": "t1", "period_start": "2026-07-01", "period_end": "2026-09-30",
           "goal_ids": [], "criteria": ["quality"]}
+
+
+@pytest.fixture
+def world(tmp_path: Path, database_url: str) -> Iterator[World]:
+    yield from open_world(tmp_path, database_url)
 
 
 def problem(world: World, path: str, body: object, who: dict[str, str], status: int) -> dict[str, object]:
@@ -71,7 +81,7 @@ def test_a_check_in_held_in_the_future_is_refused(world: World) -> None:
     world.post("/v1/check-ins", {**body, "held_at": skewed}, MANAGER, 201)
 
 
-def get(world: World, path: str) -> tuple[int, dict[str, object]]:
+def get(world: World, path: str) -> tuple[int, Any]:
     response = world.client.get(path, headers=ADMIN)
     return response.status_code, response.json()
 
