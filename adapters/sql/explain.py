@@ -29,6 +29,7 @@ from projections.kpi import (
 )
 
 TOLERANCE = 1e-9
+GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded", "Goal.ProgressOverridden", "Goal.Corrected")
 
 
 def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def goal_inputs(app: PerfLedger, db: Database, goal_id: str) -> dict[str, Any]:
     changes = [{"version": e["sequence"], "type": e["type"], "at": e["at"], "actor": e["actor"],
                 "before": e["data"].get("before"), "after": e["data"].get("after"),
                 "reason": e["data"].get("reason") or e["data"].get("note")}
-               for e in goal["events"] if e["type"] in ("Goal.TargetRevised", "Goal.ProgressRecorded")]
+               for e in goal["events"] if e["type"] in GOAL_CHANGES]
     count = sum(1 for c in changes if c["type"] == "Goal.ProgressRecorded")
     latest = explain_progress(app, db, UUID(goal_id), count) if count else None
     return {"goal_id": goal_id, "found": True, "kpi": goal["state"]["kpi"], "target": goal["state"]["target"],

@@ -68,7 +68,7 @@ def test_a_rebuild_equals_live_and_a_damaged_live_model_is_reported_then_repaire
     outcome = rebuild(db, live.container.app, decode_archived, lambda *_: None)
     assert outcome.archived == 2000 and outcome.differences == []
     assert check(live) == []
-    assert len(db.query("SELECT * FROM history WHERE version = 2")) == 2
+    assert len(db.query("SELECT * FROM history WHERE version = 2")) == 3  # goal, review, the agent's review register
 
 
 def test_the_rebuild_command_reports_no_difference_after_a_long_run_with_score_changes(

@@ -93,3 +93,23 @@ def test_a_review_loaded_from_a_snapshot_equals_a_full_replay() -> None:
     loaded = app.repository.get(review.id)
     assert isinstance(loaded, Review) and state(loaded) == state(replayed)
     assert len(loaded.score_changes) == 60
+
+
+def test_a_version_2_goal_snapshot_loads_without_corrections() -> None:
+    goal = set_goal(memory_app())
+    old_state = {k: v for k, v in state(goal).items() if k != "corrections"}
+    snapshot = Snapshot(originator_id=goal.id, originator_version=1, timestamp=goal.created_on,
+                        topic="aggregates.goal:Goal", state={**old_state, "class_version": 2})
+    assert snapshot.mutate(None).corrections == []
+
+
+def test_a_version_1_review_snapshot_loads_as_not_cancelled() -> None:
+    app = memory_app()
+    review = app.start_review(StartReview(
+        agent_id="a1", team_id="t", period_start=date(2026, 7, 1), period_end=date(2026, 9, 30),
+        criteria=["quality"]), MANAGER)
+    old_state = {k: v for k, v in state(review).items() if k != "cancellation"}
+    snapshot = Snapshot(originator_id=review.id, originator_version=1, timestamp=review.created_on,
+                        topic="aggregates.review:Review", state=old_state)
+    loaded = snapshot.mutate(None)
+    assert loaded.cancellation is None and loaded.status == "in_progress"
