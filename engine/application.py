@@ -154,6 +154,8 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         expected_version: int | None = None,
     ) -> tuple[GoalTemplate, list[Goal]]:
         """Sets the template's goal for every agent named, all in one save."""
+        for agent_id in command.agent_ids:
+            check_not_own(agent_id, actor, "set")
         template = self.load(GoalTemplate, as_uuid(template_id), expected_version)
         fields = template.goal_fields()
         goals = [Goal(str(template.id), agent_id=agent_id, actor=actor, **fields)

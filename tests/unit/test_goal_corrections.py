@@ -9,6 +9,8 @@ import pytest
 
 from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.goal import Goal
+from engine.application import PerfLedger
+from engine.commands import AssignTemplate, CreateGoalTemplate, SetGoal
 from tests.unit.test_goal import new_goal
 
 OCT = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -83,3 +85,14 @@ def test_nobody_commands_their_own_goal(command: Callable[[Goal], None]) -> None
     goal = new_goal(agent_id="a1")
     with pytest.raises(RuleViolation, match="own goal"):
         command(goal)
+
+
+def test_nobody_sets_their_own_goal_directly_or_from_a_template() -> None:
+    app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    fields = {"team_id": "t", "title": "AHT", "kpi": "aht_seconds", "target": 300, "direction": "at_most",
+              "period_start": "2026-10-01", "period_end": "2026-12-31"}
+    with pytest.raises(RuleViolation, match="own goal"):
+        app.set_goal(SetGoal.model_validate({**fields, "agent_id": "bob"}), "manager:bob")
+    template = app.create_goal_template(CreateGoalTemplate.model_validate(fields), "manager:bob")
+    with pytest.raises(RuleViolation, match="own goal"):
+        app.assign_goal_template(template.id, AssignTemplate(agent_ids=["a1", "bob"]), "manager:bob")
