@@ -118,3 +118,13 @@ def test_the_goal_roll_up_clamps_like_reviews_and_takes_a_period(world: World) -
     assert get(world, "/v1/goals/rollup?team_id=t1")[1]["attainment"] == (1.5 + 0.5) / 2
     status, body = get(world, "/v1/goals/rollup?team_id=t1&from=2026-11-01&to=2026-10-01")
     assert status == 422 and body["errors"][0]["field"] == "from"
+
+
+def test_the_new_commands_stay_within_the_callers_teams(world: World) -> None:
+    outsider = token("manager", "eve", "t9")
+    goal_id = world.post("/v1/goals", GOAL, status=201)["id"]
+    review_id = world.post("/v1/reviews", REVIEW, MANAGER, 201)["id"]
+    problem(world, f"/v1/goals/{goal_id}/correct", {"value": 1.0, "reason": "r"}, outsider, 403)
+    problem(world, f"/v1/reviews/{review_id}/cancel", {"reason": "r"}, outsider, 403)
+    problem(world, f"/v1/reviews/{review_id}/cancel", {"reason": "mine"}, AGENT, 403)
+    assert world.client.post(f"/v1/goals/{goal_id}/correct", json={"value": 1.0, "reason": "r"}).status_code == 401
