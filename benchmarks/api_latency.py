@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from adapters.kafka.broker import free_port
 from engine.bootstrap import build
@@ -91,7 +92,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     calls_per_day = 4 if quick else 12
     requests = 100 if quick else 500
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), port=free_port(), secret="bench-secret-" + "x" * 20)
+        settings = Settings(data_dir=Path(tmp), port=free_port(), secret=SecretStr("bench-secret-" + "x" * 20))
         container = build(settings)
         generated = events(calls_per_day)
         began = time.perf_counter()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from pydantic import SecretStr
 
 from adapters.kafka.client import ensure_topics, topics_of
 from adapters.kafka.consumer import ConsumerLoop
@@ -104,7 +105,7 @@ def run(bootstrap: str, count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), kafka_bootstrap=bootstrap, kafka_topic_prefix="bench.",
                             kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
-                            consumer_poll_records=5000, secret="bench-secret-0123456789")
+                            consumer_poll_records=5000, secret=SecretStr("bench-secret-0123456789"))
         ensure_topics(bootstrap, settings)
         produce(bootstrap, topics_of(settings).telephony, count)
         raw = raw_consume_rate(bootstrap, topics_of(settings).telephony, count, settings.kafka_partitions)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from adapters.sql.database import Database
 from adapters.sql.schema import create_tables
 from engine.application import PerfLedger
-from engine.settings import Settings
+from engine.settings import Settings, sqlite_path
+
+
+def private_files(database: Path) -> None:
+    """The SQLite file and its journals readable by their owner only, whatever the umask was."""
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path.exists():
+            path.chmod(0o600)
 
 
 @dataclass
@@ -28,8 +36,10 @@ class Container:
 
 def build(settings: Settings, bootstrap: str | None = None) -> Container:
     """Connects the event store and the read-model database; creates missing tables."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.private_data_dir()
     app = PerfLedger(env=settings.eventsourcing_env())
     db = Database(settings.database)
     create_tables(db)
+    if not settings.is_postgres:
+        private_files(Path(sqlite_path(settings.database)))
     return Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap)

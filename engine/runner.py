@@ -37,7 +37,7 @@ def start_broker(settings: Settings, stack: ExitStack) -> str:
     """The Kafka bootstrap address: the configured one, or a freshly started embedded broker."""
     if settings.kafka_bootstrap:
         return settings.kafka_bootstrap
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.private_data_dir()
     broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
     stack.callback(broker.stop)
     address = settings.data_dir / BROKER_ADDRESS

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.secret_file import private_dir, read_or_create
 
 WEAK_SECRETS = {"", "changeme", "secret", "changethis", "perfledger"}
 
@@ -15,12 +16,15 @@ WEAK_SECRETS = {"", "changeme", "secret", "changethis", "perfledger"}
 class Settings(BaseSettings):
     """Everything perfledger reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="PERFLEDGER_", extra="ignore")
+    # Inputs stay out of validation errors: a refused secret must not be printed back.
+    model_config = SettingsConfigDict(env_prefix="PERFLEDGER_", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
     kafka_bootstrap: str | None = None
-    secret: str | None = None
+    # SecretStr: never shown in reprs, logs or validation errors.
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     kafka_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
@@ -42,8 +46,9 @@ class Settings(BaseSettings):
 
     @field_validator("secret")
     @classmethod
-    def refuse_weak_secret(cls, value: str | None) -> str | None:
-        if value is not None and (value.strip().lower() in WEAK_SECRETS or len(value) < 16):
+    def refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        text = None if value is None else value.get_secret_value()
+        if text is not None and (text.strip().lower() in WEAK_SECRETS or len(text) < 16):
             raise ValueError("PERFLEDGER_SECRET must be at least 16 characters and not a default")
         return value
 
@@ -57,15 +62,15 @@ class Settings(BaseSettings):
         return self.database.startswith(("postgresql://", "postgres://"))
 
     def signing_secret(self) -> str:
-        """The token-signing secret: the configured one, else one kept in the data dir."""
-        if self.secret:
-            return self.secret
-        path = self.data_dir / "secret"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        """The token-signing secret: the configured one, else the one kept in its file
+        (`secret_file`, by default `secret` in the data dir), created once when missing."""
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        return read_or_create(self.secret_file or self.data_dir / "secret")
+
+    def private_data_dir(self) -> Path:
+        """The data directory, created readable by its owner only."""
+        return private_dir(self.data_dir)
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing persistence settings, built from ours (never from os.environ)."""

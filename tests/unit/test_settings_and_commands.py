@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from engine.commands import SetGoal
 from engine.settings import Settings
@@ -32,7 +32,7 @@ def test_a_postgres_url_selects_the_postgres_store() -> None:
 @pytest.mark.parametrize("secret", ["changeme", "short"])
 def test_weak_secrets_are_refused(secret: str) -> None:
     with pytest.raises(ValidationError):
-        Settings(secret=secret)
+        Settings(secret=SecretStr(secret))
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
