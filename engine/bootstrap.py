@@ -8,8 +8,11 @@ from typing import Any
 
 from adapters.sql.database import Database
 from adapters.sql.schema import create_tables
+from adapters.sql.snapshot_seals import SqlSnapshotSeals
 from engine.application import PerfLedger
+from engine.integrity import seal_key
 from engine.settings import Settings, sqlite_path
+from engine.snapshot_seals import seal_snapshots
 
 
 def private_files(database: Path) -> None:
@@ -40,6 +43,7 @@ def build(settings: Settings, bootstrap: str | None = None) -> Container:
     app = PerfLedger(env=settings.eventsourcing_env())
     db = Database(settings.database)
     create_tables(db)
+    seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))
     return Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap)

@@ -45,3 +45,11 @@ ARCHIVE_COLUMNS = ("event_id", "seq", "type", "agent_id", "team_id", "occurred_a
 def seal_key(secret: str) -> bytes:
     """The chain key, derived from the signing secret so a token key is never used raw."""
     return hmac.new(secret.encode(), b"perfledger seal v1", hashlib.sha256).digest()
+
+
+def snapshot_seal(key: bytes, originator_id: str, version: int, topic: str, state: bytes) -> str:
+    """A snapshot's seal: keyed over its aggregate, version and stored bytes.
+
+    Keyed, so that whoever edits a snapshot row cannot write a seal that matches it.
+    """
+    return link(key, "snapshot", (originator_id, version, digest(topic, state)))

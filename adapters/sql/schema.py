@@ -58,6 +58,9 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS archive_chain (
         position BIGINT PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, digest TEXT NOT NULL,
         chain TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS snapshot_seals (
+        originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, seal TEXT NOT NULL,
+        PRIMARY KEY (originator_id, originator_version))""",
     """CREATE TABLE IF NOT EXISTS relay_position (
         name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
 )

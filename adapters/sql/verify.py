@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from uuid import UUID
 
 from adapters.sql.database import Database
-from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link
+from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link, snapshot_seal
 
 BATCH = 5000
 MAX_PROBLEMS = 20
@@ -31,6 +32,8 @@ class Report:
     archive_checked: int = 0
     archive_unchained: int = 0
     archive_head: dict[str, Any] = field(default_factory=dict)
+    snapshots_checked: int = 0
+    snapshots_unsealed: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
     # The positions kept heads name, and the chain values found there while checking.
     watch: dict[str, int] = field(default_factory=dict, repr=False)
@@ -66,6 +69,7 @@ def verify(
                     if head is not None}
     verify_events(db, app, key, report)
     verify_archive(db, key, report)
+    verify_snapshots(db, app, key, report)
     check_kept_head(report, "events", events_head, report.events_head.get("notification_id", 0),
                     report.events_chain_at)
     check_kept_head(report, "archive", archive_head, report.archive_head.get("position", 0),
@@ -153,6 +157,32 @@ def verify_archive(db: Database, key: bytes, report: Report) -> None:
     report.archive_unchained = len(unchained)
     for row in unchained:
         report.problem("archive", "inserted", f"telephony event {row['event_id']}", "the row is not chained")
+
+
+def verify_snapshots(db: Database, app: Any, key: bytes, report: Report) -> None:
+    """Every snapshot against its seal. A mismatch is tampering (loads ignore such a snapshot
+    and replay the events); a snapshot without a seal is never loaded either, so it is counted."""
+    if getattr(app, "snapshots", None) is None:
+        return
+    table = app.snapshots.recorder.events_table_name
+    seals = {(r["originator_id"], int(r["originator_version"])): r["seal"]
+             for r in db.query("SELECT originator_id, originator_version, seal FROM snapshot_seals")}
+    # The nil UUID sorts before every id, whether stored as uuid (PostgreSQL) or hex text (SQLite).
+    after: tuple[Any, int] = (str(UUID(int=0)), 0)
+    while rows := db.query(
+            f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE originator_id > ? "
+            "OR (originator_id = ? AND originator_version > ?) ORDER BY originator_id, originator_version LIMIT ?",
+            (after[0], after[0], after[1], BATCH)):
+        for row in rows:
+            uid, version = str(UUID(str(row["originator_id"]))), int(row["originator_version"])
+            kept = seals.get((uid, version))
+            report.snapshots_checked += 1
+            if kept is None:
+                report.snapshots_unsealed += 1
+            elif kept != snapshot_seal(key, uid, version, row["topic"], bytes(row["state"])):
+                report.problem("snapshots", "bytes", f"snapshot of {uid} at version {version}",
+                               "the stored snapshot differs from the sealed one (loads replay the events instead)")
+        after = (rows[-1]["originator_id"], int(rows[-1]["originator_version"]))
 
 
 def _notifications(app: Any) -> Iterator[Any]:

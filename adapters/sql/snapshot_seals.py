@@ -1,0 +1,27 @@
+"""Snapshot seals in SQL: the table `snapshot_seals` beside the event store's snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from adapters.sql.database import Database
+from engine.snapshot_seals import SealRow
+
+
+class SqlSnapshotSeals:
+    """Keeps one seal per (aggregate, version) snapshot."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def put(self, rows: Sequence[SealRow]) -> None:
+        """Stores the seals; a snapshot taken again at the same version replaces its seal."""
+        with self.db.transaction() as cur:
+            cur.executemany(
+                "INSERT INTO snapshot_seals (originator_id, originator_version, seal) VALUES (?, ?, ?) "
+                "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal", rows)
+
+    def seal_of(self, originator_id: str, version: int) -> str | None:
+        rows = self.db.query("SELECT seal FROM snapshot_seals WHERE originator_id = ? AND originator_version = ?",
+                             (originator_id, version))
+        return str(rows[0]["seal"]) if rows else None
