@@ -91,14 +91,18 @@ def kept_head(text: str) -> tuple[int, str]:
 
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     """Checks the event store and the telephony archive against their seals; 1 when anything differs."""
-    from adapters.sql.verify import verify as check
+    from adapters.kafka.seal_heads import published_heads
+    from adapters.sql.verify import verify_against_published
     from engine.bootstrap import build
     from engine.integrity import seal_key
+    from engine.runner import client_bootstrap
 
     container = build(settings)
     try:
-        report = check(container.db, container.app, seal_key(settings.signing_secret()),
-                       args.events_head, args.archive_head)
+        published = published_heads(settings.data_dir, client_bootstrap(settings),
+                                    settings.kafka_topic_prefix).latest()
+        report = verify_against_published(container.db, container.app, seal_key(settings.signing_secret()),
+                                          published, args.events_head, args.archive_head)
     finally:
         container.close()
     if args.json:
@@ -108,6 +112,8 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
           f"head {report.events_head['notification_id']}:{report.events_head['chain']}")
     print(f"archive: {report.archive_checked} chained rows checked; "
           f"head {report.archive_head['position']}:{report.archive_head['chain']}")
+    for store, head in report.compared_with.items():
+        print(f"{store}: compared with the {head['source']} head {head['position']}:{head['chain']}")
     if report.ok:
         print("ok: nothing differs from its seal")
         return 0

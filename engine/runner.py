@@ -15,6 +15,7 @@ from adapters.kafka.client import ensure_topics, topics_of
 from adapters.kafka.consumer import ConsumerLoop
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
+from adapters.kafka.seal_heads import published_heads
 from adapters.sql.alert_source import SqlAlertSource
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
@@ -125,8 +126,9 @@ def alerts_for(container: Container) -> AlertEvaluator:
 
 def sealer_for(container: Container) -> Sealer:
     settings = container.settings
+    heads = published_heads(settings.data_dir, container.bootstrap, settings.kafka_topic_prefix)
     return Sealer(container.app, container.db, seal_key(settings.signing_secret()),
-                  every=settings.seal_interval_seconds)
+                  every=settings.seal_interval_seconds, heads=heads)
 
 
 WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_for, "progress": progress_for,

@@ -8,13 +8,20 @@ An event is sealed within `seal_interval_seconds` of being stored; until then it
 
 Archive: the ingestor chains its rows in the same transaction that archives them
 (`chain_archive`), so the archive has no window; rows archived before chaining existed
-are chained by the sealer once, at start (`chain_unchained`).
+are chained by the sealer once, at start (`chain_unchained`), and only while no archive
+head was ever published: after that, an unchained row is reported by verify, never chained.
+
+Published heads (engine/seal_heads.py): after each pass the sealer publishes both chains'
+heads outside the database. Before sealing it checks that the seal table still reaches
+the newest published head; when it does not (seals deleted or rewritten), it refuses to
+seal, so missing seals are reported by verify rather than silently made again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,10 +29,17 @@ from typing import Any
 from adapters.sql.database import Cursor, Database
 from engine.envelope import envelope_of
 from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link
+from engine.seal_heads import Head, Heads, PublishedHeads
 from projections.history import event_hash
 from projections.store import chunks
 
 log = logging.getLogger(__name__)
+
+
+class SealingRefused(RuntimeError):
+    """The seal table no longer reaches a head that was published: sealing would hide it."""
+
+
 SEAL_LOCK = 4712  # PostgreSQL advisory lock: one sealer at a time, whatever the process
 
 
@@ -70,8 +84,12 @@ class Sealer:
 
     def __init__(
         self, app: Any, db: Database, key: bytes, batch: int = 1000, every: float = 1.0, settle: float = 2.0,
+        heads: PublishedHeads | None = None,
     ) -> None:
         self.app = app
+        self.heads = heads
+        self.known: Heads | None = None  # the newest published heads (read once, then kept up to date)
+        self.refused: str | None = None
         self.settle = settle
         self.db = db
         self.key = key
@@ -80,7 +98,15 @@ class Sealer:
         self.sealed = 0
 
     def step(self) -> int:
-        """Seals the next batch of notifications; returns how many it sealed."""
+        """Seals the next batch of notifications and publishes the heads; returns how many it sealed."""
+        known = self._known()
+        self._check_reaches("events", known.events)
+        sealed = self._seal_batch()
+        self._publish(known)
+        self.refused = None
+        return sealed
+
+    def _seal_batch(self) -> int:
         # Seals are computed outside the write transaction, which then only checks that
         # no other sealer moved the head meanwhile: commands are never kept waiting long.
         head = self._head(None)
@@ -109,6 +135,38 @@ class Sealer:
                 "prev_hash, chain, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self.sealed += len(rows)
         return len(rows)
+
+    def _known(self) -> Heads:
+        if self.known is None:
+            self.known = self.heads.latest() if self.heads is not None else Heads()
+        return self.known
+
+    def _check_reaches(self, store: str, head: Head | None) -> None:
+        """Refuses when the chain in the database does not pass through a published head."""
+        if head is None or head[0] == 0:
+            return
+        found = chain_at(self.db, store, head[0])
+        if found != head[1]:
+            what = "is gone" if found is None else "holds another chain value"
+            raise SealingRefused(
+                f"{store} chain position {head[0]}, published as a head, {what}: seals were deleted or "
+                "rewritten; nothing is sealed until they are restored (perfledger verify names what differs)")
+
+    def _publish(self, known: Heads, force: bool = False) -> None:
+        """Publishes the heads reached, when they moved; an archive head only if it extends the known one."""
+        if self.heads is None:
+            return
+        events = self._head(None)
+        archive = archive_head(self.db)
+        try:
+            self._check_reaches("archive", known.archive)
+        except SealingRefused as error:
+            log.error("sealer: %s", error)
+            archive = known.archive or (0, GENESIS)
+        new = Heads(events, archive)
+        if force or new != Heads(known.events or (0, GENESIS), known.archive or (0, GENESIS)):
+            self.heads.publish(new, time.monotonic(), force=force)
+            self.known = new
 
     def _head(self, cur: Cursor | None) -> tuple[int, str]:
         """The last seal's notification id and chain value (0 and GENESIS before any)."""
@@ -139,18 +197,47 @@ class Sealer:
         return total
 
     def run(self, stop: threading.Event) -> None:
-        """Chains any unchained archive rows once, then seals every `every` seconds until stopped."""
+        """Chains archive rows from before chaining once, then seals every `every` seconds until stopped."""
         try:
-            chain_unchained(self.db, self.key)
+            self.chain_legacy_archive()
         except Exception as error:  # noqa: BLE001 - the sealer must outlive a failed pass
             log.warning("sealer: chaining the archive failed: %s", error)
         while not stop.is_set():
             try:
                 if self.step() == self.batch:
                     continue
+            except SealingRefused as error:
+                if str(error) != self.refused:
+                    log.error("sealer: %s", error)
+                self.refused = str(error)
             except Exception as error:  # noqa: BLE001 - retried on the next pass
                 log.warning("sealer: %s", error)
             stop.wait(self.every)
+        try:
+            if self.refused is None and self.known is not None:
+                self._publish(self.known, force=True)  # Kafka hears the last head too
+        except Exception as error:  # noqa: BLE001 - stopping anyway
+            log.warning("sealer: publishing the last heads failed: %s", error)
+
+    def chain_legacy_archive(self) -> int:
+        """Chains archive rows archived before chaining existed, only while no archive head was
+        ever published: after that an unchained row is an insertion for verify to report."""
+        if (self._known().archive or (0, GENESIS))[0] > 0:
+            return 0
+        return chain_unchained(self.db, self.key)
+
+
+def chain_at(db: Database, store: str, position: int) -> str | None:
+    """The chain value at a position of the events chain or the archive chain (None: no such row)."""
+    text = ("SELECT chain FROM event_seals WHERE notification_id = ?" if store == "events"
+            else "SELECT chain FROM archive_chain WHERE position = ?")
+    rows = db.query(text, (position,))
+    return str(rows[0]["chain"]) if rows else None
+
+
+def archive_head(db: Database) -> Head:
+    rows = db.query("SELECT position, chain FROM archive_chain ORDER BY position DESC LIMIT 1")
+    return (int(rows[0]["position"]), str(rows[0]["chain"])) if rows else (0, GENESIS)
 
 
 def _aggregate_heads(cur: Cursor, ids: Sequence[str]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from adapters.sql.database import Database
 from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link, snapshot_seal
+from engine.seal_heads import Head, Heads
 
 BATCH = 5000
 MAX_PROBLEMS = 20
@@ -34,6 +35,8 @@ class Report:
     archive_head: dict[str, Any] = field(default_factory=dict)
     snapshots_checked: int = 0
     snapshots_unsealed: int = 0
+    # The kept heads compared against, and where each came from (given, file, kafka).
+    compared_with: dict[str, Any] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
     # The positions kept heads name, and the chain values found there while checking.
     watch: dict[str, int] = field(default_factory=dict, repr=False)
@@ -53,7 +56,6 @@ class Report:
         return {"ok": self.ok, "first_problem": self.problems[0] if self.problems else None, **body}
 
 
-Head = tuple[int, str]  # (position, chain value) as `verify` printed it
 
 
 def verify(
@@ -77,8 +79,21 @@ def verify(
     return report
 
 
+def verify_against_published(
+    db: Database, app: Any, key: bytes, published: Heads, events_head: Head | None = None,
+    archive_head: Head | None = None,
+) -> Report:
+    """`verify`, comparing each chain with the head given, else with the newest published one."""
+    chosen = {store: (given, "given") if given is not None else (published.of(store), published.source)
+              for store, given in (("events", events_head), ("archive", archive_head))}
+    report = verify(db, app, key, chosen["events"][0], chosen["archive"][0])
+    report.compared_with = {store: {"position": head[0], "chain": head[1], "source": source}
+                            for store, (head, source) in chosen.items() if head is not None and head[0] > 0}
+    return report
+
+
 def check_kept_head(report: Report, store: str, kept: Head | None, last: int, chain_at: dict[int, str]) -> None:
-    if kept is None:
+    if kept is None or kept[0] == 0:
         return
     position, chain = kept
     where = f"{store} position {position}"

@@ -9,8 +9,9 @@ from pydantic import AwareDatetime
 
 from adapters.http.auth import CurrentPrincipal, check_read, require_role
 from adapters.http.routes.common import Services, document, parse_id
+from adapters.kafka.seal_heads import published_heads
 from adapters.sql.queries import find_document, history
-from adapters.sql.verify import verify
+from adapters.sql.verify import verify_against_published
 from aggregates.errors import InvalidValue, NotFound
 from engine.integrity import seal_key
 from engine.replay import replay
@@ -25,13 +26,16 @@ def verify_all(
 ) -> dict[str, Any]:
     """Checks every stored event and archived telephony event against its seal; names the first that differs.
 
-    `events_head` and `archive_head` (`N:CHAIN`, as an earlier verify reported them) also
-    prove that nothing was cut off the end of either chain.
+    Each chain is compared with the newest head the sealer published outside the database
+    (the data directory's file, then Kafka), or with `events_head` / `archive_head` (`N:CHAIN`,
+    as an earlier verify reported them): a chain that no longer reaches it was cut off.
     """
     require_role(who, "admin", "auditor")
-    key = seal_key(services.settings.signing_secret())
+    settings = services.settings
+    key = seal_key(settings.signing_secret())
     heads = [parse_head(name, value) for name, value in (("events_head", events_head), ("archive_head", archive_head))]
-    return verify(services.db, services.app, key, *heads).as_dict()
+    published = published_heads(settings.data_dir, services.bootstrap, settings.kafka_topic_prefix).latest()
+    return verify_against_published(services.db, services.app, key, published, *heads).as_dict()
 
 
 def parse_head(name: str, value: str | None) -> tuple[int, str] | None:
