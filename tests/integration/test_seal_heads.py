@@ -162,3 +162,18 @@ def test_an_unreachable_kafka_leaves_the_file_as_the_published_head(tmp_path: Pa
     heads = PublishedHeads(file, KafkaHeads("127.0.0.1:1", heads_topic(""), timeout=1.0))
     assert heads.latest().events == (4, "e" * 64)
     assert published_heads(tmp_path, None, "").latest().events == (4, "e" * 64)
+
+
+def test_a_restarted_archive_chain_is_never_published_over_the_old_head(
+    sealed: tuple[Container, list[UUID]],
+) -> None:
+    container, _ = sealed
+    before = heads_of(container).latest().archive
+    run(container, ("DELETE FROM archive_chain", ()))
+    events = [telephony(n) for n in range(10, 16)]
+    with container.db.transaction() as cur:  # the ingestor chains on, from the start again
+        archive_new(cur, events, [json.dumps(e).encode() for e in events], KEY)
+    sealer(container).step()
+    assert heads_of(container).latest().archive == before
+    report = verify_against_published(container.db, container.app, KEY, heads_of(container).latest())
+    assert ("archive", "seal") in kinds(report) and ("archive", "inserted") in kinds(report)
