@@ -30,6 +30,7 @@ class Heads:
     events: Head | None = None
     archive: Head | None = None
     source: str = ""
+    error: str = ""  # a place that could not be read although it exists (a sign of tampering)
 
     def of(self, store: str) -> Head | None:
         return self.events if store == "events" else self.archive
@@ -106,7 +107,12 @@ class PublishedHeads:
 
     def latest(self) -> Heads:
         """The newest head of each chain among the places it was published to."""
-        return newest([self.file.latest(), self.remote.latest() if self.remote else None])
+        try:
+            local, error = self.file.latest(), ""
+        except ValueError as unreadable:
+            local, error = None, str(unreadable)
+        found = newest([local, self.remote.latest() if self.remote else None])
+        return Heads(found.events, found.archive, found.source, error)
 
     def publish(self, heads: Heads, now: float, force: bool = False) -> None:
         """Replaces the file; tells Kafka when it is due. Raises when the file cannot be written."""

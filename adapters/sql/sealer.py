@@ -101,6 +101,9 @@ class Sealer:
     def step(self) -> int:
         """Seals the next batch of notifications and publishes the heads; returns how many it sealed."""
         known = self._known()
+        if known.error:
+            self.known = None  # read again next pass
+            raise SealingRefused(f"{known.error}: nothing is sealed until it is restored or removed")
         self._check_reaches("events", known.events)
         sealed = self._seal_batch()
         self._publish(known)

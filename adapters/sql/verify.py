@@ -87,6 +87,8 @@ def verify_against_published(
     chosen = {store: (given, "given") if given is not None else (published.of(store), published.source)
               for store, given in (("events", events_head), ("archive", archive_head))}
     report = verify(db, app, key, chosen["events"][0], chosen["archive"][0])
+    if published.error:
+        report.problem("heads", "unreadable", "the published heads", published.error)
     report.compared_with = {store: {"position": head[0], "chain": head[1], "source": source}
                             for store, (head, source) in chosen.items() if head is not None and head[0] > 0}
     return report

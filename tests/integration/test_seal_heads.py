@@ -177,3 +177,12 @@ def test_a_restarted_archive_chain_is_never_published_over_the_old_head(
     assert heads_of(container).latest().archive == before
     report = verify_against_published(container.db, container.app, KEY, heads_of(container).latest())
     assert ("archive", "seal") in kinds(report) and ("archive", "inserted") in kinds(report)
+
+
+def test_an_unreadable_heads_file_stops_sealing_and_is_reported(sealed: tuple[Container, list[UUID]]) -> None:
+    container, _ = sealed
+    (container.settings.data_dir / FILE_NAME).write_text("{not json")
+    with pytest.raises(SealingRefused, match="unreadable"):
+        sealer(container).step()
+    report = verify_against_published(container.db, container.app, KEY, heads_of(container).latest())
+    assert kinds(report) == [("heads", "unreadable")]
