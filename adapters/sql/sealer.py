@@ -27,9 +27,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sql.database import Cursor, Database
+from adapters.sql.snapshot_seals import unsealed_snapshots
 from engine.envelope import envelope_of
 from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link
 from engine.seal_heads import Head, Heads, PublishedHeads
+from engine.snapshot_seals import seal_if_replay_agrees
 from projections.history import event_hash
 from projections.store import chunks
 
@@ -210,6 +212,10 @@ class Sealer:
             self.chain_legacy_archive()
         except Exception as error:  # noqa: BLE001 - the sealer must outlive a failed pass
             log.warning("sealer: chaining the archive failed: %s", error)
+        try:
+            self.seal_legacy_snapshots()
+        except Exception as error:  # noqa: BLE001 - unsealed snapshots are merely not used
+            log.warning("sealer: sealing earlier snapshots failed: %s", error)
         while not stop.is_set():
             try:
                 if self.step() == self.batch:
@@ -226,6 +232,13 @@ class Sealer:
                 self._publish(self.known, force=True)  # Kafka hears the last head too
         except Exception as error:  # noqa: BLE001 - stopping anyway
             log.warning("sealer: publishing the last heads failed: %s", error)
+
+    def seal_legacy_snapshots(self) -> int:
+        """Seals snapshots taken before sealing existed, each only if a replay of its events agrees."""
+        if getattr(self.app, "snapshots", None) is None:
+            return 0
+        table = self.app.snapshots.recorder.events_table_name
+        return seal_if_replay_agrees(self.app, unsealed_snapshots(self.db, table))
 
     def chain_legacy_archive(self) -> int:
         """Chains archive rows archived before chaining existed, only while no archive head was

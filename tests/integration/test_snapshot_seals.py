@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.sql.sealer import Sealer
 from adapters.sql.verify import verify
 from aggregates.review import Review
 from engine.bootstrap import Container, build
@@ -87,3 +88,25 @@ def test_a_snapshot_whose_seal_was_removed_is_not_trusted(finalised: tuple[Conta
     loaded: Review = container.app.repository.get(review_id)
     assert isinstance(loaded, Review) and loaded.overall_score == 3.0
     assert verify(container.db, container.app, KEY).snapshots_unsealed == 1
+
+
+def test_a_snapshot_from_before_sealing_is_sealed_once_a_replay_agrees(finalised: tuple[Container, UUID]) -> None:
+    container, _ = finalised
+    with container.db.transaction() as cur:
+        cur.execute("DELETE FROM snapshot_seals")  # as if taken before snapshots were sealed
+    sealer = Sealer(container.app, container.db, KEY, settle=0)
+    assert sealer.seal_legacy_snapshots() == 1
+    assert sealer.seal_legacy_snapshots() == 0
+    report = verify(container.db, container.app, KEY)
+    assert report.ok and report.snapshots_unsealed == 0
+
+
+def test_an_edited_snapshot_without_a_seal_is_never_sealed(finalised: tuple[Container, UUID]) -> None:
+    container, review_id = finalised
+    edit_snapshot_score(container, review_id)
+    with container.db.transaction() as cur:
+        cur.execute("DELETE FROM snapshot_seals")
+    assert Sealer(container.app, container.db, KEY, settle=0).seal_legacy_snapshots() == 0
+    assert verify(container.db, container.app, KEY).snapshots_unsealed == 1
+    loaded: Review = container.app.repository.get(review_id)
+    assert loaded.overall_score == 3.0
