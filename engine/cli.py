@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from engine import audit_cli, tokens
 from engine.runner import COMPONENTS, up
+from engine.secret_file import SecretFileError
 from engine.settings import Settings
 
 
@@ -86,8 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
     try:
         settings = Settings()
+        if args.command not in ("simulate", "bench"):
+            settings.signing_secret()  # made now when missing, refused now when unusable
     except ValidationError as error:
         print(f"perfledger: invalid settings:\n{error}", file=sys.stderr)
+        return 2
+    except SecretFileError as error:
+        print(f"perfledger: {error}", file=sys.stderr)
         return 2
     if args.command == "up":
         return run_up(settings, args)

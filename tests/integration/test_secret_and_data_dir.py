@@ -98,3 +98,16 @@ def test_the_cli_creates_no_file_others_can_read(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     created = [data_dir, *data_dir.rglob("*")]
     assert all(mode(p) & 0o077 == 0 for p in created), {p.name: oct(mode(p)) for p in created}
+
+
+def test_the_cli_refuses_an_empty_secret_file_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from engine.cli import main
+
+    (tmp_path / "secret").write_text("")
+    monkeypatch.setenv("PERFLEDGER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PERFLEDGER_SECRET", raising=False)
+    monkeypatch.delenv("PERFLEDGER_SECRET_FILE", raising=False)
+    assert main(["verify"]) == 2
+    assert "the secret file" in capsys.readouterr().err and not (tmp_path / "perfledger.db").exists()
