@@ -20,6 +20,7 @@ from typing import Any, Protocol
 Head = tuple[int, str]  # (position, chain value), as verify prints it: N:CHAIN
 STORES = ("events", "archive")
 FILE_NAME = "seal-heads.json"
+REMOTE_BACKOFF = 5  # after a failed publish to Kafka, wait this many intervals more
 log = logging.getLogger(__name__)
 
 
@@ -95,8 +96,8 @@ class HeadFile:
 class PublishedHeads:
     """The file first, then (when configured) Kafka: read the newest, publish to both.
 
-    Kafka is told at most every `remote_every` seconds (and whenever asked to force):
-    the embedded broker keeps every record in memory.
+    Kafka is told at most every `remote_every` seconds, since the embedded broker keeps
+    every record in memory: it may lag the file by that much, never lead it.
     """
 
     def __init__(self, file: HeadSink, remote: HeadSink | None = None, remote_every: float = 10.0) -> None:
@@ -104,6 +105,7 @@ class PublishedHeads:
         self.remote = remote
         self.remote_every = remote_every
         self._remote_at = float("-inf")
+        self._pending: Heads | None = None
 
     def latest(self) -> Heads:
         """The newest head of each chain among the places it was published to."""
@@ -114,12 +116,20 @@ class PublishedHeads:
         found = newest([local, self.remote.latest() if self.remote else None])
         return Heads(found.events, found.archive, found.source, error)
 
-    def publish(self, heads: Heads, now: float, force: bool = False) -> None:
-        """Replaces the file; tells Kafka when it is due. Raises when the file cannot be written."""
+    def publish(self, heads: Heads, now: float) -> None:
+        """Replaces the file (raises when it cannot be written); Kafka hears it when due."""
         self.file.publish(heads)
-        if self.remote is not None and (force or now - self._remote_at >= self.remote_every):
-            try:
-                self.remote.publish(heads)
-                self._remote_at = now
-            except Exception as error:  # noqa: BLE001 - the file holds it; Kafka gets it next time
-                log.warning("seal heads: not published to Kafka: %s", error)
+        self._pending = heads
+        self.tick(now)
+
+    def tick(self, now: float) -> None:
+        """Tells Kafka the last heads it has not heard yet, when due."""
+        if self.remote is None or self._pending is None or now - self._remote_at < self.remote_every:
+            return
+        try:
+            self.remote.publish(self._pending)
+            self._remote_at, self._pending = now, None
+        except Exception as error:  # noqa: BLE001 - the file holds it; Kafka gets it later
+            # Back off: each try against a broker that is down costs the sealer seconds.
+            self._remote_at = now + REMOTE_BACKOFF * self.remote_every
+            log.warning("seal heads: not published to Kafka: %s", error)

@@ -40,7 +40,8 @@ class KafkaHeads:
     def publish(self, heads: Heads) -> None:
         if self._producer is None:
             self._create_topic()
-            self._producer = producer(self.bootstrap)
+            wait = int(self.timeout * 1000)  # a broker that is down must not hold the sealer for long
+            self._producer = producer(self.bootstrap, bootstrap_timeout_ms=wait, max_block_ms=wait)
         try:
             # Always partition 0: a topic created elsewhere with more partitions must not scatter heads.
             self._producer.send(self.partition.topic, key=KEY, value=json.dumps(heads.as_json()).encode(),
@@ -85,7 +86,8 @@ class KafkaHeads:
         return None
 
     def _create_topic(self) -> None:
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=int(self.timeout * 1000))
+        wait = int(self.timeout * 1000)
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=wait, bootstrap_timeout_ms=wait)
         try:
             # Compacted under one key: Apache Kafka keeps just the newest head.
             admin.create_topics([NewTopic(self.partition.topic, 1, 1, topic_configs={"cleanup.policy": "compact"})])

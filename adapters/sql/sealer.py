@@ -93,6 +93,7 @@ class Sealer:
         self.known: Heads | None = None  # the newest published heads (read once, then kept up to date)
         self.refused: str | None = None
         self.archive_refused: str | None = None
+        self.announced = False
         self.settle = settle
         self.db = db
         self.key = key
@@ -158,7 +159,7 @@ class Sealer:
                 f"{store} chain position {head[0]}, published as a head, {what}: seals were deleted or "
                 "rewritten; nothing is sealed until they are restored (perfledger verify names what differs)")
 
-    def _publish(self, known: Heads, force: bool = False) -> None:
+    def _publish(self, known: Heads) -> None:
         """Publishes the heads reached, when they moved; an archive head only if it extends the known one."""
         if self.heads is None:
             return
@@ -174,9 +175,13 @@ class Sealer:
             self.archive_refused = str(error)
             archive = known.archive or (0, GENESIS)
         new = Heads(events, archive)
-        if force or new != Heads(known.events or (0, GENESIS), known.archive or (0, GENESIS)):
-            self.heads.publish(new, time.monotonic(), force=force)
+        # The first pass always publishes: the places read at start may lack what the others hold.
+        if not self.announced or new != Heads(known.events or (0, GENESIS), known.archive or (0, GENESIS)):
+            self.announced = True
+            self.heads.publish(new, time.monotonic())
             self.known = new
+        else:
+            self.heads.tick(time.monotonic())
 
     def _head(self, cur: Cursor | None) -> tuple[int, str]:
         """The last seal's notification id and chain value (0 and GENESIS before any)."""
@@ -227,11 +232,6 @@ class Sealer:
             except Exception as error:  # noqa: BLE001 - retried on the next pass
                 log.warning("sealer: %s", error)
             stop.wait(self.every)
-        try:
-            if self.refused is None and self.known is not None:
-                self._publish(self.known, force=True)  # Kafka hears the last head too
-        except Exception as error:  # noqa: BLE001 - stopping anyway
-            log.warning("sealer: publishing the last heads failed: %s", error)
 
     def seal_legacy_snapshots(self) -> int:
         """Seals snapshots taken before sealing existed, each only if a replay of its events agrees."""

@@ -186,3 +186,19 @@ def test_an_unreadable_heads_file_stops_sealing_and_is_reported(sealed: tuple[Co
         sealer(container).step()
     report = verify_against_published(container.db, container.app, KEY, heads_of(container).latest())
     assert kinds(report) == [("heads", "unreadable")]
+
+
+def test_the_kafka_copy_stops_a_reseal_when_the_heads_file_is_gone_too(
+    sealed: tuple[Container, list[UUID]], broker: Any,
+) -> None:
+    container, _ = sealed
+    prefix = f"t{uuid4().hex[:8]}."
+    on_kafka = published_heads(container.settings.data_dir, broker.bootstrap, prefix)
+    sealer(container, on_kafka).step()  # publishes the heads to the file and, first time, to Kafka
+    assert KafkaHeads(broker.bootstrap, heads_topic(prefix)).latest() is not None
+    (container.settings.data_dir / FILE_NAME).unlink()
+    run(container, ("DELETE FROM event_seals", ()))
+    with pytest.raises(SealingRefused):
+        sealer(container, published_heads(container.settings.data_dir, broker.bootstrap, prefix)).step()
+    report = verify_against_published(container.db, container.app, KEY, on_kafka.latest())
+    assert ("events", "truncated") in kinds(report) and report.compared_with["events"]["source"] == "kafka"
