@@ -5,7 +5,10 @@ is a deletion, an event without a seal inside the sealed range an insertion, a
 different aggregate or version at a sealed position a reordering, a different digest
 altered bytes, and a broken per-aggregate link or keyed chain a rewritten seal. Events
 after the last seal are the unsealed tail (the sealer's window), counted, not failed.
-The archive is walked by chain position the same way.
+The archive is walked by chain position the same way, and every snapshot is checked
+against its seal. Each chain is compared with a kept head when one is given (by the
+auditor, or the newest one the sealer published): a chain that no longer reaches it was
+cut off.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded", "Goal.ProgressOve
 def verify_all(
     who: CurrentPrincipal, services: Services, events_head: str | None = None, archive_head: str | None = None,
 ) -> dict[str, Any]:
-    """Checks every stored event and archived telephony event against its seal; names the first that differs.
+    """Checks every stored event, archived telephony event and snapshot against its seal; names the first that differs.
 
     Each chain is compared with the newest head the sealer published outside the database
     (the data directory's file, then Kafka), or with `events_head` / `archive_head` (`N:CHAIN`,
