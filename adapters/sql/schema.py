@@ -35,6 +35,10 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS telephony_linked (
         event_id TEXT PRIMARY KEY, call_ref TEXT NOT NULL, placed_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS telephony_linked_by_call ON telephony_linked (call_ref)",
+    # Who handled each call (a transferred call has several legs): a survey or QA score for a
+    # call already known for other agents only is refused (adapters/telephony/screening.py).
+    """CREATE TABLE IF NOT EXISTS telephony_call_agents (
+        call_id TEXT NOT NULL, agent_id TEXT NOT NULL, PRIMARY KEY (call_id, agent_id))""",
     f"""CREATE TABLE IF NOT EXISTS kpi_sums (
         scope TEXT NOT NULL, scope_id TEXT NOT NULL, bucket TEXT NOT NULL, start TEXT NOT NULL,
         team_id TEXT NOT NULL, {", ".join(f"{c} BIGINT NOT NULL" for c in COUNTERS)},
