@@ -50,7 +50,8 @@ def test_a_batch_is_accepted_deduplicated_and_rejected_item_by_item(pipeline: Pi
     assert ingest_counters(pipeline.container.db) == {
         "received": 6, "accepted": 2, "duplicates": 1, "dead_lettered": 3}
     again = post(client, [CALL])
-    assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": []}
+    assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": [],
+                            "events": [{"index": 0, "event_id": CALL["event_id"], "outcome": "duplicate"}]}
     day = client.get("/v1/agents/agent-017/kpis", params={"bucket": "day"}, headers=token()).json()["rows"]
     # the survey arrived first and still counts on the call's day (5 Oct, 07:14 UTC)
     assert [(r["start"], r["calls_handled"], r["csat_avg"]) for r in day] == [

@@ -17,7 +17,7 @@ from adapters.kafka.publisher import KafkaPublisher
 from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, dead_letter
 from adapters.telephony.ingestor import add_counters
 from adapters.telephony.schema import InvalidTelephonyEvent, Limits, parse_message, to_archive_dict
-from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, screen
+from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, mismatched_linked, screen
 from engine.bootstrap import Container
 
 router = APIRouter(tags=["telephony"])
@@ -45,6 +45,13 @@ async def ingest(request: Request, who: CurrentPrincipal, services: Services) ->
         reason = f"must be a JSON array of at most {MAX_EVENTS} events"
         return problem(422, f"body: {reason}", errors=[{"field": "body", "reason": reason}])
     return await _accept(services, items)
+
+
+@router.get("/v1/telephony/mismatches")
+def mismatches(who: CurrentPrincipal, services: Services) -> dict[str, Any]:
+    """Surveys and QA scores counted for an agent who, as their call showed later, did not handle it."""
+    require_role(who, "admin", "auditor")
+    return {"rows": mismatched_linked(services.db.query)}
 
 
 async def _accept(services: Container, items: list[Any]) -> JSONResponse:
