@@ -13,6 +13,7 @@ ingestor never refuses what the route accepted (given the same settings).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,19 +54,57 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def check_bounds(event: Any, limits: Limits, now: datetime | None = None) -> None:
-    """Raises InvalidTelephonyEvent naming every field outside its bounds."""
-    problems = _time_problems(event.occurred_at, limits, now or datetime.now(UTC))
-    if event.type == "call.completed":
-        problems += _over(event, _CALL_PARTS, limits.max_call_part_seconds)
-    elif event.type == "agent.interval":
-        problems += _over(event, ("interval_seconds",), limits.max_interval_seconds)
-        problems += [
-            f"{part}: must not exceed {whole} ({_num(getattr(event, part))} > {_num(getattr(event, whole))})"
-            for part, whole in _INTERVAL_ORDER if getattr(event, part) > getattr(event, whole)
-        ]
-    if problems:
-        raise InvalidTelephonyEvent("; ".join(problems))
+def check_bounds(event: Mapping[str, Any], limits: Limits, now: datetime | None = None) -> None:
+    """Raises InvalidTelephonyEvent naming every field of an archive dict outside its bounds."""
+    Bounds(limits, now or datetime.now(UTC)).check(event)
+
+
+class Bounds:
+    """The limits fixed at one instant: built once per poll or batch, checked per event.
+
+    Events are checked as archive dicts (schema.to_archive_dict), whose `occurred_at` is
+    ISO 8601 in UTC: such texts compare in time order, and far faster than datetimes.
+    """
+
+    def __init__(self, limits: Limits, now: datetime) -> None:
+        self.limits = limits
+        self.now = now
+        self.earliest = limits.earliest.astimezone(UTC).isoformat()
+        self.latest = (now + timedelta(seconds=limits.max_future_seconds)).astimezone(UTC).isoformat()
+
+    def check(self, event: Mapping[str, Any]) -> None:
+        """Raises InvalidTelephonyEvent naming every field outside its bounds."""
+        # The hot path: a few comparisons; the reasons are only worded when one fails.
+        limits = self.limits
+        if self.earliest <= event["occurred_at"] <= self.latest:
+            kind = event["type"]
+            if kind == "call.completed":
+                most = limits.max_call_part_seconds
+                if event["talk_seconds"] <= most and event["hold_seconds"] <= most and event["acw_seconds"] <= most:
+                    return
+            elif kind == "agent.interval":
+                whole = event["interval_seconds"]
+                if (whole <= limits.max_interval_seconds
+                        and event["handling_seconds"] <= event["available_seconds"] <= whole
+                        and event["adherent_seconds"] <= event["scheduled_seconds"] <= whole):
+                    return
+            else:
+                return
+        raise InvalidTelephonyEvent("; ".join(self.problems(event)))
+
+    def problems(self, event: Mapping[str, Any]) -> list[str]:
+        """One reason per broken bound, each naming its field."""
+        limits = self.limits
+        problems = _time_problems(datetime.fromisoformat(event["occurred_at"]), limits, self.now)
+        if event["type"] == "call.completed":
+            problems += _over(event, _CALL_PARTS, limits.max_call_part_seconds)
+        elif event["type"] == "agent.interval":
+            problems += _over(event, ("interval_seconds",), limits.max_interval_seconds)
+            problems += [
+                f"{part}: must not exceed {whole} ({_num(event[part])} > {_num(event[whole])})"
+                for part, whole in _INTERVAL_ORDER if event[part] > event[whole]
+            ]
+        return problems
 
 
 def _time_problems(at: datetime, limits: Limits, now: datetime) -> list[str]:
@@ -76,8 +115,8 @@ def _time_problems(at: datetime, limits: Limits, now: datetime) -> list[str]:
     return []
 
 
-def _over(event: Any, names: tuple[str, ...], limit: float) -> list[str]:
-    return [f"{name}: must be at most {_num(limit)}" for name in names if getattr(event, name) > limit]
+def _over(event: Mapping[str, Any], names: tuple[str, ...], limit: float) -> list[str]:
+    return [f"{name}: must be at most {_num(limit)}" for name in names if event[name] > limit]
 
 
 def _num(value: float) -> str:

@@ -22,10 +22,12 @@ from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, record_
 from adapters.telephony.poison import is_poison, savepoint
 from adapters.telephony.schema import (
     DEFAULT_LIMITS,
+    Bounds,
     InvalidTelephonyEvent,
     Limits,
     parse_message,
     to_archive_dict,
+    validate,
 )
 from adapters.telephony.screening import DUPLICATE, REJECTED, screen
 from engine.ports import Publisher
@@ -139,11 +141,11 @@ class TelephonyIngestor:
     def prepare(self, records: Sequence[Any]) -> Parsed:
         """Validates a poll's messages; runs before the write transaction, so it holds no lock."""
         parsed = Parsed(count=len(records))
-        now = datetime.now(UTC)
+        bounds = Bounds(self.limits, datetime.now(UTC))
         for record in records:
             raw = record.value or b""  # a tombstone (null value) is invalid input like any other
             try:
-                parsed.valid.append(to_archive_dict(parse_message(raw, self.limits, now)))
+                parsed.valid.append(validate(raw, bounds))
                 parsed.raws.append(raw)
                 parsed.records.append(record)
             except InvalidTelephonyEvent as error:

@@ -16,7 +16,12 @@ from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, dead_letter
 from adapters.telephony.ingestor import add_counters
-from adapters.telephony.schema import InvalidTelephonyEvent, Limits, parse_message, to_archive_dict
+from adapters.telephony.schema import (
+    Bounds,
+    InvalidTelephonyEvent,
+    Limits,
+    validate,
+)
 from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, mismatched_linked, screen
 from engine.bootstrap import Container
 
@@ -61,7 +66,7 @@ async def _accept(services: Container, items: list[Any]) -> JSONResponse:
 
 
 def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
-    limits, now = Limits.of(services.settings), datetime.now(UTC)
+    bounds = Bounds(Limits.of(services.settings), datetime.now(UTC))
     answers: list[dict[str, Any]] = []
     valid: list[tuple[int, dict[str, Any], bytes]] = []
     dead: list[DeadLetter] = []
@@ -69,7 +74,7 @@ def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
         # The bytes published are the bytes validated, by the ingestor's own function.
         raw = json.dumps(item, separators=(",", ":")).encode()
         try:
-            valid.append((index, to_archive_dict(parse_message(raw, limits, now)), raw))
+            valid.append((index, validate(raw, bounds), raw))
             answers.append({})
         except InvalidTelephonyEvent as error:
             answers.append(_answer(index, item, REJECTED, error.reason))
