@@ -123,3 +123,9 @@ def test_the_total_bucket_sums_the_range_from_its_days(pipeline: Pipeline) -> No
     empty = client.get("/v1/agents/agent-017/kpis", headers=token(),
                        params={"bucket": "total", "from": "2026-12-01", "to": "2027-01-01"}).json()
     assert empty["rows"] == []
+
+
+def test_a_body_nested_too_deeply_is_422_not_500(pipeline: Pipeline) -> None:
+    body = "[" + "[" * 100_000 + "]" * 100_000 + "]"
+    response = pipeline.client().post("/v1/telephony/events", content=body, headers=INGEST)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body"

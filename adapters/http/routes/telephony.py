@@ -44,7 +44,7 @@ async def ingest(request: Request, who: CurrentPrincipal, services: Services) ->
     require_role(who, "ingest", "admin")
     try:
         items = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return problem(422, "body: not valid JSON", errors=[{"field": "body", "reason": "not valid JSON"}])
     if not isinstance(items, list) or len(items) > MAX_EVENTS:
         reason = f"must be a JSON array of at most {MAX_EVENTS} events"
