@@ -113,6 +113,18 @@ def _write_calls(
     )
 
 
+def backfill_call_agents(cur: Cursor) -> None:
+    """Fills who handled which call from the calls known before that table existed (once, on upgrade)."""
+    if cur.execute("SELECT 1 AS found FROM telephony_call_agents LIMIT 1").rows():
+        return
+    refs = cur.execute("SELECT call_ref FROM telephony_calls").rows()
+    legs = set()
+    for row in refs:
+        agent, call = row["call_ref"].split(SEP, 1)
+        legs.add((call, agent))
+    _write_call_agents(cur, legs)
+
+
 def _write_call_agents(cur: Cursor, legs: set[tuple[str, str]]) -> None:
     """Who handled each call: surveys and QA scores for a call of other agents are refused at the door."""
     cur.executemany(

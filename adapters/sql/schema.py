@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.sql.database import Database
 from projections.kpi import COUNTERS
+from projections.kpi_store import backfill_call_agents
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS documents (
@@ -75,3 +76,4 @@ def create_tables(db: Database) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(4711)")
         for statement in TABLES:
             cur.execute(statement)
+        backfill_call_agents(cur)

@@ -97,3 +97,15 @@ def test_only_faults_of_the_data_are_poison() -> None:
     assert not is_poison(psycopg.OperationalError("connection lost"))
     assert not is_poison(sqlite3.OperationalError("database is locked"))
     assert not is_poison(ConnectionError("broker away"))
+
+
+def test_calls_known_before_the_upgrade_are_known_to_the_survey_check(container: Container) -> None:
+    from adapters.sql.schema import create_tables
+
+    with container.db.transaction() as cur:
+        cur.execute("INSERT INTO telephony_calls (call_ref, occurred_at) VALUES (?, ?)",
+                    ("agent-017\x1fc-9", "2026-10-05T07:14:03+00:00"))
+        cur.execute("DELETE FROM telephony_call_agents")
+    create_tables(container.db)  # what the first start of the new version does
+    assert container.db.query("SELECT call_id, agent_id FROM telephony_call_agents") == [
+        {"call_id": "c-9", "agent_id": "agent-017"}]
