@@ -121,6 +121,8 @@ def test_a_10_mb_event_in_a_batch_is_rejected_alone_and_its_dead_letter_is_cut(p
     assert body["accepted"] == 1
     (rejected,) = body["rejected"]
     assert rejected["index"] == 1 and rejected["reason"].startswith("message: too big (")
+    assert body["events"][1] == {"index": 1, "event_id": SURVEY["event_id"], "outcome": "rejected",
+                                 "reason": rejected["reason"]}
     settled(pipeline, 2)
     topics = topics_of(pipeline.settings)
     (letter,) = dead_letters(pipeline.settings.kafka_bootstrap or "", topics.telephony_dlq, 1)

@@ -107,8 +107,9 @@ def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
 def _answer(index: int, item: Any, outcome: str, reason: str = "") -> dict[str, Any]:
     """What will happen to one element of the batch; the ingestor keeps to it."""
     event_id = item.get("event_id") if isinstance(item, dict) else None
-    answer: dict[str, Any] = {"index": index, "event_id": event_id if isinstance(event_id, str) else None,
-                              "outcome": outcome}
+    # An event_id that is not even plausible is not echoed: it may be megabytes long.
+    readable = isinstance(event_id, str) and len(event_id) <= 128
+    answer: dict[str, Any] = {"index": index, "event_id": event_id if readable else None, "outcome": outcome}
     if reason:
         answer["reason"] = reason
     return answer
