@@ -46,8 +46,8 @@ TABLES = (
         PRIMARY KEY (scope, scope_id, bucket, start))""",
     # Only leaderboards look agents up by team, and only in day buckets: a partial index
     # spares every interval write its upkeep.
-    "CREATE INDEX IF NOT EXISTS kpi_agent_days_by_team ON kpi_sums (team_id, start) "
-    "WHERE scope = 'agent' AND bucket = 'day'",
+    ("CREATE INDEX IF NOT EXISTS kpi_agent_days_by_team ON kpi_sums (team_id, start) "
+     "WHERE scope = 'agent' AND bucket = 'day'"),
     """CREATE TABLE IF NOT EXISTS kpi_changes (
         agent_id TEXT PRIMARY KEY, changed_at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS goal_progress_marks (

@@ -38,8 +38,11 @@ def dead_letters(bootstrap: str, topic: str, expected: int) -> list[Any]:
     consumer.seek_to_beginning(tp)
     found: list[Any] = []
     try:
-        wait_until(lambda: found.extend(r for rs in consumer.poll(200).values() for r in rs) or
-                   len(found) >= expected, timeout=30)
+        def enough() -> bool:
+            found.extend(r for rs in consumer.poll(200).values() for r in rs)
+            return len(found) >= expected
+
+        wait_until(enough, timeout=30)
         found.extend(r for rs in consumer.poll(500).values() for r in rs)  # nothing more may come
     finally:
         consumer.close()
