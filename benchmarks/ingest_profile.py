@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from adapters.sql.database import Database
 from adapters.sql.schema import create_tables
 from adapters.telephony.ingestor import add_counters, archive_new
-from adapters.telephony.schema import parse_message, to_archive_dict
+from adapters.telephony.schema import DEFAULT_LIMITS, Bounds, validate
 from engine.simulate import simulate
 from projections.kpi_store import apply_events
 
@@ -27,7 +28,8 @@ def run(count: int) -> dict[str, Any]:
         for start in range(0, len(messages), BATCH):
             raws = messages[start:start + BATCH]
             began = time.perf_counter()
-            events = [to_archive_dict(parse_message(raw)) for raw in raws]
+            bounds = Bounds(DEFAULT_LIMITS, datetime.now(UTC))  # as the ingestor: once per poll
+            events = [validate(raw, bounds) for raw in raws]
             parsed = time.perf_counter()
             with db.transaction() as cur:
                 outcome = archive_new(cur, events, raws)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -20,6 +21,7 @@ from adapters.sql.alert_source import SqlAlertSource
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from adapters.sql.sealer import Sealer
+from adapters.telephony.bounds import Limits
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.bootstrap import Container, build
@@ -67,12 +69,14 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     seed(container.app, container.settings.data_dir, 50, 5, (today - timedelta(days=14)).date())
     # A burst of history that ends about now (50 agents in shifts send ~260 events per
-    # simulated hour), then a trickle a few times faster than real time: the embedded
-    # broker keeps every message in memory, so the demo must not flood it.
+    # simulated hour), then a trickle at real time (events are held until their time: the
+    # ingestor refuses the future): the embedded broker keeps every message in memory, so
+    # the demo must not flood it.
     rate, duration, burst = 0.25, 30 * 86400.0, 50_000
     history = timedelta(hours=burst / 260)
-    messages = simulate(agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
-                        seed=1, start=(datetime.now(UTC) - history).replace(minute=0, second=0, microsecond=0))
+    messages = _not_ahead_of_clock(simulate(
+        agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
+        seed=1, start=(datetime.now(UTC) - history).replace(minute=0, second=0, microsecond=0)), stop)
     publisher = KafkaPublisher(container.bootstrap)
     topic = topics_of(container.settings).telephony
 
@@ -89,6 +93,20 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     thread.start()
     log.info("demo: streaming a simulated contact centre: %d events at once, then %.2f/s", burst, rate)
     return thread
+
+
+def _not_ahead_of_clock(messages: Iterable[tuple[bytes, bytes]], stop: threading.Event) -> Iterator[tuple[bytes, bytes]]:
+    """Holds each simulated event until its time has come: telephony from the future is refused."""
+    from datetime import UTC, datetime
+
+    for key, value in messages:
+        try:
+            ahead = (datetime.fromisoformat(json.loads(value)["occurred_at"]) - datetime.now(UTC)).total_seconds()
+        except (ValueError, KeyError, TypeError):  # the simulator's deliberately broken messages
+            ahead = 0.0
+        if ahead > 0 and stop.wait(ahead):
+            return
+        yield key, value
 
 
 def relay_for(container: Container) -> Relay:
@@ -112,7 +130,8 @@ def ingestor_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
-                                KafkaPublisher(container.bootstrap), seal_key(container.settings.signing_secret()))
+                                KafkaPublisher(container.bootstrap), seal_key(container.settings.signing_secret()),
+                                Limits.of(container.settings))
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -43,6 +44,17 @@ class Settings(BaseSettings):
     alert_lookback_days: int = Field(default=14, ge=1, le=366)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
     seal_interval_seconds: float = Field(default=1.0, gt=0)
+    # Plausibility bounds of telephony input (adapters/telephony/bounds.py), the same at both doors.
+    telephony_max_call_part_seconds: float = Field(default=8 * 3600.0, gt=0)
+    telephony_max_interval_seconds: float = Field(default=86400.0, gt=0)
+    telephony_earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    telephony_max_future_seconds: float = Field(default=300.0, ge=0)
+
+    @field_validator("telephony_earliest")
+    @classmethod
+    def earliest_is_aware(cls, value: datetime) -> datetime:
+        # A naive bound cannot be compared with the events' aware timestamps.
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     @field_validator("secret")
     @classmethod

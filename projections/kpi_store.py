@@ -51,6 +51,7 @@ def apply_events(cur: Cursor, events: Sequence[Mapping[str, Any]]) -> int:
         teams[event["agent_id"]] = event["team_id"]
         batch.add_placed(index.place(event))
     _write_calls(cur, index, known_calls)
+    _write_call_agents(cur, {(e["call_id"], e["agent_id"]) for e in events if e["type"] == "call.completed"})
     _write_linked(cur, index, placed_before)
     _mark_changed(cur, sorted(teams))
     return _write_sums(cur, batch, teams)
@@ -109,6 +110,26 @@ def _write_calls(
         "INSERT INTO telephony_calls (call_ref, occurred_at) VALUES (?, ?) "
         "ON CONFLICT (call_ref) DO UPDATE SET occurred_at = excluded.occurred_at",
         changed,
+    )
+
+
+def backfill_call_agents(cur: Cursor) -> None:
+    """Fills who handled which call from the calls known before that table existed (once, on upgrade)."""
+    if cur.execute("SELECT 1 AS found FROM telephony_call_agents LIMIT 1").rows():
+        return
+    refs = cur.execute("SELECT call_ref FROM telephony_calls").rows()
+    legs = set()
+    for row in refs:
+        agent, call = row["call_ref"].split(SEP, 1)
+        legs.add((call, agent))
+    _write_call_agents(cur, legs)
+
+
+def _write_call_agents(cur: Cursor, legs: set[tuple[str, str]]) -> None:
+    """Who handled each call: surveys and QA scores for a call of other agents are refused at the door."""
+    cur.executemany(
+        "INSERT INTO telephony_call_agents (call_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        sorted(legs),
     )
 
 

@@ -17,7 +17,7 @@ from adapters.sql.schema import TABLES
 
 PREFIX = "rebuild_"
 EVENT_MODELS = ("documents", "history")
-KPI_MODELS = ("kpi_sums", "telephony_calls", "telephony_linked")
+KPI_MODELS = ("kpi_sums", "telephony_calls", "telephony_linked", "telephony_call_agents")
 # Written by the KPI projection for the goal-progress manager, not a read model: a rebuild
 # writes it to scratch so the live marks are left alone.
 SCRATCH = ("kpi_changes",)

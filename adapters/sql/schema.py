@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.sql.database import Database
 from projections.kpi import COUNTERS
+from projections.kpi_store import backfill_call_agents
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS documents (
@@ -35,14 +36,18 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS telephony_linked (
         event_id TEXT PRIMARY KEY, call_ref TEXT NOT NULL, placed_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS telephony_linked_by_call ON telephony_linked (call_ref)",
+    # Who handled each call (a transferred call has several legs): a survey or QA score for a
+    # call already known for other agents only is refused (adapters/telephony/screening.py).
+    """CREATE TABLE IF NOT EXISTS telephony_call_agents (
+        call_id TEXT NOT NULL, agent_id TEXT NOT NULL, PRIMARY KEY (call_id, agent_id))""",
     f"""CREATE TABLE IF NOT EXISTS kpi_sums (
         scope TEXT NOT NULL, scope_id TEXT NOT NULL, bucket TEXT NOT NULL, start TEXT NOT NULL,
         team_id TEXT NOT NULL, {", ".join(f"{c} BIGINT NOT NULL" for c in COUNTERS)},
         PRIMARY KEY (scope, scope_id, bucket, start))""",
     # Only leaderboards look agents up by team, and only in day buckets: a partial index
     # spares every interval write its upkeep.
-    "CREATE INDEX IF NOT EXISTS kpi_agent_days_by_team ON kpi_sums (team_id, start) "
-    "WHERE scope = 'agent' AND bucket = 'day'",
+    ("CREATE INDEX IF NOT EXISTS kpi_agent_days_by_team ON kpi_sums (team_id, start) "
+     "WHERE scope = 'agent' AND bucket = 'day'"),
     """CREATE TABLE IF NOT EXISTS kpi_changes (
         agent_id TEXT PRIMARY KEY, changed_at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS goal_progress_marks (
@@ -74,3 +79,4 @@ def create_tables(db: Database) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(4711)")
         for statement in TABLES:
             cur.execute(statement)
+        backfill_call_agents(cur)

@@ -18,7 +18,18 @@ from typing import Any
 
 from adapters.sql.database import Cursor
 from adapters.sql.sealer import chain_archive
-from adapters.telephony.schema import InvalidTelephonyEvent, parse_message, to_archive_dict
+from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, record_letter
+from adapters.telephony.poison import is_poison, savepoint
+from adapters.telephony.schema import (
+    DEFAULT_LIMITS,
+    Bounds,
+    InvalidTelephonyEvent,
+    Limits,
+    parse_message,
+    to_archive_dict,
+    validate,
+)
+from adapters.telephony.screening import DUPLICATE, REJECTED, screen
 from engine.ports import Publisher
 from projections.kpi_store import apply_events
 from projections.store import chunks
@@ -29,12 +40,13 @@ COUNTER_NAMES = ("received", "accepted", "duplicates", "dead_lettered")
 
 @dataclass
 class Parsed:
-    """A poll's messages, validated: the events with their original bytes, and the refused."""
+    """A poll's messages, validated: the events with their original bytes and records, and the refused."""
 
     count: int
     valid: list[dict[str, Any]] = field(default_factory=list)
     raws: list[bytes] = field(default_factory=list)
     invalid: list[tuple[Any, str]] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)  # the source record of each valid event
 
 
 @dataclass
@@ -43,33 +55,38 @@ class Outcome:
 
     accepted: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
+    # (index in batch, reason, further dead-letter headers)
+    rejected: list[tuple[int, str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
 def archive_new(
     cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes], seal_key: bytes | None = None,
+    promised: Sequence[bool] | None = None,
 ) -> Outcome:
-    """Archives the events not seen before (by event_id), with their original bytes; the rest are duplicates.
+    """Archives the events that pass screening, with their original bytes; says what became of the rest.
 
-    With a seal key the new rows are chained in the same transaction (tamper evidence);
-    without one the sealer chains them later.
+    Screening (adapters/telephony/screening.py) takes out duplicates, conflicting re-uses
+    of an event_id and surveys/QA scores for another agent's call. With a seal key the new
+    rows are chained in the same transaction (tamper evidence); without one the sealer
+    chains them later.
     """
     outcome = Outcome()
     if cur.db.is_postgres:
         # Concurrent ingestors must not both take the same event_id as new.
         cur.execute("LOCK TABLE telephony_archive IN SHARE ROW EXCLUSIVE MODE")
-    seen = archived_ids(lambda text, params: cur.execute(text, params).rows(), [e["event_id"] for e in events])
+    verdicts = screen(lambda text, params: cur.execute(text, params).rows(), events, raws, promised)
     rows: list[tuple[Any, ...]] = []
     recorded = datetime.now(UTC).isoformat()
     base = time.time_ns() // 1000
-    for event, raw in zip(events, raws, strict=True):
-        if event["event_id"] in seen:
+    for index, (event, raw, verdict) in enumerate(zip(events, raws, verdicts, strict=True)):
+        if verdict.outcome == DUPLICATE:
             outcome.duplicates += 1
-            continue
-        seen.add(event["event_id"])
-        outcome.accepted.append(event)
-        rows.append((event["event_id"], base + len(rows), event["type"], event["agent_id"], event["team_id"],
-                     event["occurred_at"], recorded, bytes(raw).decode()))
+        elif verdict.outcome == REJECTED:
+            outcome.rejected.append((index, verdict.reason, verdict.headers))
+        else:
+            outcome.accepted.append(event)
+            rows.append((event["event_id"], base + len(rows), event["type"], event["agent_id"], event["team_id"],
+                         event["occurred_at"], recorded, bytes(raw).decode()))
     cur.executemany(
         "INSERT INTO telephony_archive (event_id, seq, type, agent_id, team_id, occurred_at, recorded_at, payload) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -90,8 +107,12 @@ def archived_ids(run: Callable[[str, Sequence[str]], list[dict[str, Any]]], ids:
 
 
 def decode_archived(raw: bytes) -> dict[str, Any]:
-    """An archived message's original bytes, validated again, as the dict the KPIs count."""
-    return to_archive_dict(parse_message(raw))
+    """An archived message's original bytes, validated again, as the dict the KPIs count.
+
+    Without the plausibility bounds: an archived event was accepted under the limits in
+    force when it arrived, and a rebuild must count it whatever the limits are now.
+    """
+    return to_archive_dict(parse_message(raw, limits=None))
 
 
 def add_counters(cur: Cursor, changes: dict[str, int]) -> None:
@@ -107,9 +128,11 @@ class TelephonyIngestor:
 
     def __init__(
         self, topic: str, dlq_topic: str, group: str, dead_letters: Publisher, seal_key: bytes | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.group = group
         self.seal_key = seal_key
+        self.limits = limits
         self.topics: tuple[str, ...] = (topic,)
         self.dlq_topic = dlq_topic
         self.dead_letters = dead_letters
@@ -118,14 +141,16 @@ class TelephonyIngestor:
     def prepare(self, records: Sequence[Any]) -> Parsed:
         """Validates a poll's messages; runs before the write transaction, so it holds no lock."""
         parsed = Parsed(count=len(records))
+        bounds = Bounds(self.limits, datetime.now(UTC))
         for record in records:
             raw = record.value or b""  # a tombstone (null value) is invalid input like any other
             try:
-                parsed.valid.append(to_archive_dict(parse_message(raw)))
+                parsed.valid.append(validate(raw, bounds))
                 parsed.raws.append(raw)
+                parsed.records.append(record)
             except InvalidTelephonyEvent as error:
                 parsed.invalid.append((record, error.reason))
-            except Exception as error:  # noqa: BLE001 - no message may stop the consumer
+            except Exception as error:
                 log.exception("message at %s:%s could not be validated", record.partition, record.offset)
                 parsed.invalid.append((record, f"message: could not be validated ({type(error).__name__})"))
         return parsed
@@ -133,23 +158,54 @@ class TelephonyIngestor:
     def apply(self, cur: Cursor, records: Sequence[Any] | Parsed) -> bool:
         """Archives, counts and dead-letters one poll inside the caller's transaction."""
         parsed = records if isinstance(records, Parsed) else self.prepare(records)
-        valid, raws, invalid = parsed.valid, parsed.raws, parsed.invalid
-        outcome = archive_new(cur, valid, raws, self.seal_key)
-        apply_events(cur, outcome.accepted)
-        changes = {"received": parsed.count, "accepted": len(outcome.accepted),
-                   "duplicates": outcome.duplicates, "dead_lettered": len(invalid)}
+        letters = [record_letter(record, reason) for record, reason in parsed.invalid]
+        try:
+            with savepoint(cur):
+                accepted, duplicates = self._store(cur, parsed.valid, parsed.raws, parsed.records, letters)
+        except Exception as error:
+            if not is_poison(error):
+                raise  # the database is away: the consumer loop retries the whole poll
+            log.warning("%s: a poll could not be applied (%s); applying its events one by one", self.group, error)
+            accepted, duplicates = self._one_by_one(cur, parsed, letters)
+        changes = {"received": parsed.count, "accepted": accepted,
+                   "duplicates": duplicates, "dead_lettered": len(letters)}
         add_counters(cur, changes)
-        if invalid:
-            self.dead_letters.publish(self.dlq_topic, [dead_letter(r, reason) for r, reason in invalid])
+        if letters:
+            self.dead_letters.publish(self.dlq_topic, letters)
         for name, amount in changes.items():
             self.counts[name] += amount
         return False
 
+    def _store(self, cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
+               sources: Sequence[Any], letters: list[DeadLetter]) -> tuple[int, int]:
+        promised = [_promised(record) for record in sources]
+        outcome = archive_new(cur, events, raws, self.seal_key, promised)
+        apply_events(cur, outcome.accepted)
+        letters += [record_letter(sources[index], reason, headers) for index, reason, headers in outcome.rejected]
+        return len(outcome.accepted), outcome.duplicates
 
-def dead_letter(record: Any, reason: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    """The dead-letter message: the original key and bytes, the reason and the source in headers."""
-    headers = [
-        ("reason", reason.encode()),
-        ("source", f"{record.topic}:{record.partition}:{record.offset}".encode()),
-    ]
-    return record.key or b"", record.value or b"", headers
+    def _one_by_one(self, cur: Cursor, parsed: Parsed, letters: list[DeadLetter]) -> tuple[int, int]:
+        """Applies each event in its own savepoint: the ones the database refuses are dead-lettered."""
+        accepted = duplicates = 0
+        for event, raw, record in zip(parsed.valid, parsed.raws, parsed.records, strict=True):
+            mine: list[DeadLetter] = []
+            try:
+                with savepoint(cur):
+                    done, again = self._store(cur, [event], [raw], [record], mine)
+            except Exception as error:
+                if not is_poison(error):
+                    raise
+                mine = [record_letter(record, f"message: could not be applied ({_describe(error)})")]
+                done = again = 0
+            accepted, duplicates = accepted + done, duplicates + again
+            letters += mine
+        return accepted, duplicates
+
+
+def _promised(record: Any) -> bool:
+    return any(name == ACCEPTED_HEADER for name, _ in getattr(record, "headers", None) or ())
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text[:300]}"

@@ -27,10 +27,14 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from adapters.telephony.bounds import DEFAULT_LIMITS, Bounds, Limits, check_bounds
+from adapters.telephony.errors import InvalidTelephonyEvent
+
+__all__ = ["DEFAULT_LIMITS", "Bounds", "InvalidTelephonyEvent", "Limits", "parse_message", "parse_object", "to_archive_dict", "validate"]
+
 MAX_MESSAGE_BYTES = 65536
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 MAX_ID_LENGTH = 128
-MAX_REASONS = 3
 
 # Only the canonical 8-4-4-4-12 text, kept lower case: event_id is the deduplication key,
 # so two spellings of one id (braces, urn:, no hyphens, upper case) must not pass as two.
@@ -41,14 +45,6 @@ _RFC3339 = re.compile(
 )
 # Message texts for range errors, so that a bounded field reads "between 1 and 5".
 _RANGES: dict[str, tuple[int, int]] = {"csat": (1, 5), "qa_score": (0, 100)}
-
-
-class InvalidTelephonyEvent(ValueError):
-    """A telephony message that must be dead-lettered; `reason` names the field and problem."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _rfc3339(value: Any) -> datetime:
@@ -162,8 +158,29 @@ _MODELS: dict[str, type[_Event]] = {
 }
 
 
-def parse_message(raw: bytes) -> TelephonyEvent:
-    """Validate one raw telephony message, or raise InvalidTelephonyEvent saying why."""
+def parse_message(
+    raw: bytes, limits: Limits | None = DEFAULT_LIMITS, now: datetime | None = None,
+) -> TelephonyEvent:
+    """Validate one raw telephony message, or raise InvalidTelephonyEvent saying why.
+
+    `limits` adds the plausibility bounds (adapters/telephony/bounds.py) at the time
+    `now`; None skips them, for re-reading the archive, whose events were accepted under
+    the limits of their day. The doors use `validate`, the same check in its fast form.
+    """
+    event = _parse_message(raw)
+    if limits is not None:
+        check_bounds(to_archive_dict(event), limits, now)
+    return event
+
+
+def validate(raw: bytes, bounds: Bounds) -> dict[str, Any]:
+    """The one validation of both doors (Kafka and HTTP): the event as an archive dict, or InvalidTelephonyEvent."""
+    event = to_archive_dict(_parse_message(raw))
+    bounds.check(event)
+    return event
+
+
+def _parse_message(raw: bytes) -> TelephonyEvent:
     if len(raw) <= MAX_MESSAGE_BYTES and b"NaN" not in raw and b"Infinity" not in raw:
         # The hot path: pydantic parses and validates the bytes in one pass. Anything it
         # refuses takes the slow path below, which also finds the words for the reason.
@@ -171,18 +188,21 @@ def parse_message(raw: bytes) -> TelephonyEvent:
             return TELEPHONY_EVENT_ADAPTER.validate_json(raw)
         except ValidationError:
             pass
-    return parse_object(_json_value(raw))
+    return parse_object(_json_value(raw), limits=None)
 
 
-def parse_object(obj: Any) -> TelephonyEvent:
+def parse_object(obj: Any, limits: Limits | None = DEFAULT_LIMITS, now: datetime | None = None) -> TelephonyEvent:
     """Validate one already-decoded JSON value (e.g. one element of an HTTP batch)."""
     if not isinstance(obj, dict):
         _reject(f"message: not a JSON object (got {_json_kind(obj)})")
     model = _model_for(obj.get("type", _MISSING))
     try:
-        return model.model_validate(obj)  # type: ignore[return-value]
+        event: TelephonyEvent = model.model_validate(obj)  # type: ignore[assignment]
     except ValidationError as error:
         raise InvalidTelephonyEvent(_reasons(error.errors())) from None
+    if limits is not None:
+        check_bounds(to_archive_dict(event), limits, now)
+    return event
 
 
 def to_archive_dict(event: TelephonyEvent) -> dict[str, Any]:
@@ -232,10 +252,8 @@ def _model_for(kind: object) -> type[_Event]:
 
 
 def _reasons(errors: list[ErrorDetails]) -> str:
-    parts = [_reason(error) for error in errors[:MAX_REASONS]]
-    if len(errors) > MAX_REASONS:
-        parts.append(f"and {len(errors) - MAX_REASONS} more")
-    return "; ".join(parts)
+    # Every problem is named: a model has a dozen fields at most, so the line stays short.
+    return "; ".join(_reason(error) for error in errors)
 
 
 def _reason(error: ErrorDetails) -> str:

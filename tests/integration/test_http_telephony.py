@@ -50,7 +50,8 @@ def test_a_batch_is_accepted_deduplicated_and_rejected_item_by_item(pipeline: Pi
     assert ingest_counters(pipeline.container.db) == {
         "received": 6, "accepted": 2, "duplicates": 1, "dead_lettered": 3}
     again = post(client, [CALL])
-    assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": []}
+    assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": [],
+                            "events": [{"index": 0, "event_id": CALL["event_id"], "outcome": "duplicate"}]}
     day = client.get("/v1/agents/agent-017/kpis", params={"bucket": "day"}, headers=token()).json()["rows"]
     # the survey arrived first and still counts on the call's day (5 Oct, 07:14 UTC)
     assert [(r["start"], r["calls_handled"], r["csat_avg"]) for r in day] == [
@@ -122,3 +123,9 @@ def test_the_total_bucket_sums_the_range_from_its_days(pipeline: Pipeline) -> No
     empty = client.get("/v1/agents/agent-017/kpis", headers=token(),
                        params={"bucket": "total", "from": "2026-12-01", "to": "2027-01-01"}).json()
     assert empty["rows"] == []
+
+
+def test_a_body_nested_too_deeply_is_422_not_500(pipeline: Pipeline) -> None:
+    body = "[" + "[" * 100_000 + "]" * 100_000 + "]"
+    response = pipeline.client().post("/v1/telephony/events", content=body, headers=INGEST)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body"

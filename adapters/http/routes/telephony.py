@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,8 +14,15 @@ from adapters.http.errors import problem
 from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
-from adapters.telephony.ingestor import add_counters, archived_ids
-from adapters.telephony.schema import MAX_MESSAGE_BYTES, InvalidTelephonyEvent, parse_object
+from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, dead_letter
+from adapters.telephony.ingestor import add_counters
+from adapters.telephony.schema import (
+    Bounds,
+    InvalidTelephonyEvent,
+    Limits,
+    validate,
+)
+from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, mismatched_linked, screen
 from engine.bootstrap import Container
 
 router = APIRouter(tags=["telephony"])
@@ -32,16 +40,23 @@ def publisher(services: Container) -> KafkaPublisher:
 
 @router.post("/v1/telephony/events", status_code=202)
 async def ingest(request: Request, who: CurrentPrincipal, services: Services) -> Any:
-    """Accepts a JSON array of telephony events; answers how many were accepted, duplicates and rejected."""
+    """Accepts a JSON array of telephony events; answers, per event, whether it is accepted, a duplicate or rejected."""
     require_role(who, "ingest", "admin")
     try:
         items = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return problem(422, "body: not valid JSON", errors=[{"field": "body", "reason": "not valid JSON"}])
     if not isinstance(items, list) or len(items) > MAX_EVENTS:
         reason = f"must be a JSON array of at most {MAX_EVENTS} events"
         return problem(422, f"body: {reason}", errors=[{"field": "body", "reason": reason}])
     return await _accept(services, items)
+
+
+@router.get("/v1/telephony/mismatches")
+def mismatches(who: CurrentPrincipal, services: Services) -> dict[str, Any]:
+    """Surveys and QA scores counted for an agent who, as their call showed later, did not handle it."""
+    require_role(who, "admin", "auditor")
+    return {"rows": mismatched_linked(services.db.query)}
 
 
 async def _accept(services: Container, items: list[Any]) -> JSONResponse:
@@ -51,26 +66,27 @@ async def _accept(services: Container, items: list[Any]) -> JSONResponse:
 
 
 def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
-    valid: list[tuple[bytes, bytes, str]] = []
-    rejected: list[dict[str, Any]] = []
-    dead: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
+    bounds = Bounds(Limits.of(services.settings), datetime.now(UTC))
+    answers: list[dict[str, Any]] = []
+    valid: list[tuple[int, dict[str, Any], bytes]] = []
+    dead: list[DeadLetter] = []
     for index, item in enumerate(items):
+        # The bytes published are the bytes validated, by the ingestor's own function.
         raw = json.dumps(item, separators=(",", ":")).encode()
         try:
-            if len(raw) > MAX_MESSAGE_BYTES:
-                raise InvalidTelephonyEvent(f"message: larger than {MAX_MESSAGE_BYTES} bytes")
-            event = parse_object(item)
+            valid.append((index, validate(raw, bounds), raw))
+            answers.append({})
         except InvalidTelephonyEvent as error:
-            rejected.append({"index": index, "reason": error.reason})
-            dead.append((b"", raw, [("reason", error.reason.encode()), ("source", f"http:{index}".encode())]))
-            continue
-        valid.append((event.agent_id.encode(), raw, str(event.event_id)))
-    seen = archived_ids(services.db.query, [v[2] for v in valid])
-    fresh = []
-    for key, raw, event_id in valid:
-        if event_id not in seen:
-            seen.add(event_id)
-            fresh.append((key, raw))
+            answers.append(_answer(index, item, REJECTED, error.reason))
+            dead.append(dead_letter(b"", raw, error.reason, f"http:{index}"))
+    verdicts = screen(services.db.query, [v[1] for v in valid], [v[2] for v in valid])
+    fresh: list[DeadLetter] = []
+    for (index, event, raw), verdict in zip(valid, verdicts, strict=True):
+        answers[index] = _answer(index, event, verdict.outcome, verdict.reason)
+        if verdict.outcome == ACCEPTED:
+            fresh.append((event["agent_id"].encode(), raw, [(ACCEPTED_HEADER, b"http")]))
+        elif verdict.outcome == REJECTED:
+            dead.append(dead_letter(b"", raw, verdict.reason, f"http:{index}", verdict.headers))
     topics = topics_of(services.settings)
     try:
         if fresh:
@@ -79,8 +95,21 @@ def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
             publisher(services).publish(topics.telephony_dlq, dead)
     except Exception as error:  # noqa: BLE001 - any broker failure: the caller retries later
         return problem(503, f"the event stream is unavailable: {error}")
-    duplicates = len(valid) - len(fresh)
+    rejected = [{"index": a["index"], "reason": a["reason"]} for a in answers if a["outcome"] == REJECTED]
+    duplicates = sum(1 for a in answers if a["outcome"] == DUPLICATE)
     with services.db.transaction() as cur:
         add_counters(cur, {"received": duplicates + len(rejected), "duplicates": duplicates,
                            "dead_lettered": len(rejected)})
-    return JSONResponse({"accepted": len(fresh), "duplicates": duplicates, "rejected": rejected}, status_code=202)
+    return JSONResponse({"accepted": len(fresh), "duplicates": duplicates, "rejected": rejected,
+                         "events": answers}, status_code=202)
+
+
+def _answer(index: int, item: Any, outcome: str, reason: str = "") -> dict[str, Any]:
+    """What will happen to one element of the batch; the ingestor keeps to it."""
+    event_id = item.get("event_id") if isinstance(item, dict) else None
+    # An event_id that is not even plausible is not echoed: it may be megabytes long.
+    readable = isinstance(event_id, str) and len(event_id) <= 128
+    answer: dict[str, Any] = {"index": index, "event_id": event_id if readable else None, "outcome": outcome}
+    if reason:
+        answer["reason"] = reason
+    return answer

@@ -1,0 +1,126 @@
+"""The checks of telephony input that need what is already known: duplicates, conflicts, whose call.
+
+Both doors run `screen` on events that passed validation, the HTTP route before it answers
+and the ingestor before it archives, so what the route answers is what the ingestor does:
+
+- an `event_id` seen before with the same content (the validated event, so a re-send
+  spelled differently is still the same) is a duplicate; with different content it is a
+  conflict: refused, the original stays archived, and the dead letter names the original's
+  SHA-256 digest, so both versions are kept;
+- a survey or QA score whose call is already known, for other agents only, is refused:
+  it would otherwise count for an agent who did not take the call. One that arrived before
+  its call is counted for the agent it names, since it was accepted then, and listed by
+  `mismatched_linked` once the call turns out to be another agent's (README, Telephony).
+  A message the HTTP route already accepted (header `perfledger-accepted`) is held to
+  that answer: the ingestor only lists it, whatever reached it first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.telephony.dead_letters import digest
+from adapters.telephony.schema import parse_message, to_archive_dict
+from projections.kpi import is_linked
+from projections.store import chunks
+
+Run = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+
+
+@dataclass
+class Verdict:
+    """What happens to one event: accepted, duplicate, or rejected with a reason."""
+
+    outcome: str
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)  # more dead-letter headers
+
+
+def screen(run: Run, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
+           promised: Sequence[bool] | None = None) -> list[Verdict]:
+    """One verdict per validated event (archive dicts), in order; `run` executes a query."""
+    archived = archived_payloads(run, [e["event_id"] for e in events])
+    legs = call_agents(run, [e["call_id"] for e in events if is_linked(e)])
+    first: dict[str, tuple[dict[str, Any], bytes]] = {}
+    verdicts: list[Verdict] = []
+    for number, (event, raw) in enumerate(zip(events, raws, strict=True)):
+        verdict = _same_id(event, first, archived) or _whose_call(event, legs, bool(promised and promised[number]))
+        if verdict is None:
+            verdict = Verdict(ACCEPTED)
+            first[event["event_id"]] = (event, raw)
+            if event["type"] == "call.completed":
+                legs.setdefault(event["call_id"], set()).add(event["agent_id"])
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _same_id(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes]],
+             archived: dict[str, str]) -> Verdict | None:
+    event_id = event["event_id"]
+    if event_id in first:
+        original, raw = first[event_id]
+    elif event_id in archived:
+        raw = archived[event_id].encode()
+        original = to_archive_dict(parse_message(raw, limits=None))
+    else:
+        return None
+    if original == event:
+        return Verdict(DUPLICATE)
+    known = digest(raw)
+    return Verdict(REJECTED, f"event_id: conflict: already received with other content (original sha256 {known})",
+                   [("conflict", "event_id"), ("original-event-sha256", known)])
+
+
+def _whose_call(event: dict[str, Any], legs: dict[str, set[str]], promised: bool) -> Verdict | None:
+    if not is_linked(event) or promised:
+        return None
+    agents = legs.get(event["call_id"])
+    if not agents or event["agent_id"] in agents:
+        return None
+    return Verdict(REJECTED, f"agent_id: call {event['call_id']} was handled by {', '.join(sorted(agents))}, "
+                             f"not {event['agent_id']}")
+
+
+def archived_payloads(run: Run, ids: Sequence[str]) -> dict[str, str]:
+    """The archived original payloads of those of these event ids the archive holds."""
+    found: dict[str, str] = {}
+    for part in chunks(sorted(set(ids))):
+        rows = run(f"SELECT event_id, payload FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})",
+                   part)
+        found.update((row["event_id"], row["payload"]) for row in rows)
+    return found
+
+
+def call_agents(run: Run, call_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The agents known to have handled each of these calls (a transferred call has several)."""
+    found: dict[str, set[str]] = {}
+    for part in chunks(sorted(set(call_ids))):
+        rows = run(f"SELECT call_id, agent_id FROM telephony_call_agents "
+                   f"WHERE call_id IN ({','.join('?' * len(part))})", part)
+        for row in rows:
+            found.setdefault(row["call_id"], set()).add(row["agent_id"])
+    return found
+
+
+def mismatched_linked(run: Run, limit: int = 1000) -> list[dict[str, Any]]:
+    """Surveys and QA scores counted for an agent who, as it turned out, did not handle their call."""
+    rows = run(
+        "SELECT l.event_id, a.agent_id, a.payload FROM telephony_linked l "
+        "JOIN telephony_archive a ON a.event_id = l.event_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM telephony_calls c WHERE c.call_ref = l.call_ref) "
+        "ORDER BY l.event_id", (),
+    )
+    found: list[dict[str, Any]] = []
+    calls = call_agents(run, [json.loads(r["payload"])["call_id"] for r in rows])
+    for row in rows:
+        call_id = json.loads(row["payload"])["call_id"]
+        if calls.get(call_id):
+            found.append({"event_id": row["event_id"], "agent_id": row["agent_id"], "call_id": call_id,
+                          "call_agents": sorted(calls[call_id])})
+        if len(found) >= limit:
+            break
+    return found
