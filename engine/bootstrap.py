@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from adapters.sql.database import Database
+from adapters.sql.health import health_sink
 from adapters.sql.schema import create_tables
 from adapters.sql.snapshot_seals import SqlSnapshotSeals
 from engine.application import PerfLedger
+from engine.health import HealthBoard
 from engine.integrity import seal_key
 from engine.settings import Settings, sqlite_path
 from engine.snapshot_seals import seal_snapshots
@@ -31,6 +33,7 @@ class Container:
     db: Database
     bootstrap: str | None = None
     components: dict[str, Any] = field(default_factory=dict)
+    health: HealthBoard = field(default_factory=HealthBoard)  # this process's workers, for /readyz
 
     def close(self) -> None:
         self.db.close()
@@ -46,4 +49,5 @@ def build(settings: Settings, bootstrap: str | None = None) -> Container:
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))
-    return Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap)
+    return Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap,
+                     health=HealthBoard(sink=health_sink(db)))

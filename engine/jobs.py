@@ -54,6 +54,11 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
         container.close()
     print(f"rebuilt from the event store (to notification {outcome.events}) and "
           f"{outcome.archived} archived telephony events", file=sys.stderr)
+    if outcome.parked:
+        # Like the live projector: an event that cannot be applied is parked, not fatal.
+        print(f"parked (cannot be applied; later versions of the aggregate wait behind): {len(outcome.parked)}")
+        for row in outcome.parked[:20]:
+            print(f"  {row['aggregate_id']} v{row['version']} ({row['source']}): {row['reason']}")
     if not args.check:
         print("swapped in: " + ", ".join(chosen), file=sys.stderr)
         return 0

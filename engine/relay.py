@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from engine.application import PerfLedger
 from engine.envelope import encode, envelope_of
+from engine.faults import reason_of
+from engine.health import Backoff, HealthBoard
 from engine.ports import BrokerLifeSource, Publisher, RelayPositions
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Relay:
     def __init__(
         self, app: PerfLedger, publisher: Publisher, life: BrokerLifeSource,
         positions: RelayPositions, topic: str, batch_size: int = 1000, life_max_age: float = 2.0,
+        health: HealthBoard | None = None, backoff_cap: float = 5.0,
     ) -> None:
         self.app = app
         self.publisher = publisher
@@ -47,6 +50,8 @@ class Relay:
         self.batch_size = batch_size
         self.life_max_age = life_max_age
         self.status = RelayStatus()
+        self.health = health or HealthBoard()
+        self.backoff_cap = backoff_cap
         self._life: tuple[str, float] | None = None
         self._stored: tuple[str, int] | None = None
         self._loaded = False
@@ -98,19 +103,22 @@ class Relay:
         return len(messages)
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.05) -> None:
-        """Steps until stopped, backing off while the broker is away."""
-        backoff = 0.2
+        """Steps until stopped, backing off (and reporting to the health board) while a store or the broker is away."""
+        backoff, key = Backoff(cap=self.backoff_cap), self.health.register("relay")
         while not stop.is_set():
             try:
                 published = self.step()
                 self.status.broker_available = True
-                backoff = 0.2
+                backoff.reset()
+                self.health.recovered(key)
             except Exception as error:  # noqa: BLE001 - the relay must outlive any outage
                 self.status.errors += 1
                 self.status.broker_available = False
-                log.warning("relay: %s; retrying in %.1fs", error, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                entry = self.health.failed(key, f"store:{self.status.position + 1}", reason_of(error))
+                delay = backoff.next()
+                log.warning("relay: retry %d (failing since %s): %s; next in %.1fs", entry.retries, entry.since,
+                            error, delay)
+                stop.wait(delay)
                 continue
             if published == 0:
                 stop.wait(idle_seconds)

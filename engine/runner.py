@@ -115,7 +115,8 @@ def relay_for(container: Container) -> Relay:
     return Relay(
         container.app, publisher, BrokerLife(container.settings, container.bootstrap),
         SqlRelayPositions(container.db), topics_of(container.settings).events,
-        container.settings.relay_batch_size, container.settings.life_check_seconds,
+        container.settings.relay_batch_size, container.settings.life_check_seconds, container.health,
+        container.settings.retry_backoff_max_seconds,
     )
 
 
@@ -123,7 +124,7 @@ def projector_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
     handler = EventsProjector(topics.events, topics.group("perfledger.projector"))
-    return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
+    return ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
 
 
 def ingestor_for(container: Container) -> ConsumerLoop:
@@ -132,7 +133,7 @@ def ingestor_for(container: Container) -> ConsumerLoop:
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
                                 KafkaPublisher(container.bootstrap), seal_key(container.settings.signing_secret()),
                                 Limits.of(container.settings))
-    return ConsumerLoop(container.settings, container.bootstrap, container.db, handler)
+    return ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
 
 
 def progress_for(container: Container) -> GoalProgress:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     def earliest_is_aware(cls, value: datetime) -> datetime:
         # A naive bound cannot be compared with the events' aware timestamps.
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    # A worker retrying one position (an infrastructure fault) longer than this makes /readyz 503.
+    stuck_after_seconds: float = Field(default=30.0, gt=0)
+    retry_backoff_max_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("secret")
     @classmethod

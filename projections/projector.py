@@ -1,4 +1,9 @@
-"""The domain-event projector: Kafka records of perfledger.events into documents and history."""
+"""The domain-event projector: Kafka records of perfledger.events into documents and history.
+
+An event that cannot be applied (the consumer loop isolates it) is parked in
+`parked_events` under `EVENTS`, with its source offset and reason; the aggregate's later
+versions then park behind it, and every other aggregate goes on (projections/parking.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.envelope import decode
+from engine.envelope import EventEnvelope, decode
+from engine.faults import reason_of
+from projections.parking import park, park_event
 from projections.store import Cursor, EventProjection
 
 log = logging.getLogger(__name__)
@@ -21,6 +28,8 @@ class ProjectorCounts:
     duplicates: int = 0
     gaps: int = 0
     undecodable: int = 0
+    parked: int = 0
+    waiting: int = 0
 
 
 class EventsProjector:
@@ -34,17 +43,34 @@ class EventsProjector:
 
     def apply(self, cur: Cursor, records: Sequence[Any]) -> bool:
         """Applies the batch; asks for a broker-life check when it saw a gap."""
-        events = []
+        events: list[EventEnvelope] = []
+        sources: dict[tuple[str, int], str] = {}
         for record in records:
             try:
-                events.append(decode(record.value))
+                event = decode(record.value)
             except ValidationError as error:
                 self.counts.undecodable += 1
                 log.error("undecodable event at %s:%s: %s", record.partition, record.offset, error)
-        result = self.projection.apply(cur, events)
+                park(cur, self.group, (record.key or b"").decode("utf-8", "replace"), record.offset,
+                     source_of(record), reason_of(error), record.value)
+                continue
+            events.append(event)
+            sources[(event.id, event.version)] = source_of(record)
+        result = self.projection.apply(cur, events, lambda e: sources[(e.id, e.version)])
         self.counts.applied += result.applied
         self.counts.duplicates += result.duplicates
         self.counts.gaps += len(result.gaps)
+        self.counts.waiting += result.waiting
         if result.gaps:
             log.warning("events ahead of the read model (left for the re-feed): %s", result.gaps[:5])
         return bool(result.gaps)
+
+    def park(self, cur: Cursor, record: Any, error: BaseException) -> None:
+        """Parks an event that could not be applied on its own (called by the consumer loop)."""
+        self.counts.parked += 1
+        event = decode(record.value)  # it decoded when applied, so it decodes here
+        park_event(cur, event, source_of(record), error)
+
+
+def source_of(record: Any) -> str:
+    return f"{record.topic}:{record.partition}:{record.offset}"

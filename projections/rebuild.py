@@ -8,12 +8,13 @@ Each returns where it stopped, so a second call catches up from there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from engine.envelope import envelope_of
+from engine.envelope import EventEnvelope, envelope_of
 from projections.kpi_store import apply_events
+from projections.parking import isolate, park_event, store_source
 from projections.store import Cursor, EventProjection
 
 Progress = Callable[[str, int, int], None]
@@ -24,7 +25,11 @@ BATCH = 5000
 
 
 def feed_events(transaction: Transaction, app: Any, after: int, progress: Progress) -> int:
-    """Projects every stored event after notification `after`; returns the last one fed."""
+    """Projects every stored event after notification `after`; returns the last one fed.
+
+    An event that cannot be applied is parked (in whatever `parked_events` the cursor
+    writes to), exactly as the live projector parks it, and the feed goes on.
+    """
     total = app.recorder.max_notification_id() or 0
     projection, position = EventProjection(), after
     while True:
@@ -33,9 +38,21 @@ def feed_events(transaction: Transaction, app: Any, after: int, progress: Progre
             return position
         events = [envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in notifications]
         with transaction() as cur:
-            projection.apply(cur, events)
+            apply_parking(cur, projection, events)
         position = notifications[-1].id
         progress("events", position, max(total, position))
+
+
+def apply_parking(cur: Cursor, projection: EventProjection, events: list[EventEnvelope]) -> None:
+    """Applies events, parking each one that cannot be applied (projections/parking.py)."""
+
+    def apply(part: Sequence[EventEnvelope]) -> None:
+        projection.apply(cur, part)
+
+    def park(event: EventEnvelope, error: BaseException) -> None:
+        park_event(cur, event, store_source(event), error)
+
+    isolate(cur, events, apply, park)
 
 
 def feed_archive(

@@ -18,10 +18,12 @@ from projections.alerts import apply_alert, apply_alert_rules
 from projections.check_ins import apply_check_in
 from projections.goals import apply_goal, apply_goal_template
 from projections.history import GENESIS, history_entry
+from projections.parking import blocked, park_event, store_source
 from projections.reviews import apply_agent_reviews, apply_review, apply_review_template
 
 Doc = dict[str, Any]
 Builder = Callable[[Doc | None, EventEnvelope], Doc]
+Source = Callable[[EventEnvelope], str]
 
 BUILDERS: dict[str, Builder] = {
     "Goal": apply_goal, "CheckIn": apply_check_in, "Review": apply_review,
@@ -39,11 +41,12 @@ class Cursor(Protocol):
 
 @dataclass
 class Applied:
-    """What one batch did: events taken, duplicates skipped, gaps seen."""
+    """What one batch did: events taken, duplicates skipped, gaps seen, events parked behind a parked one."""
 
     applied: int = 0
     duplicates: int = 0
     gaps: list[tuple[str, int]] = field(default_factory=list)
+    waiting: int = 0
 
 
 def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -57,7 +60,8 @@ class EventProjection:
     def __init__(self, builders: dict[str, Builder] | None = None) -> None:
         self.builders = builders or BUILDERS
 
-    def apply(self, cur: Cursor, events: Sequence[EventEnvelope]) -> Applied:
+    def apply(self, cur: Cursor, events: Sequence[EventEnvelope], source: Source = store_source) -> Applied:
+        """Applies events in order; raises on an event that cannot be applied (see projections/parking.py)."""
         result = Applied()
         ids = sorted({e.id for e in events})
         docs = self._load_docs(cur, ids)
@@ -78,7 +82,29 @@ class EventProjection:
                 result.applied += 1
         self._write_docs(cur, changed)
         self._write_history(cur, entries)
+        self._park_waiting(cur, events, result, source)
         return result
+
+    @staticmethod
+    def _park_waiting(cur: Cursor, events: Sequence[EventEnvelope], result: Applied, source: Source) -> None:
+        """Gaps behind a parked version are not gaps to re-feed: they wait, parked, behind it."""
+        gaps = list(dict.fromkeys(result.gaps))
+        result.gaps = gaps
+        if not gaps:
+            return
+        first_parked = blocked(cur, sorted({aggregate for aggregate, _ in gaps}))
+        if not first_parked:
+            return
+        by_key = {(e.id, e.version): e for e in events}
+        result.gaps = []
+        for key in gaps:
+            behind = first_parked.get(key[0])
+            if behind is None or key[1] <= behind:
+                result.gaps.append(key)
+                continue
+            event = by_key[key]
+            park_event(cur, event, source(event), f"waits behind version {behind}, which is parked", behind)
+            result.waiting += 1
 
     @staticmethod
     def _next(held: int, event: EventEnvelope, result: Applied) -> bool:

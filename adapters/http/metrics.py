@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -16,9 +17,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from adapters.sql.health import parked_counts, stored_health
 from adapters.sql.kpi_queries import ingest_counters
 from adapters.sql.positions import load_relay_position, partition_lags
 from engine.bootstrap import Container
+from engine.health import is_stale, merge
 
 router = APIRouter(tags=["operations"])
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -34,6 +37,7 @@ class StoreCollector(Collector):
         yield from self._telephony()
         yield from self._relay()
         yield from self._consumers()
+        yield from self._faults()
 
     def _telephony(self) -> Iterator[Metric]:
         counters = ingest_counters(self.container.db)
@@ -70,6 +74,29 @@ class StoreCollector(Collector):
             offset.add_metric(key, float(row["next_offset"]))  # type: ignore[arg-type]
         yield lag
         yield offset
+
+
+    def _faults(self) -> Iterator[Metric]:
+        """Infrastructure retries and how long a worker has been stuck, per component; parked events per consumer."""
+        container, now = self.container, datetime.now(UTC)
+        everyone = merge(container.health.entries(), stored_health(container.db))
+        retries = CounterMetricFamily("perfledger_component_retries",
+                                      "Retries after an infrastructure fault, per component", labels=["component"])
+        stuck = GaugeMetricFamily("perfledger_component_retrying_seconds", "How long a component has been "
+                                  "retrying the same position (0: making progress)", labels=["component"])
+        for component in sorted({e.component for e in everyone}):
+            mine = [e for e in everyone if e.component == component]
+            retries.add_metric([component], sum(e.retries for e in mine))
+            fresh = [e.stuck_for(now) for e in mine
+                     if not is_stale(e, now, container.settings.stuck_after_seconds)]
+            stuck.add_metric([component], max(fresh, default=0.0))
+        parked = GaugeMetricFamily("perfledger_parked_events", "Messages or events a consumer could not apply "
+                                   "(GET /v1/admin/parked lists them)", labels=["consumer"])
+        for consumer, count in parked_counts(container.db).items():
+            parked.add_metric([consumer], count)
+        yield retries
+        yield stuck
+        yield parked
 
 
 def install(app: FastAPI, container: Container) -> None:

@@ -4,6 +4,12 @@ Offsets live in the read-model database beside the rows they produced, tagged wi
 the broker life they belong to. At assignment a partition resumes from its stored
 offset only when that offset is from the broker's current life; otherwise it starts
 from the beginning and the handler's own idempotence skips what was already applied.
+
+Faults follow the pipeline-wide rule (engine/faults.py): a message that cannot be applied
+(a data fault) is isolated by bisecting the batch in savepoints and parked with its reason
+(the handler's own `park`, else a `parked_events` row), and the rest of the batch and
+its offsets commit. Any other fault is retried with capped exponential backoff, counted
+(`ConsumerStatus.retries`, the health board) and reported to /readyz via the health board.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from adapters.kafka.client import consumer as make_consumer
 from adapters.kafka.life import BrokerLife
 from adapters.sql.database import Database
 from adapters.sql.positions import load_offsets, save_offsets
+from engine.faults import reason_of
+from engine.health import Backoff, HealthBoard
 from engine.settings import Settings
+from projections.parking import isolate, park
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +40,9 @@ class BatchHandler(Protocol):
     """Applies one polled batch inside the caller's transaction; returns True to ask for a life check.
 
     A handler may also have `prepare(records)`: it is called before the transaction and its
-    result is what `apply` then receives.
+    result is what `apply` then receives. And `park(cur, record, error)`: called, inside the
+    transaction, for a message that cannot be applied (a data fault, alone); without it the
+    loop parks the message in `parked_events` under the handler's group.
     """
 
     group: str
@@ -47,6 +58,8 @@ class ConsumerStatus:
     records: int = 0
     batches: int = 0
     errors: int = 0
+    retries: int = 0
+    parked: int = 0
     restarts_from_beginning: int = 0
     life: str | None = None
     lag: dict[str, int] = field(default_factory=dict)
@@ -67,32 +80,41 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 class ConsumerLoop:
     """Runs one handler in its consumer group until stopped."""
 
-    def __init__(self, settings: Settings, bootstrap: str, db: Database, handler: BatchHandler) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: str, db: Database, handler: BatchHandler,
+        health: HealthBoard | None = None,
+    ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.db = db
         self.handler = handler
         self.life = BrokerLife(settings, bootstrap)
         self.status = ConsumerStatus()
+        self.health = health or HealthBoard()
+        self._health_key = self.health.register(handler.group)
+        self._position = "connect"
         self._consumer: KafkaConsumer | None = None
 
     def run(self, stop: threading.Event) -> None:
-        """Consumes until stopped; reconnects with backoff when the broker is away."""
-        backoff = 0.2
+        """Consumes until stopped; an infrastructure fault is retried, from the stored offsets, with backoff."""
+        backoff = Backoff(cap=self.settings.retry_backoff_max_seconds)
         while not stop.is_set():
             try:
-                self._consume(stop)
-                backoff = 0.2
+                self._consume(stop, backoff)
             except Exception as error:  # noqa: BLE001 - a consumer must outlive any outage
                 self.status.errors += 1
-                log.warning("%s: %s; retrying in %.1fs", self.handler.group, error, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                self.status.retries += 1
+                entry = self.health.failed(self._health_key, self._position, reason_of(error))
+                delay = backoff.next()
+                log.warning("%s: retry %d at %s (failing since %s): %s; next in %.1fs", self.handler.group,
+                            entry.retries, self._position, entry.since, error, delay)
+                stop.wait(delay)
             finally:
                 self._close()
         self.life.close()
 
-    def _consume(self, stop: threading.Event) -> None:
+    def _consume(self, stop: threading.Event, backoff: Backoff) -> None:
+        self._position = "connect"
         self.status.life = self.life.current()
         self._consumer = make_consumer(self.settings, self.bootstrap, self.handler.group)
         self._consumer.subscribe(list(self.handler.topics), listener=_SeekToStored(self))
@@ -105,8 +127,19 @@ class ConsumerLoop:
                 continue
             if check_now:
                 checked = time.monotonic()
-            if batch and self._apply(batch) and self._life_changed():
+            if not batch:
+                # Polling without failing for longer than a retry takes: no longer stuck anywhere.
+                self.health.quiet_since(self._health_key, self._quiet_seconds())
                 continue
+            wants_check = self._apply(batch)
+            backoff.reset()
+            self.health.recovered(self._health_key)
+            if wants_check and self._life_changed():
+                continue
+
+    def _quiet_seconds(self) -> float:
+        settings = self.settings
+        return settings.retry_backoff_max_seconds + settings.kafka_session_timeout_ms / 1000 + 1.0
 
     def _life_changed(self) -> bool:
         """True (after rewinding every partition) when the broker started a new life."""
@@ -144,12 +177,20 @@ class ConsumerLoop:
             (tp.topic, tp.partition): (msgs[-1].offset + 1, self._highwater(tp, msgs[-1].offset + 1))
             for tp, msgs in batch.items()
         }
+        first = records[0]
+        self._position = f"{first.topic}:{first.partition}:{first.offset}"
         # CPU-only work (validation) runs before the transaction, so writers of the same
         # database wait on each other for the writes alone.
         prepare = getattr(self.handler, "prepare", None)
         batch_input = prepare(records) if prepare is not None else records
         with self.db.transaction() as cur:
-            wants_check = self.handler.apply(cur, batch_input)
+
+            def apply(part: Any) -> bool:
+                if part is records:
+                    return self.handler.apply(cur, batch_input)
+                return self.handler.apply(cur, prepare(part) if prepare is not None else part)
+
+            wants_check = any(isolate(cur, records, apply, lambda record, error: self._park(cur, record, error)))
             save_offsets(cur, self.handler.group, self.status.life or "", offsets)
         self.status.records += len(records)
         self.status.batches += 1
@@ -157,6 +198,17 @@ class ConsumerLoop:
             self.status.lag[f"{topic}:{partition}"] = max(hw - nxt, 0)
         self._commit_to_kafka(offsets)
         return wants_check
+
+    def _park(self, cur: Any, record: Any, error: BaseException) -> None:
+        """A message that fails alone: the handler's own park, else a parked_events row."""
+        log.error("%s: parked %s:%s:%s: %s", self.handler.group, record.topic, record.partition, record.offset,
+                  reason_of(error))
+        self.status.parked += 1
+        own = getattr(self.handler, "park", None)
+        if own is not None:
+            own(cur, record, error)
+        else:
+            park_record(cur, self.handler.group, record, error)
 
     def _highwater(self, tp: TopicPartition, fallback: int) -> int:
         assert self._consumer is not None
@@ -178,6 +230,14 @@ class ConsumerLoop:
         if self._consumer is not None:
             try:
                 self._consumer.close(autocommit=False, timeout_ms=2000)
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as error:  # noqa: BLE001 - a broken client is dropped either way
+                log.debug("%s: close: %s", self.handler.group, error)
             self._consumer = None
+
+
+def park_record(cur: Any, consumer: str, record: Any, error: BaseException | str) -> None:
+    """Parks a Kafka message under its key and offset (no aggregate version is known)."""
+    key = (record.key or b"").decode("utf-8", "replace")
+    reason = error if isinstance(error, str) else reason_of(error)
+    park(cur, consumer, key, record.offset, f"{record.topic}:{record.partition}:{record.offset}", reason,
+         record.value)

@@ -17,6 +17,9 @@ from adapters.sql.schema import TABLES
 
 PREFIX = "rebuild_"
 EVENT_MODELS = ("documents", "history")
+# What the events projection parks (projections/parking.py) is rebuilt beside the models but
+# not compared row for row: its sources and times are those of each run.
+EVENT_PARKING = ("parked_events",)
 KPI_MODELS = ("kpi_sums", "telephony_calls", "telephony_linked", "telephony_call_agents")
 # Written by the KPI projection for the goal-progress manager, not a read model: a rebuild
 # writes it to scratch so the live marks are left alone.
@@ -108,3 +111,16 @@ def differences(cur: Cursor, tables: Sequence[str]) -> list[str]:
             found.append(f"{table}: {count} row(s) {label}")
             found.extend(f"  {label}: {row}" for row in cur.rows())
     return found
+
+
+def parked_rows(cur: Cursor) -> list[dict[str, Any]]:
+    """What the rebuilt events projection parked."""
+    cur.execute(f"SELECT aggregate_id, version, source, reason, waits_behind FROM {PREFIX}parked_events "
+                "ORDER BY aggregate_id, version")
+    return cur.rows()
+
+
+def swap_parked(cur: Cursor, consumer: str) -> None:
+    """The live parked entries of the events projection become the rebuild's, in the swap's transaction."""
+    cur.execute("DELETE FROM parked_events WHERE consumer = ?", (consumer,))
+    cur.execute(f"INSERT INTO parked_events SELECT * FROM {PREFIX}parked_events WHERE consumer = ?", (consumer,))

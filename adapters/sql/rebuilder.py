@@ -16,6 +16,7 @@ from typing import Any
 from adapters.sql.database import Database
 from adapters.sql.fresh_tables import (
     EVENT_MODELS,
+    EVENT_PARKING,
     KPI_MODELS,
     PREFIX,
     SCRATCH,
@@ -24,8 +25,11 @@ from adapters.sql.fresh_tables import (
     differences,
     drop_fresh,
     lock_writers,
+    parked_rows,
     swap,
+    swap_parked,
 )
+from projections.parking import EVENTS
 from projections.rebuild import ARCHIVE_START, Progress, feed_archive, feed_events
 
 MODELS = {"events": EVENT_MODELS, "kpi": KPI_MODELS}
@@ -33,11 +37,12 @@ MODELS = {"events": EVENT_MODELS, "kpi": KPI_MODELS}
 
 @dataclass
 class Outcome:
-    """What a rebuild did: events and archive rows fed, and any difference from live."""
+    """What a rebuild did: events and archive rows fed, events it could not apply, any difference from live."""
 
     events: int = 0
     archived: int = 0
     differences: list[str] = field(default_factory=list)
+    parked: list[dict[str, Any]] = field(default_factory=list)
 
 
 def rebuild(
@@ -46,7 +51,8 @@ def rebuild(
 ) -> Outcome:
     """Rebuilds the chosen read models; with `check`, compares them with live instead of swapping."""
     models = [t for name in projections for t in MODELS[name]]
-    tables = [*models, *(SCRATCH if "kpi" in projections else ())]
+    parking = EVENT_PARKING if "events" in projections else ()
+    tables = [*models, *parking, *(SCRATCH if "kpi" in projections else ())]
     create_fresh(db, tables)
     outcome = Outcome()
     try:
@@ -58,15 +64,19 @@ def rebuild(
         if "kpi" in projections:
             key = feed_archive(fresh, decode, ARCHIVE_START, _counting(progress, outcome), int(archive_total))
         with db.transaction() as cur:
-            lock_writers(cur, models)
+            lock_writers(cur, [*models, *parking])
             held = RenamingCursor(cur, tables)
             if "events" in projections:
                 outcome.events = feed_events(lambda: _same(held), app, position, _quiet)
             if "kpi" in projections:
                 feed_archive(lambda: _same(held), decode, key, _counting(_quiet, outcome))
+            if parking:
+                outcome.parked = parked_rows(cur)
             if check:
                 outcome.differences = differences(cur, models)
             else:
+                if parking:
+                    swap_parked(cur, EVENTS)
                 swap(cur, models)
     finally:
         drop_fresh(db, tables)
@@ -101,4 +111,4 @@ def _counting(progress: Progress, outcome: Outcome) -> Progress:
     return report
 
 
-__all__ = ["MODELS", "Outcome", "PREFIX", "rebuild"]
+__all__ = ["MODELS", "PREFIX", "Outcome", "rebuild"]

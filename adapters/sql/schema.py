@@ -66,6 +66,19 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS snapshot_seals (
         originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, seal TEXT NOT NULL,
         PRIMARY KEY (originator_id, originator_version))""",
+    # What a consumer could not apply (projections/parking.py): a data fault's message, with
+    # its reason, or a later version of an aggregate waiting behind a parked one.
+    """CREATE TABLE IF NOT EXISTS parked_events (
+        consumer TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL,
+        source TEXT NOT NULL, reason TEXT NOT NULL, digest TEXT NOT NULL, waits_behind BIGINT,
+        parked_at TEXT NOT NULL,
+        PRIMARY KEY (consumer, aggregate_id, version))""",
+    # Which worker retries which position since when (engine/health.py), for /readyz and
+    # /metrics in any process.
+    """CREATE TABLE IF NOT EXISTS component_health (
+        component TEXT NOT NULL, instance TEXT NOT NULL, retries BIGINT NOT NULL,
+        since TEXT, last_failure TEXT, position TEXT, reason TEXT, updated_at TEXT NOT NULL,
+        PRIMARY KEY (component, instance))""",
     """CREATE TABLE IF NOT EXISTS relay_position (
         name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
 )

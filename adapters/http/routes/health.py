@@ -1,14 +1,18 @@
-"""Liveness and readiness; readiness includes how far the relay and projectors lag."""
+"""Liveness and readiness; readiness includes stuck workers, how far the relay and projectors lag, and parked events."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from adapters.http.auth import CurrentPrincipal, require_role
 from adapters.http.routes.common import Services
+from adapters.sql.health import parked_counts, parked_events, stored_health
 from adapters.sql.positions import consumer_lag, load_relay_position
+from engine.health import describe, is_stale, merge
 
 router = APIRouter(tags=["operations"])
 
@@ -32,18 +36,49 @@ def lag_report(services: Services) -> dict[str, Any]:
     }
 
 
+def stuck_answer(stuck: list[dict[str, object]], **more: Any) -> JSONResponse:
+    names = sorted({str(s["component"]) for s in stuck})
+    reason = "retrying the same position for too long: " + ", ".join(names)
+    return JSONResponse({"ready": False, "reason": reason, "stuck": stuck, **more}, status_code=503)
+
+
 @router.get("/readyz")
 def readyz(services: Services) -> JSONResponse:
-    """Ready while the stores answer and every lag is within PERFLEDGER_READY_MAX_LAG."""
+    """Ready while no worker is stuck retrying, the stores answer and every lag is within PERFLEDGER_READY_MAX_LAG.
+
+    A worker of this process stuck for longer than PERFLEDGER_STUCK_AFTER_SECONDS is named
+    at once, before any store is asked; those of other processes are read from the store.
+    """
+    threshold, now = services.settings.stuck_after_seconds, datetime.now(UTC)
+    local = services.health.entries()
+    stuck_here = [describe(e, now) for e in local if e.stuck_for(now) > threshold]
+    if stuck_here:
+        return stuck_answer(stuck_here)
     try:
         report = lag_report(services)
+        everyone = merge(local, stored_health(services.db))
+        parked = parked_counts(services.db)
     except Exception as error:  # noqa: BLE001 - any store failure means not ready
         return JSONResponse({"ready": False, "reason": str(error)}, status_code=503)
+    stuck = [describe(e, now) for e in everyone if e.stuck_for(now) > threshold and not is_stale(e, now, threshold)]
+    if stuck:
+        return stuck_answer(stuck, parked=parked, **report)
     limit = services.settings.ready_max_lag
     lags = [report["relay_lag"], *report["projector_lag"].values()]
     ready = all(lag <= limit for lag in lags)
     # Name what lags (relay, projector or ingestor group) so an operator knows where to look.
     lagging = [name for name, lag in (("relay", report["relay_lag"]), *report["projector_lag"].items())
                if lag > limit]
-    body = {"ready": ready, "max_lag": limit, "lagging": lagging, **report}
+    body = {"ready": ready, "max_lag": limit, "lagging": lagging, "stuck": [], "parked": parked, **report}
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/v1/admin/parked")
+def parked(
+    who: CurrentPrincipal, services: Services, consumer: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Messages and events a consumer could not apply, with their reason, source offset and payload digest
+    (admins and auditors)."""
+    require_role(who, "admin", "auditor")
+    return {"counts": parked_counts(services.db), "items": parked_events(services.db, consumer, limit)}
