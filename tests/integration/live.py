@@ -10,6 +10,7 @@ from adapters.telephony.ingestor import TelephonyIngestor
 from engine.bootstrap import Container
 from engine.envelope import envelope_of
 from engine.integrity import seal_key
+from projections.rebuild import apply_parking
 from projections.store import EventProjection
 from tests.support import SECRET
 
@@ -38,7 +39,7 @@ class LiveModels:
                 start=self.position, limit=500, inclusive_of_start=False):
             events = [envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in notifications]
             with self.container.db.transaction() as cur:
-                self.projection.apply(cur, events)
+                apply_parking(cur, self.projection, events)  # as the live projector: park what cannot apply
             self.position = notifications[-1].id
             done += len(events)
         return done
