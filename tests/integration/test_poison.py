@@ -153,3 +153,31 @@ def test_an_infrastructure_fault_is_retried_counted_and_makes_readyz_name_the_st
         stop.set()
         thread.join(timeout=20)
         other.close()
+
+
+def test_readyz_names_a_stuck_worker_at_once_even_while_the_database_does_not_answer(
+    postgres_url: str, tmp_path: Path,
+) -> None:
+    import psycopg
+
+    pipeline = Pipeline(make_settings(tmp_path, postgres_url, None, stuck_after_seconds=0.1))
+    try:
+        board = pipeline.container.health
+        key = board.register("perfledger.projector")
+        board.failed(key, "perfledger.events:0:5", "OperationalError: connection lost")
+        wait_until(lambda: board.stuck(0.1))
+        client, answers = pipeline.client(), []
+        with psycopg.connect(postgres_url) as blocker:
+            # Every readiness query about positions would now wait for this transaction.
+            blocker.execute("LOCK TABLE relay_position, consumer_offsets IN ACCESS EXCLUSIVE MODE")
+            asking = threading.Thread(target=lambda: answers.append(client.get("/readyz")), daemon=True)
+            asking.start()
+            asking.join(timeout=20)
+            answered_while_locked = bool(answers)
+            blocker.rollback()
+        asking.join(timeout=20)
+        assert answered_while_locked
+        assert answers[0].status_code == 503
+        assert [s["component"] for s in answers[0].json()["stuck"]] == ["perfledger.projector"]
+    finally:
+        pipeline.close()
