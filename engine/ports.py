@@ -30,3 +30,9 @@ class RelayPositions(Protocol):
     def load(self) -> tuple[str, int] | None: ...
 
     def save(self, life: str, position: int) -> None: ...
+
+
+class Parking(Protocol):
+    """Where a component sets aside what it cannot pass on (a data fault), with the reason."""
+
+    def park(self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None) -> None: ...

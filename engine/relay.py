@@ -5,6 +5,11 @@ life changes (an embedded broker restarted empty), the position is void and the 
 re-feeds the new broker from the start of the event store; consumers skip what they
 already applied. The life is checked after every batch, so a batch that went into a
 broker that restarted underneath it is published again.
+
+An event that cannot be published (it does not encode, or the broker refuses it as too
+large: a data fault, engine/faults.py) is parked with its reason and the relay goes on;
+consumers then park the aggregate's later versions behind it. Every other fault is
+retried with backoff and reported to the health board.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from engine.application import PerfLedger
 from engine.envelope import encode, envelope_of
-from engine.faults import reason_of
+from engine.faults import is_data_fault, reason_of
 from engine.health import Backoff, HealthBoard
-from engine.ports import BrokerLifeSource, Publisher, RelayPositions
+from engine.ports import BrokerLifeSource, Message, Parking, Publisher, RelayPositions
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,7 @@ class RelayStatus:
     published: int = 0
     errors: int = 0
     refeeds: int = 0
+    parked: int = 0
     broker_available: bool = False
 
 
@@ -40,7 +47,7 @@ class Relay:
     def __init__(
         self, app: PerfLedger, publisher: Publisher, life: BrokerLifeSource,
         positions: RelayPositions, topic: str, batch_size: int = 1000, life_max_age: float = 2.0,
-        health: HealthBoard | None = None, backoff_cap: float = 5.0,
+        health: HealthBoard | None = None, backoff_cap: float = 5.0, parking: Parking | None = None,
     ) -> None:
         self.app = app
         self.publisher = publisher
@@ -52,6 +59,7 @@ class Relay:
         self.status = RelayStatus()
         self.health = health or HealthBoard()
         self.backoff_cap = backoff_cap
+        self.parking = parking
         self._life: tuple[str, float] | None = None
         self._stored: tuple[str, int] | None = None
         self._loaded = False
@@ -90,17 +98,45 @@ class Relay:
                 self._save(life, position)
             self.status.position = position
             return 0
-        messages = []
-        for n in notifications:
-            envelope = envelope_of(n.id, n.topic, self.app.event_as_dict(n))
-            messages.append((envelope.id.encode(), encode(envelope)))
-        self.publisher.publish(self.topic, messages)
+        messages = [m for m in (self._message(n) for n in notifications) if m is not None]
+        self._publish(messages)
         if self._current_life(0) != life:
             return 0  # the broker restarted during the batch: the next step re-feeds
         self._save(life, notifications[-1].id)
         self.status.position = notifications[-1].id
         self.status.published += len(messages)
         return len(messages)
+
+    def _message(self, notification: Any) -> tuple[Message, tuple[str, int, str]] | None:
+        """The Kafka message of a stored event, or None when it cannot be made (and is parked)."""
+        source = f"store:{notification.id}"
+        try:
+            envelope = envelope_of(notification.id, notification.topic, self.app.event_as_dict(notification))
+            return (envelope.id.encode(), encode(envelope)), (envelope.id, envelope.version, source)
+        except Exception as error:  # noqa: BLE001 - classified: re-raised unless a data fault
+            self._park_or_raise(error, (str(notification.originator_id), int(notification.originator_version),
+                                        source), bytes(notification.state))
+            return None
+
+    def _publish(self, messages: list[tuple[Message, tuple[str, int, str]]]) -> None:
+        try:
+            self.publisher.publish(self.topic, [m for m, _ in messages])
+        except Exception as error:
+            if self.parking is None or not is_data_fault(error):
+                raise
+            # One of them is refused (too large, say): publish one by one, parking each refused one.
+            for message, where in messages:
+                try:
+                    self.publisher.publish(self.topic, [message])
+                except Exception as single:  # noqa: BLE001 - classified: re-raised unless a data fault
+                    self._park_or_raise(single, where, message[1])
+
+    def _park_or_raise(self, error: Exception, where: tuple[str, int, str], payload: bytes) -> None:
+        if self.parking is None or not is_data_fault(error):
+            raise error
+        log.error("relay: parked %s v%s (%s): %s", *where, reason_of(error))
+        self.status.parked += 1
+        self.parking.park(where[0], where[1], where[2], reason_of(error), payload)
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.05) -> None:
         """Steps until stopped, backing off (and reporting to the health board) while a store or the broker is away."""

@@ -18,6 +18,7 @@ from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.seal_heads import published_heads
 from adapters.sql.alert_source import SqlAlertSource
+from adapters.sql.health import SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from adapters.sql.sealer import Sealer
@@ -29,6 +30,7 @@ from engine.integrity import seal_key
 from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.settings import Settings
+from projections.parking import RELAY
 from projections.projector import EventsProjector
 
 log = logging.getLogger("perfledger")
@@ -116,7 +118,7 @@ def relay_for(container: Container) -> Relay:
         container.app, publisher, BrokerLife(container.settings, container.bootstrap),
         SqlRelayPositions(container.db), topics_of(container.settings).events,
         container.settings.relay_batch_size, container.settings.life_check_seconds, container.health,
-        container.settings.retry_backoff_max_seconds,
+        container.settings.retry_backoff_max_seconds, SqlParking(container.db, RELAY),
     )
 
 

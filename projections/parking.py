@@ -24,6 +24,7 @@ from engine.faults import REASON_LIMIT, digest, is_data_fault, reason_of, safe_t
 T = TypeVar("T")
 R = TypeVar("R")
 EVENTS = "events"
+RELAY = "relay"  # events the relay could not publish: the events models wait behind them too
 ID_LIMIT = 200
 SAVEPOINT = "perfledger_isolate"
 
@@ -85,15 +86,15 @@ def store_source(event: EventEnvelope) -> str:
     return f"store:{event.notification_id}"
 
 
-def blocked(cur: Cursor, ids: Sequence[str], consumer: str = EVENTS) -> dict[str, int]:
-    """Per aggregate among `ids`: its earliest parked version, for those that have one."""
+def blocked(cur: Cursor, ids: Sequence[str]) -> dict[str, int]:
+    """Per aggregate among `ids`: its earliest version parked by the events models or the relay."""
     found: dict[str, int] = {}
     for start in range(0, len(ids), 500):
         part = ids[start:start + 500]
         cur.execute(
-            f"SELECT aggregate_id, MIN(version) AS v FROM parked_events WHERE consumer = ? "
+            f"SELECT aggregate_id, MIN(version) AS v FROM parked_events WHERE consumer IN (?, ?) "
             f"AND aggregate_id IN ({','.join('?' * len(part))}) GROUP BY aggregate_id",
-            (consumer, *part),
+            (EVENTS, RELAY, *part),
         )
         found.update({row["aggregate_id"]: int(row["v"]) for row in cur.rows()})
     return found

@@ -8,6 +8,7 @@ from typing import Any
 from adapters.sql.database import Database
 from engine.faults import safe_text
 from engine.health import ComponentHealth, Sink
+from projections.parking import park
 
 
 def health_sink(db: Database) -> Sink:
@@ -25,6 +26,18 @@ def health_sink(db: Database) -> Sink:
                  datetime.now(UTC).isoformat()),
             )
     return store
+
+
+class SqlParking:
+    """The Parking port on `parked_events`, one short transaction per parked message."""
+
+    def __init__(self, db: Database, consumer: str) -> None:
+        self.db = db
+        self.consumer = consumer
+
+    def park(self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None) -> None:
+        with self.db.transaction() as cur:
+            park(cur, self.consumer, aggregate_id, version, source, reason, payload)
 
 
 def stored_health(db: Database) -> list[ComponentHealth]:

@@ -175,3 +175,25 @@ def test_rebuild_check_reports_an_unappliable_event_as_parked_instead_of_raising
     # Swapped in, the rebuilt parked entries replace the live ones (same aggregates and versions).
     assert jobs.rebuild(container.settings, argparse.Namespace(projection="events", check=False)) == 0
     assert len(parked(container)) == (3 if container.settings.is_postgres else 0)
+
+
+def test_an_event_too_large_for_the_broker_is_parked_by_the_relay_and_the_pipeline_goes_on(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.start("relay", "projector")
+    client, container = pipeline.client(), pipeline.container
+    huge = Goal(agent_id="agent-1", team_id="team-a", title="AHT", description="x" * 1_100_000, kpi="aht_seconds",
+                target=300, direction="at_most", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31),
+                weight=1, actor="admin:alice")
+    container.app.save(huge)
+    container.app.revise_target(huge.id, 250, "stretch", "admin:alice")
+    later = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
+    wait_until(lambda: goal_version(client, later) == 1, timeout=30)
+    relay_parked = wait_until(lambda: container.db.query(
+        "SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'"), timeout=30)
+    assert [(r["aggregate_id"], r["version"], r["source"]) for r in relay_parked] == [(str(huge.id), 1, "store:1")]
+    assert "MessageSizeTooLarge" in relay_parked[0]["reason"]
+    rows = wait_until(lambda: parked_count(container, 1), timeout=30)
+    assert [(r["aggregate_id"], r["version"], r["waits_behind"]) for r in rows] == [(str(huge.id), 2, 1)]
+    assert goal_version(client, str(huge.id)) is None
+    assert container.components["relay"].status.errors == 0
