@@ -205,10 +205,15 @@ class ConsumerLoop:
                   reason_of(error))
         self.status.parked += 1
         own = getattr(self.handler, "park", None)
-        if own is not None:
-            own(cur, record, error)
-        else:
+        if own is None:
             park_record(cur, self.handler.group, record, error)
+            return
+
+        def fallback(_: Any, failure: BaseException) -> None:
+            # The handler's own way failed on the data too (say, a dead letter too large to send).
+            park_record(cur, self.handler.group, record, f"{reason_of(error)}; its own park: {reason_of(failure)}")
+
+        isolate(cur, [record], lambda _: own(cur, record, error), fallback)
 
     def _highwater(self, tp: TopicPartition, fallback: int) -> int:
         assert self._consumer is not None

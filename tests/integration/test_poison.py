@@ -181,3 +181,34 @@ def test_readyz_names_a_stuck_worker_at_once_even_while_the_database_does_not_an
         assert [s["component"] for s in answers[0].json()["stuck"]] == ["perfledger.projector"]
     finally:
         pipeline.close()
+
+
+def test_a_telephony_event_the_kpi_store_cannot_hold_is_dead_lettered_and_later_events_count(
+    pipeline: Pipeline,
+) -> None:
+    import json
+
+    from adapters.sql.kpi_queries import ingest_counters
+    from tests.integration.test_telephony_ingest import dead_letters, produce
+
+    def call(n: int, talk: float) -> tuple[bytes, bytes]:
+        event = {"event_id": f"00000000-0000-4000-8000-{n:012d}", "type": "call.completed", "agent_id": "agent-1",
+                 "team_id": "team-a", "occurred_at": "2026-10-01T10:00:00Z", "call_id": f"c{n}",
+                 "talk_seconds": talk, "hold_seconds": 0, "acw_seconds": 0, "transferred": False,
+                 "resolved_first_contact": True}
+        return b"agent-1", json.dumps(event).encode()
+
+    pipeline.start("ingestor")
+    topics = topics_of(pipeline.settings)
+    # 1e16 s: "Python int too large to convert to SQLite INTEGER", bigint out of range on PostgreSQL
+    # (or refused by validation at the door): either way dead-lettered, never retried forever.
+    produce(pipeline.settings.kafka_bootstrap or "", topics.telephony, [call(1, 1e16), call(2, 60), call(3, 90)])
+    def received(count: int) -> dict[str, int]:
+        found = ingest_counters(pipeline.container.db)
+        return found if found.get("received") == count else {}
+
+    counters = wait_until(lambda: received(3), timeout=30)
+    assert counters["accepted"] == 2 and counters["dead_lettered"] == 1
+    (letter,) = dead_letters(pipeline.settings.kafka_bootstrap or "", topics.telephony_dlq, 1)
+    assert json.loads(letter.value)["event_id"].endswith("000000000001")
+    assert dict(letter.headers)["reason"]
