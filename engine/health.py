@@ -105,7 +105,7 @@ class HealthBoard:
     def stuck(self, threshold: float) -> list[ComponentHealth]:
         """Instances retrying one position for longer than `threshold` seconds."""
         now = datetime.now(UTC)
-        return [e for e in self.entries() if e.stuck_for(now) > threshold]
+        return [e for e in self.entries() if e.since is not None and e.stuck_for(now) > threshold]
 
     def _persist(self, entry: ComponentHealth) -> None:
         if self.sink is None:

@@ -99,13 +99,13 @@ class Relay:
             self.status.position = position
             return 0
         messages = [m for m in (self._message(n) for n in notifications) if m is not None]
-        self._publish(messages)
+        published = self._publish(messages)
         if self._current_life(0) != life:
             return 0  # the broker restarted during the batch: the next step re-feeds
         self._save(life, notifications[-1].id)
         self.status.position = notifications[-1].id
-        self.status.published += len(messages)
-        return len(messages)
+        self.status.published += published
+        return published
 
     def _message(self, notification: Any) -> tuple[Message, tuple[str, int, str]] | None:
         """The Kafka message of a stored event, or None when it cannot be made (and is parked)."""
@@ -118,18 +118,23 @@ class Relay:
                                         source), bytes(notification.state))
             return None
 
-    def _publish(self, messages: list[tuple[Message, tuple[str, int, str]]]) -> None:
+    def _publish(self, messages: list[tuple[Message, tuple[str, int, str]]]) -> int:
+        """Publishes the messages; returns how many went out (the others are parked)."""
         try:
             self.publisher.publish(self.topic, [m for m, _ in messages])
+            return len(messages)
         except Exception as error:
             if self.parking is None or not is_data_fault(error):
                 raise
-            # One of them is refused (too large, say): publish one by one, parking each refused one.
-            for message, where in messages:
-                try:
-                    self.publisher.publish(self.topic, [message])
-                except Exception as single:  # noqa: BLE001 - classified: re-raised unless a data fault
-                    self._park_or_raise(single, where, message[1])
+        # One of them is refused (too large, say): publish one by one, parking each refused one.
+        published = 0
+        for message, where in messages:
+            try:
+                self.publisher.publish(self.topic, [message])
+                published += 1
+            except Exception as single:  # noqa: BLE001 - classified: re-raised unless a data fault
+                self._park_or_raise(single, where, message[1])
+        return published
 
     def _park_or_raise(self, error: Exception, where: tuple[str, int, str], payload: bytes) -> None:
         if self.parking is None or not is_data_fault(error):
@@ -150,7 +155,8 @@ class Relay:
             except Exception as error:  # noqa: BLE001 - the relay must outlive any outage
                 self.status.errors += 1
                 self.status.broker_available = False
-                entry = self.health.failed(key, f"store:{self.status.position + 1}", reason_of(error))
+                done = self._stored[1] if self._stored else self.status.position
+                entry = self.health.failed(key, f"store:{done + 1}", reason_of(error))
                 delay = backoff.next()
                 log.warning("relay: retry %d (failing since %s): %s; next in %.1fs", entry.retries, entry.since,
                             error, delay)
