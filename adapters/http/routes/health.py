@@ -15,6 +15,19 @@ from adapters.sql.positions import consumer_lag, load_relay_position
 from engine.health import describe, is_stale, merge
 
 router = APIRouter(tags=["operations"])
+STUCK = {"component": "perfledger.projector", "instance": "host-1:4711:3fa2c1", "position": "perfledger.events:2:1873",
+         "reason": "OperationalError: connection is lost", "since": "2026-10-06T10:15:00+00:00",
+         "retrying_seconds": 41.5, "retries": 9}
+PARKED = {"consumer": "events", "aggregate_id": "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44", "version": 1,
+          "source": "perfledger.events:2:1870", "reason": "DataError: PostgreSQL text fields cannot contain NUL (0x00) "
+          "bytes", "digest": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "waits_behind": None,
+          "parked_at": "2026-10-06T10:15:00+00:00"}
+READY = {200: {"content": {"application/json": {"example": {
+    "ready": True, "max_lag": 1000, "lagging": [], "stuck": [], "parked": {"events": 1}, "event_store_position": 530,
+    "relay_position": 530, "relay_lag": 0, "projector_lag": {"perfledger.projector": 0}}}}},
+    503: {"description": "Not ready", "content": {"application/json": {"example": {
+        "ready": False, "reason": "retrying the same position for too long: perfledger.projector",
+        "stuck": [STUCK]}}}}}
 
 
 @router.get("/healthz")
@@ -42,7 +55,7 @@ def stuck_answer(stuck: list[dict[str, object]], **more: Any) -> JSONResponse:
     return JSONResponse({"ready": False, "reason": reason, "stuck": stuck, **more}, status_code=503)
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=READY)  # type: ignore[arg-type]
 def readyz(services: Services) -> JSONResponse:
     """Ready while no worker is stuck retrying, the stores answer and every lag is within PERFLEDGER_READY_MAX_LAG.
 
@@ -73,7 +86,8 @@ def readyz(services: Services) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/v1/admin/parked")
+@router.get("/v1/admin/parked", responses={200: {"content": {"application/json": {"example": {
+    "counts": {"events": 1}, "items": [PARKED]}}}}})
 def parked(
     who: CurrentPrincipal, services: Services, consumer: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
