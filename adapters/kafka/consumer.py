@@ -132,6 +132,7 @@ class ConsumerLoop:
                 self.health.quiet_since(self._health_key, self._quiet_seconds())
                 continue
             wants_check = self._apply(batch)
+            self._position = "poll"  # a fault from here on is not about the batch just applied
             backoff.reset()
             self.health.recovered(self._health_key)
             if wants_check and self._life_changed():
