@@ -10,35 +10,19 @@ propagate, to be retried.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count
 
 from adapters.sql.database import Cursor
+from engine.faults import is_data_fault
 
 _SAVEPOINTS = count()
-# Errors about the data in hand: retrying the same data cannot succeed.
-_DATA_ERRORS: tuple[type[BaseException], ...] = (
-    OverflowError, ArithmeticError, ValueError, TypeError, KeyError,
-    sqlite3.DataError, sqlite3.IntegrityError,
-)
-
-
-def _postgres_data_errors() -> tuple[type[BaseException], ...]:
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency, but only PostgreSQL needs it
-        return ()
-    return psycopg.DataError, psycopg.IntegrityError
-
-
-_DATA_ERRORS += _postgres_data_errors()
 
 
 def is_poison(error: BaseException) -> bool:
     """True when the error comes from the data being applied, not from the database being away."""
-    return isinstance(error, _DATA_ERRORS)
+    return is_data_fault(error)
 
 
 @contextmanager
