@@ -35,6 +35,16 @@ def make_settings(tmp_path: Path, database_url: str, bootstrap: str | None, **ov
     return Settings(**values)
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process these settings (secrets in clear)."""
+    from pydantic import SecretStr
+
+    def text(value: Any) -> str:
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+    return {f"PERFLEDGER_{k.upper()}": text(v) for k, v in settings.model_dump().items() if v is not None}
+
+
 def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str, str]:
     """Authorization header for a principal."""
     return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject, teams), 3600)}

@@ -14,12 +14,12 @@ from adapters.sql.kpi_queries import ingest_counters
 from engine.simulate import simulate
 from tests.integration.kpi_oracle import valid_events
 from tests.integration.test_telephony_ingest import assert_api_matches_oracle, produce
-from tests.support import Pipeline, make_settings, wait_until
+from tests.support import Pipeline, make_settings, settings_env, wait_until
 
 
 def start_ingestor(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--only", "ingestor"],
-                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 
 def received(pipeline: Pipeline) -> int:
@@ -35,8 +35,7 @@ def test_killing_the_ingestor_mid_stream_loses_and_double_counts_nothing(
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'kpi.db'}", broker.bootstrap,
                              consumer_poll_records=500)
     pipeline = Pipeline(settings)  # the test's own view of the database, and the API
-    env = {**os.environ, **{f"PERFLEDGER_{k.upper()}": str(v) for k, v in settings.model_dump().items()
-                            if v is not None}}
+    env = {**os.environ, **settings_env(settings)}
     stream = list(simulate(agents=30, teams=3, rate=20_000, duration=1, bad_fraction=0.1, seed=11))
     log = tmp_path / "ingestor.log"
     process = start_ingestor(env, log)
