@@ -146,6 +146,17 @@ def fraction(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `perfledger` command; a closed stdout (`| head`) ends it quietly, whatever it was doing."""
+    try:
+        try:
+            return run(argv)
+        finally:
+            sys.stdout.flush()  # inside the try: a closed pipe shows here at the latest
+    except BrokenPipeError:
+        return closed_pipe()
+
+
+def run(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     # Files we create (databases, logs, the broker's address) are the owner's alone.
     os.umask(0o077)
@@ -164,12 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     except SecretFileError as error:
         print(f"perfledger: {error}", file=sys.stderr)
         return 2
-    try:
-        code = dispatch(settings, args)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        return closed_pipe()
-    return code
+    return dispatch(settings, args)
 
 
 def dispatch(settings: Settings, args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ def test_an_expired_token_is_refused() -> None:
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
     token = issue("another-secret-9876543210", Principal("admin", "alice"), 60)
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidToken, match="another PERFLEDGER_DATA_DIR or PERFLEDGER_SECRET"):
         verify(SECRET, token)
 
 
