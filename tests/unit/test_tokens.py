@@ -28,7 +28,7 @@ def test_a_token_signed_with_another_secret_is_refused() -> None:
 
 
 def test_a_tampered_claim_is_refused() -> None:
-    body, signature = issue(SECRET, Principal("agent", "ann"), 60).split(".")
+    _, signature = issue(SECRET, Principal("agent", "ann"), 60).split(".")
     forged = issue("x" * 20, Principal("admin", "ann"), 60).split(".")[0]
     with pytest.raises(InvalidToken):
         verify(SECRET, f"{forged}.{signature}")
