@@ -22,9 +22,13 @@ def published(bootstrap: str, topic: str, expected: int) -> list[dict[str, Any]]
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
                              enable_auto_commit=False)
     found: list[Any] = []
+
+    def all_there() -> bool:
+        found.extend(r for rs in consumer.poll(200).values() for r in rs)
+        return len(found) >= expected
+
     try:
-        wait_until(lambda: found.extend(r for rs in consumer.poll(200).values() for r in rs) or
-                   len(found) >= expected, timeout=30)
+        wait_until(all_there, timeout=30)
     finally:
         consumer.close()
     return [json.loads(record.value) for record in found]
