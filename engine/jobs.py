@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from engine.progress_bar import ProgressBars
 from engine.settings import Settings
+
+
+class RebuildOutcome(Protocol):
+    """What `what_was_read` needs of a rebuild's outcome."""
+
+    events: int
+    archived: int
 
 
 def simulate(settings: Settings, args: argparse.Namespace) -> int:
@@ -25,7 +32,11 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
               "with the same PERFLEDGER_DATA_DIR", file=sys.stderr)
         return 2
     ensure_topics(bootstrap, settings)
-    start, end = simulated_span(args.start, args.days, datetime.now(UTC))
+    now = datetime.now(UTC)
+    start, end = simulated_span(args.start, args.days, now)
+    if end > now:
+        print("perfledger: the simulated span ends in the future; the ingestor refuses events stamped "
+              "more than PERFLEDGER_TELEPHONY_MAX_FUTURE_SECONDS ahead of its clock", file=sys.stderr)
     total = round(args.rate * args.duration) if args.duration is not None else 0
     messages = generate(agents=args.agents, teams=args.teams, rate=args.rate, duration=args.duration,
                         bad_fraction=args.bad_fraction, seed=args.seed, start=start, end=end)
@@ -83,7 +94,7 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
-def what_was_read(chosen: tuple[str, ...], outcome: Any) -> list[str]:
+def what_was_read(chosen: tuple[str, ...], outcome: RebuildOutcome) -> list[str]:
     """One line per rebuilt projection, naming the source it read and how far."""
     lines = []
     if "events" in chosen:
