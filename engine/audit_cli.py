@@ -57,7 +57,7 @@ def add_parsers(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> No
 def aware_time(text: str) -> datetime:
     """A time with a UTC offset; a bare date means midnight UTC."""
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text}") from None
     if value.utcoffset() is not None:

@@ -91,6 +91,7 @@ def test_simulate_reads_a_date_or_a_time_as_start() -> None:
     by_time = parser().parse_args(["simulate", "--start", "2026-10-05T08:00:00+02:00"])
     assert by_date.start == datetime(2026, 10, 5, tzinfo=UTC) and by_date.days == 3.0
     assert by_time.start == datetime(2026, 10, 5, 6, tzinfo=UTC) and by_time.duration is None
+    assert parser().parse_args(["simulate", "--start", "2026-10-05T06:00:00Z"]).start == by_time.start
 
 
 def test_a_kpi_rebuild_names_the_archive_and_not_the_event_store() -> None:
