@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.kafka.broker import EmbeddedBroker
+from engine.progress_bar import ProgressBars
 from engine.settings import Settings
 
 
@@ -18,15 +18,20 @@ def run(settings: Settings, quick: bool = False) -> int:
 
     report: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "python": platform.python_version(), "quick": quick}
-    with EmbeddedBroker() as broker:
-        print("ingest: producing and consuming...", file=sys.stderr, flush=True)
-        report["ingest"] = ingest.run(broker.bootstrap, 20_000 if quick else 200_000)
-    print("ingest profile: timing phases in-process...", file=sys.stderr, flush=True)
-    report["ingest_profile"] = ingest_profile.run(20_000 if quick else 200_000)
-    from benchmarks import api_latency
+    with ProgressBars() as progress:
+        progress("bench", 0, 3)
+        with EmbeddedBroker() as broker:
+            progress.note("ingest: producing and consuming...")
+            report["ingest"] = ingest.run(broker.bootstrap, 20_000 if quick else 200_000)
+        progress("bench", 1, 3)
+        progress.note("ingest profile: timing phases in-process...")
+        report["ingest_profile"] = ingest_profile.run(20_000 if quick else 200_000)
+        progress("bench", 2, 3)
+        from benchmarks import api_latency
 
-    print("api latency: loading 30 days of 500 agents, then timing the routes...", file=sys.stderr, flush=True)
-    report["api_latency"] = api_latency.run(quick)
+        progress.note("api latency: loading 30 days of 500 agents, then timing the routes...")
+        report["api_latency"] = api_latency.run(quick)
+        progress("bench", 3, 3)
     print(render(report))
     print(json.dumps(report, indent=2))
     return 0
@@ -38,10 +43,10 @@ def render(report: dict[str, Any]) -> str:
         f"perfledger bench ({'quick' if report['quick'] else 'full'}), {report['at']}, Python {report['python']}",
         f"ingest, {i['events']:,} telephony events, SQLite:",
         f"  raw kafka-python consume + JSON parse: {i['raw_consume_per_s']:>10,.0f} /s",
-        f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  ratio {i['ratio']:.2f}"
-        f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})",
-        f"  ingest, 2 ingestor processes:          {i['ingest_2_processes_per_s']:>10,.0f} /s  "
-        f"ratio {i['ratio_2_processes']:.2f}",
+        (f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  ratio {i['ratio']:.2f}"
+        f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})"),
+        (f"  ingest, 2 ingestor processes:          {i['ingest_2_processes_per_s']:>10,.0f} /s  "
+        f"ratio {i['ratio_2_processes']:.2f}"),
         "  where the time goes, in-process without Kafka (us/event): "
         + ", ".join(f"{k} {v:.1f}" for k, v in report["ingest_profile"]["us_per_event"].items())
         + f"  ({report['ingest_profile']['per_s']:,.0f} /s)",

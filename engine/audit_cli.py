@@ -9,41 +9,55 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.progress_bar import ProgressBars
 from engine.settings import Settings
 
 
-def add_parsers(sub: Any) -> None:
-    """Adds the auditor's subcommands to the perfledger parser."""
-    rep = sub.add_parser("replay", help="an aggregate's state at a version or time, and the events before it")
-    rep.add_argument("aggregate_id")
+def add_parsers(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Adds the auditor's subcommands to the perfledger parser (`command` makes one subcommand)."""
+    rep = command(sub, "replay", "an aggregate's state at a version or time, and the events before it",
+                  "Replays one goal, review or check-in from the event store (never a read model) up to "
+                  "a version or a moment, and prints its state, scores and the hash-chained events before it.")
+    rep.add_argument("aggregate_id", help="the goal's, review's or check-in's id")
     point = rep.add_mutually_exclusive_group()
-    point.add_argument("--as-of", type=aware_time, help="RFC 3339 time with offset")
-    point.add_argument("--version", type=int, help="aggregate version (1 = the first event)")
+    point.add_argument("--as-of", type=aware_time, metavar="TIME",
+                       help="RFC 3339 time with offset (default: now)")
+    point.add_argument("--at-version", dest="version", type=int, metavar="N",
+                       help="aggregate version, 1 = the first event (default: the latest)")
+    point.add_argument("--version", dest="old_version", type=int, metavar="N",
+                       help="deprecated spelling of --at-version")
     rep.add_argument("--json", action="store_true", help="print JSON")
 
-    ver = sub.add_parser("verify", help="check the hash chains of the event store and the telephony archive")
+    ver = command(sub, "verify", "check the hash chains of the event store and the telephony archive",
+                  "Checks every stored event, archived telephony event and snapshot against its seal, and "
+                  "each chain against a kept head (given, else the newest published one); exit 1 on any "
+                  "difference.")
     ver.add_argument("--json", action="store_true", help="print the report as JSON")
     ver.add_argument("--events-head", type=kept_head, metavar="N:CHAIN",
                      help="an events head printed by an earlier verify: proves nothing was cut off the end")
     ver.add_argument("--archive-head", type=kept_head, metavar="N:CHAIN",
                      help="an archive head printed by an earlier verify")
 
-    audit = sub.add_parser("audit", help="audit exports")
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    export = audit_sub.add_parser("export", help="every event with actor, time, hash and score changes")
+    audit = command(sub, "audit", "audit exports", "Exports for an external auditor.")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    export = command(audit_sub, "export", "every event with actor, time, hash and score changes",
+                     "Writes every event of one aggregate, or of an agent's goals, reviews and check-ins, "
+                     "with actor, time, hash chain and score changes, as JSON lines or CSV.")
     which = export.add_mutually_exclusive_group(required=True)
-    which.add_argument("--aggregate", help="one aggregate's id")
-    which.add_argument("--agent", help="every goal, review and check-in of this agent")
-    export.add_argument("--from", dest="start", type=aware_time, help="with --agent: events at or after")
-    export.add_argument("--to", dest="end", type=aware_time, help="with --agent: events before")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    export.add_argument("--output", "-o", help="file to write (default: stdout)")
+    which.add_argument("--aggregate", metavar="ID", help="one aggregate's id")
+    which.add_argument("--agent", metavar="ID", help="every goal, review and check-in of this agent")
+    export.add_argument("--from", dest="start", type=aware_time, metavar="TIME",
+                        help="with --agent: events at or after (default: from the first)")
+    export.add_argument("--to", dest="end", type=aware_time, metavar="TIME",
+                        help="with --agent: events before (default: up to the last)")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format")
+    export.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
 
 
 def aware_time(text: str) -> datetime:
     """A time with a UTC offset; a bare date means midnight UTC."""
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text}") from None
     if value.utcoffset() is not None:
@@ -60,13 +74,20 @@ def replay(settings: Settings, args: argparse.Namespace) -> int:
     from engine.bootstrap import build
     from engine.replay import replay as run
 
-    container = build(settings)
+    version = args.version
+    if args.old_version is not None:
+        # `--version` is the program's version flag everywhere else.
+        print("perfledger: replay --version is deprecated; use --at-version", file=sys.stderr)
+        version = args.old_version
+    container, progress = build(settings), ProgressBars()
     try:
-        result = run(container.app, as_uuid(args.aggregate_id), version=args.version, as_of=args.as_of)
+        result = run(container.app, as_uuid(args.aggregate_id), version=version, as_of=args.as_of,
+                     progress=progress)
     except DomainError as error:
         print(f"perfledger: {error.message}", file=sys.stderr)
         return 1
     finally:
+        progress.close()
         container.close()
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
@@ -97,13 +118,15 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     from engine.integrity import seal_key
     from engine.runner import client_bootstrap
 
-    container = build(settings)
+    container, progress = build(settings), ProgressBars()
     try:
         published = published_heads(settings.data_dir, client_bootstrap(settings),
                                     settings.kafka_topic_prefix).latest()
         report = verify_against_published(container.db, container.app, seal_key(settings.signing_secret()),
-                                          published, args.events_head, args.archive_head)
+                                          published, args.events_head, args.archive_head,
+                                          progress=progress)
     finally:
+        progress.close()
         container.close()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
@@ -131,18 +154,19 @@ def audit(settings: Settings, args: argparse.Namespace) -> int:
     from engine.application import as_uuid
     from engine.bootstrap import build
 
-    container = build(settings)
+    container, progress = build(settings), ProgressBars()
     out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below
     try:
         if args.aggregate:
             rows = aggregate_rows(container.app, as_uuid(args.aggregate))
         else:
             rows = agent_rows(container.app, container.db, args.agent, args.start, args.end)
-        count = write(rows, out, args.format)
+        count = write(progress.iterate("export", rows), out, args.format)
     except DomainError as error:
         print(f"perfledger: {error.message}", file=sys.stderr)
         return 1
     finally:
+        progress.close()
         if out is not sys.stdout:
             out.close()
         container.close()

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import textwrap
+from importlib import metadata
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -15,44 +19,109 @@ from engine.secret_file import SecretFileError
 from engine.settings import Settings
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (None, a flag's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def installed_version() -> str:
+    """The installed package's version, as its metadata says."""
+    try:
+        return metadata.version("perfledger")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def command(sub: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary for the list and a description for its own page."""
+    paragraphs = "\n\n".join(textwrap.fill(text, 78) for text in description.split("\n\n"))
+    made: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=paragraphs, formatter_class=HelpFormatter)
+    return made
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="perfledger", description="Event-sourced performance tracking for contact centres.")
+        prog="perfledger", description="Event-sourced performance tracking for contact centres.",
+        epilog="Settings come from PERFLEDGER_* environment variables (see README). "
+               "`perfledger COMMAND --help` describes each command.",
+        formatter_class=HelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}",
+                   help="print the installed version and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_up(sub)
+    add_simulate(sub)
+    add_rebuild(sub)
+    audit_cli.add_parsers(sub, command)
+    bench = command(sub, "bench", "run the benchmark suite (ratios to raw baselines)",
+                    "Runs ingest and API benchmarks on an embedded broker and prints each beside the raw "
+                    "baseline it is measured against, then the report as JSON (see BENCHMARKS.md).")
+    bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
+    add_token(sub)
+    return p
 
-    run = sub.add_parser("up", help="run broker (unless configured), relay, projector and API until Ctrl-C")
-    run.add_argument("--port", type=int, help="API port (default 8000 or PERFLEDGER_PORT)")
-    run.add_argument("--host", help="API address (default 127.0.0.1 or PERFLEDGER_HOST)")
-    run.add_argument("--only", help=f"comma-separated subset of {','.join(COMPONENTS)}")
+
+def add_up(sub: Any) -> None:
+    run = command(sub, "up", "run broker (unless configured), relay, projector and API until Ctrl-C",
+                  "Runs the embedded Kafka broker (unless PERFLEDGER_KAFKA_BOOTSTRAP names one), the relay, "
+                  "the projector, the telephony ingestor and the HTTP API with its dashboard, until Ctrl-C.")
+    run.add_argument("--port", type=int, help="API port (default PERFLEDGER_PORT, else 8000)")
+    run.add_argument("--host", help="API address (default PERFLEDGER_HOST, else 127.0.0.1)")
+    run.add_argument("--only", metavar="LIST", help=f"comma-separated subset of {','.join(COMPONENTS)} (default: all)")
     run.add_argument("--demo", action="store_true", help="also stream a simulated contact centre")
 
-    sim = sub.add_parser("simulate", help="stream simulated telephony events to Kafka")
-    sim.add_argument("--agents", type=positive_int, default=50)
-    sim.add_argument("--teams", type=positive_int, default=5)
-    sim.add_argument("--rate", type=positive_float, default=100.0, help="messages per second")
-    sim.add_argument("--duration", type=positive_float, default=60.0, help="seconds")
+
+def add_simulate(sub: Any) -> None:
+    sim = command(
+        sub, "simulate", "stream simulated telephony events to Kafka",
+        "Streams a simulated contact centre's telephony events to the telephony topic.\n\n"
+        "The simulated clock covers --days days from --start; by default the span ends now, so the "
+        "dashboard shows today. --rate is how many messages are sent per wall-clock second: it sets "
+        "how fast the span is sent, not what it holds. --duration stops sending after that many "
+        "seconds (at most rate x duration messages) even when the span is not covered yet.")
+    sim.add_argument("--agents", type=positive_int, default=50, help="simulated agents")
+    sim.add_argument("--teams", type=positive_int, default=5, help="teams the agents are spread over")
+    sim.add_argument("--start", type=audit_cli.aware_time, metavar="TIME",
+                     help="simulated start, RFC 3339 with offset or a date (midnight UTC) "
+                          "(default: --days before now)")
+    sim.add_argument("--days", type=positive_float, default=1.0, help="simulated days to cover from --start")
+    sim.add_argument("--rate", type=positive_float, default=100.0, help="messages sent per second")
+    sim.add_argument("--duration", type=positive_float, metavar="SECONDS",
+                     help="stop sending after this many seconds (default: when the simulated span is covered)")
     sim.add_argument("--bad-fraction", type=fraction, default=0.0, help="share of invalid and duplicate messages")
-    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same stream")
 
-    rebuild = sub.add_parser("rebuild", help="rebuild read models from the event store and telephony archive")
-    rebuild.add_argument("--projection", choices=("all", "events", "kpi"), default="all")
 
+def add_rebuild(sub: Any) -> None:
+    rebuild = command(
+        sub, "rebuild", "rebuild read models from the event store and telephony archive",
+        "Rebuilds read models into fresh tables and swaps them in while the engine keeps running. "
+        "The events projection reads the event store; the kpi projection recounts the telephony archive.")
+    rebuild.add_argument("--projection", choices=("all", "events", "kpi"), default="all",
+                         help="which read models: events (goals, reviews, check-ins, audit), "
+                              "kpi (KPI sums), or all")
     rebuild.add_argument("--check", action="store_true",
                          help="compare a rebuild with the live read models; exit 1 when they differ")
-    audit_cli.add_parsers(sub)
 
-    bench = sub.add_parser("bench", help="run the benchmark suite (ratios to raw baselines)")
-    bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
 
-    token = sub.add_parser("token", help="bearer tokens")
-    token_sub = token.add_subparsers(dest="token_command", required=True)
-    issue = token_sub.add_parser("issue", help="print a signed bearer token")
-    issue.add_argument("--role", required=True, choices=tokens.ROLES)
+def add_token(sub: Any) -> None:
+    token = command(sub, "token", "bearer tokens",
+                    "Bearer tokens, signed with this data directory's secret (PERFLEDGER_SECRET, else the "
+                    "`secret` file in PERFLEDGER_DATA_DIR): only servers using the same secret accept them.")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    issue = command(token_sub, "issue", "print a signed bearer token",
+                    "Prints a bearer token on stdout, signed with this data directory's secret; "
+                    "stderr says which secret and until when it is valid.")
+    issue.add_argument("--role", required=True, choices=tokens.ROLES, help="what the token may do")
     issue.add_argument("--subject", required=True, help="the user id the token speaks for")
     issue.add_argument("--team", action="append", default=[], help="a team a manager may act on (repeat)")
-    issue.add_argument("--ttl", type=int, help="seconds until it expires (default PERFLEDGER_TOKEN_TTL_SECONDS)")
-    return p
+    issue.add_argument("--ttl", type=int, metavar="SECONDS",
+                       help="seconds until it expires (default PERFLEDGER_TOKEN_TTL_SECONDS)")
 
 
 def positive_int(text: str) -> int:
@@ -77,6 +146,17 @@ def fraction(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `perfledger` command; a closed stdout (`| head`) ends it quietly, whatever it was doing."""
+    try:
+        try:
+            return run(argv)
+        finally:
+            sys.stdout.flush()  # inside the try: a closed pipe shows here at the latest
+    except BrokenPipeError:
+        return closed_pipe()
+
+
+def run(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     # Files we create (databases, logs, the broker's address) are the owner's alone.
     os.umask(0o077)
@@ -95,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     except SecretFileError as error:
         print(f"perfledger: {error}", file=sys.stderr)
         return 2
+    return dispatch(settings, args)
+
+
+def dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "up":
         return run_up(settings, args)
     if args.command == "token":
@@ -104,6 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     from engine import jobs
 
     return int(getattr(jobs, args.command)(settings, args))
+
+
+def closed_pipe() -> int:
+    """The reader of stdout went away (`| head`): stop quietly, as a shell tool does on SIGPIPE."""
+    # Whatever is still buffered would fail again when Python flushes stdout at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by one without a descriptor
+        pass
+    return 128 + signal.SIGPIPE
 
 
 def run_up(settings: Settings, args: argparse.Namespace) -> int:
@@ -139,12 +234,24 @@ def issue_token(settings: Settings, args: argparse.Namespace) -> int:
     if args.role == "manager" and not principal.teams:
         print("perfledger: a manager token needs at least one --team", file=sys.stderr)
         return 2
+    ttl = args.ttl or settings.token_ttl_seconds
     try:
-        print(tokens.issue(settings.signing_secret(), principal, args.ttl or settings.token_ttl_seconds))
+        print(tokens.issue(settings.signing_secret(), principal, ttl))
     except ValueError as error:
         print(f"perfledger: {error}", file=sys.stderr)
         return 2
+    print(f"perfledger: a {args.role} token for {args.subject}, valid for {ttl} s, signed with "
+          f"{secret_source(settings)}; only servers with the same secret accept it", file=sys.stderr)
     return 0
+
+
+def secret_source(settings: Settings) -> str:
+    """Where the signing secret comes from, in the words a user sets it with."""
+    if settings.secret is not None:
+        return "PERFLEDGER_SECRET"
+    if settings.secret_file is not None:
+        return f"the secret in {settings.secret_file} (PERFLEDGER_SECRET_FILE)"
+    return f"the secret in {settings.data_dir / 'secret'} (PERFLEDGER_DATA_DIR={settings.data_dir})"
 
 
 if __name__ == "__main__":

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from engine.progress_bar import ProgressLine
+from engine.progress_bar import ProgressBars
 from engine.settings import Settings
 
 
+class RebuildOutcome(Protocol):
+    """What `what_was_read` needs of a rebuild's outcome."""
+
+    events: int
+    archived: int
+
+
 def simulate(settings: Settings, args: argparse.Namespace) -> int:
-    """Streams simulated telephony events to the telephony topic at --rate for --duration."""
+    """Streams simulated telephony events covering --days from --start, at --rate, for at most --duration."""
     from adapters.kafka.client import ensure_topics, topics_of
     from adapters.kafka.publisher import KafkaPublisher
     from engine.runner import client_bootstrap
@@ -23,10 +32,17 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
               "with the same PERFLEDGER_DATA_DIR", file=sys.stderr)
         return 2
     ensure_topics(bootstrap, settings)
-    total = round(args.rate * args.duration)
+    now = datetime.now(UTC)
+    start, end = simulated_span(args.start, args.days, now)
+    if end > now:
+        print("perfledger: the simulated span ends in the future; the ingestor refuses events stamped "
+              "more than PERFLEDGER_TELEPHONY_MAX_FUTURE_SECONDS ahead of its clock", file=sys.stderr)
+    total = round(args.rate * args.duration) if args.duration is not None else 0
     messages = generate(agents=args.agents, teams=args.teams, rate=args.rate, duration=args.duration,
-                        bad_fraction=args.bad_fraction, seed=args.seed)
-    publisher, progress = KafkaPublisher(bootstrap), ProgressLine()
+                        bad_fraction=args.bad_fraction, seed=args.seed, start=start, end=end)
+    print(f"simulating {start.isoformat(timespec='seconds')} to {end.isoformat(timespec='seconds')}",
+          file=sys.stderr)
+    publisher, progress = KafkaPublisher(bootstrap), ProgressBars()
     try:
         sent = stream_paced(messages, publisher, topics_of(settings).telephony, args.rate, total, progress)
     except KeyboardInterrupt:
@@ -38,6 +54,13 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if sent >= 0 else 130
 
 
+def simulated_span(start: datetime | None, days: float, now: datetime) -> tuple[datetime, datetime]:
+    """The simulated clock's span: `days` from `start`, by default the `days` that end now."""
+    length = timedelta(days=days)
+    begin = start if start is not None else now - length
+    return begin, begin + length
+
+
 def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     """Rebuilds read models into fresh tables and swaps them in; --check compares with live instead."""
     from adapters.sql.rebuilder import rebuild as run
@@ -45,15 +68,15 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from engine.bootstrap import build
 
     container = build(settings)
-    progress = ProgressLine()
+    progress = ProgressBars()
     chosen = ("events", "kpi") if args.projection == "all" else (args.projection,)
     try:
         outcome = run(container.db, container.app, decode_archived, progress, chosen, check=args.check)
     finally:
         progress.close()
         container.close()
-    print(f"rebuilt from the event store (to notification {outcome.events}) and "
-          f"{outcome.archived} archived telephony events", file=sys.stderr)
+    for line in what_was_read(chosen, outcome):
+        print(line, file=sys.stderr)
     if outcome.parked:
         # Like the live projector: an event that cannot be applied is parked, not fatal.
         print(f"parked (cannot be applied; later versions of the aggregate wait behind): {len(outcome.parked)}")
@@ -69,6 +92,17 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     for line in outcome.differences:
         print(line)
     return 1
+
+
+def what_was_read(chosen: tuple[str, ...], outcome: RebuildOutcome) -> list[str]:
+    """One line per rebuilt projection, naming the source it read and how far."""
+    lines = []
+    if "events" in chosen:
+        reach = f"up to notification {outcome.events}" if outcome.events else "which is empty"
+        lines.append(f"events: rebuilt from the event store, {reach}")
+    if "kpi" in chosen:
+        lines.append(f"kpi: recounted from the telephony archive, {outcome.archived} archived telephony events")
+    return lines
 
 
 def bench(settings: Settings, args: argparse.Namespace) -> int:

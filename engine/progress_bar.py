@@ -1,32 +1,69 @@
-"""Progress lines for long work, on stderr, at most a few times a second."""
+"""Progress bars for the CLI's long commands: tqdm on stderr, only when stderr is a terminal."""
 
 from __future__ import annotations
 
 import sys
-import time
-from typing import TextIO
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Any, Self, TextIO, TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
 
 
-class ProgressLine:
-    """Prints `label: done/total (rate/s)` in place; a final newline on close."""
+class ProgressBars:
+    """One bar per label, fed as `progress(label, done, total)` (the engine's Progress callable).
 
-    def __init__(self, stream: TextIO | None = None, every: float = 0.5) -> None:
+    Off when the stream is not a terminal: a log file or a pipe gets no `\\r` updates.
+    """
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.every = every
-        self.started = time.monotonic()
-        self.shown = 0.0
-        self.last = ""
+        self.enabled = _is_terminal(self.stream) if enabled is None else enabled
+        self.bars: dict[str, Any] = {}
 
     def __call__(self, label: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < self.every and done < total:
-            return
-        self.shown = now
-        rate = done / max(now - self.started, 1e-9)
-        share = f" {100 * done / total:5.1f}%" if total else ""
-        self.last = f"\r{label}: {done}/{total}{share} ({rate:,.0f}/s)"
-        print(self.last, end="", file=self.stream, flush=True)
+        bar = self._bar(label, total)
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    def iterate(self, label: str, items: Iterable[T], total: int | None = None) -> Iterator[T]:
+        """Yields the items, counting each on the label's bar."""
+        bar = self._bar(label, total or 0)
+        for item in items:
+            yield item
+            bar.update(1)
+
+    def note(self, text: str) -> None:
+        """A line of text on the stream, above any bar drawn there."""
+        if self.enabled:
+            tqdm.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def _bar(self, label: str, total: int) -> Any:
+        if label not in self.bars:
+            self.bars[label] = tqdm(desc=label, total=total or None, file=self.stream, disable=not self.enabled,
+                                    unit=" items", dynamic_ncols=True, leave=True)
+        return self.bars[label]
 
     def close(self) -> None:
-        if self.last:
-            print(file=self.stream, flush=True)
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: no bar
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -21,10 +22,15 @@ from projections.history import GENESIS, history_entry
 
 def replay(
     app: PerfLedger, aggregate_id: UUID, *, version: int | None = None, as_of: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """The aggregate at `version`, or at the last event on or before `as_of` (both: the earlier)."""
     # Decoded straight from the event store: a replay never trusts a read model.
-    events = [envelope_of(0, get_topic(type(e)), vars(e)) for e in app.events.get(aggregate_id)]
+    events = []
+    for stored in app.events.get(aggregate_id):
+        events.append(envelope_of(0, get_topic(type(stored)), vars(stored)))
+        if progress is not None:
+            progress("replay", len(events), 0)  # the total is known only at the end
     if not events:
         raise NotFound(f"no aggregate {aggregate_id}", id=str(aggregate_id))
     upto = version if version is not None else events[-1].version

@@ -13,6 +13,9 @@ What the arguments mean:
   and handles calls back to back with realistic durations and idle gaps. Timestamps
   therefore move forward at the centre's pace, and a larger stream covers more
   simulated hours (roughly 12 messages per working agent per hour).
+- `end`, when given, ends the stream before the first valid message due after it, so a
+  stream from `start` to `end` covers that span and nothing later; with `end`,
+  `duration` may be None (no count limit: the span alone decides the length).
 
 What a stream holds: `call.completed` per call; `survey.completed` for ~20% of calls
 and `qa.evaluated` for ~5%, both hours to days after the call and sent when they occur
@@ -76,40 +79,52 @@ def simulate(
     agents: int,
     teams: int,
     rate: float,
-    duration: float,
+    duration: float | None,
     bad_fraction: float = 0.0,
     seed: int = 0,
     start: datetime | None = None,
+    end: datetime | None = None,
 ) -> Iterator[Message]:
-    """Yield round(rate * duration) telephony messages of a simulated contact centre."""
+    """Yield round(rate * duration) telephony messages of a simulated contact centre.
+
+    Fewer when `end` comes first; with duration None, every message due up to `end`.
+    """
     # Checked here, not in the generator, so that bad arguments fail at the call.
-    _check(agents, teams, rate, duration, bad_fraction, start)
+    _check(agents, teams, rate, duration, bad_fraction, start, end)
     centre = _Centre(random.Random(seed), agents, teams, (start or DEFAULT_START).timestamp())
-    return _stream(centre, round(rate * duration), bad_fraction)
+    count = None if duration is None else round(rate * duration)
+    return _stream(centre, count, bad_fraction, end.timestamp() if end is not None else math.inf)
 
 
-def _stream(centre: _Centre, count: int, bad_fraction: float) -> Iterator[Message]:
+def _stream(centre: _Centre, count: int | None, bad_fraction: float, end: float) -> Iterator[Message]:
     recent: deque[Message] = deque(maxlen=RECENT)
-    for _ in range(count):
+    done = 0
+    while count is None or done < count:
+        done += 1
         if centre.rng.random() < bad_fraction:
             yield _bad(centre, recent)
-        else:
-            message = centre.next_message()
-            recent.append(message)
-            yield message
+            continue
+        at, message = centre.next_timed()
+        if at > end:
+            return
+        recent.append(message)
+        yield message
 
 
 def _check(
-    agents: int, teams: int, rate: float, duration: float, bad: float, start: datetime | None
+    agents: int, teams: int, rate: float, duration: float | None, bad: float, start: datetime | None,
+    end: datetime | None,
 ) -> None:
     if agents < 1 or teams < 1:
         raise ValueError("agents and teams must be at least 1")
-    if rate <= 0 or duration < 0:
+    if rate <= 0 or (duration is not None and duration < 0):
         raise ValueError("rate must be positive and duration not negative")
     if not 0 <= bad <= 1:
         raise ValueError("bad_fraction must be between 0 and 1")
-    if start is not None and start.utcoffset() is None:
-        raise ValueError("start must be timezone-aware")
+    if any(t is not None and t.utcoffset() is None for t in (start, end)):
+        raise ValueError("start and end must be timezone-aware")
+    if duration is None and end is None:
+        raise ValueError("a stream without a duration needs an end")
 
 
 def _bad(centre: _Centre, recent: deque[Message]) -> Message:
@@ -131,12 +146,17 @@ class _Centre:
 
     def next_message(self) -> Message:
         """The next valid message in send order, simulating as far as needed."""
+        return self.next_timed()[1]
+
+    def next_timed(self) -> tuple[float, Message]:
+        """The next valid message in send order and when it is sent (epoch seconds)."""
         # A pending message is final once every agent's clock has passed its send time.
         while not self.pending or self.pending[0][0] > self.agents[0].clock:
             agent = heapq.heappop(self.agents)
             self._advance(agent)
             heapq.heappush(self.agents, agent)
-        return heapq.heappop(self.pending)[2]
+        at, _, message = heapq.heappop(self.pending)
+        return at, message
 
     def invalid(self, kind: str) -> Message:
         """A message that breaks the contract in the way `kind` names."""

@@ -53,7 +53,8 @@ def verify(secret: str, token: str, now: float | None = None) -> Principal:
     """The principal a token names; raises InvalidToken when it is not genuine and current."""
     body, _, signature = token.partition(".")
     if not body or not signature or not hmac.compare_digest(signature, _sign(secret, body)):
-        raise InvalidToken("token signature is not valid")
+        raise InvalidToken("token signature is not valid: was it issued with another "
+                           "PERFLEDGER_DATA_DIR or PERFLEDGER_SECRET?")
     try:
         claims = json.loads(_unb64(body))
         principal = Principal(str(claims["role"]), str(claims["sub"]), tuple(claims["teams"]))

@@ -13,7 +13,7 @@ cut off.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,11 @@ from engine.seal_heads import Head, Heads
 
 BATCH = 5000
 MAX_PROBLEMS = 20
+Progress = Callable[[str, int, int], None]  # (label, done, total), e.g. the CLI's progress bars
+
+
+def _quiet(label: str, done: int, total: int) -> None:
+    return None
 
 
 @dataclass
@@ -63,6 +68,7 @@ class Report:
 
 def verify(
     db: Database, app: Any, key: bytes, events_head: Head | None = None, archive_head: Head | None = None,
+    progress: Progress = _quiet,
 ) -> Report:
     """Checks the event store against its seals and the archive against its chain.
 
@@ -72,8 +78,8 @@ def verify(
     report = Report()
     report.watch = {store: head[0] for store, head in (("events", events_head), ("archive", archive_head))
                     if head is not None}
-    verify_events(db, app, key, report)
-    verify_archive(db, key, report)
+    verify_events(db, app, key, report, progress)
+    verify_archive(db, key, report, progress)
     verify_snapshots(db, app, key, report)
     check_kept_head(report, "events", events_head, report.events_head.get("notification_id", 0),
                     report.events_chain_at)
@@ -84,12 +90,12 @@ def verify(
 
 def verify_against_published(
     db: Database, app: Any, key: bytes, published: Heads, events_head: Head | None = None,
-    archive_head: Head | None = None,
+    archive_head: Head | None = None, *, progress: Progress = _quiet,
 ) -> Report:
     """`verify`, comparing each chain with the head given, else with the newest published one."""
     chosen = {store: (given, "given") if given is not None else (published.of(store), published.source)
               for store, given in (("events", events_head), ("archive", archive_head))}
-    report = verify(db, app, key, chosen["events"][0], chosen["archive"][0])
+    report = verify(db, app, key, chosen["events"][0], chosen["archive"][0], progress)
     if published.error:
         report.problem("heads", "unreadable", "the published heads", published.error)
     report.compared_with = {store: {"position": head[0], "chain": head[1], "source": source}
@@ -108,7 +114,8 @@ def check_kept_head(report: Report, store: str, kept: Head | None, last: int, ch
         report.problem(store, "seal", where, "the chain no longer passes through the kept head: rewritten")
 
 
-def verify_events(db: Database, app: Any, key: bytes, report: Report) -> None:
+def verify_events(db: Database, app: Any, key: bytes, report: Report, progress: Progress = _quiet) -> None:
+    total = int(app.recorder.max_notification_id() or 0)
     events = _notifications(app)
     pending = next(events, None)
     chain, last_sealed = GENESIS, 0
@@ -133,6 +140,7 @@ def verify_events(db: Database, app: Any, key: bytes, report: Report) -> None:
             report.problem("events", "order", where, f"follows version {prev[0]} of its aggregate out of order")
         heads[seal["originator_id"]] = (int(seal["originator_version"]), seal["hash"])
         report.events_checked += 1
+        progress("events", position, max(total, position))
         if pending is None or pending.id != position:
             report.problem("events", "missing", where, "the sealed event is not in the store")
             continue
@@ -149,7 +157,8 @@ def verify_events(db: Database, app: Any, key: bytes, report: Report) -> None:
     report.events_head = {"notification_id": last_sealed, "chain": chain}
 
 
-def verify_archive(db: Database, key: bytes, report: Report) -> None:
+def verify_archive(db: Database, key: bytes, report: Report, progress: Progress = _quiet) -> None:
+    total = int(db.query("SELECT COALESCE(MAX(position), 0) AS n FROM archive_chain")[0]["n"])
     columns = ", ".join(f"a.{c}" for c in ARCHIVE_COLUMNS)
     chain, position = GENESIS, 0
     for row in _rows(db, f"SELECT c.position, c.event_id AS linked_id, c.digest, c.chain, {columns} "
@@ -166,6 +175,7 @@ def verify_archive(db: Database, key: bytes, report: Report) -> None:
         if position == report.watch.get("archive"):
             report.archive_chain_at[position] = chain
         report.archive_checked += 1
+        progress("archive", position, max(total, position))
         if row["event_id"] is None:
             report.problem("archive", "missing", where, "the chained row is not in the archive")
         elif archive_digest(row) != row["digest"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -154,6 +155,23 @@ def test_start_sets_the_first_timestamps() -> None:
     assert start <= _at(first) < start + timedelta(hours=1)
 
 
+def test_an_end_closes_the_span_and_nothing_later_is_sent() -> None:
+    start = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    stream = list(simulate(agents=6, teams=2, rate=100, duration=None, start=start, end=end, seed=3))
+    # Read as sent, not through the ingest bounds: this span may lie ahead of the real clock.
+    stamps = [datetime.fromisoformat(json.loads(value)["occurred_at"]) for _, value in stream]
+    assert stamps and max(stamps) <= end
+    calls = [t for (_, value), t in zip(stream, stamps, strict=True) if b'"call.completed"' in value]
+    assert max(calls) > end - timedelta(hours=1)  # the span is covered up to its end
+
+
+def test_a_duration_still_caps_a_stream_with_an_end() -> None:
+    start = datetime(2026, 11, 30, tzinfo=UTC)
+    capped = list(simulate(agents=6, teams=2, rate=10, duration=5, start=start, end=start + timedelta(days=3)))
+    assert len(capped) == 50
+
+
 def test_bad_fraction_mixes_invalid_messages_and_duplicates_in_equal_share() -> None:
     stream = list(simulate(agents=20, teams=3, rate=1000, duration=10, bad_fraction=0.2, seed=5))
     kinds = _classify(stream)
@@ -179,7 +197,7 @@ def test_every_kind_of_invalid_message_appears() -> None:
     "arguments",
     [
         {"agents": 0}, {"teams": 0}, {"rate": 0}, {"duration": -1}, {"bad_fraction": 1.5},
-        {"start": datetime(2026, 10, 5)},
+        {"start": datetime(2026, 10, 5)}, {"end": datetime(2026, 10, 5)}, {"duration": None},
     ],
 )
 def test_impossible_arguments_are_refused_at_the_call(arguments: dict[str, Any]) -> None:

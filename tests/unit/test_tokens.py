@@ -23,12 +23,12 @@ def test_an_expired_token_is_refused() -> None:
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
     token = issue("another-secret-9876543210", Principal("admin", "alice"), 60)
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidToken, match="another PERFLEDGER_DATA_DIR or PERFLEDGER_SECRET"):
         verify(SECRET, token)
 
 
 def test_a_tampered_claim_is_refused() -> None:
-    body, signature = issue(SECRET, Principal("agent", "ann"), 60).split(".")
+    _, signature = issue(SECRET, Principal("agent", "ann"), 60).split(".")
     forged = issue("x" * 20, Principal("admin", "ann"), 60).split(".")[0]
     with pytest.raises(InvalidToken):
         verify(SECRET, f"{forged}.{signature}")
