@@ -42,6 +42,12 @@ def parser() -> argparse.ArgumentParser:
                          help="compare a rebuild with the live read models; exit 1 when they differ")
     audit_cli.add_parsers(sub)
 
+    health = sub.add_parser("health", help="exit 0 when the components `up` runs here are alive (for health checks)")
+    health.add_argument("--component", action="append", default=[], choices=COMPONENTS,
+                        help="a component to check (repeat; default: every one that reported)")
+    health.add_argument("--max-age", type=positive_float,
+                        help="seconds since the last sign of life (default 3 x PERFLEDGER_LIVENESS_SECONDS)")
+
     bench = sub.add_parser("bench", help="run the benchmark suite (ratios to raw baselines)")
     bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
 
@@ -99,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_up(settings, args)
     if args.command == "token":
         return issue_token(settings, args)
+    if args.command == "health":
+        return check_health(settings, args)
     if args.command in audit_cli.COMMANDS:
         return audit_cli.COMMANDS[args.command](settings, args)
     from engine import jobs
@@ -120,6 +128,15 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     up(settings, components, demo=args.demo)
     return 0
+
+
+def check_health(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.liveness import default_max_age, problems
+
+    found = problems(settings, args.component, args.max_age or default_max_age(settings))
+    for problem in found:
+        print(f"perfledger: {problem}", file=sys.stderr)
+    return 1 if found else 0
 
 
 def port_free(host: str, port: int) -> bool:

@@ -26,7 +26,7 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
     total = round(args.rate * args.duration)
     messages = generate(agents=args.agents, teams=args.teams, rate=args.rate, duration=args.duration,
                         bad_fraction=args.bad_fraction, seed=args.seed)
-    publisher, progress = KafkaPublisher(bootstrap), ProgressLine()
+    publisher, progress = KafkaPublisher(bootstrap, settings), ProgressLine()
     try:
         sent = stream_paced(messages, publisher, topics_of(settings).telephony, args.rate, total, progress)
     except KeyboardInterrupt:

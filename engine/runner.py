@@ -27,6 +27,7 @@ from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.bootstrap import Container, build
 from engine.integrity import seal_key
+from engine.liveness import heartbeat
 from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.settings import Settings
@@ -79,7 +80,7 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     messages = _not_ahead_of_clock(simulate(
         agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
         seed=1, start=(datetime.now(UTC) - history).replace(minute=0, second=0, microsecond=0)), stop)
-    publisher = KafkaPublisher(container.bootstrap)
+    publisher = KafkaPublisher(container.bootstrap, container.settings)
     topic = topics_of(container.settings).telephony
 
     def run() -> None:
@@ -113,7 +114,7 @@ def _not_ahead_of_clock(messages: Iterable[tuple[bytes, bytes]], stop: threading
 
 def relay_for(container: Container) -> Relay:
     assert container.bootstrap
-    publisher = KafkaPublisher(container.bootstrap)
+    publisher = KafkaPublisher(container.bootstrap, container.settings)
     return Relay(
         container.app, publisher, BrokerLife(container.settings, container.bootstrap),
         SqlRelayPositions(container.db), topics_of(container.settings).events,
@@ -133,7 +134,7 @@ def ingestor_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
-                                KafkaPublisher(container.bootstrap), seal_key(container.settings.signing_secret()),
+                                KafkaPublisher(container.bootstrap, container.settings), seal_key(container.settings.signing_secret()),
                                 Limits.of(container.settings))
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
 
@@ -187,6 +188,7 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool 
         threads = start_workers(container, components, stop)
         if demo:
             threads.append(start_demo(container, stop))
+        stack.enter_context(heartbeat(settings, components, threads))
         log.info("perfledger up: %s; broker %s; data %s", ", ".join(components), bootstrap,
                  settings.data_dir.resolve())
         try:
