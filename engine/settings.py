@@ -83,6 +83,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def check_kafka_cluster(self) -> Self:
+        if not self.kafka_bootstrap and (
+                self.kafka_security_protocol != "PLAINTEXT" or self.kafka_replication_factor > 1):
+            raise ValueError("Kafka security and replication settings apply to the cluster named by "
+                             "PERFLEDGER_KAFKA_BOOTSTRAP; the embedded broker is PLAINTEXT with one replica")
         if self.kafka_security_protocol.startswith("SASL_") and not (
                 self.kafka_sasl_username and self.kafka_sasl_password):
             raise ValueError(f"PERFLEDGER_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "

@@ -56,8 +56,8 @@ def test_sasl_over_tls_with_a_ca_and_client_certificate_is_passed_in_kafka_pytho
 
 
 def test_tls_alone_carries_no_sasl_options() -> None:
-    options = security_options(Settings(kafka_security_protocol="SSL", kafka_ssl_cafile=Path("/ca.pem"),
-                                        kafka_ssl_key_password=SecretStr("key-pw")))
+    options = security_options(Settings(kafka_bootstrap="k:9093", kafka_security_protocol="SSL",
+                                        kafka_ssl_cafile=Path("/ca.pem"), kafka_ssl_key_password=SecretStr("key-pw")))
     assert options == {"security_protocol": "SSL", "ssl_cafile": "/ca.pem", "ssl_password": "key-pw"}
 
 
@@ -79,24 +79,37 @@ def test_the_sasl_password_is_never_echoed() -> None:
     assert "s3cret-pw" not in repr(settings) and "s3cret-pw" not in str(settings.model_dump())
 
 
+def test_a_settings_error_does_not_echo_the_password() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings.model_validate({**SASL_SSL, "kafka_sasl_username": None})
+    assert "SASL_USERNAME" in str(refused.value) and "s3cret-pw" not in str(refused.value)
+
+
+@pytest.mark.parametrize("cluster_only", [{"kafka_security_protocol": "SSL"}, {"kafka_replication_factor": 3}])
+def test_cluster_settings_without_a_cluster_are_refused(cluster_only: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="embedded broker"):
+        Settings.model_validate(cluster_only)
+
+
 def test_sasl_without_credentials_is_refused() -> None:
     with pytest.raises(ValidationError, match="SASL_USERNAME"):
-        Settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="perfledger")
+        Settings(kafka_bootstrap="k:9092", kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="perfledger")
 
 
 def test_an_unknown_mechanism_is_refused() -> None:
     with pytest.raises(ValidationError):
-        Settings.model_validate({"kafka_security_protocol": "SASL_SSL", "kafka_sasl_mechanism": "GSSAPI",
+        Settings.model_validate({"kafka_bootstrap": "k:9092", "kafka_security_protocol": "SASL_SSL", "kafka_sasl_mechanism": "GSSAPI",
                                  "kafka_sasl_username": "u", "kafka_sasl_password": "p"})
 
 
 def test_a_client_certificate_needs_its_key() -> None:
     with pytest.raises(ValidationError, match="go together"):
-        Settings(kafka_security_protocol="SSL", kafka_ssl_certfile=Path("/client.pem"))
+        Settings(kafka_bootstrap="k:9093", kafka_security_protocol="SSL", kafka_ssl_certfile=Path("/client.pem"))
 
 
 def test_topics_are_created_with_the_configured_replication_and_min_insync_replicas() -> None:
-    topics = wanted_topics(Settings(kafka_replication_factor=3, kafka_min_insync_replicas=2, kafka_partitions=12))
+    topics = wanted_topics(Settings(kafka_bootstrap="k:9092", kafka_replication_factor=3,
+                                    kafka_min_insync_replicas=2, kafka_partitions=12))
     assert {t.replication_factor for t in topics} == {3}
     assert all(t.topic_configs["min.insync.replicas"] == "2" for t in topics)
     assert {t.name: t.num_partitions for t in topics}["perfledger.events"] == 12
@@ -104,7 +117,7 @@ def test_topics_are_created_with_the_configured_replication_and_min_insync_repli
 
 def test_min_insync_replicas_above_the_replication_factor_is_refused() -> None:
     with pytest.raises(ValidationError, match="MIN_INSYNC"):
-        Settings(kafka_replication_factor=1, kafka_min_insync_replicas=2)
+        Settings(kafka_bootstrap="k:9092", kafka_replication_factor=1, kafka_min_insync_replicas=2)
 
 
 def test_security_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
