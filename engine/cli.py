@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     health.add_argument("--component", action="append", default=[], choices=COMPONENTS,
                         help="a component to check (repeat; default: every one that reported)")
     health.add_argument("--max-age", type=positive_float,
-                        help="seconds since the last sign of life (default 3 x PERFLEDGER_LIVENESS_SECONDS)")
+                        help="seconds since the last sign of life (default 6 x PERFLEDGER_LIVENESS_SECONDS)")
 
     bench = sub.add_parser("bench", help="run the benchmark suite (ratios to raw baselines)")
     bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")

@@ -1,18 +1,22 @@
 """Liveness for container health checks: a file per running component, kept fresh by `up`.
 
 `perfledger up` touches <data dir>/live/<component> every PERFLEDGER_LIVENESS_SECONDS
-while that component's thread is alive; `perfledger health` fails when a file is missing
-or stale. The API's file holds its /readyz address, which the check also asks, so an API
-is healthy only when it answers and the pipeline behind it keeps up.
+while that component's loop turns; `perfledger health` fails when a file is missing or
+stale. Every worker loop looks at its stop signal on each turn (and waits on it when
+idle), so the signal it is handed records when the loop will next be back: a worker
+stuck inside one call stops its file being touched. The API's file holds its /readyz
+address, which the check also asks, so an API is healthy only when it answers and the
+pipeline behind it keeps up.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +35,48 @@ def readyz_url(settings: Settings) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/readyz"
 
 
+class LoopSignal(threading.Event):
+    """A worker's view of the shared stop signal: each look at it is a sign of the loop's life."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+        self.back_by = time.monotonic()
+
+    def is_set(self) -> bool:
+        self.back_by = time.monotonic()
+        return self.stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        # Idle by design until then: not stuck.
+        self.back_by = time.monotonic() + (math.inf if timeout is None else timeout)
+        return self.stop.wait(timeout)
+
+    def set(self) -> None:
+        self.stop.set()
+
+    def clear(self) -> None:
+        self.stop.clear()
+
+    def overdue(self, max_age: float) -> bool:
+        return time.monotonic() - self.back_by > max_age
+
+
+class WorkerThread(threading.Thread):
+    """A component's thread; its loop gets a LoopSignal of the shared stop, so liveness sees it turn."""
+
+    def __init__(self, name: str, run: Callable[..., None], stop: threading.Event, *args: object) -> None:
+        self.signal = LoopSignal(stop)
+        super().__init__(target=run, args=(self.signal, *args), name=f"perfledger-{name}", daemon=True)
+
+
+def running(thread: threading.Thread, max_age: float) -> bool:
+    """Alive, and (for a worker) its loop came back to its stop signal within max_age."""
+    if not thread.is_alive():
+        return False
+    return not (isinstance(thread, WorkerThread) and thread.signal.overdue(max_age))
+
+
 class Heartbeat:
     """Keeps one liveness file per component fresh while the component runs."""
 
@@ -43,10 +89,10 @@ class Heartbeat:
                         if name in by_name or name == "api"}
 
     def beat(self) -> None:
-        """Touches the file of every component whose thread is still running."""
+        """Touches the file of every component whose loop still turns."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for name, thread in self.watched.items():
-            if thread.is_alive():
+            if running(thread, default_max_age(self.settings)):
                 path = self.directory / name
                 path.write_text(readyz_url(self.settings) if name == "api" else "")
 
@@ -83,8 +129,9 @@ def heartbeat(settings: Settings, components: Sequence[str], threads: Iterable[t
 
 
 def default_max_age(settings: Settings) -> float:
-    """Three missed beats mean the component is gone or stuck."""
-    return 3 * settings.liveness_seconds
+    """Six missed beats (30 s by default) mean the component is gone or stuck: long enough
+    for a slow batch or a broker reconnect, short enough for an orchestrator to act on."""
+    return 6 * settings.liveness_seconds
 
 
 def problems(settings: Settings, components: Sequence[str], max_age: float) -> list[str]:

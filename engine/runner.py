@@ -27,7 +27,7 @@ from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.bootstrap import Container, build
 from engine.integrity import seal_key
-from engine.liveness import heartbeat
+from engine.liveness import WorkerThread, heartbeat
 from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.settings import Settings
@@ -160,7 +160,7 @@ WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_
 
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
     """Starts the background components (relay, projector, ingestor) as threads."""
-    threads = []
+    threads: list[threading.Thread] = []
     for name in names:
         if name not in WORKERS:
             continue
@@ -169,8 +169,7 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
         settings = container.settings
         pace = {Relay: settings.relay_idle_seconds, GoalProgress: settings.progress_every_seconds,
                 AlertEvaluator: settings.alert_every_seconds}.get(type(worker))
-        args = (stop,) if pace is None else (stop, pace)
-        thread = threading.Thread(target=worker.run, args=args, name=f"perfledger-{name}", daemon=True)
+        thread = WorkerThread(name, worker.run, stop, *(() if pace is None else (pace,)))
         thread.start()
         threads.append(thread)
     return threads

@@ -7,8 +7,9 @@ import threading
 import time
 from pathlib import Path
 
-from engine.liveness import Heartbeat, heartbeat, live_dir, problems
+from engine.liveness import Heartbeat, WorkerThread, heartbeat, live_dir, problems
 from engine.settings import Settings
+from tests.support import wait_until
 
 
 def settings_in(tmp_path: Path) -> Settings:
@@ -73,3 +74,51 @@ def test_the_api_is_healthy_only_when_readyz_answers(tmp_path: Path) -> None:
     assert (live_dir(settings) / "api").read_text() == "http://127.0.0.1:1/readyz"
     (problem,) = problems(settings, ["api"], max_age=10)
     assert problem.startswith("api: http://127.0.0.1:1/readyz unreachable")
+
+
+def test_a_worker_stuck_inside_one_call_stops_being_marked_alive(tmp_path: Path) -> None:
+    settings, stop, release, entered = settings_in(tmp_path), threading.Event(), threading.Event(), threading.Event()
+
+    def run(loop: threading.Event, stuck: threading.Event) -> None:
+        while not loop.is_set():
+            if stuck.is_set():
+                entered.set()
+                release.wait()  # a call that does not return, e.g. a lock nobody gives back
+                stuck.clear()
+            loop.wait(0.01)
+
+    stuck = threading.Event()
+    worker = WorkerThread("relay", run, stop, stuck)
+    worker.start()
+    try:
+        beat = Heartbeat(settings, ["relay"], [worker])
+        beat.beat()
+        assert problems(settings, ["relay"], max_age=10) == []
+        stuck.set()
+        assert entered.wait(5)
+        worker.signal.back_by -= 60  # as if a minute had passed since it last came back
+        age(live_dir(settings) / "relay", 60)
+        beat.beat()
+        assert problems(settings, ["relay"], max_age=10)[0].startswith("relay: last alive 60s ago")
+        release.set()
+        wait_until(lambda: not worker.signal.overdue(10), timeout=5)
+        beat.beat()
+        assert problems(settings, ["relay"], max_age=10) == []
+    finally:
+        release.set()
+        stop.set()
+        worker.join(5)
+    assert not worker.is_alive()
+
+
+def test_a_worker_idle_in_a_long_wait_is_not_stuck(tmp_path: Path) -> None:
+    settings, stop = settings_in(tmp_path), threading.Event()
+    worker = WorkerThread("progress", lambda loop: loop.wait(3600), stop)
+    worker.start()
+    try:
+        wait_until(lambda: worker.signal.back_by > time.monotonic() + 60, timeout=5)
+        Heartbeat(settings, ["progress"], [worker]).beat()
+        assert problems(settings, ["progress"], max_age=0.01) == []
+    finally:
+        stop.set()
+        worker.join(5)
