@@ -162,3 +162,12 @@ def test_the_build_context_leaves_out_local_state_and_keeps_what_the_image_copie
     assert {".venv", "data", ".git", ".pytest_cache", "test-artifacts", "**/__pycache__"} <= ignored
     copied = {part for line in dockerfile() if line.startswith("COPY") for part in line.split()[1:-1]}
     assert copied and not copied & ignored
+
+
+def test_the_services_use_the_database_password_postgres_is_given() -> None:
+    postgres = compose()["services"]["postgres"]["environment"]
+    for name, svc in perfledger_services().items():
+        url = svc["environment"]["PERFLEDGER_DATABASE_URL"]
+        assert f":{postgres['POSTGRES_PASSWORD']}@" in url, name
+        settings = Settings(database_url=with_defaults(url))
+        assert settings.eventsourcing_env()["POSTGRES_PASSWORD"] == with_defaults(postgres["POSTGRES_PASSWORD"])
