@@ -149,7 +149,7 @@ def alerts_for(container: Container) -> AlertEvaluator:
 
 def sealer_for(container: Container) -> Sealer:
     settings = container.settings
-    heads = published_heads(settings.data_dir, container.bootstrap, settings.kafka_topic_prefix)
+    heads = published_heads(settings, container.bootstrap)
     return Sealer(container.app, container.db, seal_key(settings.signing_secret()),
                   every=settings.seal_interval_seconds, heads=heads)
 
