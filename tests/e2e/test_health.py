@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from adapters.kafka.broker import EmbeddedBroker, free_port
 from tests.support import make_settings, wait_until
 
@@ -22,8 +24,8 @@ def test_health_follows_the_components_of_a_running_up_and_fails_once_it_is_kill
 ) -> None:
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'pl.db'}", broker.bootstrap,
                              liveness_seconds=0.2, port=free_port())
-    env = {**os.environ, **{f"PERFLEDGER_{k.upper()}": str(v) for k, v in settings.model_dump().items()
-                            if v is not None}}
+    env = {**os.environ, **{f"PERFLEDGER_{k.upper()}": v.get_secret_value() if isinstance(v, SecretStr) else str(v)
+                            for k, v in settings.model_dump().items() if v is not None}}
     log = tmp_path / "up.log"
     process = subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--only", "api,relay"],
                                env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
