@@ -167,3 +167,5 @@ def api_problem(url: str) -> list[str]:
         return [f"api: {url} answered {error.code}"]
     except OSError as error:
         return [f"api: {url} unreachable: {error}"]
+    except ValueError:  # caught between the heartbeat's truncate and write: next time
+        return [f"api: no address in its liveness file yet ({url!r})"]
