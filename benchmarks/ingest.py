@@ -55,7 +55,7 @@ def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, flo
     container = build(settings, bootstrap)
     topics = topics_of(settings)
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("bench.ingestor"),
-                                KafkaPublisher(bootstrap))
+                                KafkaPublisher(bootstrap, settings))
     loop = ConsumerLoop(settings, bootstrap, container.db, handler)
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)

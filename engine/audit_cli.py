@@ -120,8 +120,7 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
 
     container, progress = build(settings), ProgressBars()
     try:
-        published = published_heads(settings.data_dir, client_bootstrap(settings),
-                                    settings.kafka_topic_prefix).latest()
+        published = published_heads(settings, client_bootstrap(settings)).latest()
         report = verify_against_published(container.db, container.app, seal_key(settings.signing_secret()),
                                           published, args.events_head, args.archive_head,
                                           progress=progress)

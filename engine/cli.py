@@ -63,6 +63,7 @@ def parser() -> argparse.ArgumentParser:
                     "baseline it is measured against, then the report as JSON (see BENCHMARKS.md).")
     bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
     add_token(sub)
+    add_health(sub)
     return p
 
 
@@ -107,6 +108,16 @@ def add_rebuild(sub: Any) -> None:
                               "kpi (KPI sums), or all")
     rebuild.add_argument("--check", action="store_true",
                          help="compare a rebuild with the live read models; exit 1 when they differ")
+
+
+def add_health(sub: Any) -> None:
+    health = command(sub, "health", "exit 0 when the components `up` runs here are alive (for health checks)",
+                     "Checks the liveness files that `perfledger up` keeps in the data directory (and /readyz "
+                     "for the API); exits 1 naming what is missing or stale. For container health checks.")
+    health.add_argument("--component", action="append", default=[], choices=COMPONENTS,
+                        help="a component to check (repeat; default: every one that reported)")
+    health.add_argument("--max-age", type=positive_float,
+                        help="seconds since the last sign of life (default 6 x PERFLEDGER_LIVENESS_SECONDS)")
 
 
 def add_token(sub: Any) -> None:
@@ -183,6 +194,8 @@ def dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return run_up(settings, args)
     if args.command == "token":
         return issue_token(settings, args)
+    if args.command == "health":
+        return check_health(settings, args)
     if args.command in audit_cli.COMMANDS:
         return audit_cli.COMMANDS[args.command](settings, args)
     from engine import jobs
@@ -215,6 +228,15 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     up(settings, components, demo=args.demo)
     return 0
+
+
+def check_health(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.liveness import default_max_age, problems
+
+    found = problems(settings, args.component, args.max_age or default_max_age(settings))
+    for problem in found:
+        print(f"perfledger: {problem}", file=sys.stderr)
+    return 1 if found else 0
 
 
 def port_free(host: str, port: int) -> bool:

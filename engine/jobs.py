@@ -42,7 +42,7 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
                         bad_fraction=args.bad_fraction, seed=args.seed, start=start, end=end)
     print(f"simulating {start.isoformat(timespec='seconds')} to {end.isoformat(timespec='seconds')}",
           file=sys.stderr)
-    publisher, progress = KafkaPublisher(bootstrap), ProgressBars()
+    publisher, progress = KafkaPublisher(bootstrap, settings), ProgressBars()
     try:
         sent = stream_paced(messages, publisher, topics_of(settings).telephony, args.rate, total, progress)
     except KeyboardInterrupt:

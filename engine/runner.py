@@ -27,6 +27,7 @@ from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.bootstrap import Container, build
 from engine.integrity import seal_key
+from engine.liveness import WorkerThread, heartbeat
 from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.settings import Settings
@@ -79,7 +80,7 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     messages = _not_ahead_of_clock(simulate(
         agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
         seed=1, start=(datetime.now(UTC) - history).replace(minute=0, second=0, microsecond=0)), stop)
-    publisher = KafkaPublisher(container.bootstrap)
+    publisher = KafkaPublisher(container.bootstrap, container.settings)
     topic = topics_of(container.settings).telephony
 
     def run() -> None:
@@ -113,7 +114,7 @@ def _not_ahead_of_clock(messages: Iterable[tuple[bytes, bytes]], stop: threading
 
 def relay_for(container: Container) -> Relay:
     assert container.bootstrap
-    publisher = KafkaPublisher(container.bootstrap)
+    publisher = KafkaPublisher(container.bootstrap, container.settings)
     return Relay(
         container.app, publisher, BrokerLife(container.settings, container.bootstrap),
         SqlRelayPositions(container.db), topics_of(container.settings).events,
@@ -133,7 +134,7 @@ def ingestor_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
-                                KafkaPublisher(container.bootstrap), seal_key(container.settings.signing_secret()),
+                                KafkaPublisher(container.bootstrap, container.settings), seal_key(container.settings.signing_secret()),
                                 Limits.of(container.settings))
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
 
@@ -148,7 +149,7 @@ def alerts_for(container: Container) -> AlertEvaluator:
 
 def sealer_for(container: Container) -> Sealer:
     settings = container.settings
-    heads = published_heads(settings.data_dir, container.bootstrap, settings.kafka_topic_prefix)
+    heads = published_heads(settings, container.bootstrap)
     return Sealer(container.app, container.db, seal_key(settings.signing_secret()),
                   every=settings.seal_interval_seconds, heads=heads)
 
@@ -159,7 +160,7 @@ WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_
 
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
     """Starts the background components (relay, projector, ingestor) as threads."""
-    threads = []
+    threads: list[threading.Thread] = []
     for name in names:
         if name not in WORKERS:
             continue
@@ -168,8 +169,7 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
         settings = container.settings
         pace = {Relay: settings.relay_idle_seconds, GoalProgress: settings.progress_every_seconds,
                 AlertEvaluator: settings.alert_every_seconds}.get(type(worker))
-        args = (stop,) if pace is None else (stop, pace)
-        thread = threading.Thread(target=worker.run, args=args, name=f"perfledger-{name}", daemon=True)
+        thread = WorkerThread(name, worker.run, stop, *(() if pace is None else (pace,)))
         thread.start()
         threads.append(thread)
     return threads
@@ -187,6 +187,7 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool 
         threads = start_workers(container, components, stop)
         if demo:
             threads.append(start_demo(container, stop))
+        stack.enter_context(heartbeat(settings, components, threads))
         log.info("perfledger up: %s; broker %s; data %s", ", ".join(components), bootstrap,
                  settings.data_dir.resolve())
         try:

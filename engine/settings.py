@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, Self
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.secret_file import private_dir, read_or_create
@@ -49,6 +50,19 @@ class Settings(BaseSettings):
     telephony_max_interval_seconds: float = Field(default=86400.0, gt=0)
     telephony_earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
     telephony_max_future_seconds: float = Field(default=300.0, ge=0)
+    # Kafka cluster security and durability: they apply to a configured cluster
+    # (PERFLEDGER_KAFKA_BOOTSTRAP); the embedded broker speaks PLAINTEXT on loopback only.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_replication_factor: int = Field(default=1, ge=1, le=32)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1, le=32)
+    liveness_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("telephony_earliest")
     @classmethod
@@ -66,6 +80,24 @@ class Settings(BaseSettings):
         if text is not None and (text.strip().lower() in WEAK_SECRETS or len(text) < 16):
             raise ValueError("PERFLEDGER_SECRET must be at least 16 characters and not a default")
         return value
+
+    @model_validator(mode="after")
+    def check_kafka_cluster(self) -> Self:
+        if not self.kafka_bootstrap and (
+                self.kafka_security_protocol != "PLAINTEXT" or self.kafka_replication_factor > 1):
+            raise ValueError("Kafka security and replication settings apply to the cluster named by "
+                             "PERFLEDGER_KAFKA_BOOTSTRAP; the embedded broker is PLAINTEXT with one replica")
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+                self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(f"PERFLEDGER_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                             "PERFLEDGER_KAFKA_SASL_USERNAME and PERFLEDGER_KAFKA_SASL_PASSWORD")
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("PERFLEDGER_KAFKA_SSL_CERTFILE and PERFLEDGER_KAFKA_SSL_KEYFILE go together")
+        # A topic whose min.insync.replicas exceeds its replicas refuses every acks=all write.
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError("PERFLEDGER_KAFKA_MIN_INSYNC_REPLICAS must not exceed "
+                             "PERFLEDGER_KAFKA_REPLICATION_FACTOR")
+        return self
 
     @property
     def database(self) -> str:

@@ -43,9 +43,31 @@ def topics_of(settings: Settings) -> Topics:
     return Topics(settings.kafka_topic_prefix)
 
 
-def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
+def security_options(settings: Settings) -> dict[str, Any]:
+    """The connection security every kafka-python client of ours gets (producer, consumer, admin)."""
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol.startswith("SASL_"):
+        password = settings.kafka_sasl_password
+        options |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": password.get_secret_value() if password else None,
+        }
+    if protocol in ("SSL", "SASL_SSL"):
+        key_password = settings.kafka_ssl_key_password
+        files = {"ssl_cafile": settings.kafka_ssl_cafile, "ssl_certfile": settings.kafka_ssl_certfile,
+                 "ssl_keyfile": settings.kafka_ssl_keyfile}
+        options |= {name: str(path) for name, path in files.items() if path is not None}
+        if key_password is not None:
+            options["ssl_password"] = key_password.get_secret_value()
+    return options
+
+
+def producer(settings: Settings, bootstrap: str, **overrides: Any) -> KafkaProducer:
     """An idempotent, acks=all producer that fails fast instead of blocking a caller for a minute."""
     options: dict[str, Any] = {
+        **security_options(settings),
         "bootstrap_servers": bootstrap,
         "acks": "all",
         "linger_ms": 5,
@@ -61,6 +83,7 @@ def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
 def consumer(settings: Settings, bootstrap: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
     """A consumer that never auto-commits: our offsets live in the database."""
     options: dict[str, Any] = {
+        **security_options(settings),
         "bootstrap_servers": bootstrap,
         "group_id": group_id,
         "enable_auto_commit": False,
@@ -77,23 +100,39 @@ def consumer(settings: Settings, bootstrap: str, group_id: str | None, **overrid
     return KafkaConsumer(**options)
 
 
+def admin(settings: Settings, bootstrap: str, **overrides: Any) -> KafkaAdminClient:
+    """An admin client, secured like every other client."""
+    options: dict[str, Any] = {**security_options(settings), "bootstrap_servers": bootstrap,
+                               "request_timeout_ms": 10000}
+    options.update(overrides)
+    return KafkaAdminClient(**options)
+
+
+def wanted_topics(settings: Settings) -> list[NewTopic]:
+    """perfledger's topics, replicated as configured; min.insync.replicas makes acks=all mean
+    'on that many brokers' rather than 'on the leader'."""
+    topics, partitions = topics_of(settings), settings.kafka_partitions
+    replicas = settings.kafka_replication_factor
+    durable = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
+    return [
+        NewTopic(topics.events, partitions, replicas, topic_configs=durable),
+        NewTopic(topics.telephony, partitions, replicas, topic_configs=durable),
+        NewTopic(topics.telephony_dlq, 1, replicas, topic_configs=durable),
+        NewTopic(topics.life, 1, replicas, topic_configs={**durable, "retention.ms": "-1", "retention.bytes": "-1"}),
+    ]
+
+
 def ensure_topics(bootstrap: str, settings: Settings) -> None:
     """Creates perfledger's topics when missing; existing ones are left as they are."""
-    topics, partitions = topics_of(settings), settings.kafka_partitions
-    wanted = [
-        NewTopic(topics.events, partitions, 1),
-        NewTopic(topics.telephony, partitions, 1),
-        NewTopic(topics.telephony_dlq, 1, 1),
-        NewTopic(topics.life, 1, 1, topic_configs={"retention.ms": "-1", "retention.bytes": "-1"}),
-    ]
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    wanted = wanted_topics(settings)
+    client = admin(settings, bootstrap)
     try:
-        existing = set(admin.list_topics())
+        existing = set(client.list_topics())
         missing = [t for t in wanted if t.name not in existing]
         if missing:
             try:
-                admin.create_topics(missing)
+                client.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass
     finally:
-        admin.close()
+        client.close()

@@ -14,7 +14,7 @@ import uuid
 
 from kafka import KafkaConsumer, TopicPartition
 
-from adapters.kafka.client import ensure_topics, producer, topics_of
+from adapters.kafka.client import ensure_topics, producer, security_options, topics_of
 from engine.settings import Settings
 
 
@@ -46,7 +46,7 @@ class BrokerLife:
     def _reader(self) -> KafkaConsumer:
         if self._consumer is None:
             self._consumer = KafkaConsumer(
-                bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                **security_options(self.settings), bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                 fetch_max_wait_ms=20, request_timeout_ms=5000, reconnect_backoff_max_ms=1000,
             )
             self._consumer.assign([self.marker])
@@ -56,7 +56,7 @@ class BrokerLife:
         # A fresh producer each time: an idempotent one from the broker's previous life
         # carries a producer id the new broker does not know.
         ensure_topics(self.bootstrap, self.settings)
-        writer = producer(self.bootstrap)
+        writer = producer(self.settings, self.bootstrap)
         try:
             writer.send(self.marker.topic, value=uuid.uuid4().hex.encode(), partition=0).get(timeout)
         finally:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from pathlib import Path
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from adapters.kafka.client import producer
+from adapters.kafka.client import producer, security_options
 from engine.seal_heads import FILE_NAME, HeadFile, Heads, PublishedHeads
+from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 KEY = b"seal-heads"
@@ -31,7 +31,8 @@ def heads_topic(prefix: str) -> str:
 class KafkaHeads:
     """Publishes heads to, and reads the newest back from, the seal-heads topic."""
 
-    def __init__(self, bootstrap: str, topic: str, timeout: float = 5.0) -> None:
+    def __init__(self, settings: Settings, bootstrap: str, topic: str, timeout: float = 5.0) -> None:
+        self.settings = settings
         self.bootstrap = bootstrap
         self.partition = TopicPartition(topic, 0)
         self.timeout = timeout
@@ -41,7 +42,7 @@ class KafkaHeads:
         if self._producer is None:
             self._create_topic()
             wait = int(self.timeout * 1000)  # a broker that is down must not hold the sealer for long
-            self._producer = producer(self.bootstrap, bootstrap_timeout_ms=wait, max_block_ms=wait)
+            self._producer = producer(self.settings, self.bootstrap, bootstrap_timeout_ms=wait, max_block_ms=wait)
         try:
             # Always partition 0: a topic created elsewhere with more partitions must not scatter heads.
             self._producer.send(self.partition.topic, key=KEY, value=json.dumps(heads.as_json()).encode(),
@@ -53,7 +54,7 @@ class KafkaHeads:
     def latest(self) -> Heads | None:
         """The last published heads; None when there are none or the broker does not answer."""
         try:
-            reader = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+            reader = KafkaConsumer(**security_options(self.settings), bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                    fetch_max_wait_ms=20, request_timeout_ms=int(self.timeout * 1000),
                                    bootstrap_timeout_ms=int(self.timeout * 1000), reconnect_backoff_max_ms=1000,
                                    allow_auto_create_topics=False)
@@ -87,10 +88,14 @@ class KafkaHeads:
 
     def _create_topic(self) -> None:
         wait = int(self.timeout * 1000)
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=wait, bootstrap_timeout_ms=wait)
+        admin = KafkaAdminClient(**security_options(self.settings), bootstrap_servers=self.bootstrap,
+                                 request_timeout_ms=wait, bootstrap_timeout_ms=wait)
+        settings = self.settings
+        configs = {"cleanup.policy": "compact", "min.insync.replicas": str(settings.kafka_min_insync_replicas)}
         try:
             # Compacted under one key: Apache Kafka keeps just the newest head.
-            admin.create_topics([NewTopic(self.partition.topic, 1, 1, topic_configs={"cleanup.policy": "compact"})])
+            admin.create_topics([NewTopic(self.partition.topic, 1, settings.kafka_replication_factor,
+                                          topic_configs=configs)])
         except TopicAlreadyExistsError:
             pass
         finally:
@@ -104,7 +109,8 @@ class KafkaHeads:
                 self._producer = None
 
 
-def published_heads(data_dir: Path, bootstrap: str | None, prefix: str) -> PublishedHeads:
+def published_heads(settings: Settings, bootstrap: str | None, prefix: str | None = None) -> PublishedHeads:
     """The places heads are published: the data directory's file, and Kafka when there is a broker."""
-    remote = KafkaHeads(bootstrap, heads_topic(prefix)) if bootstrap else None
-    return PublishedHeads(HeadFile(data_dir / FILE_NAME), remote)
+    topic = heads_topic(settings.kafka_topic_prefix if prefix is None else prefix)
+    remote = KafkaHeads(settings, bootstrap, topic) if bootstrap else None
+    return PublishedHeads(HeadFile(settings.data_dir / FILE_NAME), remote)

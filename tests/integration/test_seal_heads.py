@@ -19,6 +19,7 @@ from engine.bootstrap import Container, build
 from engine.commands import SetGoal
 from engine.integrity import GENESIS, seal_key
 from engine.seal_heads import FILE_NAME, HeadFile, Heads, PublishedHeads
+from engine.settings import Settings
 from tests.integration.test_tamper import alter_event_bytes, nid, run, table, telephony
 from tests.support import SECRET, make_settings, token
 
@@ -141,7 +142,7 @@ def test_the_verify_cli_compares_with_the_published_head(
 
 def test_heads_are_published_to_kafka_and_the_newest_is_read_back(broker: Any, tmp_path: Path) -> None:
     topic = heads_topic(f"t{uuid4().hex[:8]}.")
-    kafka = KafkaHeads(broker.bootstrap, topic)
+    kafka = KafkaHeads(Settings(), broker.bootstrap, topic)
     try:
         assert kafka.latest() is None
         kafka.publish(Heads((3, "a" * 64), (1, "b" * 64)))
@@ -159,9 +160,9 @@ def test_heads_are_published_to_kafka_and_the_newest_is_read_back(broker: Any, t
 def test_an_unreachable_kafka_leaves_the_file_as_the_published_head(tmp_path: Path) -> None:
     file = HeadFile(tmp_path / FILE_NAME)
     file.publish(Heads((4, "e" * 64), None))
-    heads = PublishedHeads(file, KafkaHeads("127.0.0.1:1", heads_topic(""), timeout=1.0))
+    heads = PublishedHeads(file, KafkaHeads(Settings(), "127.0.0.1:1", heads_topic(""), timeout=1.0))
     assert heads.latest().events == (4, "e" * 64)
-    assert published_heads(tmp_path, None, "").latest().events == (4, "e" * 64)
+    assert published_heads(Settings(data_dir=tmp_path), None).latest().events == (4, "e" * 64)
 
 
 def test_a_restarted_archive_chain_is_never_published_over_the_old_head(
@@ -193,12 +194,12 @@ def test_the_kafka_copy_stops_a_reseal_when_the_heads_file_is_gone_too(
 ) -> None:
     container, _ = sealed
     prefix = f"t{uuid4().hex[:8]}."
-    on_kafka = published_heads(container.settings.data_dir, broker.bootstrap, prefix)
+    on_kafka = published_heads(container.settings, broker.bootstrap, prefix)
     sealer(container, on_kafka).step()  # publishes the heads to the file and, first time, to Kafka
-    assert KafkaHeads(broker.bootstrap, heads_topic(prefix)).latest() is not None
+    assert KafkaHeads(container.settings, broker.bootstrap, heads_topic(prefix)).latest() is not None
     (container.settings.data_dir / FILE_NAME).unlink()
     run(container, ("DELETE FROM event_seals", ()))
     with pytest.raises(SealingRefused):
-        sealer(container, published_heads(container.settings.data_dir, broker.bootstrap, prefix)).step()
+        sealer(container, published_heads(container.settings, broker.bootstrap, prefix)).step()
     report = verify_against_published(container.db, container.app, KEY, on_kafka.latest())
     assert ("events", "truncated") in kinds(report) and report.compared_with["events"]["source"] == "kafka"

@@ -34,7 +34,7 @@ def verify_all(
     settings = services.settings
     key = seal_key(settings.signing_secret())
     heads = [parse_head(name, value) for name, value in (("events_head", events_head), ("archive_head", archive_head))]
-    published = published_heads(settings.data_dir, services.bootstrap, settings.kafka_topic_prefix).latest()
+    published = published_heads(settings, services.bootstrap).latest()
     return verify_against_published(services.db, services.app, key, published, *heads).as_dict()
 
 

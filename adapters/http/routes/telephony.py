@@ -34,7 +34,7 @@ def publisher(services: Container) -> KafkaPublisher:
     if found is None:
         if not services.bootstrap:
             raise RuntimeError("no Kafka bootstrap configured")
-        found = services.components["telephony_publisher"] = KafkaPublisher(services.bootstrap)
+        found = services.components["telephony_publisher"] = KafkaPublisher(services.bootstrap, services.settings)
     return found
 
 
