@@ -7,12 +7,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from adapters.http.auth import Forbidden, Unauthorized
 from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation, VersionConflict
 
 STATUS = {InvalidValue: 422, NotFound: 404, RuleViolation: 409, VersionConflict: 409}
-TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Invalid input"}
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 422: "Invalid input"}
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -52,10 +54,18 @@ def install(app: FastAPI) -> None:
             extra["errors"] = [{"field": error.field, "reason": error.message}]
         return problem(status, error.message, **extra)
 
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        # The framework's own refusals (unknown route, wrong method, a body that does not
+        # parse, e.g. JSON nested too deeply) answer in the same problem+json shape.
+        response = problem(error.status_code, str(error.detail))
+        response.headers.update(error.headers or {})
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": field_name(e["loc"]), "reason": e["msg"]}
+            {"field": field_name(e["loc"]), "reason": e["msg"].removeprefix("Value error, ")}
             for e in error.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)

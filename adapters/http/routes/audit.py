@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from adapters.http.auth import CurrentPrincipal, check_read, require_role
 from adapters.http.routes.common import Services, document, parse_id
@@ -13,6 +12,7 @@ from adapters.kafka.seal_heads import published_heads
 from adapters.sql.queries import find_document, history
 from adapters.sql.verify import verify_against_published
 from aggregates.errors import InvalidValue, NotFound
+from engine.commands import Moment
 from engine.integrity import seal_key
 from engine.replay import replay
 
@@ -61,7 +61,7 @@ def events(aggregate_id: str, who: CurrentPrincipal, services: Services) -> list
 @router.get("/{aggregate_id}/state")
 def state(
     aggregate_id: str, who: CurrentPrincipal, services: Services,
-    version: int | None = Query(default=None, ge=1), as_of: AwareDatetime | None = None,
+    version: int | None = Query(default=None, ge=1), as_of: Moment | None = None,
 ) -> dict[str, Any]:
     """The aggregate as it was at a version or time (default: now), replayed from the event store."""
     require_role(who, "admin", "auditor", "manager", "agent")
