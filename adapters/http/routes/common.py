@@ -24,11 +24,9 @@ IF_MATCH_FORMAT = "an aggregate version: 1 to 18 digits, plain or quoted (3, \"3
 IF_MATCH_PATTERN = r'^(W/)?"?[0-9]{1,18}"?$'
 
 
+# openapi_problems.py declares this format on every command; the check below enforces it.
 def expected_version(
-    if_match: Annotated[str | None, Header(
-        description=f"Applies the command only at this version (else 409): {IF_MATCH_FORMAT}.",
-        examples=["3"], json_schema_extra={"pattern": IF_MATCH_PATTERN, "maxLength": 24},
-    )] = None,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> int | None:
     """The version named by If-Match (plain or quoted), or None when absent."""
     if if_match is None:
