@@ -116,3 +116,9 @@ def test_a_control_character_in_any_path_or_query_value_is_422(api: TestClient, 
 def test_unknown_routes_and_methods_answer_problems(api: TestClient) -> None:
     problem(api.get("/v1/nothing-here", headers=ADMIN), 404)
     problem(api.delete("/v1/goals", headers=ADMIN), 405)
+
+
+@pytest.mark.parametrize("head", ["%C2%B2:" + "a" * 64, "9" * 5000 + ":" + "a" * 64])
+def test_a_verify_head_with_odd_digits_is_422(api: TestClient, head: str) -> None:
+    body = problem(api.get(f"/v1/audit/verify?events_head={head}", headers=ADMIN), 422)
+    assert body["errors"][0]["field"] == "events_head" and "N:CHAIN" in body["detail"]

@@ -42,7 +42,8 @@ def parse_head(name: str, value: str | None) -> tuple[int, str] | None:
     if value is None:
         return None
     position, _, chain = value.partition(":")
-    if not position.isdigit() or len(chain) != 64:
+    # ASCII digits, and few enough for int(): "²" or 5,000 digits would otherwise be a 500.
+    if not (position.isascii() and position.isdigit() and len(position) <= 18) or len(chain) != 64:
         raise InvalidValue("expected N:CHAIN as verify reports a head", field=name)
     return int(position), chain
 
