@@ -33,6 +33,7 @@ class Command(BaseModel):
 # otherwise be stored and then stop a projector far from here.
 MAX_ID_LENGTH = 128  # the telephony contract's limit, so any telephony agent can have goals
 MAX_MAGNITUDE = 1e12  # targets and measured values: far beyond any KPI, short of float overflow
+MIN_MAGNITUDE = 1e-9
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 1, 1)
 EARLIEST = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
 LATEST = datetime.combine(LATEST_DAY, time(), tzinfo=UTC)
@@ -73,7 +74,10 @@ def identifier(value: str) -> str:
 def plausible(value: float) -> float:
     if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
         raise ValueError(f"must be a finite number within ±{MAX_MAGNITUDE:g}")
-    return value
+    # Ratios of targets and values must stay finite (1e-320 as a target made 300/target inf).
+    if value != 0 and abs(value) < MIN_MAGNITUDE:
+        raise ValueError(f"must be 0 or at least {MIN_MAGNITUDE:g} in magnitude")
+    return value + 0.0  # -0.0 is 0
 
 
 def day_in_window(value: date) -> date:

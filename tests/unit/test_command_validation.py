@@ -65,3 +65,13 @@ def test_nested_text_and_referenced_ids_are_checked_too() -> None:
     assert fields_refused(StartReview, review) == ["criteria.0"]
     feedback = {"source": "peer", "author_id": "p", "text": "ok", "rating": True}
     assert fields_refused(ReviewFeedback, feedback) == ["rating"]
+
+
+@pytest.mark.parametrize("target", [1e-320, -1e-10, float("inf"), float("nan")])
+def test_targets_whose_ratios_could_overflow_are_refused(target: float) -> None:
+    assert fields_refused(SetGoal, {**GOAL, "target": target}) == ["target"]
+
+
+def test_zero_and_ordinary_targets_are_kept() -> None:
+    assert SetGoal.model_validate({**GOAL, "target": 0}).target == 0
+    assert SetGoal.model_validate({**GOAL, "target": 0.85}).target == 0.85
