@@ -82,6 +82,7 @@ def test_an_if_match_of_5000_digits_is_422_naming_the_expected_format(api: TestC
     ("/v1/agents/agent-1/kpis?as_known_at=9999-12-31T23:59:59-01:00", "as_known_at"),
     ("/v1/teams/team-a/kpis?as_known_at=9999-12-31T23:59:59-01:00", "as_known_at"),
     ("/v1/teams/team-a/leaderboard?as_known_at=9999-12-31T23:59:59-01:00", "as_known_at"),
+    ("/v1/goals/rollup?team_id=team-a&to=9999-12-31", "to"),
 ])
 def test_kpi_bounds_outside_the_date_window_are_422(api: TestClient, url: str, field: str) -> None:
     body = problem(api.get(url, headers=ADMIN), 422)
