@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 
 from adapters.http.app import create_app
 from tests.support import Pipeline, make_settings, token, wait_until
@@ -77,6 +78,7 @@ def test_no_generated_request_gets_a_server_error(app: Any) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the OpenAPI document has an invalid operation: {result}"
         operation = result.ok()
 
         @given(case=strategy(operation, known))
