@@ -54,6 +54,9 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("get", "/v1/audit/verify"): {"ok": True, "first_problem": None},
     ("post", "/v1/telephony/events"): {"accepted": 2, "duplicates": 1,
                                        "rejected": [{"index": 3, "reason": "csat: must be between 1 and 5"}]},
+    ("get", "/v1/telephony/mismatches"): {"rows": [{
+        "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d02", "agent_id": "agent-017", "call_id": "c-88121",
+        "call_agents": ["agent-022"]}]},
     ("get", "/healthz"): {"status": "ok"},
     ("get", "/readyz"): {"ready": True, "max_lag": 1000, "lagging": [], "event_store_position": 530,
                          "relay_position": 530, "relay_lag": 0,
