@@ -123,3 +123,11 @@ def test_unknown_routes_and_methods_answer_problems(api: TestClient) -> None:
 def test_a_verify_head_with_odd_digits_is_422(api: TestClient, head: str) -> None:
     body = problem(api.get(f"/v1/audit/verify?events_head={head}", headers=ADMIN), 422)
     assert body["errors"][0]["field"] == "events_head" and "N:CHAIN" in body["detail"]
+
+
+@pytest.mark.parametrize("rule, field", [({"kind": "goal_streak", "days": True}, "rules.0.goal_streak.days"),
+                                         ({"kind": "deviation", "kpi": "aht_seconds", "sigma": True},
+                                          "rules.0.deviation.sigma")])
+def test_alert_rules_take_no_boolean_for_a_number(api: TestClient, rule: dict[str, Any], field: str) -> None:
+    body = problem(api.put("/v1/teams/team-a/alert-rules", json={"rules": [rule]}, headers=ADMIN), 422)
+    assert [e["field"] for e in body["errors"]] == [field]
