@@ -15,6 +15,7 @@ from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation
 STATUS = {InvalidValue: 422, NotFound: 404, RuleViolation: 409, VersionConflict: 409}
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
           405: "Method Not Allowed", 409: "Conflict", 422: "Invalid input"}
+UNPARSABLE = "There was an error parsing the body"  # FastAPI's words for any body it cannot parse
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -58,7 +59,10 @@ def install(app: FastAPI) -> None:
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
         # The framework's own refusals (unknown route, wrong method, a body that does not
         # parse, e.g. JSON nested too deeply) answer in the same problem+json shape.
-        response = problem(error.status_code, str(error.detail))
+        detail = str(error.detail)
+        if detail == UNPARSABLE:
+            detail = "the body could not be read: it is not UTF-8 JSON, or it is nested too deeply"
+        response = problem(error.status_code, detail)
         response.headers.update(error.headers or {})
         return response
 
