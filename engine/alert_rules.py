@@ -31,7 +31,7 @@ class GoalStreakRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["goal_streak"] = "goal_streak"
-    days: int = Field(default=3, ge=1, le=31)
+    days: int = Field(default=3, ge=1, le=31, strict=True)
     kpis: list[Kpi] | None = Field(default=None, description="only goals on these KPIs (default: all)")
 
 
@@ -41,9 +41,9 @@ class DeviationRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["deviation"] = "deviation"
     kpi: Kpi
-    sigma: float = Field(default=1.5, gt=0, le=10)
-    min_agents: int = Field(default=4, ge=2, le=10000)
-    min_calls: int = Field(default=5, ge=0)
+    sigma: float = Field(default=1.5, gt=0, le=10, strict=True)
+    min_agents: int = Field(default=4, ge=2, le=10000, strict=True)
+    min_calls: int = Field(default=5, ge=0, le=1_000_000, strict=True)
 
 
 Rule = Annotated[GoalStreakRule | DeviationRule, Field(discriminator="kind")]

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from aggregates.alert import Alert, AlertRules, alert_id, alert_rules_id
 from aggregates.check_in import CheckIn
@@ -23,7 +23,7 @@ from aggregates.errors import NotFound
 from engine import periodic
 from engine.alert_rules import DayValues, Finding, SetAlertRules, evaluate, parse_rules
 from engine.application import PerfLedger
-from engine.commands import ActionItem, Command, FeedbackItem, RecordCheckIn
+from engine.commands import ActionItem, Command, FeedbackItem, LongText, Moment, RecordCheckIn
 
 log = logging.getLogger(__name__)
 ACTOR = "system:alerts"
@@ -95,8 +95,8 @@ def raise_alert(app: PerfLedger, finding: Finding, actor: str = ACTOR) -> bool:
 class AlertCheckIn(Command):
     """The coaching check-in an alert turns into; everything is optional."""
 
-    held_at: AwareDatetime | None = Field(default=None, description="default: now")
-    notes: str | None = Field(default=None, max_length=20000, description="default: the alert's summary")
+    held_at: Moment | None = Field(default=None, description="default: now")
+    notes: LongText | None = Field(default=None, description="default: the alert's summary")
     feedback: list[FeedbackItem] = Field(default_factory=list, max_length=100)
     action_items: list[ActionItem] = Field(default_factory=list, max_length=100)
 

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
-from typing import Literal
+import unicodedata
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 KPIS = (
     "calls_handled", "aht_seconds", "avg_hold_seconds", "fcr_rate", "transfer_rate",
@@ -18,26 +28,97 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
+# Every text field is checked at the door: text that PostgreSQL refuses (NUL), that cannot
+# be encoded (lone surrogates) or that breaks logs and Kafka keys (control characters) would
+# otherwise be stored and then stop a projector far from here.
+MAX_ID_LENGTH = 128  # the telephony contract's limit, so any telephony agent can have goals
+MAX_MAGNITUDE = 1e12  # targets and measured values: far beyond any KPI, short of float overflow
+MIN_MAGNITUDE = 1e-9
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 1, 1)
+EARLIEST = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
+LATEST = datetime.combine(LATEST_DAY, time(), tzinfo=UTC)
+LINE_BREAKS = frozenset("\t\n\r")
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def control_character(value: str, allowed: frozenset[str] = frozenset()) -> str | None:
+    """The first control character (or lone surrogate) in the text, if any."""
+    return next((char for char in value
+                 if char not in allowed and unicodedata.category(char) in ("Cc", "Cs")), None)
+
+
+def _refuse(value: str, allowed: frozenset[str] = frozenset()) -> str:
+    found = control_character(value, allowed)
+    if found is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(found):04X})")
     return value
+
+
+def single_line(value: str) -> str:
+    """Names and titles: no control characters at all."""
+    return _refuse(value)
+
+
+def free_text(value: str) -> str:
+    """Notes, descriptions, reasons: line breaks and tabs, but no other control characters."""
+    return _refuse(value, LINE_BREAKS)
+
+
+def identifier(value: str) -> str:
+    """Ids are printable: no control, format or separator characters besides the space."""
+    if not value.isprintable():
+        raise ValueError("must contain printable characters only")
+    return value
+
+
+def plausible(value: float) -> float:
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"must be a finite number within ±{MAX_MAGNITUDE:g}")
+    # Ratios of targets and values must stay finite (1e-320 as a target made 300/target inf).
+    if value != 0 and abs(value) < MIN_MAGNITUDE:
+        raise ValueError(f"must be 0 or at least {MIN_MAGNITUDE:g} in magnitude")
+    return value + 0.0  # -0.0 is 0
+
+
+def day_in_window(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+def moment_in_window(value: datetime) -> datetime:
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return value
+
+
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(identifier)]
+AggregateId = Annotated[str, Field(pattern=UUID_PATTERN, description="a UUID")]
+Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(single_line)]
+Name = Annotated[str, Field(max_length=200), AfterValidator(single_line)]
+Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(free_text)]
+Note = Annotated[str, Field(max_length=2000), AfterValidator(free_text)]
+LongText = Annotated[str, Field(max_length=20000), AfterValidator(free_text)]
+# Strict: true is not 1 and "3" is not 3; JSON integers are still numbers.
+Number = Annotated[float, Strict(), AfterValidator(plausible)]
+Flag = Annotated[bool, Strict()]
+Day = Annotated[date, AfterValidator(day_in_window)]
+Moment = Annotated[AwareDatetime, AfterValidator(moment_in_window)]
 
 
 class GoalFields(Command):
     """The SMART fields a goal and a goal template share."""
 
-    team_id: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    team_id: Id
+    title: Title
+    description: Annotated[str, Field(max_length=5000), AfterValidator(free_text)] = ""
     kpi: Literal[KPIS] = "manual"  # type: ignore[valid-type]
-    target: float
+    target: Number
     direction: Literal["at_least", "at_most"]
-    period_start: date
-    period_end: date
-    weight: float = Field(default=1.0, gt=0, le=1000)
-
-    _finite_target = field_validator("target")(finite)
+    period_start: Day
+    period_end: Day
+    weight: Annotated[float, Strict(), Field(gt=0, le=1000)] = 1.0
 
     @model_validator(mode="after")
     def period_is_ordered(self) -> GoalFields:
@@ -49,52 +130,42 @@ class GoalFields(Command):
 class SetGoal(GoalFields):
     """Sets a SMART goal for one agent, active at once or as a draft to activate later."""
 
-    agent_id: str = Field(min_length=1, max_length=200)
-    draft: bool = False
+    agent_id: Id
+    draft: Flag = False
 
 
 class ReviseTarget(Command):
     """Changes a goal's target; the reason is kept."""
 
-    target: float
-    reason: str = Field(min_length=1, max_length=2000)
-
-    _finite_target = field_validator("target")(finite)
+    target: Number
+    reason: Text
 
 
 class Reason(Command):
     """A command whose only input is the reason for it."""
 
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-Text = Field(min_length=1, max_length=2000)
-Id = Field(min_length=1, max_length=200)
+    reason: Text
 
 
 class RecordProgress(Command):
     """A measured value of a goal as of a time (manual progress over HTTP)."""
 
-    value: float
-    as_of: AwareDatetime
-    note: str = Field(default="", max_length=2000)
-
-    _finite_value = field_validator("value")(finite)
+    value: Number
+    as_of: Moment
+    note: Note = ""
 
 
 class CorrectGoal(Command):
     """A closed goal's measured value corrected, with the reason (kept in the trail)."""
 
-    value: float
-    reason: str = Field(min_length=1, max_length=2000)
-
-    _finite_value = field_validator("value")(finite)
+    value: Number
+    reason: Text
 
 
 class CloseGoal(Command):
     """Closes a goal after its period; as_of defaults to now and may not be in the future."""
 
-    as_of: AwareDatetime | None = None
+    as_of: Moment | None = None
 
     @field_validator("as_of")
     @classmethod
@@ -111,7 +182,7 @@ class CreateGoalTemplate(GoalFields):
 class AssignTemplate(Command):
     """Assigns a goal template to every agent named (the team's agents, from the caller)."""
 
-    agent_ids: list[str] = Field(min_length=1, max_length=5000)
+    agent_ids: list[Id] = Field(min_length=1, max_length=5000)
 
     @field_validator("agent_ids")
     @classmethod
@@ -127,9 +198,9 @@ class FeedbackItem(Command):
     """Positive (behaviour, impact, appreciation) or constructive (…, desired outcome)."""
 
     kind: Literal["positive", "constructive"]
-    behavior: str = Text
-    impact: str = Text
-    outcome: str = Text
+    behavior: Text
+    impact: Text
+    outcome: Text
 
     def as_domain(self) -> dict[str, str]:
         """The domain's shape: the outcome is an appreciation or a desired outcome."""
@@ -141,19 +212,19 @@ class FeedbackItem(Command):
 class ActionItem(Command):
     """Something to do by a date, owned by someone."""
 
-    description: str = Text
-    owner_id: str = Id
-    due: date
+    description: Text
+    owner_id: Id
+    due: Day
 
 
 class RecordCheckIn(Command):
     """A 1:1 held by the caller with an agent."""
 
-    agent_id: str = Id
-    team_id: str = Id
-    held_at: AwareDatetime
-    notes: str = Field(default="", max_length=20000)
-    goal_ids: list[str] = Field(default_factory=list, max_length=100)
+    agent_id: Id
+    team_id: Id
+    held_at: Moment
+    notes: LongText = ""
+    goal_ids: list[AggregateId] = Field(default_factory=list, max_length=100)
     feedback: list[FeedbackItem] = Field(default_factory=list, max_length=100)
     action_items: list[ActionItem] = Field(default_factory=list, max_length=100)
 
@@ -161,15 +232,15 @@ class RecordCheckIn(Command):
 class StartReview(Command):
     """A review of one agent's period, under a stored policy or inline criteria."""
 
-    agent_id: str = Id
-    team_id: str = Id
-    period_start: date
-    period_end: date
-    goal_ids: list[str] = Field(default_factory=list, max_length=100)
-    criteria: list[str] | None = None
-    goal_weight: float = Field(default=0.5, ge=0, le=1)
-    policy_id: str | None = None
-    policy_version: int | None = Field(default=None, ge=1)
+    agent_id: Id
+    team_id: Id
+    period_start: Day
+    period_end: Day
+    goal_ids: list[AggregateId] = Field(default_factory=list, max_length=100)
+    criteria: list[Id] | None = Field(default=None, max_length=50)
+    goal_weight: Annotated[float, Strict(), Field(ge=0, le=1)] = 0.5
+    policy_id: Id | None = None
+    policy_version: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] | None = None
 
     @model_validator(mode="after")
     def one_policy_source(self) -> StartReview:
@@ -183,41 +254,39 @@ class StartReview(Command):
 class ScoreCriterion(Command):
     """A criterion's score with its rationale; a reason when it changes a score."""
 
-    criterion: str = Id
+    criterion: Id
     score: int = Field(ge=1, le=5, strict=True)
-    rationale: str = Text
-    reason: str | None = Field(default=None, max_length=2000)
+    rationale: Text
+    reason: Note | None = None
 
 
 class ReviewFeedback(Command):
     """A 360-degree input."""
 
     source: Literal["self", "peer", "manager", "customer"]
-    author_id: str = Id
-    text: str = Field(min_length=1, max_length=5000)
+    author_id: Id
+    text: Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(free_text)]
     rating: int = Field(ge=1, le=5, strict=True)
 
 
 class Calibrate(Command):
     """An adjustment of the overall score agreed in calibration."""
 
-    adjustment: float
-    reason: str = Text
-
-    _finite_adjustment = field_validator("adjustment")(finite)
+    adjustment: Number
+    reason: Text
 
 
 class Dispute(Command):
     """The agent disputes the overall score, or one criterion's."""
 
-    reason: str = Text
-    criterion: str | None = None
+    reason: Text
+    criterion: Id | None = None
 
 
 class PublishReviewTemplate(Command):
     """A scoring policy: the criteria and the weight of goals against them."""
 
     policy_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Field(default="", max_length=200)
-    criteria: list[str] = Field(max_length=50)
-    goal_weight: float = Field(ge=0, le=1)
+    name: Name = ""
+    criteria: list[Id] = Field(max_length=50)
+    goal_weight: Annotated[float, Strict(), Field(ge=0, le=1)]

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 ROLES = ("admin", "manager", "agent", "auditor", "ingest")
+MAX_TOKEN_LENGTH = 8192
 
 
 class InvalidToken(Exception):
@@ -51,6 +52,10 @@ def issue(secret: str, principal: Principal, ttl_seconds: int, now: float | None
 
 def verify(secret: str, token: str, now: float | None = None) -> Principal:
     """The principal a token names; raises InvalidToken when it is not genuine and current."""
+    # A genuine token is short base64url text; anything else (non-ASCII bytes included,
+    # which compare_digest cannot compare as text) is simply not genuine.
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise InvalidToken("token is not valid: expected base64url text")
     body, _, signature = token.partition(".")
     if not body or not signature or not hmac.compare_digest(signature, _sign(secret, body)):
         raise InvalidToken("token signature is not valid: was it issued with another "

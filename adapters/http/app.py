@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from adapters.http import auditor, errors, metrics, openapi_examples
 from adapters.http.routes import (
@@ -18,6 +18,7 @@ from adapters.http.routes import (
     telephony,
     templates,
 )
+from adapters.http.routes.common import clean_parameters
 from engine.bootstrap import Container
 
 
@@ -27,6 +28,7 @@ def create_app(container: Container) -> FastAPI:
         title="perfledger",
         version="1.0",
         description="Event-sourced performance tracking for contact centres.",
+        dependencies=[Depends(clean_parameters)],
     )
     app.state.container = container
     app.state.secret = container.settings.signing_secret()

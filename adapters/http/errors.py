@@ -7,12 +7,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from adapters.http.auth import Forbidden, Unauthorized
 from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation, VersionConflict
 
 STATUS = {InvalidValue: 422, NotFound: 404, RuleViolation: 409, VersionConflict: 409}
-TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Invalid input"}
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 422: "Invalid input"}
+UNPARSABLE = "There was an error parsing the body"  # FastAPI's words for any body it cannot parse
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -52,10 +55,21 @@ def install(app: FastAPI) -> None:
             extra["errors"] = [{"field": error.field, "reason": error.message}]
         return problem(status, error.message, **extra)
 
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        # The framework's own refusals (unknown route, wrong method, a body that does not
+        # parse, e.g. JSON nested too deeply) answer in the same problem+json shape.
+        detail = str(error.detail)
+        if detail == UNPARSABLE:
+            detail = "the body could not be read: it is not UTF-8 JSON, or it is nested too deeply"
+        response = problem(error.status_code, detail)
+        response.headers.update(error.headers or {})
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": field_name(e["loc"]), "reason": e["msg"]}
+            {"field": field_name(e["loc"]), "reason": e["msg"].removeprefix("Value error, ")}
             for e in error.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)

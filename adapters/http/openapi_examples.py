@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from adapters.http.openapi_problems import add_problems
+
 GOAL_ID = "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44"
 AT = "2026-10-06T10:15:00+00:00"
 ACCEPTED = {"id": GOAL_ID, "version": 2}
@@ -114,6 +116,7 @@ def install(app: FastAPI) -> None:
             for path, operations in schema["paths"].items():
                 for method, operation in operations.items():
                     add_examples(method, path, operation)
+            add_problems(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

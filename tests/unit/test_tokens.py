@@ -43,3 +43,9 @@ def test_garbage_is_refused(garbage: str) -> None:
 def test_unknown_roles_cannot_be_issued() -> None:
     with pytest.raises(ValueError):
         issue(SECRET, Principal("root", "eve"), 60)
+
+
+@pytest.mark.parametrize("token", ["abc.d\xe9f", "\xe9" + "x" * 10, "a" * 10_000 + ".b"])
+def test_a_token_with_non_ascii_text_or_of_absurd_length_is_refused_not_crashed(token: str) -> None:
+    with pytest.raises(InvalidToken, match="not valid"):
+        verify(SECRET, token)

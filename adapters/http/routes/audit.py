@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from adapters.http.auth import CurrentPrincipal, check_read, require_role
 from adapters.http.routes.common import Services, document, parse_id
@@ -13,6 +12,7 @@ from adapters.kafka.seal_heads import published_heads
 from adapters.sql.queries import find_document, history
 from adapters.sql.verify import verify_against_published
 from aggregates.errors import InvalidValue, NotFound
+from engine.commands import Moment
 from engine.integrity import seal_key
 from engine.replay import replay
 
@@ -42,7 +42,8 @@ def parse_head(name: str, value: str | None) -> tuple[int, str] | None:
     if value is None:
         return None
     position, _, chain = value.partition(":")
-    if not position.isdigit() or len(chain) != 64:
+    # ASCII digits, and few enough for int(): "²" or 5,000 digits would otherwise be a 500.
+    if not (position.isascii() and position.isdigit() and len(position) <= 18) or len(chain) != 64:
         raise InvalidValue("expected N:CHAIN as verify reports a head", field=name)
     return int(position), chain
 
@@ -61,7 +62,7 @@ def events(aggregate_id: str, who: CurrentPrincipal, services: Services) -> list
 @router.get("/{aggregate_id}/state")
 def state(
     aggregate_id: str, who: CurrentPrincipal, services: Services,
-    version: int | None = Query(default=None, ge=1), as_of: AwareDatetime | None = None,
+    version: int | None = Query(default=None, ge=1), as_of: Moment | None = None,
 ) -> dict[str, Any]:
     """The aggregate as it was at a version or time (default: now), replayed from the event store."""
     require_role(who, "admin", "auditor", "manager", "agent")

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Request, Response
 from adapters.sql.queries import get_document
 from aggregates.errors import InvalidValue, NotFound
 from engine.bootstrap import Container
+from engine.commands import control_character
 
 
 def container(request: Request) -> Container:
@@ -19,17 +20,37 @@ def container(request: Request) -> Container:
 Services = Annotated[Container, Depends(container)]
 
 
-def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+IF_MATCH_FORMAT = "an aggregate version: 1 to 18 digits, plain or quoted (3, \"3\" or W/\"3\")"
+IF_MATCH_PATTERN = r'^(W/)?"?[0-9]{1,18}"?$'
+
+
+# openapi_problems.py declares this format on every command; the check below enforces it.
+def expected_version(
+    if_match: Annotated[str | None, Header()] = None,
+) -> int | None:
     """The version named by If-Match (plain or quoted), or None when absent."""
     if if_match is None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise InvalidValue("If-Match must be an aggregate version number", field="If-Match")
+    # isdecimal() alone would let "٣" or 5,000 digits through to int(): bound it to ASCII digits.
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise InvalidValue(f"If-Match must be {IF_MATCH_FORMAT}", field="If-Match")
     return int(text)
 
 
 IfMatch = Annotated[int | None, Depends(expected_version)]
+
+
+def clean_parameters(request: Request) -> None:
+    """Refuses control characters in any path or query value, on every route (422).
+
+    PostgreSQL refuses NUL in text outright, and no id, filter or cursor has a use for them.
+    """
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        found = control_character(str(value))
+        if found is not None:
+            raise InvalidValue(f"{name} must not contain control characters (found U+{ord(found):04X})",
+                               field=name)
 
 
 def parse_id(value: str) -> UUID:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -19,7 +18,15 @@ from adapters.http.routes.common import IfMatch, Services, accepted, parse_id
 from adapters.sql.queries import get_document, list_documents
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.goal import Goal
-from engine.commands import CloseGoal, CorrectGoal, Reason, RecordProgress, ReviseTarget, SetGoal
+from engine.commands import (
+    CloseGoal,
+    CorrectGoal,
+    Day,
+    Reason,
+    RecordProgress,
+    ReviseTarget,
+    SetGoal,
+)
 from projections.goals import roll_up
 
 router = APIRouter(prefix="/v1/goals", tags=["goals"])
@@ -104,8 +111,8 @@ def close(
     return accepted(goal, response, status=goal.status)
 
 
-FromDay = Annotated[date | None, Query(alias="from", description="goals whose period ends on or after this day")]
-ToDay = Annotated[date | None, Query(alias="to", description="goals whose period starts before this day")]
+FromDay = Annotated[Day | None, Query(alias="from", description="goals whose period ends on or after this day")]
+ToDay = Annotated[Day | None, Query(alias="to", description="goals whose period starts before this day")]
 
 
 @router.get("/rollup")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
+from pydantic import AfterValidator
 
 from adapters.http.auth import CurrentPrincipal, Forbidden
 from adapters.http.routes.common import Services
@@ -14,14 +14,28 @@ from adapters.sql.kpi_asof import known_agent_totals, known_rows
 from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
 from adapters.sql.queries import team_exists
 from aggregates.errors import InvalidValue, NotFound
+from engine.commands import EARLIEST_DAY, LATEST_DAY, Day, Moment, day_in_window, moment_in_window
 from engine.tokens import Principal
 from projections.kpi import KPI_NAMES
 
 router = APIRouter(tags=["kpis"])
-From = Annotated[datetime | date | None, Query(alias="from", description="first bucket start (inclusive)")]
-To = Annotated[datetime | date | None, Query(alias="to", description="bucket starts before this")]
-FromDay = Annotated[date | None, Query(alias="from", description="first day (inclusive)")]
-ToDay = Annotated[date | None, Query(alias="to", description="days before this")]
+
+
+def in_window(value: datetime | date | None) -> datetime | date | None:
+    """Bounds beyond the window would overflow bucket arithmetic; nothing is recorded there."""
+    if isinstance(value, datetime):
+        return moment_in_window(value)
+    return value if value is None else day_in_window(value)
+
+
+WINDOW = f"; between {EARLIEST_DAY} and {LATEST_DAY}"
+From = Annotated[datetime | date | None, Query(alias="from", description="first bucket start (inclusive)" + WINDOW),
+                 AfterValidator(in_window)]
+To = Annotated[datetime | date | None, Query(alias="to", description="bucket starts before this" + WINDOW),
+               AfterValidator(in_window)]
+FromDay = Annotated[Day | None, Query(alias="from", description="first day (inclusive)" + WINDOW)]
+ToDay = Annotated[Day | None, Query(alias="to", description="days before this" + WINDOW)]
+KnownAt = Annotated[Moment | None, Query(description="the numbers as known at this moment" + WINDOW)]
 RowLimit = Annotated[int, Query(ge=1, le=10000)]
 RankLimit = Annotated[int, Query(ge=1, le=10000)]
 RankCursor = Annotated[int | None, Query(ge=1, description="the last rank of the previous page")]
@@ -84,7 +98,7 @@ def page(rows: list[dict[str, Any]], limit: int) -> str | None:
 def agent_kpis(
     agent_id: str, who: CurrentPrincipal, services: Services,
     start: From = None, end: To = None, bucket: Bucket = "day", limit: RowLimit = 1000, cursor: str | None = None,
-    as_known_at: AwareDatetime | None = None,
+    as_known_at: KnownAt = None,
 ) -> dict[str, Any]:
     """An agent's KPIs per bucket in [from, to), oldest first; null where there is no data."""
     if not (who.role == "agent" and who.subject == agent_id):
@@ -101,7 +115,7 @@ def agent_kpis(
 def team_kpis(
     team_id: str, who: CurrentPrincipal, services: Services,
     start: From = None, end: To = None, bucket: Bucket = "day", limit: RowLimit = 1000, cursor: str | None = None,
-    as_known_at: AwareDatetime | None = None,
+    as_known_at: KnownAt = None,
 ) -> dict[str, Any]:
     """A team's KPIs per bucket, computed from the team's events (never averages of averages)."""
     check_team(who, team_id)
@@ -117,7 +131,7 @@ def leaderboard(
     team_id: str, who: CurrentPrincipal, services: Services,
     kpi: Literal[KPI_NAMES] = "aht_seconds",  # type: ignore[valid-type]
     start: FromDay = None, end: ToDay = None,
-    as_known_at: AwareDatetime | None = None,
+    as_known_at: KnownAt = None,
     limit: RankLimit = 100,
     cursor: RankCursor = None,
 ) -> dict[str, Any]:
