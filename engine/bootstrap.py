@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters.sql import idempotency
 from adapters.sql.database import Database, Timeouts
 from adapters.sql.health import health_sink
 from adapters.sql.schema import create_tables
@@ -46,6 +47,7 @@ def build(settings: Settings, bootstrap: str | None = None) -> Container:
     app = PerfLedger(env=settings.eventsourcing_env())
     db = Database(settings.database, timeouts=Timeouts.of(settings))
     create_tables(db)
+    idempotency.create_table(db)
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))

@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import InfrastructureFactory, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import Environment
+from psycopg_pool import ConnectionPool
 
 # How long the pool keeps retrying a lost connection in the background before it lets
 # the next request start a fresh attempt (psycopg_pool's default is five minutes, with
@@ -55,12 +56,13 @@ def once(method: Any) -> Any:
 
 def tune(factory: InfrastructureFactory[Any], env: Environment) -> None:
     """Applies perfledger's PostgreSQL timeouts to a factory's not yet opened pool."""
-    datastore = getattr(factory, "datastore", None)
-    pool = getattr(datastore, "pool", None)
-    if pool is None:  # SQLite: no pool, no network
+    pool = getattr(getattr(factory, "datastore", None), "pool", None)
+    if not isinstance(pool, ConnectionPool):  # SQLite: no network to wait for
         return
     pool.timeout = float(env.get("PERFLEDGER_POOL_TIMEOUT") or pool.timeout)
     pool.reconnect_timeout = RECONNECT_SECONDS
+    if not isinstance(pool.kwargs, dict):  # eventsourcing passes a dict; anything else is left alone
+        return
     pool.kwargs.update(connect_options(
         connect_timeout=int(env.get("PERFLEDGER_CONNECT_TIMEOUT") or 2),
         statement_timeout=float(env.get("PERFLEDGER_STATEMENT_TIMEOUT") or 0),

@@ -67,7 +67,6 @@ class Settings(BaseSettings):
     db_lock_timeout_seconds: int = Field(default=5, ge=0)  # 0: no limit
     db_pool_size: int = Field(default=20, ge=1)
     retry_after_seconds: int = Field(default=1, ge=1)
-    idempotency_keep_hours: float = Field(default=24.0, gt=0)
 
     @field_validator("secret")
     @classmethod

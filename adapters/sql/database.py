@@ -187,6 +187,11 @@ class Cursor:
         if rows:
             self.cur.executemany(self.db.sql(text), [tuple(r) for r in rows])
 
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        return int(self.cur.rowcount)
+
     def rows(self) -> list[Row]:
         names = [d[0] for d in self.cur.description or ()]
         return [dict(zip(names, row, strict=True)) for row in self.cur.fetchall()]
