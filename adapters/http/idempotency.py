@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.http.errors import is_unavailable, problem, unavailable
 from adapters.sql import idempotency as keys
@@ -58,13 +59,26 @@ PARAMETER: dict[str, Any] = {
 }
 
 
-class IdempotencyMiddleware(BaseHTTPMiddleware):
+class IdempotencyMiddleware:
+    """Sends keyed POSTs through KeyedRequests; every other request passes untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.keyed = KeyedRequests(app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] == "POST"
+                and any(name == b"idempotency-key" for name, _ in scope["headers"])):
+            await self.keyed(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+class KeyedRequests(BaseHTTPMiddleware):
     """Claims the key before the route runs, keeps the answer after it."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        key = request.headers.get(HEADER)
-        if request.method != "POST" or key is None:
-            return await call_next(request)
+        key = request.headers.get(HEADER, "")
         if not KEY.fullmatch(key):
             return problem(422, f"{HEADER} must be 1 to 255 visible ASCII characters",
                            errors=[{"field": HEADER, "reason": "1 to 255 visible ASCII characters"}])
