@@ -9,14 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import (
-    InfrastructureFactory,
-    IntegrityError,
-    JSONTranscoder,
-    Recording,
-    Transcoding,
-)
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 
 from aggregates import ids
 from aggregates.check_in import CheckIn
@@ -24,7 +17,6 @@ from aggregates.errors import InvalidValue, NotFound, VersionConflict
 from aggregates.goal import Goal, check_not_own
 from aggregates.review import Review
 from aggregates.templates import GoalTemplate, ReviewTemplate
-from engine import event_store
 from engine.commands import (
     AssignTemplate,
     CreateGoalTemplate,
@@ -68,11 +60,6 @@ class PerfLedger(ReviewCommands, Application[UUID]):
     name = "PerfLedgerApp"
     # Goals gather progress every interval and reviews a long trail: load from snapshots.
     snapshotting_intervals = {Goal: 100, Review: 50}
-
-    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
-        factory = super().construct_factory(env)
-        event_store.tune(factory, env)
-        return factory
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

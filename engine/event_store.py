@@ -1,9 +1,10 @@
-"""Timeouts on the event store's PostgreSQL pool that eventsourcing has no setting for.
+"""The event store on PostgreSQL, bounded in time: eventsourcing's factory, tuned.
 
-eventsourcing builds its psycopg_pool before any connection is made; this tunes that
-pool so that during a database outage a save or a read fails within a second or two
-(the HTTP API answers 503) and, once the database is back, the pool reconnects on the
-next request instead of after minutes of exponential back-off.
+eventsourcing builds its psycopg_pool before any connection is made; Factory tunes that
+pool (the timeouts eventsourcing has no setting for) and uses recorders without the
+library's own retries, so that during a database outage a save or a read fails within
+a second or two (the HTTP API answers 503) and, once the database is back, the pool
+reconnects on the next request instead of after minutes of exponential back-off.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory, Notification, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresFactory,
+)
 from eventsourcing.utils import Environment
 from psycopg_pool import ConnectionPool
 
@@ -23,14 +28,18 @@ from psycopg_pool import ConnectionPool
 RECONNECT_SECONDS = 2.0
 
 
-class OneAttemptRecorder(PostgresApplicationRecorder):
-    """eventsourcing's PostgreSQL recorder without its own retries.
+class OneAttemptAggregateRecorder(PostgresAggregateRecorder):
+    """The snapshot store's recorder, each call made once."""
 
-    The library retries every call ten times when the connection fails; with the pool's
-    wait that made one save take ten times its timeout during an outage. Each caller
-    already decides what to do about a failure (the API answers 503, the workers retry
-    with back-off), and retrying an insert whose commit may have happened is no help.
-    """
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return once(PostgresAggregateRecorder.insert_events)(self, stored_events, **kwargs)  # type: ignore[no-any-return]
+
+    def select_events(self, originator_id: UUID | str, **kwargs: Any) -> Sequence[StoredEvent]:
+        return once(PostgresAggregateRecorder.select_events)(self, originator_id, **kwargs)  # type: ignore[no-any-return]
+
+
+class OneAttemptRecorder(PostgresApplicationRecorder):
+    """The event store's recorder, each call made once."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         return once(PostgresApplicationRecorder.insert_events)(self, stored_events, **kwargs)  # type: ignore[no-any-return]
@@ -47,6 +56,23 @@ class OneAttemptRecorder(PostgresApplicationRecorder):
 
     def max_notification_id(self) -> int | None:
         return once(PostgresApplicationRecorder.max_notification_id)(self)  # type: ignore[no-any-return]
+
+
+class Factory(PostgresFactory):
+    """eventsourcing's PostgreSQL persistence with perfledger's timeouts and no retries.
+
+    The library retries every call ten times when the connection fails; with the pool's
+    wait that made one save take ten times its timeout during an outage. Each caller
+    already decides what to do about a failure (the API answers 503, the workers retry
+    with back-off), and retrying an insert whose commit may have happened is no help.
+    """
+
+    aggregate_recorder_class = OneAttemptAggregateRecorder
+    application_recorder_class = OneAttemptRecorder
+
+    def __init__(self, env: Environment | dict[str, str] | None) -> None:
+        super().__init__(env)
+        tune(self, self.env)
 
 
 def once(method: Any) -> Any:

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sqlite_path(self.database)}
         url = urlsplit(self.database)
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "engine.event_store:Factory",  # eventsourcing.postgres, bounded
             "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
@@ -113,7 +113,6 @@ class Settings(BaseSettings):
             # connection; the pre-ping drops connections an outage broke.
             "POSTGRES_CONNECT_TIMEOUT": str(math.ceil(self.db_pool_timeout_seconds)),
             "POSTGRES_PRE_PING": "y",
-            "APPLICATION_RECORDER_TOPIC": "engine.event_store:OneAttemptRecorder",
             "POSTGRES_LOCK_TIMEOUT": str(self.db_lock_timeout_seconds),
             **self.postgres_tuning(),
         }

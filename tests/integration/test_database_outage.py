@@ -58,6 +58,10 @@ def test_during_an_outage_commands_and_reads_answer_503_at_once_and_recover(
 
     for _ in range(3):  # the pools' broken connections, then the refused new ones
         assert_unavailable(*timed(lambda: client.post("/v1/goals", json=GOAL, headers=ADMIN)))
+    revise = {"target": 200, "reason": "outage"}  # loads the goal (snapshots, then events) first
+    assert_unavailable(*timed(lambda: client.post(f"/v1/goals/{goal_id}/revise-target", json=revise,
+                                                  headers=ADMIN)))
+    assert_unavailable(*timed(lambda: client.get(f"/v1/audit/{goal_id}/events", headers=ADMIN)))
     assert_unavailable(*timed(lambda: client.get(f"/v1/goals/{goal_id}", headers=ADMIN)))
     assert_unavailable(*timed(lambda: client.get("/v1/goals", headers=ADMIN)))
     ready, elapsed = timed(lambda: client.get("/readyz"))

@@ -68,4 +68,4 @@ def test_the_event_store_gets_bounded_waits_and_no_library_retries(tmp_path: Pat
                    db_pool_timeout_seconds=1.5).eventsourcing_env()
     assert env["POSTGRES_CONNECT_TIMEOUT"] == "2" and env["POSTGRES_PRE_PING"] == "y"
     assert env["PERFLEDGER_POOL_TIMEOUT"] == "1.5"
-    assert env["APPLICATION_RECORDER_TOPIC"] == "engine.event_store:OneAttemptRecorder"
+    assert env["PERSISTENCE_MODULE"] == "engine.event_store:Factory"
