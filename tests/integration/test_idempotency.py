@@ -5,11 +5,15 @@ PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aggregates.alert import alert_id
+from engine.alert_rules import Finding
+from engine.alerting import raise_alert
 from tests.support import Pipeline, make_settings, token
 
 ADMIN = token("admin", "alice")
@@ -80,6 +84,26 @@ def test_a_retry_whose_first_answer_was_lost_finds_its_create_and_stores_nothing
     retry = client.post(path, json=CREATES[path], headers=keyed("k-lost"))
 
     assert retry.status_code == 201, retry.text
+    assert retry.json() == first.json()
+    assert stored_events(pipeline) == events
+
+
+def test_a_lost_answer_to_turning_an_alert_into_a_check_in_is_given_again(
+    client: Any, pipeline: Pipeline,
+) -> None:
+    finding = Finding(key="deviation:aht_seconds:agent-1:2026-10-06", rule="deviation", team_id="team-a",
+                      agent_id="agent-1", kpi="aht_seconds", day=date(2026, 10, 6), value=512.0,
+                      threshold=431.0, summary="AHT high")
+    assert raise_alert(pipeline.container.app, finding)
+    path = f"/v1/alerts/{alert_id(finding.key)}/check-in"
+    first = client.post(path, json={}, headers=keyed("k-alert"))
+    events = stored_events(pipeline)
+    with pipeline.container.db.transaction() as cur:
+        cur.execute("UPDATE idempotency_keys SET status = NULL, headers = NULL, body = NULL")
+
+    retry = client.post(path, json={}, headers=keyed("k-alert"))
+
+    assert first.status_code == retry.status_code == 201, retry.text
     assert retry.json() == first.json()
     assert stored_events(pipeline) == events
 
