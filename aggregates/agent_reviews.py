@@ -38,6 +38,8 @@ class AgentReviews(Aggregate):
 
     def book(self, *, review_id: str, period_start: date, period_end: date, actor: str) -> None:
         """Books a review's period, refusing one that overlaps a live review of the agent."""
+        if review_id in self.reviews:
+            return  # booked already: a retried start of the same review (Idempotency-Key)
         clashes = [other for other, period in self.reviews.items()
                    if period["period_start"] <= period_end and period_start <= period["period_end"]]
         if clashes:

@@ -58,6 +58,8 @@ class Alert(Aggregate):
 
     def turn_into_check_in(self, *, check_in_id: str, actor: str) -> None:
         """Links the coaching check-in held about this alert; the alert is then handled."""
+        if self.check_in_id == check_in_id:
+            return  # linked already: a retried request (Idempotency-Key) recreating the same check-in
         self.check_open()
         self._turned_into_check_in(check_in_id=check_in_id, actor=actor)
 

@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from aggregates.actors import person
 from aggregates.errors import InvalidValue, RuleViolation
+from aggregates.ids import new_id
 from aggregates.scoring import DIRECTIONS, is_number
 
 GOAL_SNAPSHOT_KEYS = ("goal_id", "title", "target", "direction", "latest_value", "attainment")
@@ -21,6 +22,9 @@ ACTION_ITEM_KEYS = ("description", "owner_id", "due")
 
 class CheckIn(Aggregate):
     """A coaching conversation: notes, goals discussed, feedback, action items."""
+
+    # Random, or derived from an Idempotency-Key so that a retried create is stored once.
+    create_id = staticmethod(new_id)
 
     @event("Recorded")
     def __init__(

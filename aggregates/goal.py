@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate, event
 
 from aggregates.actors import person
 from aggregates.errors import InvalidValue, RuleViolation
+from aggregates.ids import new_id
 from aggregates.scoring import attainment
 
 DIRECTIONS = ("at_least", "at_most")
@@ -32,6 +33,9 @@ CLOSED_STATUSES = ("achieved", "missed")
 
 class Goal(Aggregate):
     """A goal set for an agent: KPI (or manual measure), target, direction, period, weight."""
+
+    # Random, or derived from an Idempotency-Key so that a retried create is stored once.
+    create_id = staticmethod(new_id)
 
     # Version 2 of the aggregate's state adds template_id and the progress fields, version 3
     # the corrections, so snapshots taken before them still load (see the upcasters).

@@ -26,6 +26,7 @@ from eventsourcing.domain import Aggregate, event
 
 from aggregates.actors import person
 from aggregates.errors import InvalidValue, RuleViolation
+from aggregates.ids import new_id
 from aggregates.scoring import (
     MAX_CALIBRATION,
     ScoringPolicy,
@@ -50,6 +51,9 @@ GOAL_RESULT_KEYS = ("goal_id", "attainment", "weight")
 
 class Review(Aggregate):
     """One agent's evaluation for a period under a recorded scoring policy."""
+
+    # Random, or derived from an Idempotency-Key so that a retried create is stored once.
+    create_id = staticmethod(new_id)
 
     # Version 2 of the state adds the cancellation, so older snapshots still load.
     class_version = 2

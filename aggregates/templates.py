@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.goal import check_goal_fields, check_text
+from aggregates.ids import new_id
 from aggregates.scoring import ScoringPolicy
 
 POLICY_NAMESPACE = uuid5(NAMESPACE_URL, "perfledger:review-template")
@@ -17,6 +18,9 @@ POLICY_NAMESPACE = uuid5(NAMESPACE_URL, "perfledger:review-template")
 
 class GoalTemplate(Aggregate):
     """A goal a team's manager sets once and assigns to many agents of the team."""
+
+    # Random, or derived from an Idempotency-Key so that a retried create is stored once.
+    create_id = staticmethod(new_id)
 
     @event("Created")
     def __init__(

@@ -9,8 +9,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 
+from aggregates import ids
 from aggregates.check_in import CheckIn
 from aggregates.errors import InvalidValue, NotFound, VersionConflict
 from aggregates.goal import Goal, check_not_own
@@ -252,6 +253,17 @@ class PerfLedger(ReviewCommands, Application[UUID]):
             )
         return aggregate
 
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Saves; a retried create (same Idempotency-Key) whose aggregates are stored already
+        is taken as done, so the caller answers as the first attempt did."""
+        created = created_ids(objs) if ids.deriving() else []
+        try:
+            return super().save(*objs, **kwargs)
+        except IntegrityError:
+            if created and all(self.recorder.select_events(i, limit=1) for i in created):
+                return []
+            raise
+
     def save_new(self, *aggregates: Aggregate) -> None:
         self.save(*aggregates)
 
@@ -266,6 +278,12 @@ class PerfLedger(ReviewCommands, Application[UUID]):
     def event_as_dict(self, notification: Any) -> dict[str, Any]:
         """A stored notification decoded into its domain event's plain attributes."""
         return vars(self.mapper.to_domain_event(notification))
+
+
+def created_ids(objs: Iterable[Any]) -> list[UUID]:
+    """Ids of the aggregates among objs that are new (their first event is pending)."""
+    return [o.id for o in objs if isinstance(o, Aggregate) and o.pending_events
+            and o.pending_events[0].originator_version == Aggregate.INITIAL_VERSION]
 
 
 def goal_snapshot(goal: Goal) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters.sql.database import Database
+from adapters.sql import idempotency
+from adapters.sql.database import Database, Timeouts
 from adapters.sql.health import health_sink
 from adapters.sql.schema import create_tables
 from adapters.sql.snapshot_seals import SqlSnapshotSeals
@@ -44,8 +45,9 @@ def build(settings: Settings, bootstrap: str | None = None) -> Container:
     """Connects the event store and the read-model database; creates missing tables."""
     settings.private_data_dir()
     app = PerfLedger(env=settings.eventsourcing_env())
-    db = Database(settings.database)
+    db = Database(settings.database, timeouts=Timeouts.of(settings))
     create_tables(db)
+    idempotency.create_table(db)
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))

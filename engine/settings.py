@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Self
@@ -72,6 +73,14 @@ class Settings(BaseSettings):
     # A worker retrying one position (an infrastructure fault) longer than this makes /readyz 503.
     stuck_after_seconds: float = Field(default=30.0, gt=0)
     retry_backoff_max_seconds: float = Field(default=5.0, gt=0)
+    # Database timeouts: during an outage a request fails within these bounds (503 with
+    # Retry-After) instead of waiting for the database to come back.
+    db_connect_timeout_seconds: int = Field(default=2, ge=2)  # libpq's minimum is 2
+    db_pool_timeout_seconds: float = Field(default=1.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=30.0, ge=0)  # 0: no limit
+    db_lock_timeout_seconds: int = Field(default=5, ge=0)  # 0: no limit
+    db_pool_size: int = Field(default=20, ge=1)
+    retry_after_seconds: int = Field(default=1, ge=1)
 
     @field_validator("secret")
     @classmethod
@@ -125,15 +134,29 @@ class Settings(BaseSettings):
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sqlite_path(self.database)}
         url = urlsplit(self.database)
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "engine.event_store:Factory",  # eventsourcing.postgres, bounded
             "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            # eventsourcing's "connect timeout" is how long a save waits for a pooled
+            # connection; the pre-ping drops connections an outage broke.
+            "POSTGRES_CONNECT_TIMEOUT": str(math.ceil(self.db_pool_timeout_seconds)),
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": str(self.db_lock_timeout_seconds),
+            **self.postgres_tuning(),
         }
         return env
+
+    def postgres_tuning(self) -> dict[str, str]:
+        """The timeouts eventsourcing has no setting for, applied by engine/event_store.py."""
+        return {
+            "PERFLEDGER_POOL_TIMEOUT": str(self.db_pool_timeout_seconds),
+            "PERFLEDGER_CONNECT_TIMEOUT": str(self.db_connect_timeout_seconds),
+            "PERFLEDGER_STATEMENT_TIMEOUT": str(self.db_statement_timeout_seconds),
+        }
 
 
 def sqlite_path(url: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from adapters.http import auditor, errors, metrics, openapi_examples
+from adapters.http import auditor, errors, idempotency, metrics, openapi_examples
 from adapters.http.routes import (
     alerts,
     audit,
@@ -40,4 +40,5 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(explain.router)
     auditor.install(app)
     openapi_examples.install(app)
+    idempotency.install(app)
     return app

@@ -7,33 +7,68 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.settings import sqlite_path
+from engine.event_store import RECONNECT_SECONDS, connect_options
+from engine.settings import Settings, sqlite_path
 
 Row = dict[str, Any]
 CHECKPOINT_SECONDS = 0.5
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a PostgreSQL call may take before it fails (and the API answers 503)."""
+
+    connect: int = 2
+    pool: float = 1.0
+    statement: float = 30.0
+    pool_size: int = 20
+
+    @classmethod
+    def of(cls, settings: Settings) -> Timeouts:
+        return cls(connect=settings.db_connect_timeout_seconds, pool=settings.db_pool_timeout_seconds,
+                   statement=settings.db_statement_timeout_seconds, pool_size=settings.db_pool_size)
+
+
 class Database:
     """Pooled connections to SQLite or PostgreSQL; SQL is written with '?' placeholders.
 
-    The pool keeps at most `max_idle` connections; more are opened under load and
-    closed when returned, so short-lived threads cannot leak connections.
+    PostgreSQL connections come from a psycopg_pool pool that checks each one before
+    handing it out and bounds every wait (Timeouts), so an outage fails calls fast and
+    the pool heals by itself. SQLite keeps at most `max_idle` connections; more are
+    opened under load and closed when returned, so short-lived threads cannot leak them.
     """
 
-    def __init__(self, url: str, max_idle: int = 8) -> None:
+    def __init__(self, url: str, max_idle: int = 8, timeouts: Timeouts | None = None) -> None:
         self.url = url
         self.is_postgres = url.startswith(("postgresql://", "postgres://"))
+        self.timeouts = timeouts or Timeouts()
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=max_idle)
         self._closed = False
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
+        self._pool: Any = self._postgres_pool() if self.is_postgres else None
+
+    def _postgres_pool(self) -> Any:
+        from psycopg_pool import ConnectionPool
+
+        kwargs = {"autocommit": True, **connect_options(self.timeouts.connect, self.timeouts.statement)}
+        return ConnectionPool(
+            self.url, kwargs=kwargs, min_size=1, max_size=max(1, self.timeouts.pool_size),
+            timeout=self.timeouts.pool, reconnect_timeout=RECONNECT_SECONDS,
+            check=ConnectionPool.check_connection, open=True, name="perfledger-read-models",
+        )
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
         """A connection for the duration of the block, returned to the pool afterwards."""
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                yield conn
+            return
         try:
             conn = self._idle.get_nowait()
         except queue.Empty:
@@ -55,10 +90,6 @@ class Database:
         conn.close()
 
     def _connect(self) -> Any:
-        if self.is_postgres:
-            import psycopg
-
-            return psycopg.connect(self.url, autocommit=True)
         path = sqlite_path(self.url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -132,6 +163,8 @@ class Database:
         self._stop.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
+        if self._pool is not None:
+            self._pool.close()
         while True:
             try:
                 self._idle.get_nowait().close()
@@ -153,6 +186,11 @@ class Cursor:
     def executemany(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self.cur.executemany(self.db.sql(text), [tuple(r) for r in rows])
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        return int(self.cur.rowcount)
 
     def rows(self) -> list[Row]:
         names = [d[0] for d in self.cur.description or ()]

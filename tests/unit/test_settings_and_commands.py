@@ -24,7 +24,7 @@ def test_sqlite_is_the_default_store_in_the_data_dir(tmp_path: Path) -> None:
 
 def test_a_postgres_url_selects_the_postgres_store() -> None:
     env = Settings(database_url="postgresql://pl:s%40cret@db.internal:6543/ledger").eventsourcing_env()
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert env["PERSISTENCE_MODULE"] == "engine.event_store:Factory"  # eventsourcing.postgres, bounded
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "6543", "ledger")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("pl", "s@cret")
 

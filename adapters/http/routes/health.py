@@ -72,7 +72,9 @@ def readyz(services: Services) -> JSONResponse:
         everyone = merge(local, stored_health(services.db))
         parked = parked_counts(services.db)
     except Exception as error:  # noqa: BLE001 - any store failure means not ready
-        return JSONResponse({"ready": False, "reason": str(error)}, status_code=503)
+        # The pools' timeouts bound this wait, so an outage is reported at once, by name.
+        return JSONResponse({"ready": False, "unavailable": ["database"], "reason": str(error)},
+                            status_code=503, headers={"Retry-After": str(services.settings.retry_after_seconds)})
     stuck = [describe(e, now) for e in everyone if e.stuck_for(now) > threshold and not is_stale(e, now, threshold)]
     if stuck:
         return stuck_answer(stuck, parked=parked, **report)
