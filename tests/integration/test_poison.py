@@ -65,7 +65,7 @@ def one_partition_topic(pipeline: Pipeline) -> str:
 
 
 def send(pipeline: Pipeline, topic: str, values: list[bytes]) -> None:
-    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "")
+    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "", pipeline.settings)
     try:
         publisher.publish(topic, [(b"k", value) for value in values])
     finally:

@@ -137,7 +137,7 @@ def test_later_versions_wait_behind_a_parked_event_while_every_other_aggregate_g
 
 
 def publish(pipeline: Pipeline, events: list[EventEnvelope]) -> None:
-    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "")
+    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "", pipeline.settings)
     try:
         publisher.publish(topics_of(pipeline.settings).events, [(e.id.encode(), encode(e)) for e in events])
     finally:
