@@ -16,7 +16,15 @@ import pytest
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.telephony.ingestor import COUNTER_NAMES
-from tests.integration.test_telephony_door import CALL, INTERVAL, SURVEY, agent_day, counters, post, settled
+from tests.integration.test_telephony_door import (
+    CALL,
+    INTERVAL,
+    SURVEY,
+    agent_day,
+    counters,
+    post,
+    settled,
+)
 from tests.integration.test_telephony_ingest import produce
 from tests.support import Pipeline, make_settings, token, wait_until
 
