@@ -301,7 +301,11 @@ def _model_for(kind: object) -> type[_Event]:
 
 def _reasons(errors: list[ErrorDetails]) -> str:
     # Every problem is named: a model has a dozen fields at most, so the line stays short.
-    return "; ".join(_reason(error) for error in errors)
+    reasons = [_reason(error) for error in errors]
+    if any(reason.startswith("corrects:") for reason in reasons):
+        # The body's id is the one in `corrects`: its problem is said once, there.
+        reasons = [reason for reason in reasons if not reason.startswith("event.event_id:")]
+    return "; ".join(reasons)
 
 
 def _reason(error: ErrorDetails) -> str:
@@ -331,7 +335,7 @@ def _problem(field: str, error: ErrorDetails) -> str:
         return f"must be between {low} and {high}"
     if kind == "greater_than_equal":
         return f"must be >= {_number(error.get('ctx', {}).get('ge'))}"
-    if kind == "string_pattern_mismatch" and field == "event_id":
+    if kind == "string_pattern_mismatch" and field in ("event_id", "corrects", "voids"):
         return "must be a UUID (8-4-4-4-12 hex digits)"
     return _PROBLEMS.get(kind) or error["msg"]
 
