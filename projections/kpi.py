@@ -45,8 +45,8 @@ body of the same type; `event.voided` takes one (`voids`) out. What an event cou
 `effective(original, corrections)`, a function of the *set* of corrections, never of
 their order: voided if any void names it; else the body of the latest applicable
 correction (by its `occurred_at`, then `event_id`); else the original. A correction is
-applicable when its body keeps the original's identity (`IDENTITY_FIELDS`): type,
-agent, team, time and call, so a correction never moves an event to other buckets or
+applicable when it names the original's agent and team and its body keeps the original's
+identity (`IDENTITY_FIELDS`): type, agent, team, time and call, so a correction never moves an event to other buckets or
 re-links surveys (to move one, void it and send a new event). A voided call still fixes
 its surveys' buckets: it was made, only its figures are withdrawn. The caller counts
 an event at its effective content and, when a correction arrives for an event already
@@ -200,6 +200,8 @@ def effective(original: Mapping[str, Any], corrections: Iterable[Mapping[str, An
     latest: Mapping[str, Any] | None = None
     latest_key: tuple[datetime, str] | None = None
     for correction in corrections:
+        if correction["agent_id"] != original["agent_id"] or correction["team_id"] != original["team_id"]:
+            continue  # about another agent's event: never applied (the door refuses it when it can tell)
         if correction["type"] == "event.voided":
             return Voided(original)
         body = correction["event"]
@@ -441,9 +443,19 @@ class PlacementIndex:
         return moves
 
 
+def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The measured events of a stream as they count, every correction and void of the stream applied."""
+    stream = list(events)
+    fixes: dict[str, list[Mapping[str, Any]]] = {}
+    for event in stream:
+        if is_correction(event):
+            fixes.setdefault(target_of(event), []).append(event)
+    return [effective(e, fixes.get(e["event_id"], ())) for e in stream if not is_correction(e)]
+
+
 def fold(events: Iterable[Mapping[str, Any]]) -> dict[SumsKey, Sums]:
-    """The non-empty sums records of a stream of distinct events, taken in arrival order."""
+    """The non-empty sums records of a stream of distinct events (corrections included), in arrival order."""
     index, batch = PlacementIndex(), SumsBatch()
-    for event in events:
+    for event in counted_as(events):
         batch.add_placed(index.place(event))
     return {key: sums for key, sums in batch.records().items() if not is_empty(sums)}

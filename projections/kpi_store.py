@@ -224,7 +224,7 @@ def _held_corrections(cur: Cursor, ids: Sequence[str]) -> dict[str, list[dict[st
         return found
     for part in chunks(sorted(set(ids))):
         cur.execute(
-            "SELECT event_id, target, kind, occurred_at, body FROM telephony_corrections "
+            "SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM telephony_corrections "
             f"WHERE held = 1 AND target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
         )
         for row in cur.rows():
@@ -242,7 +242,8 @@ def _count_held(cur: Cursor, event: Mapping[str, Any], corrections: list[dict[st
 
 
 def _correction(row: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {"event_id": row["event_id"], "type": row["kind"], "occurred_at": row["occurred_at"]}
+    found: dict[str, Any] = {"event_id": row["event_id"], "type": row["kind"], "occurred_at": row["occurred_at"],
+                             "agent_id": row["agent_id"], "team_id": row["team_id"]}
     if row["body"] is not None:
         found["event"] = json.loads(row["body"])
         found["body_text"] = row["body"]
@@ -268,8 +269,9 @@ def _apply_fixes(cur: Cursor, fixes: Sequence[Mapping[str, Any]], archived_until
     targets = sorted({target_of(f) for f in fixes})
     originals = _counted_originals(cur, targets, archived_until)
     cur.executemany(
-        "INSERT INTO telephony_corrections (event_id, target, kind, occurred_at, body, held) VALUES (?, ?, ?, ?, ?, ?)",
-        [(f["event_id"], target_of(f), f["type"], f["occurred_at"],
+        "INSERT INTO telephony_corrections (event_id, target, kind, agent_id, team_id, occurred_at, body, held) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(f["event_id"], target_of(f), f["type"], f["agent_id"], f["team_id"], f["occurred_at"],
           json.dumps(f["event"], sort_keys=True) if f["type"] == "event.corrected" else None,
           int(target_of(f) not in originals)) for f in fixes],
     )
@@ -317,7 +319,7 @@ def _all_corrections(cur: Cursor, targets: Sequence[str]) -> dict[str, list[dict
     found: dict[str, list[dict[str, Any]]] = {}
     for part in chunks(targets):
         cur.execute(
-            "SELECT event_id, target, kind, occurred_at, body FROM telephony_corrections "
+            "SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM telephony_corrections "
             f"WHERE target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
         )
         for row in cur.rows():

@@ -122,7 +122,7 @@ def corrections_of(db: Database, event_id: str) -> dict[str, Any] | None:
     original = db.query(
         "SELECT event_id, type, recorded_at, payload FROM telephony_archive WHERE event_id = ?", (event_id,))
     rows = db.query(
-        "SELECT c.event_id, c.kind, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
+        "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
         "FROM telephony_corrections c JOIN telephony_archive a ON a.event_id = c.event_id "
         "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id", (event_id,))
     if not original and not rows:
@@ -145,6 +145,8 @@ def _correction_row(row: dict[str, Any], original: dict[str, Any] | None, counte
     sent = json.loads(row["payload"])
     if row["held"] or original is None:
         status = "held: the original is not received yet"
+    elif (row["agent_id"], row["team_id"]) != (original["agent_id"], original["team_id"]):
+        status = f"not applied: names agent {row['agent_id']} of team {row['team_id']}, not the original's"
     elif row["kind"] == "event.voided" or row["body"] == counted:
         status = "applied"
     else:

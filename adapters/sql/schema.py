@@ -43,7 +43,8 @@ TABLES = (
     # Corrections and voids of telephony events (projections/kpi.py): held = 1 while the
     # original is unknown; telephony_effective keeps what a corrected event counts as.
     """CREATE TABLE IF NOT EXISTS telephony_corrections (
-        event_id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, occurred_at TEXT NOT NULL,
+        event_id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, agent_id TEXT NOT NULL,
+        team_id TEXT NOT NULL, occurred_at TEXT NOT NULL,
         body TEXT, held INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS telephony_corrections_by_target ON telephony_corrections (held, target)",
     "CREATE INDEX IF NOT EXISTS telephony_corrections_of ON telephony_corrections (target)",

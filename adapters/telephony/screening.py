@@ -99,6 +99,9 @@ def _correctable(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], b
     if is_correction(original):
         return Verdict(REJECTED, f"{field}: {target} is itself an {original['type']}; name the original event "
                                  f"({target_of(original)})")
+    for name in ("agent_id", "team_id"):
+        if event[name] != original[name]:
+            return Verdict(REJECTED, f"{name}: must be the {name} of the event named ({original[name]!r})")
     if event["type"] == "event.corrected":
         problem = identity_problem(original, event["event"])
         if problem is not None:

@@ -65,7 +65,8 @@ def as_counted(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for e in events:
         if e["type"] in FIXES:
             continue
-        mine = fixes.get(e["event_id"].lower(), [])
+        mine = [f for f in fixes.get(e["event_id"].lower(), [])
+                if (f["agent_id"], f["team_id"]) == (e["agent_id"], e["team_id"])]
         if any(f["type"] == "event.voided" for f in mine):
             counted.append({**e, "voided": True})
             continue

@@ -71,6 +71,8 @@ def test_corrections_pass_the_same_door_with_every_reason_named(pipeline: Pipeli
          "occurred_at": "2026-10-08T10:00:00Z", "voids": eid(18), "reason": "r"},  # itself
         {"event_id": eid(19), "type": "event.voided", "agent_id": "agent-017", "team_id": "team-north",
          "occurred_at": "2026-10-08T10:00:00Z", "voids": eid(2), "reason": " "},  # no reason
+        {"event_id": eid(21), "type": "event.voided", "agent_id": "agent-099", "team_id": "team-north",
+         "occurred_at": "2026-10-08T10:00:00Z", "voids": eid(1), "reason": "not mine"},  # another agent's event
     ]
     answer = post(client, batch)
     reasons = {r["index"]: r["reason"] for r in answer["rejected"]}
@@ -84,10 +86,11 @@ def test_corrections_pass_the_same_door_with_every_reason_named(pipeline: Pipeli
         4: "event.handling_seconds: must not exceed available_seconds (800 > 780)",
         8: "voids: must name another event than this one",
         9: "reason: must be 1 to 500 characters",
+        10: "agent_id: must be the agent_id of the event named ('agent-017')",
     }
     assert answer["accepted"] == 3
     found = settled(pipeline, 2 + len(batch))
-    assert found["accepted"] == 5 and found["dead_lettered"] == 7
+    assert found["accepted"] == 5 and found["dead_lettered"] == 8
     again = post(client, [{"event_id": eid(20), "type": "event.voided", "agent_id": "agent-017",
                            "team_id": "team-north", "occurred_at": "2026-10-08T10:00:00Z", "voids": eid(15),
                            "reason": "wrong"}])

@@ -17,7 +17,7 @@ GUIDE = Path(__file__).resolve().parents[2] / "docs" / "telephony.md"
 
 
 def examples() -> list[Any]:
-    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", GUIDE.read_text(), re.S)]
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", GUIDE.read_text(), re.DOTALL)]
 
 
 def test_every_event_example_of_the_guide_is_valid_and_every_type_has_one() -> None:

@@ -14,7 +14,7 @@ import pytest
 from adapters.telephony.dead_letters import ACCEPTED_HEADER
 from adapters.telephony.ingestor import ACCEPTED_COLUMN, RECEIVED, Tally
 from adapters.telephony.schema import InvalidTelephonyEvent, parse_message, to_archive_dict
-from projections.kpi import Voided, delta, effective, identity_problem
+from projections.kpi import Voided, delta, effective, fold, identity_problem
 
 SURVEY = {"event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d03", "type": "survey.completed", "agent_id": "agent-017",
           "team_id": "team-north", "occurred_at": "2026-10-07T13:00:00+02:00", "call_id": "c-88121", "csat": 2}
@@ -87,3 +87,11 @@ def test_the_delivery_tally_counts_by_broker_day_and_door() -> None:
     tally.add([SimpleNamespace(topic="t", timestamp=now_ms, headers=[])], ACCEPTED_COLUMN)
     assert tally.counts == {(yesterday, "kafka:t"): [1, 0, 0, 0], (today, "kafka:t"): [1, 1, 0, 0],
                             (today, "http"): [1, 0, 0, 0]}
+
+
+def test_a_stream_folds_as_its_corrected_events_would_and_other_agents_corrections_do_not_apply() -> None:
+    original, better = parsed(SURVEY), parsed(fix(1, "2026-10-08T10:00:00Z", csat=5))
+    assert fold([better, original]) == fold([original, better]) == fold([{**better["event"]}])
+    assert fold([original, parsed(void(2))]) == {}
+    stranger = parsed({**fix(3, "2026-10-09T10:00:00Z", csat=1), "agent_id": "agent-999"})
+    assert fold([original, stranger]) == fold([original])
