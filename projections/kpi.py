@@ -38,6 +38,21 @@ and for each new (deduplicated) event:
 placement into the 8 records' changes; `SumsBatch` does the same for a whole poll at
 an eighth of the cost, and `fold()` applies all of it to a stream.
 
+Corrections and voids
+---------------------
+`event.corrected` replaces the measurements of an earlier event (`corrects`) with a full
+body of the same type; `event.voided` takes one (`voids`) out. What an event counts as is
+`effective(original, corrections)`, a function of the *set* of corrections, never of
+their order: voided if any void names it; else the body of the latest applicable
+correction (by its `occurred_at`, then `event_id`); else the original. A correction is
+applicable when it names the original's agent and team and its body keeps the original's
+identity (`IDENTITY_FIELDS`): type, agent, team, time and call, so a correction never moves an event to other buckets or
+re-links surveys (to move one, void it and send a new event). A voided call still fixes
+its surveys' buckets: it was made, only its figures are withdrawn. The caller counts
+an event at its effective content and, when a correction arrives for an event already
+counted, subtracts the old content and adds the new at the event's placement, like a
+late event; a correction whose original is not known yet is held until it is.
+
 Duplicates: deduplication by `event_id` is the caller's job. Two distinct
 `call.completed` events with the same call key are assumed not to happen (the telephony
 system sends one per agent leg); if they do, both count as calls, and surveys go to
@@ -65,6 +80,9 @@ BUCKET_KINDS: tuple[str, ...] = ("interval", "day", "week", "month")
 SCOPES: tuple[str, ...] = ("agent", "team")
 INTERVAL_SECONDS = 900
 LINKED_TYPES = frozenset({"survey.completed", "qa.evaluated"})
+CORRECTION_TYPES = frozenset({"event.corrected", "event.voided"})
+# What a correction may not change: the event's place in buckets and its call's link.
+IDENTITY_FIELDS: tuple[str, ...] = ("type", "agent_id", "team_id", "call_id")
 
 SumsKey = tuple[str, str, str, datetime]  # (scope, scope_id, bucket_kind, bucket_start)
 Delta = dict[str, int]  # sparse: only the counters an event changes
@@ -144,9 +162,54 @@ def placement(event: Mapping[str, Any], call_time: datetime | None) -> datetime:
     return occurred_at(event)
 
 
+class Voided(dict[str, Any]):
+    """A voided event: its fields (for its place and its call), counting for nothing."""
+
+
 def delta(event: Mapping[str, Any]) -> Delta:
     """The counters one event adds to every record it belongs to."""
+    if type(event) is Voided:
+        return {}
     return _DELTAS[event["type"]](event)
+
+
+# --- corrections ------------------------------------------------------------------------
+
+def is_correction(event: Mapping[str, Any]) -> bool:
+    """True for `event.corrected` and `event.voided`."""
+    return event["type"] in CORRECTION_TYPES
+
+
+def target_of(correction: Mapping[str, Any]) -> str:
+    """The event_id a correction or void is about."""
+    return str(correction["corrects"] if correction["type"] == "event.corrected" else correction["voids"])
+
+
+def identity_problem(original: Mapping[str, Any], body: Mapping[str, Any]) -> str | None:
+    """Why a corrected body cannot replace `original` (a field it may not change), or None."""
+    for name in IDENTITY_FIELDS:
+        if original.get(name) != body.get(name):
+            return f"event.{name}: a correction keeps the original's {name} ({original.get(name)!r})"
+    if occurred_at(original) != occurred_at(body):
+        return f"event.occurred_at: a correction keeps the original's occurred_at ({original['occurred_at']})"
+    return None
+
+
+def effective(original: Mapping[str, Any], corrections: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """What `original` counts as, given every correction and void naming it (in any order)."""
+    latest: Mapping[str, Any] | None = None
+    latest_key: tuple[datetime, str] | None = None
+    for correction in corrections:
+        if correction["agent_id"] != original["agent_id"] or correction["team_id"] != original["team_id"]:
+            continue  # about another agent's event: never applied (the door refuses it when it can tell)
+        if correction["type"] == "event.voided":
+            return Voided(original)
+        body = correction["event"]
+        if identity_problem(original, body) is None:
+            key = (occurred_at(correction), correction["event_id"])
+            if latest_key is None or key > latest_key:
+                latest, latest_key = body, key
+    return original if latest is None else latest
 
 
 def increments(event: Mapping[str, Any], at: datetime | None = None) -> list[Increment]:
@@ -380,9 +443,19 @@ class PlacementIndex:
         return moves
 
 
+def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The measured events of a stream as they count, every correction and void of the stream applied."""
+    stream = list(events)
+    fixes: dict[str, list[Mapping[str, Any]]] = {}
+    for event in stream:
+        if is_correction(event):
+            fixes.setdefault(target_of(event), []).append(event)
+    return [effective(e, fixes.get(e["event_id"], ())) for e in stream if not is_correction(e)]
+
+
 def fold(events: Iterable[Mapping[str, Any]]) -> dict[SumsKey, Sums]:
-    """The non-empty sums records of a stream of distinct events, taken in arrival order."""
+    """The non-empty sums records of a stream of distinct events (corrections included), in arrival order."""
     index, batch = PlacementIndex(), SumsBatch()
-    for event in events:
+    for event in counted_as(events):
         batch.add_placed(index.place(event))
     return {key: sums for key, sums in batch.records().items() if not is_empty(sums)}

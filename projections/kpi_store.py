@@ -15,7 +15,18 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.kpi import COUNTERS, PlacementIndex, SumsBatch, call_key, is_linked
+from projections.kpi import (
+    COUNTERS,
+    PlacementIndex,
+    SumsBatch,
+    Voided,
+    call_key,
+    effective,
+    is_correction,
+    is_linked,
+    occurred_at,
+    target_of,
+)
 from projections.store import Cursor, chunks
 
 SEP = "\x1f"
@@ -23,12 +34,18 @@ SEP = "\x1f"
 # storing them halves the writes per event.
 STORED_KINDS = ("interval", "day")
 _COLUMNS = ", ".join(COUNTERS)
-_UPSERT = (
+_INSERT = (
     f"INSERT INTO kpi_sums (scope, scope_id, bucket, start, team_id, {_COLUMNS}) "
     f"VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(COUNTERS))}) "
-    "ON CONFLICT (scope, scope_id, bucket, start) DO UPDATE SET team_id = excluded.team_id, "
-    + ", ".join(f"{c} = kpi_sums.{c} + excluded.{c}" for c in COUNTERS)
+    "ON CONFLICT (scope, scope_id, bucket, start) DO UPDATE SET "
 )
+_ADD = ", ".join(f"{c} = kpi_sums.{c} + excluded.{c}" for c in COUNTERS)
+_UPSERT = _INSERT + "team_id = excluded.team_id, " + _ADD
+# A correction changes figures where its event already counts: the row's team stays as
+# the events in their order left it, so the live model and a rebuild agree.
+_UPSERT_KEEP_TEAM = _INSERT + _ADD
+VOID_MARK = '{"voided": true}'
+ArchiveKey = tuple[int, str]
 
 
 def call_ref(event: Mapping[str, Any]) -> str:
@@ -36,10 +53,25 @@ def call_ref(event: Mapping[str, Any]) -> str:
     return f"{agent}{SEP}{call}"
 
 
-def apply_events(cur: Cursor, events: Sequence[Mapping[str, Any]]) -> int:
-    """Counts new, distinct telephony events (archive dicts) into the KPI sums; returns rows touched."""
-    if not events:
-        return 0
+def apply_events(
+    cur: Cursor, events: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None = None,
+) -> int:
+    """Counts new, distinct telephony events (archive dicts) into the KPI sums; returns rows touched.
+
+    Corrections and voids are applied after the batch's other events. `archived_until` is
+    for a rebuild, which feeds the archive in (seq, event_id) order: only events archived
+    up to there count as known; live, every archived event is.
+    """
+    fixes = [e for e in events if is_correction(e)]
+    if fixes:
+        events = [e for e in events if not is_correction(e)]
+    touched = _apply_measured(cur, events) if events else 0
+    if fixes:
+        touched += _apply_fixes(cur, fixes, archived_until)
+    return touched
+
+
+def _apply_measured(cur: Cursor, events: Sequence[Mapping[str, Any]]) -> int:
     refs = sorted({call_ref(e) for e in events if "call_id" in e})
     call_refs = {call_ref(e) for e in events if e["type"] == "call.completed"}
     index = PlacementIndex(call_times=_load_call_times(cur, refs))
@@ -47,8 +79,11 @@ def apply_events(cur: Cursor, events: Sequence[Mapping[str, Any]]) -> int:
     known_calls = dict(index.call_times)
     batch = SumsBatch()
     teams: dict[str, str] = {}
+    held = _held_corrections(cur, [e["event_id"] for e in events])
     for event in events:
         teams[event["agent_id"]] = event["team_id"]
+        if event["event_id"] in held:
+            event = _count_held(cur, event, held[event["event_id"]])
         batch.add_placed(index.place(event))
     _write_calls(cur, index, known_calls)
     _write_call_agents(cur, {(e["call_id"], e["agent_id"]) for e in events if e["type"] == "call.completed"})
@@ -85,14 +120,16 @@ def _load_linked(cur: Cursor, refs: Sequence[str], index: PlacementIndex) -> dic
     before: dict[str, datetime] = {}
     for part in chunks(refs):
         cur.execute(
-            f"SELECT l.event_id, l.placed_at, a.payload FROM telephony_linked l "
+            f"SELECT l.event_id, l.placed_at, a.payload, e.payload AS effective FROM telephony_linked l "
             f"JOIN telephony_archive a ON a.event_id = l.event_id "
+            f"LEFT JOIN telephony_effective e ON e.event_id = l.event_id "
             f"WHERE l.call_ref IN ({','.join('?' * len(part))}) ORDER BY l.event_id",
             part,
         )
         for row in cur.rows():
-            # The archive keeps the original bytes; the fields a move needs are as sent.
-            event = {**json.loads(row["payload"]), "event_id": row["event_id"]}
+            # The archive keeps the original bytes; the fields a move needs are as sent,
+            # or as corrected: a move takes away what the event counts for now.
+            event = _as_counted({**json.loads(row["payload"]), "event_id": row["event_id"]}, row["effective"])
             at = datetime.fromisoformat(row["placed_at"])
             index.linked.setdefault(call_key(event), []).append((event, at))
             before[row["event_id"]] = at
@@ -146,7 +183,7 @@ def _write_linked(cur: Cursor, index: PlacementIndex, before: dict[str, datetime
     )
 
 
-def _write_sums(cur: Cursor, batch: SumsBatch, teams: dict[str, str]) -> int:
+def _write_sums(cur: Cursor, batch: SumsBatch, teams: dict[str, str], keep_team: bool = False) -> int:
     rows, emptied = [], []
     starts: dict[datetime, str] = {}  # many keys share a bucket start: format each once
     for (scope, scope_id, bucket, start), sums in batch.records(STORED_KINDS).items():
@@ -161,9 +198,140 @@ def _write_sums(cur: Cursor, batch: SumsBatch, teams: dict[str, str]) -> int:
         rows.append((*key, team, *values))
         if sums["events"] < 0:
             emptied.append(key)
-    cur.executemany(_UPSERT, rows)
+    cur.executemany(_UPSERT_KEEP_TEAM if keep_team else _UPSERT, rows)
     cur.executemany(
         "DELETE FROM kpi_sums WHERE scope = ? AND scope_id = ? AND bucket = ? AND start = ? AND events = 0",
         emptied,
     )
     return len(rows)
+
+
+# --- corrections and voids --------------------------------------------------------------
+
+def _as_counted(original: dict[str, Any], stored: str | None) -> Mapping[str, Any]:
+    """An event as it counts now: its effective content kept by `_apply_fixes`, else itself."""
+    if stored is None:
+        return original
+    if stored == VOID_MARK:
+        return Voided(original)
+    return {**json.loads(stored), "event_id": original["event_id"]}
+
+
+def _held_corrections(cur: Cursor, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Corrections that arrived before their original, for these event ids (rare: one probe first)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not ids or not cur.execute("SELECT 1 AS found FROM telephony_corrections WHERE held = 1 LIMIT 1").rows():
+        return found
+    for part in chunks(sorted(set(ids))):
+        cur.execute(
+            "SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM telephony_corrections "
+            f"WHERE held = 1 AND target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
+        )
+        for row in cur.rows():
+            found.setdefault(row["target"], []).append(_correction(row))
+    return found
+
+
+def _count_held(cur: Cursor, event: Mapping[str, Any], corrections: list[dict[str, Any]]) -> Mapping[str, Any]:
+    """An original arriving after its corrections: counted at once as corrected, the corrections released."""
+    counted = effective(event, corrections)
+    _write_effective(cur, event["event_id"], counted, corrections)
+    cur.executemany("UPDATE telephony_corrections SET held = 0 WHERE event_id = ?",
+                    [(c["event_id"],) for c in corrections])
+    return counted
+
+
+def _correction(row: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {"event_id": row["event_id"], "type": row["kind"], "occurred_at": row["occurred_at"],
+                             "agent_id": row["agent_id"], "team_id": row["team_id"]}
+    if row["body"] is not None:
+        found["event"] = json.loads(row["body"])
+        found["body_text"] = row["body"]
+    return found
+
+
+def _write_effective(cur: Cursor, event_id: str, counted: Mapping[str, Any],
+                     corrections: Sequence[Mapping[str, Any]]) -> None:
+    """Keeps what an event counts as, by the stored text of the winning body (the same live and rebuilt)."""
+    if type(counted) is Voided:
+        text: str | None = VOID_MARK
+    else:
+        text = next((c["body_text"] for c in corrections if c.get("event") is counted), None)
+    if text is None:
+        cur.execute("DELETE FROM telephony_effective WHERE event_id = ?", (event_id,))
+    else:
+        cur.execute("INSERT INTO telephony_effective (event_id, payload) VALUES (?, ?) "
+                    "ON CONFLICT (event_id) DO UPDATE SET payload = excluded.payload", (event_id, text))
+
+
+def _apply_fixes(cur: Cursor, fixes: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None) -> int:
+    """Records corrections and voids; for originals already counted, swaps old content for new where they count."""
+    targets = sorted({target_of(f) for f in fixes})
+    originals = _counted_originals(cur, targets, archived_until)
+    cur.executemany(
+        "INSERT INTO telephony_corrections (event_id, target, kind, agent_id, team_id, occurred_at, body, held) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(f["event_id"], target_of(f), f["type"], f["agent_id"], f["team_id"], f["occurred_at"],
+          json.dumps(f["event"], sort_keys=True) if f["type"] == "event.corrected" else None,
+          int(target_of(f) not in originals)) for f in fixes],
+    )
+    known = sorted(originals)
+    if not known:
+        return 0
+    corrections = _all_corrections(cur, known)
+    placed = _placements(cur, known)
+    batch, teams = SumsBatch(), {}
+    for target in known:
+        original, before = originals[target]
+        now = effective(original, corrections.get(target, []))
+        if now == before and type(now) is type(before):
+            continue
+        at = placed.get(target) or occurred_at(original)
+        batch.add(before, at, -1)
+        batch.add(now, at, 1)
+        teams[original["agent_id"]] = original["team_id"]
+        _write_effective(cur, target, now, corrections.get(target, []))
+    _mark_changed(cur, sorted(teams))
+    return _write_sums(cur, batch, teams, keep_team=True)
+
+
+def _counted_originals(
+    cur: Cursor, ids: Sequence[str], archived_until: ArchiveKey | None,
+) -> dict[str, tuple[dict[str, Any], Mapping[str, Any]]]:
+    """Of these event ids, the measured events already counted: (original, as counted now)."""
+    found: dict[str, tuple[dict[str, Any], Mapping[str, Any]]] = {}
+    for part in chunks(ids):
+        cur.execute(
+            "SELECT a.event_id, a.seq, a.type, a.occurred_at, a.payload, e.payload AS effective "
+            "FROM telephony_archive a LEFT JOIN telephony_effective e ON e.event_id = a.event_id "
+            f"WHERE a.event_id IN ({','.join('?' * len(part))})", part,
+        )
+        for row in cur.rows():
+            if is_correction(row) or (archived_until is not None and (int(row["seq"]), row["event_id"]) > archived_until):
+                continue  # a correction of a correction is never applied; a rebuild has not reached it yet
+            # The stored time is the validated one, in UTC; the bytes are as sent.
+            original = {**json.loads(row["payload"]), "event_id": row["event_id"], "occurred_at": row["occurred_at"]}
+            found[row["event_id"]] = (original, _as_counted(original, row["effective"]))
+    return found
+
+
+def _all_corrections(cur: Cursor, targets: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for part in chunks(targets):
+        cur.execute(
+            "SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM telephony_corrections "
+            f"WHERE target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
+        )
+        for row in cur.rows():
+            found.setdefault(row["target"], []).append(_correction(row))
+    return found
+
+
+def _placements(cur: Cursor, ids: Sequence[str]) -> dict[str, datetime]:
+    """Where surveys and QA scores among these events count (their call's time, when known)."""
+    found: dict[str, datetime] = {}
+    for part in chunks(ids):
+        cur.execute(f"SELECT event_id, placed_at FROM telephony_linked WHERE event_id IN ({','.join('?' * len(part))})",
+                    part)
+        found.update((row["event_id"], datetime.fromisoformat(row["placed_at"])) for row in cur.rows())
+    return found

@@ -70,7 +70,7 @@ def feed_archive(
             batch, last = _archive_batch(cur, last)
             if not batch:
                 return last
-            apply_events(cur, [decode(payload) for payload in batch])
+            apply_events(cur, [decode(payload) for payload in batch], last)
         done += len(batch)
         progress("kpi", done, max(total, done))
 

@@ -52,8 +52,6 @@ EXAMPLES: dict[tuple[str, str], Any] = {
                                                 "events": [EVENT]},
     ("get", "/v1/audit/reviews/{review_id}/score-changes"): [CHANGE],
     ("get", "/v1/audit/verify"): {"ok": True, "first_problem": None},
-    ("post", "/v1/telephony/events"): {"accepted": 2, "duplicates": 1,
-                                       "rejected": [{"index": 3, "reason": "csat: must be between 1 and 5"}]},
     ("get", "/v1/telephony/mismatches"): {"rows": [{
         "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d01", "agent_id": "agent-017", "call_id": "call-88412",
         "call_agents": ["agent-022"]}]},
@@ -98,12 +96,103 @@ REQUESTS: dict[tuple[str, str], Any] = {
                             "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31",
                             "weight": 1},
     ("post", "/v1/goals/{goal_id}/revise-target"): {"target": 290, "reason": "new baseline agreed"},
-    ("post", "/v1/telephony/events"): [{
+}
+
+# --- telephony: one named example per event type, and the answers to a batch ----------------
+TELEPHONY_EVENTS: dict[str, dict[str, Any]] = {
+    "call.completed": {
         "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d01", "type": "call.completed", "agent_id": "agent-017",
         "team_id": "team-north", "occurred_at": "2026-10-05T09:14:03+02:00", "call_id": "c-88121",
         "talk_seconds": 212.4, "hold_seconds": 31.0, "acw_seconds": 45.5, "transferred": False,
-        "resolved_first_contact": True}],
+        "resolved_first_contact": True},
+    "survey.completed": {
+        "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d03", "type": "survey.completed", "agent_id": "agent-017",
+        "team_id": "team-north", "occurred_at": "2026-10-07T11:00:00Z", "call_id": "c-88121", "csat": 4},
+    "qa.evaluated": {
+        "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d04", "type": "qa.evaluated", "agent_id": "agent-017",
+        "team_id": "team-north", "occurred_at": "2026-10-09T15:30:00+00:00", "call_id": "c-88121",
+        "qa_score": 86, "evaluator_id": "qa-lead-2"},
+    "agent.interval": {
+        "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d05", "type": "agent.interval", "agent_id": "agent-017",
+        "team_id": "team-north", "occurred_at": "2026-10-05T07:00:00Z", "interval_seconds": 900,
+        "scheduled_seconds": 900, "adherent_seconds": 810, "available_seconds": 780, "handling_seconds": 600},
 }
+TELEPHONY_EVENTS["event.corrected"] = {
+    "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d06", "type": "event.corrected", "agent_id": "agent-017",
+    "team_id": "team-north", "occurred_at": "2026-10-08T08:00:00Z",
+    "corrects": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d01", "reason": "talk time re-read from the recording",
+    "event": {**{k: v for k, v in TELEPHONY_EVENTS["call.completed"].items() if k != "event_id"},
+              "talk_seconds": 198.0}}
+TELEPHONY_EVENTS["event.voided"] = {
+    "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d07", "type": "event.voided", "agent_id": "agent-017",
+    "team_id": "team-north", "occurred_at": "2026-10-08T08:05:00Z",
+    "voids": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d05", "reason": "interval exported twice by the WFM system"}
+# A batch refused event by event; the reasons are exactly what the door answers (tests/unit/test_openapi_telephony.py).
+REJECTED_BATCH: list[Any] = [
+    TELEPHONY_EVENTS["call.completed"],
+    {**TELEPHONY_EVENTS["survey.completed"], "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d13", "csat": 6},
+    {**TELEPHONY_EVENTS["call.completed"], "event_id": "0B7E2C1A-4F4E-4C39-9D0E-1F2A3B4C5D14",
+     "talk_seconds": "212", "transferred": 0, "occurred_at": "2026-10-05 09:14:03"},
+    {**TELEPHONY_EVENTS["agent.interval"], "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d15",
+     "handling_seconds": 800},
+    {**TELEPHONY_EVENTS["event.corrected"], "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d16",
+     "event": {**TELEPHONY_EVENTS["event.corrected"]["event"], "hold_seconds": 40000}},
+    {"type": "call.abandoned"},
+]
+REJECTED_ANSWER: dict[str, Any] = {
+    "accepted": 1, "duplicates": 0,
+    "rejected": [
+        {"index": 1, "reason": "csat: must be between 1 and 5"},
+        {"index": 2, "reason": "occurred_at: must be an RFC 3339 timestamp with a UTC offset (Z or +hh:mm); "
+                               "talk_seconds: must be a number; transferred: must be a JSON boolean (true or false)"},
+        {"index": 3, "reason": "handling_seconds: must not exceed available_seconds (800 > 780)"},
+        {"index": 4, "reason": "event.hold_seconds: must be at most 28800"},
+        {"index": 5, "reason": "type: unknown event type 'call.abandoned'"},
+    ],
+}
+REJECTED_ANSWER["events"] = [
+    {"index": 0, "event_id": TELEPHONY_EVENTS["call.completed"]["event_id"], "outcome": "accepted"},
+    *({"index": r["index"], "event_id": REJECTED_BATCH[r["index"]].get("event_id"), "outcome": "rejected",
+       "reason": r["reason"]} for r in REJECTED_ANSWER["rejected"])]
+NAMED_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/v1/telephony/events"): {
+        **{kind: {"summary": f"one {kind}", "value": [event]} for kind, event in TELEPHONY_EVENTS.items()},
+        "rejected-batch": {"summary": "a batch refused event by event (see the 202 answer 'rejected-batch')",
+                           "value": REJECTED_BATCH},
+    },
+}
+NAMED_RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/v1/telephony/events"): {
+        "accepted": {"summary": "every event accepted", "value": {
+            "accepted": 1, "duplicates": 0, "rejected": [],
+            "events": [{"index": 0, "event_id": TELEPHONY_EVENTS["call.completed"]["event_id"],
+                        "outcome": "accepted"}]}},
+        "rejected-batch": {"summary": "the answer to the request example 'rejected-batch'", "value": REJECTED_ANSWER},
+        "duplicate-and-conflict": {"summary": "a re-send, and a re-used event_id with other content", "value": {
+            "accepted": 0, "duplicates": 1,
+            "rejected": [{"index": 1, "reason": "event_id: conflict: already received with other content "
+                                                "(original sha256 9f2c…)"}],
+            "events": [{"index": 0, "event_id": TELEPHONY_EVENTS["call.completed"]["event_id"],
+                        "outcome": "duplicate"},
+                       {"index": 1, "event_id": TELEPHONY_EVENTS["call.completed"]["event_id"],
+                        "outcome": "rejected", "reason": "event_id: conflict: already received with other "
+                                                         "content (original sha256 9f2c…)"}]}},
+    },
+}
+EXAMPLES[("get", "/v1/telephony/deliveries")] = {
+    "day": "2026-10-05",
+    "sources": [{"source": "http", "received": 1200, "accepted": 1187, "duplicates": 9, "dead_lettered": 4},
+                {"source": "kafka:telephony.events", "received": 48210, "accepted": 48002, "duplicates": 180,
+                 "dead_lettered": 28}],
+    "total": {"received": 49410, "accepted": 49189, "duplicates": 189, "dead_lettered": 32}}
+EXAMPLES[("get", "/v1/telephony/events/{event_id}/corrections")] = {
+    "event_id": TELEPHONY_EVENTS["call.completed"]["event_id"],
+    "original": {"recorded_at": "2026-10-05T07:14:05+00:00", "event": TELEPHONY_EVENTS["call.completed"]},
+    "counts_as": "corrected", "counted": TELEPHONY_EVENTS["event.corrected"]["event"],
+    "corrections": [{"event_id": TELEPHONY_EVENTS["event.corrected"]["event_id"], "type": "event.corrected",
+                     "occurred_at": "2026-10-08T08:00:00+00:00", "recorded_at": "2026-10-08T08:00:02+00:00",
+                     "reason": TELEPHONY_EVENTS["event.corrected"]["reason"], "status": "applied",
+                     "event": TELEPHONY_EVENTS["event.corrected"]["event"]}]}
 
 
 def install(app: FastAPI) -> None:
@@ -130,11 +219,18 @@ def add_examples(method: str, path: str, operation: dict[str, Any]) -> None:
         content = response.setdefault("content", {}).setdefault("application/json", {})
         if "example" in content or "examples" in content:
             continue
+        if (method, path) in NAMED_RESPONSES:
+            content["examples"] = NAMED_RESPONSES[(method, path)]
+            continue
         example = EXAMPLES.get((method, path))
         if example is None and method in ("post", "put"):
             example = ACCEPTED
         if example is not None:
             content["example"] = example
+    named = NAMED_REQUESTS.get((method, path))
+    if named is not None:
+        operation.setdefault("requestBody", {"content": {"application/json": {}}})
+        operation["requestBody"].setdefault("content", {}).setdefault("application/json", {})["examples"] = named
     body = REQUESTS.get((method, path))
     if body is not None:
         operation.setdefault("requestBody", {"content": {"application/json": {}}})

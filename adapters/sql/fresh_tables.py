@@ -20,7 +20,8 @@ EVENT_MODELS = ("documents", "history")
 # What the events projection parks (projections/parking.py) is rebuilt beside the models but
 # not compared row for row: its sources and times are those of each run.
 EVENT_PARKING = ("parked_events",)
-KPI_MODELS = ("kpi_sums", "telephony_calls", "telephony_linked", "telephony_call_agents")
+KPI_MODELS = ("kpi_sums", "telephony_calls", "telephony_linked", "telephony_call_agents",
+              "telephony_corrections", "telephony_effective")
 # Written by the KPI projection for the goal-progress manager, not a read model: a rebuild
 # writes it to scratch so the live marks are left alone.
 SCRATCH = ("kpi_changes",)

@@ -1,13 +1,22 @@
-"""Read-side queries over the KPI sums: bucket rows and leaderboards."""
+"""Read-side queries over the KPI sums (bucket rows, leaderboards) and telephony's audit: deliveries, corrections."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sql.database import Database
-from projections.kpi import COUNTERS, add_sums, empty_sums, kpis, month_start, week_start
-from projections.kpi_store import STORED_KINDS
+from projections.kpi import (
+    COUNTERS,
+    add_sums,
+    empty_sums,
+    identity_problem,
+    kpis,
+    month_start,
+    week_start,
+)
+from projections.kpi_store import STORED_KINDS, VOID_MARK
 
 _SUMS = ", ".join(COUNTERS)
 _SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
@@ -94,3 +103,57 @@ def agent_totals(db: Database, team_id: str, start: str | None, end: str | None)
 
 def ingest_counters(db: Database) -> dict[str, int]:
     return {r["name"]: int(r["value"]) for r in db.query("SELECT name, value FROM ingest_counters")}
+
+
+DELIVERY_COUNTS = ("received", "accepted", "duplicates", "dead_lettered")
+
+
+def deliveries(db: Database, day: str) -> dict[str, Any]:
+    """What reached telephony ingestion on one UTC day, per source ("http", "kafka:<topic>"), and in total."""
+    rows = db.query(
+        f"SELECT source, {', '.join(DELIVERY_COUNTS)} FROM ingest_deliveries WHERE day = ? ORDER BY source", (day,))
+    sources = [{"source": r["source"], **{name: int(r[name]) for name in DELIVERY_COUNTS}} for r in rows]
+    total = {name: sum(s[name] for s in sources) for name in DELIVERY_COUNTS}
+    return {"day": day, "sources": sources, "total": total}
+
+
+def corrections_of(db: Database, event_id: str) -> dict[str, Any] | None:
+    """The audit trail of one telephony event: the original as archived, every correction and void, what counts."""
+    original = db.query(
+        "SELECT event_id, type, recorded_at, payload FROM telephony_archive WHERE event_id = ?", (event_id,))
+    rows = db.query(
+        "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
+        "FROM telephony_corrections c JOIN telephony_archive a ON a.event_id = c.event_id "
+        "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id", (event_id,))
+    if not original and not rows:
+        return None
+    stored = db.query("SELECT payload FROM telephony_effective WHERE event_id = ?", (event_id,))
+    counted = stored[0]["payload"] if stored else None
+    base = json.loads(original[0]["payload"]) if original else None
+    listed = [_correction_row(row, base, counted) for row in rows]
+    counts_as = "voided" if counted == VOID_MARK else "corrected" if counted else "original"
+    return {
+        "event_id": event_id,
+        "original": ({"recorded_at": original[0]["recorded_at"], "event": base} if original else None),
+        "counts_as": counts_as if original else "not received",
+        "counted": json.loads(counted) if counted and counted != VOID_MARK else base if original else None,
+        "corrections": listed,
+    }
+
+
+def _correction_row(row: dict[str, Any], original: dict[str, Any] | None, counted: str | None) -> dict[str, Any]:
+    sent = json.loads(row["payload"])
+    if row["held"] or original is None:
+        status = "held: the original is not received yet"
+    elif (row["agent_id"], row["team_id"]) != (original["agent_id"], original["team_id"]):
+        status = f"not applied: names agent {row['agent_id']} of team {row['team_id']}, not the original's"
+    elif row["kind"] == "event.voided" or row["body"] == counted:
+        status = "applied"
+    else:
+        body = json.loads(row["body"])
+        base = {**original, "occurred_at": datetime.fromisoformat(original["occurred_at"].upper()).isoformat()}
+        problem = identity_problem(base, body)
+        status = f"not applied: {problem}" if problem else "superseded" if counted != VOID_MARK else "void prevails"
+    return {"event_id": row["event_id"], "type": row["kind"], "occurred_at": row["occurred_at"],
+            "recorded_at": row["recorded_at"], "reason": sent.get("reason"), "status": status,
+            **({"event": json.loads(row["body"])} if row["body"] else {})}

@@ -40,6 +40,16 @@ TABLES = (
     # call already known for other agents only is refused (adapters/telephony/screening.py).
     """CREATE TABLE IF NOT EXISTS telephony_call_agents (
         call_id TEXT NOT NULL, agent_id TEXT NOT NULL, PRIMARY KEY (call_id, agent_id))""",
+    # Corrections and voids of telephony events (projections/kpi.py): held = 1 while the
+    # original is unknown; telephony_effective keeps what a corrected event counts as.
+    """CREATE TABLE IF NOT EXISTS telephony_corrections (
+        event_id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, agent_id TEXT NOT NULL,
+        team_id TEXT NOT NULL, occurred_at TEXT NOT NULL,
+        body TEXT, held INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS telephony_corrections_by_target ON telephony_corrections (held, target)",
+    "CREATE INDEX IF NOT EXISTS telephony_corrections_of ON telephony_corrections (target)",
+    """CREATE TABLE IF NOT EXISTS telephony_effective (
+        event_id TEXT PRIMARY KEY, payload TEXT NOT NULL)""",
     f"""CREATE TABLE IF NOT EXISTS kpi_sums (
         scope TEXT NOT NULL, scope_id TEXT NOT NULL, bucket TEXT NOT NULL, start TEXT NOT NULL,
         team_id TEXT NOT NULL, {", ".join(f"{c} BIGINT NOT NULL" for c in COUNTERS)},
@@ -54,6 +64,10 @@ TABLES = (
         goal_id TEXT NOT NULL, interval_start TEXT NOT NULL, PRIMARY KEY (goal_id, interval_start))""",
     """CREATE TABLE IF NOT EXISTS ingest_counters (
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
+    # The same counts per reception day (UTC) and source, written with them (GET /v1/telephony/deliveries).
+    """CREATE TABLE IF NOT EXISTS ingest_deliveries (
+        day TEXT NOT NULL, source TEXT NOT NULL, received BIGINT NOT NULL, accepted BIGINT NOT NULL,
+        duplicates BIGINT NOT NULL, dead_lettered BIGINT NOT NULL, PRIMARY KEY (day, source))""",
     # Tamper evidence (adapters/sql/sealer.py): seals of the event store, chain of the archive.
     """CREATE TABLE IF NOT EXISTS event_seals (
         notification_id BIGINT PRIMARY KEY, originator_id TEXT NOT NULL,

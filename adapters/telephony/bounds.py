@@ -88,6 +88,10 @@ class Bounds:
                         and event["handling_seconds"] <= event["available_seconds"] <= whole
                         and event["adherent_seconds"] <= event["scheduled_seconds"] <= whole):
                     return
+            elif kind == "event.corrected":
+                # A corrected body is held to the bounds of its type, like any new event.
+                if not self.problems(event["event"]):
+                    return
             else:
                 return
         raise InvalidTelephonyEvent("; ".join(self.problems(event)))
@@ -104,6 +108,8 @@ class Bounds:
                 f"{part}: must not exceed {whole} ({_num(event[part])} > {_num(event[whole])})"
                 for part, whole in _INTERVAL_ORDER if event[part] > event[whole]
             ]
+        elif event["type"] == "event.corrected":
+            problems += [f"event.{problem}" for problem in self.problems(event["event"])]
         return problems
 
 

@@ -36,6 +36,7 @@ from projections.store import chunks
 
 log = logging.getLogger(__name__)
 COUNTER_NAMES = ("received", "accepted", "duplicates", "dead_lettered")
+RECEIVED, ACCEPTED_COLUMN, DUPLICATES, DEAD_LETTERED = range(4)  # columns of a Tally
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Outcome:
 
     accepted: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
+    accepted_at: list[int] = field(default_factory=list)  # indexes in the batch
+    duplicate_at: list[int] = field(default_factory=list)
     # (index in batch, reason, further dead-letter headers)
     rejected: list[tuple[int, str, list[tuple[str, str]]]] = field(default_factory=list)
 
@@ -81,10 +84,12 @@ def archive_new(
     for index, (event, raw, verdict) in enumerate(zip(events, raws, verdicts, strict=True)):
         if verdict.outcome == DUPLICATE:
             outcome.duplicates += 1
+            outcome.duplicate_at.append(index)
         elif verdict.outcome == REJECTED:
             outcome.rejected.append((index, verdict.reason, verdict.headers))
         else:
             outcome.accepted.append(event)
+            outcome.accepted_at.append(index)
             rows.append((event["event_id"], base + len(rows), event["type"], event["agent_id"], event["team_id"],
                          event["occurred_at"], recorded, bytes(raw).decode()))
     cur.executemany(
@@ -115,12 +120,81 @@ def decode_archived(raw: bytes) -> dict[str, Any]:
     return to_archive_dict(parse_message(raw, limits=None))
 
 
-def add_counters(cur: Cursor, changes: dict[str, int]) -> None:
+def add_counters(cur: Cursor, changes: dict[str, int], source: str | None = None) -> None:
+    """Adds to the accounting counters; with a source, to that source's counts of today too."""
     cur.executemany(
         "INSERT INTO ingest_counters (name, value) VALUES (?, ?) "
         "ON CONFLICT (name) DO UPDATE SET value = ingest_counters.value + excluded.value",
         [(name, amount) for name, amount in changes.items() if amount],
     )
+    if source is not None:
+        add_deliveries(cur, {(_today(), source): [changes.get(name, 0) for name in COUNTER_NAMES]})
+
+
+def add_deliveries(cur: Cursor, tally: dict[tuple[str, str], list[int]]) -> None:
+    """Adds counts per (reception day, source), in COUNTER_NAMES order, to ingest_deliveries."""
+    cur.executemany(
+        "INSERT INTO ingest_deliveries (day, source, received, accepted, duplicates, dead_lettered) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, source) DO UPDATE SET "
+        + ", ".join(f"{name} = ingest_deliveries.{name} + excluded.{name}" for name in COUNTER_NAMES),
+        [(day, source, *counts) for (day, source), counts in sorted(tally.items()) if any(counts)],
+    )
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+class Tally:
+    """A poll's counts per (day, source): the day its message reached the broker (UTC), the door it came by.
+
+    A message the HTTP route accepted (header perfledger-accepted) counts for "http", so the
+    route's own count of what it refused and this add up per door; others count for
+    "kafka:<topic>". The broker's timestamp gives the day, unless it is implausible
+    (more than a day ahead or 30 days back), when the day of ingestion does.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], list[int]] = {}
+        now = int(time.time() * 1000) // DAY_MS
+        self._days: dict[int, str] = {}
+        self._sources: dict[str, str] = {}
+        self._plausible = range(now - 30, now + 2)
+        self._today = _today()
+
+    def add(self, records: Iterable[Any], column: int) -> None:
+        # Per record: two attribute reads and two dict look-ups (the hot path runs it twice per message).
+        counts, days, sources = self.counts, self._days, self._sources
+        for record in records:
+            stamp = getattr(record, "timestamp", None)
+            day = days.get(stamp // DAY_MS if type(stamp) is int else -1) or self._day(stamp)
+            headers = getattr(record, "headers", None)
+            topic = getattr(record, "topic", "unknown")
+            source = "http" if headers and _promised(record) else sources.get(topic) or self._source(topic)
+            found = counts.get((day, source))
+            if found is None:
+                found = counts[(day, source)] = [0, 0, 0, 0]
+            found[column] += 1
+
+    def merge(self, other: Tally) -> None:
+        for key, counts in other.counts.items():
+            mine = self.counts.setdefault(key, [0, 0, 0, 0])
+            for column, amount in enumerate(counts):
+                mine[column] += amount
+
+    def _day(self, stamp: Any) -> str:
+        index = stamp // DAY_MS if type(stamp) is int else -1
+        day = self._days[index] = (
+            datetime.fromtimestamp(index * 86400, UTC).date().isoformat() if index in self._plausible
+            else self._today)
+        return day
+
+    def _source(self, topic: str) -> str:
+        source = self._sources[topic] = f"kafka:{topic}"
+        return source
+
+
+DAY_MS = 86_400_000
 
 
 class TelephonyIngestor:
@@ -159,17 +233,25 @@ class TelephonyIngestor:
         """Archives, counts and dead-letters one poll inside the caller's transaction."""
         parsed = records if isinstance(records, Parsed) else self.prepare(records)
         letters = [record_letter(record, reason) for record, reason in parsed.invalid]
+        tally = Tally()
+        tally.add((record for record, _ in parsed.invalid), RECEIVED)
+        tally.add((record for record, _ in parsed.invalid), DEAD_LETTERED)
+        tally.add(parsed.records, RECEIVED)
         try:
             with savepoint(cur):
-                accepted, duplicates = self._store(cur, parsed.valid, parsed.raws, parsed.records, letters)
+                step = Tally()  # discarded with the savepoint if the poll is applied again one by one
+                accepted, duplicates = self._store(cur, parsed.valid, parsed.raws, parsed.records, letters, step)
         except Exception as error:
             if not is_poison(error):
                 raise  # the database is away: the consumer loop retries the whole poll
             log.warning("%s: a poll could not be applied (%s); applying its events one by one", self.group, error)
-            accepted, duplicates = self._one_by_one(cur, parsed, letters)
+            step = Tally()
+            accepted, duplicates = self._one_by_one(cur, parsed, letters, step)
         changes = {"received": parsed.count, "accepted": accepted,
                    "duplicates": duplicates, "dead_lettered": len(letters)}
         add_counters(cur, changes)
+        tally.merge(step)
+        add_deliveries(cur, tally.counts)
         if letters:
             self.dead_letters.publish(self.dlq_topic, letters)
         for name, amount in changes.items():
@@ -177,26 +259,33 @@ class TelephonyIngestor:
         return False
 
     def _store(self, cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
-               sources: Sequence[Any], letters: list[DeadLetter]) -> tuple[int, int]:
+               sources: Sequence[Any], letters: list[DeadLetter], tally: Tally) -> tuple[int, int]:
         promised = [_promised(record) for record in sources]
         outcome = archive_new(cur, events, raws, self.seal_key, promised)
         apply_events(cur, outcome.accepted)
         letters += [record_letter(sources[index], reason, headers) for index, reason, headers in outcome.rejected]
+        tally.add((sources[index] for index in outcome.accepted_at), ACCEPTED_COLUMN)
+        tally.add((sources[index] for index in outcome.duplicate_at), DUPLICATES)
+        tally.add((sources[index] for index, _, _ in outcome.rejected), DEAD_LETTERED)
         return len(outcome.accepted), outcome.duplicates
 
-    def _one_by_one(self, cur: Cursor, parsed: Parsed, letters: list[DeadLetter]) -> tuple[int, int]:
+    def _one_by_one(self, cur: Cursor, parsed: Parsed, letters: list[DeadLetter], tally: Tally) -> tuple[int, int]:
         """Applies each event in its own savepoint: the ones the database refuses are dead-lettered."""
         accepted = duplicates = 0
         for event, raw, record in zip(parsed.valid, parsed.raws, parsed.records, strict=True):
             mine: list[DeadLetter] = []
+            step = Tally()
             try:
                 with savepoint(cur):
-                    done, again = self._store(cur, [event], [raw], [record], mine)
+                    done, again = self._store(cur, [event], [raw], [record], mine, step)
             except Exception as error:
                 if not is_poison(error):
                     raise
                 mine = [record_letter(record, f"message: could not be applied ({_describe(error)})")]
                 done = again = 0
+                step = Tally()
+                step.add([record], DEAD_LETTERED)
+            tally.merge(step)
             accepted, duplicates = accepted + done, duplicates + again
             letters += mine
         return accepted, duplicates

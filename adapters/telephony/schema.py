@@ -24,6 +24,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
@@ -35,6 +36,8 @@ __all__ = ["DEFAULT_LIMITS", "Bounds", "InvalidTelephonyEvent", "Limits", "parse
 MAX_MESSAGE_BYTES = 65536
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 MAX_ID_LENGTH = 128
+MAX_REASON_LENGTH = 500
+CORRECTION_TYPES = frozenset({"event.corrected", "event.voided"})
 
 # Only the canonical 8-4-4-4-12 text, kept lower case: event_id is the deduplication key,
 # so two spellings of one id (braces, urn:, no hyphens, upper case) must not pass as two.
@@ -86,6 +89,7 @@ EventId = Annotated[str, StringConstraints(strict=True, pattern=_UUID_PATTERN, t
 Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
 Identifier = Annotated[str, BeforeValidator(_identifier)]
 SchemaVersion = Annotated[int, BeforeValidator(_schema_version)]
+Reason = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=MAX_REASON_LENGTH, strip_whitespace=True)]
 Seconds = Annotated[float, Strict(), Field(ge=0)]
 Flag = Annotated[bool, Strict()]
 
@@ -143,8 +147,48 @@ class AgentInterval(_Event):
     handling_seconds: Seconds
 
 
-TelephonyEvent = Annotated[
+MeasuredEvent = Annotated[
     CallCompleted | SurveyCompleted | QaEvaluated | AgentInterval,
+    Field(discriminator="type"),
+]
+
+
+class EventCorrected(_Event):
+    """Replaces the measurements of an earlier event (`corrects`) with a full corrected body.
+
+    The body is an event of the original's type. It keeps the original's identity (its
+    event_id is `corrects`; agent, team, time and call stay the original's): a correction
+    fixes figures, while a misattributed event is voided and sent again under a new id.
+    """
+
+    type: Literal["event.corrected"]
+    corrects: EventId
+    reason: Reason
+    event: MeasuredEvent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _body_id(cls, data: Any) -> Any:
+        # The body is the original event, corrected: its id is the original's, so it may be left out.
+        if isinstance(data, dict) and isinstance(data.get("event"), dict) and isinstance(data.get("corrects"), str):
+            body = data["event"]
+            if "event_id" not in body:
+                data = {**data, "event": {**body, "event_id": data["corrects"]}}
+            elif not isinstance(body["event_id"], str) or body["event_id"].lower() != data["corrects"].lower():
+                raise PydanticCustomError("body_id", "must be the corrected event's id (corrects)")
+        return data
+
+
+class EventVoided(_Event):
+    """Takes an earlier event (`voids`) out of every KPI; the original stays archived."""
+
+    type: Literal["event.voided"]
+    voids: EventId
+    reason: Reason
+
+
+TelephonyEvent = Annotated[
+    CallCompleted | SurveyCompleted | QaEvaluated | AgentInterval | EventCorrected | EventVoided,
     Field(discriminator="type"),
 ]
 TELEPHONY_EVENT_ADAPTER: TypeAdapter[TelephonyEvent] = TypeAdapter(TelephonyEvent)
@@ -155,6 +199,8 @@ _MODELS: dict[str, type[_Event]] = {
     "survey.completed": SurveyCompleted,
     "qa.evaluated": QaEvaluated,
     "agent.interval": AgentInterval,
+    "event.corrected": EventCorrected,
+    "event.voided": EventVoided,
 }
 
 
@@ -209,6 +255,8 @@ def to_archive_dict(event: TelephonyEvent) -> dict[str, Any]:
     """The event as a JSON-ready dict, occurred_at normalised to UTC ISO 8601."""
     data = event.model_dump()
     data["occurred_at"] = event.occurred_at.astimezone(UTC).isoformat()
+    if isinstance(event, EventCorrected):
+        data["event"]["occurred_at"] = event.event.occurred_at.astimezone(UTC).isoformat()
     return data
 
 
@@ -253,24 +301,41 @@ def _model_for(kind: object) -> type[_Event]:
 
 def _reasons(errors: list[ErrorDetails]) -> str:
     # Every problem is named: a model has a dozen fields at most, so the line stays short.
-    return "; ".join(_reason(error) for error in errors)
+    reasons = [_reason(error) for error in errors]
+    if any(reason.startswith("corrects:") for reason in reasons):
+        # The body's id is the one in `corrects`: its problem is said once, there.
+        reasons = [reason for reason in reasons if not reason.startswith("event.event_id:")]
+    return "; ".join(reasons)
 
 
 def _reason(error: ErrorDetails) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "message"
-    return f"{field}: {_problem(field, error)}"
+    loc = list(error["loc"])
+    if len(loc) > 1 and loc[0] == "event" and loc[1] in _MODELS:
+        del loc[1]  # a correction's body: the union's tag is the body's type, said already
+    if error["type"] == "body_id":
+        loc = ["event", "event_id"]
+    field = ".".join(str(part) for part in loc) or "message"
+    return f"{field}: {_problem(field.removeprefix('event.'), error)}"
 
 
 def _problem(field: str, error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "required"
+    if kind == "body_id":
+        return "must be the corrected event's id (corrects), or left out"
+    if kind in ("string_too_short", "string_too_long") and field == "reason":
+        return f"must be 1 to {MAX_REASON_LENGTH} characters"
+    if kind == "union_tag_invalid" and field == "event":
+        return "type: must be one of call.completed, survey.completed, qa.evaluated, agent.interval"
+    if kind == "union_tag_not_found" and field == "event":
+        return "type: required"
     if kind in ("greater_than_equal", "less_than_equal") and field in _RANGES:
         low, high = _RANGES[field]
         return f"must be between {low} and {high}"
     if kind == "greater_than_equal":
         return f"must be >= {_number(error.get('ctx', {}).get('ge'))}"
-    if kind == "string_pattern_mismatch" and field == "event_id":
+    if kind == "string_pattern_mismatch" and field in ("event_id", "corrects", "voids"):
         return "must be a UUID (8-4-4-4-12 hex digits)"
     return _PROBLEMS.get(kind) or error["msg"]
 

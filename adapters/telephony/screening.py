@@ -12,7 +12,11 @@ and the ingestor before it archives, so what the route answers is what the inges
   its call is counted for the agent it names, since it was accepted then, and listed by
   `mismatched_linked` once the call turns out to be another agent's (README, Telephony).
   A message the HTTP route already accepted (header `perfledger-accepted`) is held to
-  that answer: the ingestor only lists it, whatever reached it first.
+  that answer: the ingestor only lists it, whatever reached it first;
+- a correction or void of an event already known is refused when it names a correction
+  or void (name the original instead), or when its body is of another type or changes the
+  original's agent, team, time or call (void and send again instead). One whose original
+  is not known yet is accepted and held until the original arrives (projections/kpi.py).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 from adapters.telephony.dead_letters import digest
 from adapters.telephony.schema import parse_message, to_archive_dict
-from projections.kpi import is_linked
+from projections.kpi import identity_problem, is_correction, is_linked, target_of
 from projections.store import chunks
 
 Run = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
@@ -45,10 +49,15 @@ def screen(run: Run, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
     """One verdict per validated event (archive dicts), in order; `run` executes a query."""
     archived = archived_payloads(run, [e["event_id"] for e in events])
     legs = call_agents(run, [e["call_id"] for e in events if is_linked(e)])
+    fixes = [e for e in events if is_correction(e)]
+    targets = archived_payloads(run, [target_of(e) for e in fixes]) if fixes else {}
     first: dict[str, tuple[dict[str, Any], bytes]] = {}
     verdicts: list[Verdict] = []
     for number, (event, raw) in enumerate(zip(events, raws, strict=True)):
-        verdict = _same_id(event, first, archived) or _whose_call(event, legs, bool(promised and promised[number]))
+        kept = bool(promised and promised[number])
+        verdict = _same_id(event, first, archived) or _whose_call(event, legs, kept)
+        if verdict is None and not kept and is_correction(event):
+            verdict = _correctable(event, first, targets)
         if verdict is None:
             verdict = Verdict(ACCEPTED)
             first[event["event_id"]] = (event, raw)
@@ -73,6 +82,31 @@ def _same_id(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes
     known = digest(raw)
     return Verdict(REJECTED, f"event_id: conflict: already received with other content (original sha256 {known})",
                    [("conflict", "event_id"), ("original-event-sha256", known)])
+
+
+def _correctable(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes]],
+                 archived: dict[str, str]) -> Verdict | None:
+    """A correction or void of a known event must name a measured event and keep its identity."""
+    field, target = ("corrects" if event["type"] == "event.corrected" else "voids"), target_of(event)
+    if target == event["event_id"]:
+        return Verdict(REJECTED, f"{field}: must name another event than this one")
+    if target in first:
+        original = first[target][0]
+    elif target in archived:
+        original = to_archive_dict(parse_message(archived[target].encode(), limits=None))
+    else:
+        return None  # not known yet: held until it arrives
+    if is_correction(original):
+        return Verdict(REJECTED, f"{field}: {target} is itself an {original['type']}; name the original event "
+                                 f"({target_of(original)})")
+    for name in ("agent_id", "team_id"):
+        if event[name] != original[name]:
+            return Verdict(REJECTED, f"{name}: must be the {name} of the event named ({original[name]!r})")
+    if event["type"] == "event.corrected":
+        problem = identity_problem(original, event["event"])
+        if problem is not None:
+            return Verdict(REJECTED, f"{problem}; to change it, void the event and send a new one")
+    return None
 
 
 def _whose_call(event: dict[str, Any], legs: dict[str, set[str]], promised: bool) -> Verdict | None:

@@ -1,8 +1,9 @@
 """An independent recomputation of the KPIs from raw telephony messages, for tests only.
 
 Written from DESIGN.md's definitions, with exact fractions, sharing no code with
-projections/: it decides validity with the telephony schema, then deduplicates, places
-late surveys and QA scores in their call's buckets, and divides.
+projections/: it decides validity with the telephony schema, then deduplicates, applies
+corrections and voids (docs/telephony.md), places late surveys and QA scores in their
+call's buckets, and divides.
 """
 
 from __future__ import annotations
@@ -50,9 +51,37 @@ def valid_events(messages: list[bytes]) -> tuple[list[dict[str, Any]], int, int]
     return events, invalid, duplicates
 
 
+FIXES = ("event.corrected", "event.voided")
+KEPT = ("type", "agent_id", "team_id", "call_id")
+
+
+def as_counted(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The measured events as they count after every correction and void, voided ones marked."""
+    fixes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        if e["type"] in FIXES:
+            fixes[(e.get("corrects") or e["voids"]).lower()].append(e)
+    counted = []
+    for e in events:
+        if e["type"] in FIXES:
+            continue
+        mine = [f for f in fixes.get(e["event_id"].lower(), [])
+                if (f["agent_id"], f["team_id"]) == (e["agent_id"], e["team_id"])]
+        if any(f["type"] == "event.voided" for f in mine):
+            counted.append({**e, "voided": True})
+            continue
+        fitting = [f for f in mine if all(f["event"].get(k) == e.get(k) for k in KEPT)
+                   and datetime.fromisoformat(f["event"]["occurred_at"]) == datetime.fromisoformat(e["occurred_at"])]
+        if fitting:
+            latest = max(fitting, key=lambda f: (datetime.fromisoformat(f["occurred_at"]), f["event_id"].lower()))
+            e = {**latest["event"], "event_id": e["event_id"]}
+        counted.append(e)
+    return counted
+
+
 def expected_kpis(messages: list[bytes]) -> dict[tuple[str, str, str], dict[str, dict[str, Any]]]:
     """(scope, id, kind) -> bucket start -> KPI row, for every bucket that holds an event."""
-    events, _, _ = valid_events(messages)
+    events = as_counted(valid_events(messages)[0])
     call_time: dict[tuple[str, str], datetime] = {}
     for e in events:
         if e["type"] == "call.completed":
@@ -61,6 +90,8 @@ def expected_kpis(messages: list[bytes]) -> dict[tuple[str, str, str], dict[str,
             call_time[key] = min(at, call_time.get(key, at))
     sums: dict[tuple[str, str, str, str], dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
     for e in events:
+        if e.get("voided"):
+            continue  # a voided call still fixes its surveys' buckets (above), it counts for nothing
         at = datetime.fromisoformat(e["occurred_at"])
         if e["type"] in ("survey.completed", "qa.evaluated"):
             at = call_time.get((e["agent_id"], e["call_id"]), at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +14,7 @@ from adapters.http.errors import problem
 from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
+from adapters.sql.kpi_queries import corrections_of, deliveries
 from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, dead_letter
 from adapters.telephony.ingestor import add_counters
 from adapters.telephony.schema import (
@@ -23,6 +24,7 @@ from adapters.telephony.schema import (
     validate,
 )
 from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, mismatched_linked, screen
+from aggregates.errors import NotFound
 from engine.bootstrap import Container
 
 router = APIRouter(tags=["telephony"])
@@ -50,6 +52,23 @@ async def ingest(request: Request, who: CurrentPrincipal, services: Services) ->
         reason = f"must be a JSON array of at most {MAX_EVENTS} events"
         return problem(422, f"body: {reason}", errors=[{"field": "body", "reason": reason}])
     return await _accept(services, items)
+
+
+@router.get("/v1/telephony/deliveries")
+def deliveries_of_day(who: CurrentPrincipal, services: Services, day: date) -> dict[str, Any]:
+    """Received, accepted, duplicates and dead-lettered on one UTC day, per source, to reconcile with the sender."""
+    require_role(who, "ingest", "admin", "auditor")
+    return deliveries(services.db, day.isoformat())
+
+
+@router.get("/v1/telephony/events/{event_id}/corrections")
+def corrections(event_id: str, who: CurrentPrincipal, services: Services) -> dict[str, Any]:
+    """One event's audit trail: the original as archived, its corrections and voids, and what it counts as."""
+    require_role(who, "ingest", "admin", "auditor")
+    found = corrections_of(services.db, event_id.lower())
+    if found is None:
+        raise NotFound(f"no telephony event {event_id} and no correction of it", id=event_id)
+    return found
 
 
 @router.get("/v1/telephony/mismatches")
@@ -99,7 +118,7 @@ def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
     duplicates = sum(1 for a in answers if a["outcome"] == DUPLICATE)
     with services.db.transaction() as cur:
         add_counters(cur, {"received": duplicates + len(rejected), "duplicates": duplicates,
-                           "dead_lettered": len(rejected)})
+                           "dead_lettered": len(rejected)}, source="http")
     return JSONResponse({"accepted": len(fresh), "duplicates": duplicates, "rejected": rejected,
                          "events": answers}, status_code=202)
 
