@@ -7,7 +7,7 @@ already applied. The life is checked after every batch, so a batch that went int
 broker that restarted underneath it is published again.
 
 An event that cannot be published (it does not encode, or the broker refuses it as too
-large: a data fault, engine/faults.py) is parked with its reason and the relay goes on;
+large: a data fault, aggregates/faults.py) is parked with its reason and the relay goes on;
 consumers then park the aggregate's later versions behind it. Every other fault is
 retried with backoff and reported to the health board.
 """
@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from aggregates.contract import encode, envelope_of
+from aggregates.faults import is_data_fault, reason_of
 from engine.application import PerfLedger
-from engine.envelope import encode, envelope_of
-from engine.faults import is_data_fault, reason_of
 from engine.health import Backoff, HealthBoard
 from engine.ports import BrokerLifeSource, Message, Parking, Publisher, RelayPositions
 

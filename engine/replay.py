@@ -11,13 +11,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from aggregates.contract import GENESIS, envelope_of, event_hash, plain
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.goal import Goal
 from aggregates.review import Review
 from aggregates.scoring import overall_score
 from engine.application import PerfLedger
-from engine.envelope import envelope_of, plain
-from projections.history import GENESIS, history_entry
 
 
 def replay(
@@ -44,13 +43,13 @@ def replay(
             raise NotFound(f"{aggregate_id} did not exist at {as_of.isoformat()}", id=str(aggregate_id))
         upto = min(upto, max(before))
     aggregate: Any = app.repository.get(aggregate_id, version=upto)
-    trail, prev = [], GENESIS
+    trail: list[dict[str, Any]] = []
+    prev = GENESIS
     for event in events[:upto]:
-        entry = history_entry(event, prev)
-        prev = entry["hash"]
+        digest = event_hash(prev, event)  # the same chain as the history read model's
         trail.append({"sequence": event.version, "type": event.type, "at": event.at,
-                      "actor": event.actor, "data": event.data, "hash": entry["hash"],
-                      "prev_hash": entry["prev_hash"]})
+                      "actor": event.actor, "data": event.data, "hash": digest, "prev_hash": prev})
+        prev = digest
     result = {"id": str(aggregate_id), "type": type(aggregate).__name__, "version": aggregate.version,
               "at": trail[-1]["at"], "state": state_of(aggregate), "events": trail}
     # Scores that depend on other aggregates (a review's goals) are taken at the same moment.

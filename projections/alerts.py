@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.envelope import EventEnvelope
+from aggregates.contract import EventEnvelope
 
 Doc = dict[str, Any]
 RAISED_FIELDS = ("key", "rule", "team_id", "agent_id", "kpi", "day", "value", "threshold", "summary", "details")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.envelope import EventEnvelope
+from aggregates.contract import EventEnvelope
 
 Doc = dict[str, Any]
 

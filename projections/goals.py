@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from aggregates.contract import EventEnvelope
 from aggregates.scoring import attainment, scored_attainment
-from engine.envelope import EventEnvelope
 
 Doc = dict[str, Any]
 SET_FIELDS = (

@@ -1,23 +1,10 @@
-"""History read model: every event of every aggregate, chained per aggregate by hash."""
+"""History read model: every event of every aggregate, chained per aggregate by hash (aggregates/contract.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from engine.envelope import EventEnvelope
-
-GENESIS = "0" * 64
-
-
-def event_hash(prev_hash: str, event: EventEnvelope) -> str:
-    """SHA-256 over the previous hash and the event's canonical JSON."""
-    body = json.dumps(
-        [event.id, event.version, event.type, event.at, event.actor, event.data],
-        sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+from aggregates.contract import EventEnvelope, event_hash
 
 
 def history_entry(event: EventEnvelope, prev_hash: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Parking: what cannot be applied is set aside with its reason, and the rest goes on.
 
-`isolate` applies a batch inside a savepoint; on a data fault (engine/faults.py) it
+`isolate` applies a batch inside a savepoint; on a data fault (aggregates/faults.py) it
 rolls the savepoint back and bisects, so every message that applies is applied, in
 order, and each one that fails alone is handed to `park`. Infrastructure faults are
 raised unchanged for the caller to retry. It runs inside the caller's transaction, so
@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from engine.envelope import EventEnvelope, encode
-from engine.faults import REASON_LIMIT, digest, is_data_fault, reason_of, safe_text
+from aggregates.contract import EventEnvelope, encode
+from aggregates.faults import REASON_LIMIT, digest, is_data_fault, reason_of, safe_text
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from engine.envelope import EventEnvelope, decode
-from engine.faults import reason_of
+from aggregates.contract import EnvelopeError, EventEnvelope, decode
+from aggregates.faults import reason_of
 from projections.parking import park, park_event
 from projections.store import Cursor, EventProjection
 
@@ -48,7 +46,7 @@ class EventsProjector:
         for record in records:
             try:
                 event = decode(record.value)
-            except ValidationError as error:
+            except EnvelopeError as error:
                 self.counts.undecodable += 1
                 log.error("undecodable event at %s:%s: %s", record.partition, record.offset, error)
                 park(cur, self.group, (record.key or b"").decode("utf-8", "replace"), record.offset,

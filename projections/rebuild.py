@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from engine.envelope import EventEnvelope, envelope_of
+from aggregates.contract import EventEnvelope, envelope_of
 from projections.kpi_store import apply_events
 from projections.parking import isolate, park_event, store_source
 from projections.store import Cursor, EventProjection

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.envelope import EventEnvelope
+from aggregates.contract import EventEnvelope
 
 Doc = dict[str, Any]
 

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.envelope import EventEnvelope
+from aggregates.contract import GENESIS, EventEnvelope
 from projections.alerts import apply_alert, apply_alert_rules
 from projections.check_ins import apply_check_in
 from projections.goals import apply_goal, apply_goal_template
-from projections.history import GENESIS, history_entry
+from projections.history import history_entry
 from projections.parking import blocked, park_event, store_source
 from projections.reviews import apply_agent_reviews, apply_review, apply_review_template
 

@@ -5,7 +5,7 @@ the broker life they belong to. At assignment a partition resumes from its store
 offset only when that offset is from the broker's current life; otherwise it starts
 from the beginning and the handler's own idempotence skips what was already applied.
 
-Faults follow the pipeline-wide rule (engine/faults.py): a message that cannot be applied
+Faults follow the pipeline-wide rule (aggregates/faults.py): a message that cannot be applied
 (a data fault) is isolated by bisecting the batch in savepoints and parked with its reason
 (the handler's own `park`, else a `parked_events` row), and the rest of the batch and
 its offsets commit. Any other fault is retried with capped exponential backoff, counted
@@ -28,7 +28,7 @@ from adapters.kafka.client import consumer as make_consumer
 from adapters.kafka.life import BrokerLife
 from adapters.sql.database import Database
 from adapters.sql.positions import load_offsets, save_offsets
-from engine.faults import reason_of
+from aggregates.faults import reason_of
 from engine.health import Backoff, HealthBoard
 from engine.settings import Settings
 from projections.parking import isolate, park

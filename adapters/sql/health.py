@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sql.database import Database
-from engine.faults import safe_text
+from aggregates.faults import safe_text
 from engine.health import ComponentHealth, Sink
 from projections.parking import park
 

@@ -28,11 +28,10 @@ from typing import Any
 
 from adapters.sql.database import Cursor, Database
 from adapters.sql.snapshot_seals import unsealed_snapshots
-from engine.envelope import envelope_of
+from aggregates.contract import envelope_of, event_hash
 from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link
 from engine.seal_heads import Head, Heads, PublishedHeads
 from engine.snapshot_seals import seal_if_replay_agrees
-from projections.history import event_hash
 from projections.store import chunks
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from itertools import count
 
 from adapters.sql.database import Cursor
-from engine.faults import is_data_fault
+from aggregates.faults import is_data_fault
 
 _SAVEPOINTS = count()
 

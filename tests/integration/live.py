@@ -7,8 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from adapters.telephony.ingestor import TelephonyIngestor
+from aggregates.contract import envelope_of
 from engine.bootstrap import Container
-from engine.envelope import envelope_of
 from engine.integrity import seal_key
 from projections.rebuild import apply_parking
 from projections.store import EventProjection

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from adapters.kafka.broker import EmbeddedBroker
-from tests.integration.test_http_performance import ADMIN, AGENT, CHECK_IN, GOAL, MANAGER, OTHER_AGENT, post
+from tests.integration.test_http_performance import (
+    ADMIN,
+    AGENT,
+    CHECK_IN,
+    GOAL,
+    MANAGER,
+    OTHER_AGENT,
+    post,
+)
 from tests.support import Pipeline, make_settings, token, wait_until
 
 OTHER_MANAGER = token("manager", "eve", "team-b")

@@ -16,10 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
+from aggregates.contract import EventEnvelope, encode
 from aggregates.goal import Goal
 from engine import jobs
 from engine.bootstrap import Container, build
-from engine.envelope import EventEnvelope, encode
 from tests.integration.live import LiveModels
 from tests.support import Pipeline, make_settings, token, wait_until
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from aggregates.contract import envelope_of
 from engine.alert_rules import Finding
 from engine.alerting import raise_alert
-from engine.envelope import envelope_of
 from projections.store import EventProjection
 from tests.support import Pipeline, make_settings, token
 

@@ -10,7 +10,7 @@ import pytest
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
 from pydantic import BaseModel
 
-from engine.faults import is_data_fault, reason_of
+from aggregates.faults import is_data_fault, reason_of
 from engine.health import Backoff, HealthBoard, is_stale, merge
 
 

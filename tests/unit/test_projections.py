@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.envelope import EventEnvelope, decode, encode
+from aggregates.contract import GENESIS, EventEnvelope, decode, encode
 from projections.goals import apply_goal
-from projections.history import GENESIS, history_entry
+from projections.history import history_entry
 
 GOAL_ID = "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44"
 

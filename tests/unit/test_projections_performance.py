@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from aggregates.contract import envelope_of, plain
 from engine.application import PerfLedger
 from engine.commands import (
     Calibrate,
@@ -16,7 +17,6 @@ from engine.commands import (
     ScoreCriterion,
     StartReview,
 )
-from engine.envelope import envelope_of, plain
 from projections.goals import roll_up
 from projections.store import BUILDERS
 from tests.unit.test_application import MANAGER, Q3, at, set_goal

@@ -7,7 +7,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from adapters.http.auth import CurrentPrincipal, check_manage, check_read, check_team_read, readable_teams, require_role
+from adapters.http.auth import (
+    CurrentPrincipal,
+    check_manage,
+    check_read,
+    check_team_read,
+    readable_teams,
+    require_role,
+)
 from adapters.http.routes.common import IfMatch, Services, accepted, document, page, parse_id
 from adapters.sql.queries import get_document, list_documents
 from aggregates.alert import Alert, alert_rules_id

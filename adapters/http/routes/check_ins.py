@@ -6,7 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from adapters.http.auth import CurrentPrincipal, check_manage, check_read, readable_teams, require_role
+from adapters.http.auth import (
+    CurrentPrincipal,
+    check_manage,
+    check_read,
+    readable_teams,
+    require_role,
+)
 from adapters.http.routes.common import IfMatch, Services, accepted, document, page, parse_id
 from adapters.sql.queries import list_documents
 from aggregates.check_in import CheckIn

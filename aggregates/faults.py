@@ -6,14 +6,18 @@ on. Everything else is an infrastructure fault (a lost connection, a locked or
 unavailable database, a broker error): retried with backoff, counted, and reported to
 /readyz once it has lasted too long. Unknown errors count as infrastructure, so a bug
 raises an alarm instead of quietly parking every event.
+
+It lives beside the event contract because the relay (engine/), the parking of events
+(projections/) and the consumers (adapters/) all apply it; standard library only, so the
+database driver's errors are recognised once the driver is loaded (an error of a driver
+that was never imported cannot occur).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-
-import psycopg
+import sys
 
 DATA_FAULTS: tuple[type[BaseException], ...] = (
     ValueError,  # includes pydantic's ValidationError, UnicodeError, JSON errors
@@ -23,9 +27,10 @@ DATA_FAULTS: tuple[type[BaseException], ...] = (
     ArithmeticError,  # OverflowError: "Python int too large to convert to SQLite INTEGER"
     sqlite3.IntegrityError,
     sqlite3.DataError,
-    psycopg.DataError,  # e.g. "PostgreSQL text fields cannot contain NUL (0x00) bytes"
-    psycopg.IntegrityError,
 )
+# psycopg's DataError (e.g. "PostgreSQL text fields cannot contain NUL (0x00) bytes") and
+# IntegrityError, with their subclasses (NumericValueOutOfRange, UniqueViolation, ...).
+DRIVER_FAULT_NAMES = ("DataError", "IntegrityError")
 # Broker errors that belong to the message, not to the broker (kafka-python names).
 MESSAGE_FAULT_NAMES = frozenset({"MessageSizeTooLargeError", "RecordTooLargeError"})
 REASON_LIMIT = 1000
@@ -33,7 +38,13 @@ REASON_LIMIT = 1000
 
 def is_data_fault(error: BaseException) -> bool:
     """True when the error belongs to the data being applied, so retrying cannot help."""
-    return isinstance(error, DATA_FAULTS) or type(error).__name__ in MESSAGE_FAULT_NAMES
+    return (isinstance(error, DATA_FAULTS) or isinstance(error, _driver_faults())
+            or type(error).__name__ in MESSAGE_FAULT_NAMES)
+
+
+def _driver_faults() -> tuple[type[BaseException], ...]:
+    driver = sys.modules.get("psycopg")
+    return tuple(getattr(driver, name) for name in DRIVER_FAULT_NAMES) if driver is not None else ()
 
 
 def reason_of(error: BaseException) -> str:
