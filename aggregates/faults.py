@@ -38,8 +38,7 @@ REASON_LIMIT = 1000
 
 def is_data_fault(error: BaseException) -> bool:
     """True when the error belongs to the data being applied, so retrying cannot help."""
-    return (isinstance(error, DATA_FAULTS) or isinstance(error, _driver_faults())
-            or type(error).__name__ in MESSAGE_FAULT_NAMES)
+    return isinstance(error, DATA_FAULTS + _driver_faults()) or type(error).__name__ in MESSAGE_FAULT_NAMES
 
 
 def _driver_faults() -> tuple[type[BaseException], ...]:

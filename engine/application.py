@@ -59,7 +59,7 @@ class PerfLedger(ReviewCommands, Application[UUID]):
 
     name = "PerfLedgerApp"
     # Goals gather progress every interval and reviews a long trail: load from snapshots.
-    snapshotting_intervals = {Goal: 100, Review: 50}
+    snapshotting_intervals = {Goal: 100, Review: 50}  # noqa: RUF012 - the library reads it from the class
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -10,6 +10,7 @@ process reads the winner's secret.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -56,9 +57,7 @@ def _create(path: Path) -> None:
             out.write(secrets.token_urlsafe(48) + "\n")
             out.flush()
             os.fsync(out.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process created it first: its secret is the one
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process created it first: its secret is the one
     finally:
         temporary.unlink(missing_ok=True)

@@ -50,7 +50,7 @@ def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str,
     return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject, teams), 3600)}
 
 
-def wait_until(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:
     """Polls check until it returns something truthy; fails the test on timeout."""
     deadline = time.monotonic() + timeout
     while True:

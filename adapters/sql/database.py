@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -150,10 +151,8 @@ class Database:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         try:
             while not self._stop.wait(CHECKPOINT_SECONDS):
-                try:
+                with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round takes it
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    pass  # busy or closing: the next round takes it
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.close()

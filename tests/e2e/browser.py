@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import shutil
@@ -91,10 +92,8 @@ class Browser:
 
     def close(self) -> None:
         if self.socket is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self.socket.close()
-            except OSError:
-                pass
         if self.process.poll() is None:
             self.process.terminate()
             try:

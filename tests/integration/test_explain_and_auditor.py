@@ -45,7 +45,7 @@ def running(tmp_path: Path) -> Iterator[tuple[LiveModels, TestClient]]:
     try:
         app = create_app(container)
         client = TestClient(app)
-        client.openapi = app.openapi()  # type: ignore[attr-defined]
+        client.openapi = app.openapi()
         yield LiveModels(container), client
     finally:
         container.close()
@@ -86,7 +86,7 @@ def test_goal_progress_and_review_scores_are_explained_by_their_inputs(
 
 def write_routes(client: TestClient) -> list[tuple[str, str]]:
     """Every route of the OpenAPI document that is not a read."""
-    paths = client.openapi["paths"]  # type: ignore[attr-defined]
+    paths = client.openapi["paths"]
     return [(method.upper(), path) for path, methods in paths.items() for method in methods
             if method.upper() not in ("GET", "HEAD", "OPTIONS")]
 

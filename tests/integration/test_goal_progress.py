@@ -60,7 +60,7 @@ def test_kpi_changes_become_progress_at_most_once_per_interval(pipeline: Pipelin
     manager = GoalProgress(pipeline.container.app, SqlProgressSource(pipeline.container.db), lambda: now[0])
     send(pipeline, client, [call(1, 5), call(2, 6), survey(1, 5), survey(2, 4)])
     assert manager.step() == 1
-    goal = pipeline.container.app.repository.get(UUID(goal_id))
+    goal: Any = pipeline.container.app.repository.get(UUID(goal_id))
     assert goal.latest_value == 4.5
     assert goal.latest_progress["source"] == "kpi:csat_avg" and goal.latest_progress["actor"] == ACTOR
     assert goal.latest_progress["as_of"] == datetime(2026, 10, 6, 10, 15, tzinfo=UTC)

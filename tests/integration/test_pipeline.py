@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,7 @@ def test_revisions_and_cancellation_reach_the_read_model_in_order(pipeline: Pipe
         (300, 290, "to 290"), (290, 280, "to 280")]
     events = history(client, goal_id)
     assert [e["sequence"] for e in events] == [1, 2, 3, 4]
-    assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:]))
+    assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(events))
 
 
 def test_redelivery_of_every_event_changes_nothing(pipeline: Pipeline) -> None:
@@ -97,7 +99,7 @@ def test_redelivery_of_every_event_changes_nothing(pipeline: Pipeline) -> None:
     client = pipeline.client()
     ids = [set_goal(client, title=f"goal {n}") for n in range(5)]
     for goal_id in ids:
-        wait_until(lambda: projected(client, goal_id), timeout=15)
+        wait_until(functools.partial(projected, client, goal_id), timeout=15)
     before = pipeline.container.db.query("SELECT id, version, doc FROM documents ORDER BY id")
     pipeline.stop("projector")
     with pipeline.container.db.transaction() as cur:
@@ -116,7 +118,7 @@ def test_a_new_broker_life_is_refed_from_the_event_store(tmp_path: Path, databas
         client = running.client()
         ids = [set_goal(client, title=f"goal {n}") for n in range(3)]
         for goal_id in ids:
-            wait_until(lambda: projected(client, goal_id), timeout=15)
+            wait_until(functools.partial(projected, client, goal_id), timeout=15)
         running.close()
     with EmbeddedBroker() as second:  # empty: it knows none of the offsets stored so far
         running = Pipeline(settings.model_copy(update={"kafka_bootstrap": second.bootstrap}))

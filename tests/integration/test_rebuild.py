@@ -89,4 +89,4 @@ def test_the_rebuild_command_reports_no_difference_after_a_long_run_with_score_c
 
 
 def next_chunk(stream: Iterator[tuple[bytes, bytes]], size: int) -> list[tuple[bytes, bytes]]:
-    return [message for _, message in zip(range(size), stream)]
+    return [message for _, message in zip(range(size), stream, strict=False)]

@@ -57,7 +57,7 @@ def test_concurrent_first_starts_share_one_non_empty_private_secret(tmp_path: Pa
 @pytest.mark.parametrize("content", ["", "\n", "only-15-chars!!"])
 def test_an_empty_or_short_secret_file_is_refused_with_a_clear_error(tmp_path: Path, content: str) -> None:
     (tmp_path / "secret").write_text(content)
-    with pytest.raises(SecretFileError, match="secret file .* (empty|too short).*16 characters"):
+    with pytest.raises(SecretFileError, match=r"secret file .* (empty|too short).*16 characters"):
         Settings(data_dir=tmp_path).signing_secret()
 
 

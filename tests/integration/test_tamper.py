@@ -190,7 +190,7 @@ def test_events_written_after_the_last_seal_are_counted_as_the_unsealed_window(
 
 
 def test_a_kept_head_catches_the_end_cut_off_with_its_seals(sealed: tuple[Container, list[UUID]]) -> None:
-    container, goals = sealed
+    container, _ = sealed
     report = verify(container.db, container.app, KEY)
     kept = (report.events_head["notification_id"], report.events_head["chain"])
     kept_archive = (report.archive_head["position"], report.archive_head["chain"])

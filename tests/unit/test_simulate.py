@@ -92,7 +92,7 @@ def test_calls_are_realistic(events: list[dict[str, Any]]) -> None:
     assert 210 < statistics.median(call["talk_seconds"] for call in calls) < 270
     assert 0.5 < _share(calls, lambda call: call["hold_seconds"] == 0) < 0.7
     held = [call["hold_seconds"] for call in calls if call["hold_seconds"]]
-    assert 30 <= min(held) and max(held) <= 90
+    assert min(held) >= 30 and max(held) <= 90
     assert all(30 <= call["acw_seconds"] <= 60 for call in calls)
     assert 0.65 < _share(calls, lambda call: call["resolved_first_contact"] is True) < 0.75
     assert 0.07 < _share(calls, lambda call: call["resolved_first_contact"] is None) < 0.13
