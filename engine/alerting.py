@@ -12,7 +12,6 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError
 from pydantic import Field
@@ -21,23 +20,13 @@ from aggregates.alert import Alert, AlertRules, alert_id, alert_rules_id
 from aggregates.check_in import CheckIn
 from aggregates.errors import NotFound
 from engine import periodic
-from engine.alert_rules import DayValues, Finding, SetAlertRules, evaluate, parse_rules
+from engine.alert_rules import Finding, SetAlertRules, evaluate, parse_rules
 from engine.application import PerfLedger
 from engine.commands import ActionItem, Command, FeedbackItem, LongText, Moment, RecordCheckIn
+from engine.ports import AlertSource
 
 log = logging.getLogger(__name__)
 ACTOR = "system:alerts"
-
-
-class AlertSource(Protocol):
-    """What the evaluator reads from the read models."""
-
-    def fingerprint(self) -> str: ...
-    def teams(self, since: date) -> list[str]: ...
-    def day_values(self, team_id: str, since: date) -> DayValues: ...
-    def active_goals(self, team_id: str) -> list[dict[str, Any]]: ...
-    def rules(self, team_id: str) -> list[dict[str, Any]] | None: ...
-    def known_alerts(self, ids: list[str]) -> set[str]: ...
 
 
 class AlertEvaluator:

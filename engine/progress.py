@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -29,23 +29,13 @@ from aggregates.errors import DomainError
 from aggregates.goal import Goal
 from engine import periodic
 from engine.application import PerfLedger
+from engine.ports import ProgressSource
 
 log = logging.getLogger(__name__)
 ACTOR = "system:goal-progress"
 # Goals start to be measured when they are set active or activated.
 STARTS = (get_topic(Goal.Set), get_topic(Goal.Activated))  # type: ignore[attr-defined]
 BATCH = 500
-
-
-class ProgressSource(Protocol):
-    def changed_agents(self) -> dict[str, str]: ...
-    def forget_change(self, agent_id: str, changed_at: str) -> None: ...
-    def mark_changed(self, agent_id: str) -> None: ...
-    def measured_goals(self, agent_id: str) -> list[dict[str, Any]]: ...
-    def period_kpis(self, agent_id: str, start: date, end: date) -> tuple[dict[str, Any], datetime | None]: ...
-    def claim(self, goal_id: str, interval_start: str) -> bool: ...
-    def goal_position(self) -> int: ...
-    def save_goal_position(self, position: int) -> None: ...
 
 
 @dataclass(frozen=True)
