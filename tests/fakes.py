@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from aggregates.alert import alert_rules_id
-from aggregates.contract import EventEnvelope
+from aggregates.contract import EventEnvelope, envelope_of
 from engine.alert_rules import DayValues
+from engine.application import PerfLedger
 from engine.ports import Message
 from projections.kpi import COUNTERS, KPI_NAMES, Sums, SumsKey, fold, kpis
 from projections.store import BUILDERS
@@ -110,6 +111,7 @@ class FakeReadModels:
         self.marks: set[tuple[str, str]] = set()
         self.goal_position = 0
         self.accepted = 0
+        self.synced = 0
 
     def project(self, events: Iterable[EventEnvelope]) -> None:
         """Domain events into documents, with the projections' own builders."""
@@ -126,6 +128,12 @@ class FakeReadModels:
             self.team_of[event["agent_id"]] = event["team_id"]
             self.changes[event["agent_id"]] = now
         self.accepted += len(events)
+
+    def sync(self, app: PerfLedger) -> None:
+        """Projects what `app` stored since the last sync, as the projector would."""
+        stored = app.recorder.select_notifications(start=self.synced, limit=10_000, inclusive_of_start=False)
+        self.project(envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in stored)
+        self.synced = stored[-1].id if stored else self.synced
 
     def docs(self, kind: str, **where: str) -> list[dict[str, Any]]:
         return [doc for (k, _), doc in sorted(self.documents.items()) if k == kind
