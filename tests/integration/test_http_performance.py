@@ -10,6 +10,7 @@ from tests.support import token
 
 ADMIN = token("admin", "alice")
 MANAGER = token("manager", "bob", "team-a")
+IF_MATCH_1: dict[str, Any] = {"If-Match": "1"}  # a header name that is no Python identifier
 OTHER_MANAGER = token("manager", "eve", "team-b")
 AGENT = token("agent", "agent-1")
 OTHER_AGENT = token("agent", "agent-2")
@@ -114,7 +115,7 @@ def test_a_finalised_review_refuses_changes_until_reopened(client: Any) -> None:
 
 def test_a_stale_if_match_on_a_review_is_409(client: Any) -> None:
     review_id = new_review(client)
-    post(client, f"/v1/reviews/{review_id}/scores", SCORE, MANAGER, **{"If-Match": "1"})
+    post(client, f"/v1/reviews/{review_id}/scores", SCORE, MANAGER, **IF_MATCH_1)
     response = client.post(f"/v1/reviews/{review_id}/scores", json={**SCORE, "reason": "r"},
                            headers={**MANAGER, "If-Match": "1"})
     assert response.status_code == 409
@@ -174,7 +175,7 @@ def test_progress_outside_the_period_and_early_close_are_422_naming_as_of(client
 def test_progress_and_close_over_http(client: Any) -> None:
     goal_id = post(client, "/v1/goals", GOAL, ADMIN, 201)["id"]
     done = post(client, f"/v1/goals/{goal_id}/progress", {"value": 240, "as_of": "2026-09-01T00:00:00Z"},
-                MANAGER, **{"If-Match": "1"})
+                MANAGER, **IF_MATCH_1)
     assert done["attainment"] == 1.25 and done["version"] == 2
     assert post(client, f"/v1/goals/{goal_id}/close", {"as_of": "2026-10-01T08:00:00Z"}, MANAGER)["status"] == "achieved"
 

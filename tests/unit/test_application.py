@@ -21,7 +21,7 @@ from engine.commands import (
 )
 
 MANAGER = "manager:bob"
-Q3 = {"period_start": date(2026, 7, 1), "period_end": date(2026, 9, 30)}
+Q3: dict[str, Any] = {"period_start": date(2026, 7, 1), "period_end": date(2026, 9, 30)}
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ def progressed(goal: Goal, value: float, as_of: datetime = AUG, **changes: Any) 
 
 def test_progress_keeps_the_value_before_and_after() -> None:
     goal = progressed(progressed(new_goal(), 330.0), 310.0, DEC, note="better")
-    events = goal.collect_events()
+    events: list[Any] = list(goal.collect_events())
     assert [(e.before, e.after) for e in events[1:]] == [(None, 330.0), (330.0, 310.0)]
     assert goal.latest_progress == {"value": 310.0, "as_of": DEC, "source": "kpi:aht_seconds",
                                     "note": "better", "actor": "system:progress"}

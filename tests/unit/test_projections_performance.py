@@ -59,10 +59,10 @@ def test_the_review_document_agrees_with_the_aggregate(app: PerfLedger) -> None:
 
 
 def test_check_in_action_items_are_numbered_from_one_and_feedback_uses_outcome(app: PerfLedger) -> None:
-    check_in = app.record_check_in(RecordCheckIn(
+    check_in = app.record_check_in(RecordCheckIn.model_validate(dict(
         agent_id="a1", team_id="t", held_at=at(8), feedback=[
             {"kind": "positive", "behavior": "b", "impact": "i", "outcome": "thanks"}],
-        action_items=[{"description": d, "owner_id": "a1", "due": "2026-09-01"} for d in "xy"]), MANAGER)
+        action_items=[{"description": d, "owner_id": "a1", "due": "2026-09-01"} for d in "xy"])), MANAGER)
     app.complete_action_item(check_in.id, 1, MANAGER)
     doc = project(app)[str(check_in.id)]
     assert [(i["n"], i["completed_by"]) for i in doc["action_items"]] == [(1, None), (2, MANAGER)]
@@ -80,7 +80,7 @@ def test_the_goal_document_shows_progress_attainment_and_outcome(app: PerfLedger
 
 
 def test_roll_up_weighs_attainment_and_leaves_out_cancelled_and_unmeasured_goals() -> None:
-    goals = [{"status": "active", "attainment": 1.0, "weight": 3.0},
+    goals: list[dict[str, Any]] = [{"status": "active", "attainment": 1.0, "weight": 3.0},
              {"status": "missed", "attainment": 0.5, "weight": 1.0},
              {"status": "active", "attainment": None, "weight": 5.0},
              {"status": "cancelled", "attainment": 0.0, "weight": 9.0}]
@@ -90,7 +90,7 @@ def test_roll_up_weighs_attainment_and_leaves_out_cancelled_and_unmeasured_goals
 
 def test_roll_up_clamps_attainment_like_reviews_do() -> None:
     # One goal of target 1 measured at 22.29 once read 2,229 %; a review counts it as 1.5.
-    goals = [{"status": "active", "attainment": 22.29, "weight": 1.0},
+    goals: list[dict[str, Any]] = [{"status": "active", "attainment": 22.29, "weight": 1.0},
              {"status": "active", "attainment": 0.5, "weight": 1.0},
              {"status": "missed", "attainment": None, "weight": 2.0}]
     rolled = roll_up(goals)

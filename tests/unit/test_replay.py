@@ -14,7 +14,7 @@ from engine.commands import Calibrate, ScoreCriterion, SetGoal, StartReview
 from engine.replay import replay, state_of
 
 MANAGER = "manager:bob"
-Q4 = {"period_start": date(2026, 10, 1), "period_end": date(2026, 12, 31)}
+Q4: dict[str, Any] = {"period_start": date(2026, 10, 1), "period_end": date(2026, 12, 31)}
 
 
 @pytest.fixture
@@ -29,12 +29,15 @@ def set_goal(app: PerfLedger) -> Any:
 
 def remember(seen: dict[int, tuple[dict[str, Any], datetime]], app: PerfLedger, aggregate: Any) -> None:
     """What the aggregate was right after a command, and the time of its last event."""
-    stamp = list(app.events.get(aggregate.id))[-1].timestamp
+    last: Any = list(app.events.get(aggregate.id))[-1]  # an aggregate event: it has a timestamp
+    stamp = last.timestamp
     seen[aggregate.version] = (copy.deepcopy(state_of(aggregate)), stamp)
 
 
 def test_a_goal_replays_exactly_at_every_one_of_many_progress_versions(app: PerfLedger) -> None:
-    goal, seen, values = set_goal(app), {}, {}
+    goal = set_goal(app)
+    seen: dict[int, tuple[dict[str, Any], datetime]] = {}
+    values: dict[int, float] = {}
     remember(seen, app, goal)
     start = datetime(2026, 10, 1, 9, tzinfo=UTC)
     for n in range(130):  # past the snapshot interval (100), so snapshots are exercised
@@ -86,7 +89,8 @@ def test_a_review_sees_its_goals_as_they_were_at_that_moment(app: PerfLedger) ->
     goal = set_goal(app)
     review = app.start_review(StartReview(agent_id="a1", team_id="t", goal_ids=[str(goal.id)],
                                           criteria=["quality"], **Q4), MANAGER)
-    started = list(app.events.get(review.id))[-1].timestamp
+    started_event: Any = list(app.events.get(review.id))[-1]
+    started = started_event.timestamp
     app.record_progress(goal.id, 2.25, datetime(2026, 10, 2, tzinfo=UTC), "manual", MANAGER)
     assert replay(app, review.id, as_of=started)["scores"]["goals"][0]["attainment"] is None
     assert replay(app, review.id)["scores"]["goals"][0]["attainment"] == 0.5
