@@ -100,11 +100,11 @@ def encode(envelope: EventEnvelope) -> bytes:
     return json.dumps(as_dict, separators=(",", ":"), sort_keys=True).encode()
 
 
-def decode(raw: bytes) -> EventEnvelope:
+def decode(raw: bytes | None) -> EventEnvelope:
     """The envelope of a message value; EnvelopeError (a ValueError) when it is not one."""
     try:
-        found = json.loads(raw)
-    except ValueError as error:  # JSON and UTF-8 errors alike
+        found = json.loads(raw)  # type: ignore[arg-type]  # None: a tombstone, refused below
+    except (ValueError, TypeError) as error:  # JSON and UTF-8 errors, and a message without a value
         raise EnvelopeError(f"not JSON: {error}") from error
     if not isinstance(found, dict):
         raise EnvelopeError(f"a JSON object is needed, not {type(found).__name__}")

@@ -50,11 +50,11 @@ def test_unknown_fields_are_ignored_so_a_newer_relay_does_not_stop_an_older_proj
 
 
 @pytest.mark.parametrize("raw", [
-    b"not json", b"\xff\xfe", b"[1, 2]", SYSTEM_WIRE.replace(b'"version":1', b'"version":"one"'),
+    None, b"not json", b"\xff\xfe", b"[1, 2]", SYSTEM_WIRE.replace(b'"version":1', b'"version":"one"'),
     SYSTEM_WIRE.replace(b'"version":1', b'"version":true'), SYSTEM_WIRE.replace(b'"actor":null', b'"actor":5'),
     SYSTEM_WIRE.replace(b'"data":{}', b'"data":[]'), SYSTEM_WIRE.replace(b'"id":"x",', b""),
 ])
-def test_what_is_not_an_envelope_is_refused_as_a_data_fault(raw: bytes) -> None:
+def test_what_is_not_an_envelope_is_refused_as_a_data_fault(raw: bytes | None) -> None:
     with pytest.raises(EnvelopeError) as refused:
         decode(raw)
     assert is_data_fault(refused.value)
