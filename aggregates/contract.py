@@ -39,15 +39,18 @@ class EventEnvelope:
     notification_id: int
 
     def __post_init__(self) -> None:
-        for name in ("id", "type", "topic", "at"):
-            _expect(name, getattr(self, name), str)
-        for name in ("version", "notification_id"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise EnvelopeError(f"{name}: an integer is needed, not {type(value).__name__}")
-        if self.actor is not None:
-            _expect("actor", self.actor, str)
-        _expect("data", self.data, dict)
+        # One expression on the hot path (every event decoded); the details only on refusal.
+        if not (isinstance(self.id, str) and isinstance(self.type, str) and isinstance(self.topic, str)
+                and isinstance(self.at, str) and (self.actor is None or isinstance(self.actor, str))
+                and isinstance(self.data, dict) and _is_int(self.version) and _is_int(self.notification_id)):
+            raise EnvelopeError(self._refusal())
+
+    def _refusal(self) -> str:
+        wanted: dict[str, type | tuple[type, ...]] = {
+            "id": str, "type": str, "topic": str, "at": str, "actor": (str, type(None)), "data": dict}
+        wrong = [name for name, kind in wanted.items() if not isinstance(getattr(self, name), kind)]
+        wrong += [name for name in ("version", "notification_id") if not _is_int(getattr(self, name))]
+        return "wrong types: " + ", ".join(f"{name} ({type(getattr(self, name)).__name__})" for name in wrong)
 
     @property
     def kind(self) -> str:
@@ -58,9 +61,8 @@ class EventEnvelope:
 FIELD_NAMES = tuple(f.name for f in fields(EventEnvelope))
 
 
-def _expect(name: str, value: Any, kind: type) -> None:
-    if not isinstance(value, kind):
-        raise EnvelopeError(f"{name}: {kind.__name__} needed, not {type(value).__name__}")
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def plain(value: Any) -> Any:
