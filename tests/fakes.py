@@ -88,13 +88,13 @@ class FakeRelayPositions:
 
 
 class FakeParking:
-    """Parking: what was parked, in order."""
+    """Parking: one entry per (aggregate, version), a later parking replacing source and reason."""
 
     def __init__(self) -> None:
-        self.parked: list[tuple[str, int, str, str, bytes | None]] = []
+        self.parked: dict[tuple[str, int], tuple[str, str, bytes | None]] = {}
 
     def park(self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None) -> None:
-        self.parked.append((aggregate_id, version, source, reason, payload))
+        self.parked[(aggregate_id, version)] = (source, reason, payload)
 
 
 def midnight(day: date) -> datetime:

@@ -24,6 +24,7 @@ from adapters.kafka.client import ensure_topics, security_options, topics_of
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.alert_source import SqlAlertSource
+from adapters.sql.health import SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from aggregates.contract import EventEnvelope, envelope_of
@@ -37,6 +38,7 @@ from engine.ports import (
     AlertSource,
     BrokerLifeSource,
     Message,
+    Parking,
     ProgressSource,
     Publisher,
     RelayPositions,
@@ -47,6 +49,7 @@ from projections.store import EventProjection
 from tests.fakes import (
     FakeAlertSource,
     FakeBrokerLife,
+    FakeParking,
     FakeProgressSource,
     FakePublisher,
     FakeReadModels,
@@ -317,6 +320,42 @@ class TestSqlRelayPositions(RelayPositionsContract):
     def test_relays_of_other_names_keep_their_own_positions(self, sql_world: SqlWorld) -> None:
         SqlRelayPositions(sql_world.container.db, "events").save("life-1", 5)
         assert SqlRelayPositions(sql_world.container.db, "other").load() is None
+
+
+# --- Parking ---------------------------------------------------------------------------------
+
+class ParkingContract:
+    @abstractmethod
+    def parked(self) -> dict[tuple[str, int], tuple[str, str]]:
+        """What is parked: (aggregate id, version) -> (source, reason)."""
+
+    def test_each_version_is_parked_once_and_parking_it_again_keeps_the_latest_reason(self, parking: Parking) -> None:
+        parking.park("g1", 2, "store:5", "KeyError: 'before'", b"{}")
+        parking.park("g1", 3, "store:6", "MessageSizeTooLargeError: big", None)
+        parking.park("g1", 2, "store:9", "TypeError: again", b"{}")
+        assert self.parked() == {("g1", 2): ("store:9", "TypeError: again"),
+                                 ("g1", 3): ("store:6", "MessageSizeTooLargeError: big")}
+
+
+class TestFakeParking(ParkingContract):
+    @pytest.fixture
+    def parking(self) -> Parking:
+        self.fake = FakeParking()
+        return self.fake
+
+    def parked(self) -> dict[tuple[str, int], tuple[str, str]]:
+        return {key: entry[:2] for key, entry in self.fake.parked.items()}
+
+
+class TestSqlParking(ParkingContract):
+    @pytest.fixture
+    def parking(self, sql_world: SqlWorld) -> Parking:
+        self.db = sql_world.container.db
+        return SqlParking(self.db, "relay")
+
+    def parked(self) -> dict[tuple[str, int], tuple[str, str]]:
+        rows = self.db.query("SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'")
+        return {(r["aggregate_id"], int(r["version"])): (r["source"], r["reason"]) for r in rows}
 
 
 # --- Publisher and BrokerLifeSource ---------------------------------------------------------
