@@ -19,10 +19,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from projections.kpi import KPI_NAMES
+from aggregates.kpis import KPI_NAMES, LOWER_IS_BETTER
 
 Kpi = Literal[KPI_NAMES]  # type: ignore[valid-type]
-WORSE_WHEN_HIGHER = frozenset({"aht_seconds", "avg_hold_seconds", "transfer_rate"})
 DayValues = Mapping[str, Mapping[date, Mapping[str, Any]]]  # agent -> day -> KPI row
 
 
@@ -147,7 +146,7 @@ def deviations(team_id: str, rule: DeviationRule, values: DayValues, judged_unti
         sd = math.sqrt(sum((v - mean) ** 2 for v in agents.values()) / len(agents))
         if sd == 0:
             continue
-        sign = 1 if rule.kpi in WORSE_WHEN_HIGHER else -1
+        sign = 1 if rule.kpi in LOWER_IS_BETTER else -1
         threshold = mean + sign * rule.sigma * sd
         for agent_id, value in sorted(agents.items()):
             if sign * (value - threshold) > 0:

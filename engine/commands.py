@@ -18,10 +18,10 @@ from pydantic import (
     model_validator,
 )
 
-KPIS = (
-    "calls_handled", "aht_seconds", "avg_hold_seconds", "fcr_rate", "transfer_rate",
-    "csat_avg", "csat_top2_rate", "qa_avg", "adherence_rate", "occupancy_rate", "manual",
-)
+from aggregates.kpis import KPI_NAMES
+
+# What a goal may be measured by: a KPI of the catalogue, or a manual measure.
+KPIS = (*KPI_NAMES, "manual")
 
 
 class Command(BaseModel):

@@ -27,6 +27,7 @@ from eventsourcing.utils import get_topic
 
 from aggregates.errors import DomainError
 from aggregates.goal import Goal
+from aggregates.kpis import BY_NAME
 from engine import periodic
 from engine.application import PerfLedger
 from engine.ports import ProgressSource
@@ -116,6 +117,8 @@ class GoalProgress:
 
     def _measure(self, goal_ref: Measured) -> tuple[int, bool]:
         """Records the goal's KPI over its period when it changed: (recorded, held back)."""
+        if goal_ref.kpi not in BY_NAME:  # only the catalogue's KPIs are measured
+            return 0, False
         values, latest = self.source.period_kpis(goal_ref.agent_id, goal_ref.start, goal_ref.end)
         value = values.get(goal_ref.kpi)
         if value is None or latest is None:

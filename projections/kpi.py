@@ -8,7 +8,8 @@ record of integer counters (`COUNTERS`) per key `(scope, scope_id, bucket_kind,
 bucket_start)`, with scope "agent" or "team" and bucket kinds "interval" (15 minutes),
 "day", "week" (ISO, from Monday) and "month", all in UTC. An event adds one `Delta`
 to the 8 records it belongs to (4 bucket kinds x agent and team); `kpis()` turns one
-record into its KPI row when it is read. This is what makes team KPIs come from the
+record into its KPI row when it is read, by the formulas of the KPI catalogue
+(`aggregates/kpis.py`). This is what makes team KPIs come from the
 team's events rather than averages of agent averages, and what lets a late event be
 moved by subtracting it from one bucket and adding it to another.
 
@@ -67,14 +68,12 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from aggregates.kpis import values
+
 COUNTERS: tuple[str, ...] = (
     "events", "calls", "handle_ms", "hold_ms", "fcr_true", "fcr_known", "transferred",
     "csat_count", "csat_sum", "csat_top2", "qa_count", "qa_milli_sum",
     "scheduled_ms", "adherent_ms", "available_ms", "handling_ms",
-)
-KPI_NAMES: tuple[str, ...] = (
-    "calls_handled", "aht_seconds", "avg_hold_seconds", "fcr_rate", "transfer_rate",
-    "csat_avg", "csat_top2_rate", "qa_avg", "adherence_rate", "occupancy_rate",
 )
 BUCKET_KINDS: tuple[str, ...] = ("interval", "day", "week", "month")
 SCOPES: tuple[str, ...] = ("agent", "team")
@@ -327,25 +326,8 @@ def add_into(totals: dict[SumsKey, Sums], changes: Iterable[Increment]) -> None:
 
 
 def kpis(sums: Mapping[str, int]) -> dict[str, int | float | None]:
-    """The KPI row of one sums record, exactly per DESIGN.md; None where there is no data."""
-    calls = sums["calls"]
-    return {
-        "calls_handled": calls if sums["events"] else None,
-        "aht_seconds": _ratio(sums["handle_ms"], calls * 1000),
-        "avg_hold_seconds": _ratio(sums["hold_ms"], calls * 1000),
-        "fcr_rate": _ratio(sums["fcr_true"], sums["fcr_known"]),
-        "transfer_rate": _ratio(sums["transferred"], calls),
-        "csat_avg": _ratio(sums["csat_sum"], sums["csat_count"]),
-        "csat_top2_rate": _ratio(sums["csat_top2"], sums["csat_count"]),
-        "qa_avg": _ratio(sums["qa_milli_sum"], sums["qa_count"] * 1000),
-        "adherence_rate": _ratio(sums["adherent_ms"], sums["scheduled_ms"]),
-        "occupancy_rate": _ratio(sums["handling_ms"], sums["available_ms"]),
-    }
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    # A zero denominator means "nothing to measure", which is not the same as 0.
-    return numerator / denominator if denominator else None
+    """The KPI row of one sums record: each formula of the catalogue (aggregates/kpis.py)."""
+    return values(sums)
 
 
 # --- one poll's worth of events -------------------------------------------------------

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from adapters.http.openapi_problems import add_problems
+from aggregates.kpis import CATALOGUE
 
 GOAL_ID = "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44"
 AT = "2026-10-06T10:15:00+00:00"
@@ -28,9 +29,7 @@ GOAL = {
     "revisions": [{"before": 320.0, "after": 300.0, "reason": "new baseline", "actor": "manager:bob", "at": AT}],
     "cancel_reason": None, "closed": None, "template_id": None, "updated_at": AT,
 }
-KPI_ROW = {"start": "2026-10-06T00:00:00+00:00", "calls_handled": 41, "aht_seconds": 288.9,
-           "avg_hold_seconds": 31.0, "fcr_rate": 0.78, "transfer_rate": 0.07, "csat_avg": 4.2,
-           "csat_top2_rate": 0.8, "qa_avg": 86.0, "adherence_rate": 0.9, "occupancy_rate": 0.77}
+KPI_ROW = {"start": "2026-10-06T00:00:00+00:00", **{kpi.name: kpi.example for kpi in CATALOGUE}}
 EVENT = {"sequence": 1, "type": "Goal.Set", "at": AT, "actor": "manager:bob",
          "data": {"agent_id": "agent-017", "target": 320.0}, "hash": "d0f1…", "prev_hash": "0" * 64}
 CHANGE = {"criterion": "quality", "before": 3, "after": 4, "actor": "manager:bob",
@@ -40,6 +39,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("get", "/v1/goals/{goal_id}"): GOAL,
     ("get", "/v1/goals"): {"items": [GOAL], "next_cursor": None},
     ("get", "/v1/goals/rollup"): {"team_id": "team-north", "goals": 12, "weighted_attainment": 0.93},
+    ("get", "/v1/kpis"): {"items": [kpi.describe() for kpi in CATALOGUE]},
     ("get", "/v1/agents/{agent_id}/kpis"): {"agent_id": "agent-017", "bucket": "day", "rows": [KPI_ROW],
                                              "next_cursor": None},
     ("get", "/v1/teams/{team_id}/kpis"): {"team_id": "team-north", "bucket": "day", "rows": [KPI_ROW],

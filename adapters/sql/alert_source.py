@@ -8,8 +8,9 @@ from typing import Any
 
 from adapters.sql.database import Database
 from aggregates.alert import alert_rules_id
+from aggregates.kpis import KPI_NAMES
 from engine.alert_rules import DayValues
-from projections.kpi import COUNTERS, KPI_NAMES, kpis
+from projections.kpi import COUNTERS, kpis
 from projections.store import chunks
 
 _SUMS = ", ".join(COUNTERS)

@@ -8,7 +8,8 @@ from typing import Any
 
 from adapters.sql.database import Database
 from adapters.sql.positions import Position, load_relay_position, save_relay_position
-from projections.kpi import COUNTERS, KPI_NAMES, kpis
+from aggregates.kpis import KPI_NAMES
+from projections.kpi import COUNTERS, kpis
 
 # The manager's place in the event store's log of goals set or activated; kept beside the
 # relay's position (its own name, and no broker life: it reads the store, not Kafka).

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from aggregates.kpis import KPI_NAMES
 from projections.kpi import (
     BUCKET_KINDS,
-    KPI_NAMES,
     PlacementIndex,
     Sums,
     SumsBatch,

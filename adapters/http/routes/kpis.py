@@ -1,4 +1,4 @@
-"""KPI reads: per agent, per team, and team leaderboards."""
+"""KPI reads: the KPI catalogue, KPIs per agent and per team, and team leaderboards."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from adapters.sql.kpi_asof import known_agent_totals, known_rows
 from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
 from adapters.sql.queries import team_exists
 from aggregates.errors import InvalidValue, NotFound
+from aggregates.kpis import CATALOGUE, KPI_NAMES, LOWER_IS_BETTER
 from engine.commands import EARLIEST_DAY, LATEST_DAY, Day, Moment, day_in_window, moment_in_window
 from engine.tokens import Principal
-from projections.kpi import KPI_NAMES
 
 router = APIRouter(tags=["kpis"])
 
@@ -41,7 +41,6 @@ RankLimit = Annotated[int, Query(ge=1, le=10000)]
 RankCursor = Annotated[int | None, Query(ge=1, description="the last rank of the previous page")]
 # `total`: one row for the whole [from, to) range, summed from days.
 Bucket = Literal["interval", "day", "week", "month", "total"]
-LOWER_IS_BETTER = {"aht_seconds", "avg_hold_seconds", "transfer_rate"}
 
 
 def as_utc(value: datetime | date | None) -> str | None:
@@ -92,6 +91,13 @@ def known_at_field(as_known_at: datetime | None) -> dict[str, str]:
 
 def page(rows: list[dict[str, Any]], limit: int) -> str | None:
     return str(rows[-1]["start"]) if len(rows) == limit else None
+
+
+@router.get("/v1/kpis")
+def kpi_catalogue(who: CurrentPrincipal) -> dict[str, Any]:
+    """The KPIs the product computes: name, label, unit, format, better direction, sums, definition."""
+    del who  # any authenticated role may read the catalogue
+    return {"items": [kpi.describe() for kpi in CATALOGUE]}
 
 
 @router.get("/v1/agents/{agent_id}/kpis")

@@ -11,19 +11,22 @@ function svgEl(name, attrs, text) {
   return el;
 }
 
-function formatValue(kpi, v) {
+// A value in a KPI catalogue entry's number format (GET /v1/kpis); anything else as a decimal.
+function formatValue(format, v) {
   if (v === null || v === undefined || Number.isNaN(v)) return "–";
-  if (kpi.endsWith("_rate")) return (v * 100).toFixed(1) + "%";
-  if (kpi.endsWith("_seconds")) return Math.round(v) + " s";
-  if (kpi === "calls_handled") return Math.round(v).toLocaleString();
+  if (format === "percent") return (v * 100).toFixed(1) + "%";
+  if (format === "seconds") return Math.round(v) + " s";
+  if (format === "integer") return Math.round(v).toLocaleString();
   return v.toFixed(2);
 }
 
-// A line chart of [{x: "2026-10-05", y: number|null}], with an optional target line.
-function lineChart(title, kpi, points, target) {
+// A line chart of one KPI (a catalogue entry) over [{x: "2026-10-05", y: number|null}],
+// with an optional target line.
+function lineChart(kpi, points, target) {
   const W = 300, H = 130, L = 44, R = 8, T = 22, B = 20;
+  const title = kpi.label, format = kpi.number_format;
   const svg = svgEl("svg", {viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
-                            "aria-label": title, "data-kpi": kpi});
+                            "aria-label": title, "data-kpi": kpi.name});
   const data = points.filter((p) => p.y !== null && p.y !== undefined);
   svg.setAttribute("data-points", String(data.length));
   svg.appendChild(svgEl("text", {x: 4, y: 14, class: "chart-title"}, title));
@@ -41,7 +44,7 @@ function lineChart(title, kpi, points, target) {
   const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
   for (const v of [lo, (lo + hi) / 2, hi]) {
     svg.appendChild(svgEl("line", {x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid"}));
-    svg.appendChild(svgEl("text", {x: L - 4, y: y(v) + 4, class: "axis", "text-anchor": "end"}, formatValue(kpi, v)));
+    svg.appendChild(svgEl("text", {x: L - 4, y: y(v) + 4, class: "axis", "text-anchor": "end"}, formatValue(format, v)));
   }
   svg.appendChild(svgEl("text", {x: L, y: H - 4, class: "axis"}, points[0].x.slice(5)));
   svg.appendChild(svgEl("text", {x: W - R, y: H - 4, class: "axis", "text-anchor": "end"}, points[n - 1].x.slice(5)));
@@ -58,7 +61,7 @@ function lineChart(title, kpi, points, target) {
   points.forEach((p, i) => {
     if (p.y === null || p.y === undefined) return;
     const dot = svgEl("circle", {cx: x(i), cy: y(p.y), r: 2.4, class: "dot"});
-    dot.appendChild(svgEl("title", {}, `${p.x}: ${formatValue(kpi, p.y)}`));
+    dot.appendChild(svgEl("title", {}, `${p.x}: ${formatValue(format, p.y)}`));
     svg.appendChild(dot);
   });
   return svg;

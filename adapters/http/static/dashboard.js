@@ -3,13 +3,8 @@
 "use strict";
 
 const {lineChart, attainmentBar, formatValue} = window.perfCharts;
-const KPIS = ["calls_handled", "aht_seconds", "avg_hold_seconds", "fcr_rate", "transfer_rate",
-              "csat_avg", "qa_avg", "adherence_rate", "occupancy_rate"];
-const LABELS = {calls_handled: "Calls handled", aht_seconds: "Average handle time", avg_hold_seconds: "Average hold",
-                fcr_rate: "First-contact resolution", transfer_rate: "Transfer rate", csat_avg: "CSAT",
-                csat_top2_rate: "CSAT top-2", qa_avg: "QA score", adherence_rate: "Adherence",
-                occupancy_rate: "Occupancy"};
-const LOWER_IS_BETTER = new Set(["aht_seconds", "avg_hold_seconds", "transfer_rate"]);
+// The KPI catalogue (GET /v1/kpis), loaded once signed in: the page names no KPI list of its own.
+const kpis = {entries: [], byName: {}};
 const TOKEN_KEY = "perfledger.token";
 const REFRESH_MS = 4000;
 const $ = (id) => document.getElementById(id);
@@ -40,6 +35,23 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+async function loadCatalogue() {
+  kpis.entries = (await api("/v1/kpis")).items;
+  kpis.byName = Object.fromEntries(kpis.entries.map((k) => [k.name, k]));
+  fill("lb-kpi", ...shown("chart").map((k) => el("option", {value: k.name}, k.label)));
+  $("lb-kpi").value = state.lbKpi;
+}
+
+// The catalogue entries the dashboard shows in a view ("chart": charts and the leaderboard; "tile").
+function shown(view) { return kpis.entries.filter((k) => k.dashboard.includes(view)); }
+
+function label(kpi) { return kpis.byName[kpi] ? kpis.byName[kpi].label : kpi; }
+
+// A value in its KPI's number format; a manual measure's as a decimal.
+function format(kpi, v) { return formatValue(kpis.byName[kpi] ? kpis.byName[kpi].number_format : "", v); }
+
+function lowerIsBetter(kpi) { return Boolean(kpis.byName[kpi]) && kpis.byName[kpi].better === "lower"; }
+
 function days() {
   const n = Number($("range").value);
   const today = new Date(); today.setUTCHours(0, 0, 0, 0);
@@ -58,7 +70,7 @@ function series(rows, kpi, dayList) {
 function targets(goals) {
   const counts = {};
   for (const g of goals) {
-    if (g.status !== "active" || !KPIS.includes(g.kpi)) continue;
+    if (g.status !== "active" || !shown("chart").some((k) => k.name === g.kpi)) continue;
     counts[g.kpi] = counts[g.kpi] || new Map();
     counts[g.kpi].set(g.target, (counts[g.kpi].get(g.target) || 0) + 1);
   }
@@ -69,7 +81,7 @@ function targets(goals) {
 
 function meets(kpi, value, target) {
   if (value === null || value === undefined || target === undefined) return null;
-  return LOWER_IS_BETTER.has(kpi) ? value <= target : value >= target;
+  return lowerIsBetter(kpi) ? value <= target : value >= target;
 }
 
 // Replaces a section only when its data changed, so refreshes do not flicker.
@@ -84,7 +96,7 @@ function fill(id, ...nodes) { $(id).replaceChildren(...nodes); }
 
 async function renderTeam() {
   const t = encodeURIComponent(state.team), r = days();
-  const [kpis, total, goals, rollup, board, alerts] = await Promise.all([
+  const [daily, total, goals, rollup, board, alerts] = await Promise.all([
     api(`/v1/teams/${t}/kpis?bucket=day&from=${r.from}&to=${r.to}`),
     api(`/v1/teams/${t}/kpis?bucket=total&from=${r.from}&to=${r.to}`),
     api(`/v1/goals?team_id=${t}&status=active&limit=1000`),
@@ -94,21 +106,22 @@ async function renderTeam() {
   ]);
   const goalTargets = targets(goals.items);
   update("tiles", [total.rows, goalTargets, rollup.attainment], () => renderTiles(total.rows, goalTargets, rollup));
-  update("team-charts", [kpis.rows, goalTargets, r.list], () =>
-    fill("team-charts", ...KPIS.map((k) => lineChart(LABELS[k], k, series(kpis.rows, k, r.list), goalTargets[k]))));
+  update("team-charts", [daily.rows, goalTargets, r.list], () =>
+    fill("team-charts", ...shown("chart").map((k) => lineChart(k, series(daily.rows, k.name, r.list),
+                                                               goalTargets[k.name]))));
   update("leaderboard", board, renderLeaderboard);
   update("alerts", alerts.items, renderAlerts);
 }
 
 function renderTiles(rows, goalTargets, rollup) {
   const last = rows[0] || {};  // the whole range, summed from its days
-  const tiles = KPIS.filter((k) => k !== "avg_hold_seconds").map((k) => {
+  const tiles = shown("tile").map(({name: k}) => {
     const ok = meets(k, last[k], goalTargets[k]);
     return el("div", {class: "tile " + (ok === null ? "" : ok ? "good" : "bad"), "data-kpi": k},
-      el("span", {class: "label"}, LABELS[k]),
-      el("span", {class: "value"}, formatValue(k, last[k])),
+      el("span", {class: "label"}, label(k)),
+      el("span", {class: "value"}, format(k, last[k])),
       el("span", {class: "target"}, goalTargets[k] === undefined ? "no goal" :
-        `goal ${LOWER_IS_BETTER.has(k) ? "≤" : "≥"} ${formatValue(k, goalTargets[k])}`));
+        `goal ${lowerIsBetter(k) ? "≤" : "≥"} ${format(k, goalTargets[k])}`));
   });
   const att = rollup.attainment;
   tiles.unshift(el("div", {class: "tile headline " + (att === null ? "" : att >= 1 ? "good" : "bad")},
@@ -120,11 +133,11 @@ function renderTiles(rows, goalTargets, rollup) {
 }
 
 function renderLeaderboard(board) {
-  const head = el("tr", {}, el("th", {}, "#"), el("th", {}, "Agent"), el("th", {class: "num"}, LABELS[board.kpi]));
+  const head = el("tr", {}, el("th", {}, "#"), el("th", {}, "Agent"), el("th", {class: "num"}, label(board.kpi)));
   const rows = board.rows.map((row) => el("tr", {class: "clickable", "data-agent": row.agent_id,
                                                  onclick: () => openAgent(row.agent_id)},
     el("td", {}, row.rank), el("td", {}, el("a", {href: agentHash(row.agent_id)}, row.agent_id)),
-    el("td", {class: "num"}, formatValue(board.kpi, row.value))));
+    el("td", {class: "num"}, format(board.kpi, row.value))));
   fill("leaderboard", el("thead", {}, head), el("tbody", {}, rows));
 }
 
@@ -151,7 +164,7 @@ async function coach(alert, button) {
 
 async function renderAgent() {
   const a = encodeURIComponent(state.agent), r = days();
-  const [kpis, goals, checkIns, reviews] = await Promise.all([
+  const [daily, goals, checkIns, reviews] = await Promise.all([
     api(`/v1/agents/${a}/kpis?bucket=day&from=${r.from}&to=${r.to}`),
     api(`/v1/goals?agent_id=${a}&limit=1000`),
     api(`/v1/check-ins?agent_id=${a}&limit=1000`),
@@ -159,8 +172,8 @@ async function renderAgent() {
   ]);
   $("agent-title").textContent = `Agent ${state.agent}`;
   const own = targets(goals.items);
-  update("agent-charts", [kpis.rows, own, r.list], () =>
-    fill("agent-charts", ...KPIS.map((k) => lineChart(LABELS[k], k, series(kpis.rows, k, r.list), own[k]))));
+  update("agent-charts", [daily.rows, own, r.list], () =>
+    fill("agent-charts", ...shown("chart").map((k) => lineChart(k, series(daily.rows, k.name, r.list), own[k.name]))));
   update("goals", goals.items, renderGoals);
   update("check-ins", checkIns.items, renderCheckIns);
   update("reviews", reviews.items, renderReviews);
@@ -171,8 +184,8 @@ function renderGoals(items) {
                   el("th", {}, "Attainment"), el("th", {}, "Status"));
   const rows = items.map((g) => el("tr", {"data-goal": g.id},
     el("td", {}, g.title, el("div", {class: "muted"}, `${g.kpi} · ${g.period_start} – ${g.period_end}`)),
-    el("td", {}, `${g.direction === "at_most" ? "≤" : "≥"} ${formatValue(g.kpi, g.target)}`),
-    el("td", {}, g.latest_progress ? formatValue(g.kpi, g.latest_progress.value) : "–"),
+    el("td", {}, `${g.direction === "at_most" ? "≤" : "≥"} ${format(g.kpi, g.target)}`),
+    el("td", {}, g.latest_progress ? format(g.kpi, g.latest_progress.value) : "–"),
     el("td", {}, attainmentBar(g.attainment), " ", g.attainment === null ? "–" : Math.round(g.attainment * 100) + "%"),
     el("td", {}, el("span", {class: "pill " + g.status}, g.status))));
   fill("goals", el("thead", {}, head), el("tbody", {}, rows.length ? rows : [el("tr", {}, el("td", {}, "No goals."))]));
@@ -225,6 +238,7 @@ function show(view) {
 
 async function refresh() {
   try {
+    if (!kpis.entries.length) await loadCatalogue();
     if (!state.teamsListed) await loadTeams();
     if (!state.team && !state.agent) {
       show("team-view");
@@ -275,8 +289,6 @@ function askToken(message) {
 }
 
 function setup() {
-  fill("lb-kpi", ...KPIS.map((k) => el("option", {value: k}, LABELS[k])));
-  $("lb-kpi").value = state.lbKpi;
   $("lb-kpi").addEventListener("change", () => { state.lbKpi = $("lb-kpi").value; refresh(); });
   $("team").addEventListener("change", () => { state.team = $("team").value; location.hash = `#team=${state.team}`; });
   $("range").addEventListener("change", refresh);
