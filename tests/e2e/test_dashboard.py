@@ -14,10 +14,12 @@ import httpx
 import pytest
 
 from adapters.kafka.broker import free_port
+from aggregates.kpis import CATALOGUE
 from tests.e2e.browser import Browser, chromium_path
 from tests.support import SECRET, token, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHARTED = sum("chart" in kpi.dashboard for kpi in CATALOGUE)  # one chart per KPI the catalogue charts
 MANAGER = token("manager", "lead", "team-01", "team-02")["Authorization"].removeprefix("Bearer ")
 
 
@@ -86,7 +88,7 @@ def test_dashboard_shows_live_team_kpis_and_drills_down_to_an_agent(demo: str, b
     # The demo streams as the page watches: it refreshes itself until every chart has data.
     browser.wait_for("[...document.querySelectorAll('#team-charts svg.chart')]"
                      ".every((c) => c.querySelectorAll('circle.dot').length > 0)", timeout=90)
-    assert len(drawn(browser, "#team-charts")) == 9
+    assert len(drawn(browser, "#team-charts")) == CHARTED
     browser.wait_for("document.querySelectorAll('#leaderboard tbody tr').length === 10", timeout=30)
     assert browser.evaluate("document.querySelectorAll('#team-charts line.target').length") >= 1  # goal targets
     assert browser.evaluate("document.querySelector('#tiles [data-kpi=aht_seconds] .target').textContent").startswith(
@@ -97,7 +99,7 @@ def test_dashboard_shows_live_team_kpis_and_drills_down_to_an_agent(demo: str, b
 
     browser.evaluate("document.querySelector('#leaderboard tr[data-agent=\"agent-0001\"]').click(); true")
     browser.wait_for("document.body.dataset.view === 'agent-view' && "
-                     "document.querySelectorAll('#agent-charts svg.chart').length === 9 && "
+                     f"document.querySelectorAll('#agent-charts svg.chart').length === {CHARTED} && "
                      "document.querySelectorAll('#goals tr[data-goal]').length === 3 && "
                      "document.querySelectorAll('#reviews .review').length === 1", timeout=30)
     assert sum(drawn(browser, "#agent-charts")) > 0
