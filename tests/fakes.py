@@ -15,14 +15,13 @@ from typing import Any
 
 from aggregates.alert import alert_rules_id
 from aggregates.contract import EventEnvelope, envelope_of
+from aggregates.kpis import KPI_NAMES
 from engine.alert_rules import DayValues
 from engine.application import PerfLedger
 from engine.ports import Message
 from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis
 from projections.store import BUILDERS
 
-# The KPIs the read side computes, taken from the projection itself (not a list of its own).
-KPI_NAMES = frozenset(kpis(dict.fromkeys(COUNTERS, 0)))
 MAX_MESSAGE_BYTES = 1_048_576  # kafka-python's default max_request_size
 
 
