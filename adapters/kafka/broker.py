@@ -51,7 +51,7 @@ class EmbeddedBroker:
             start_new_session=True, preexec_fn=_die_with_parent,
         )
         self.wait_until_answering(timeout)
-        log.info("embedded broker answering on %s", self.bootstrap)
+        log.info("embedded broker answering on %s (pid %d)", self.bootstrap, self.process.pid)
         return self
 
     def wait_until_answering(self, timeout: float) -> None:
