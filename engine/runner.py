@@ -24,6 +24,7 @@ from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from adapters.sql.sealer import Sealer
 from adapters.telephony.bounds import Limits
+from adapters.telephony.inbox import inbox_of
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.bootstrap import Container, build
@@ -159,6 +160,15 @@ WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_
            "alerts": alerts_for, "sealer": sealer_for}
 
 
+def start_inbox(container: Container) -> threading.Thread:
+    """Re-publishes HTTP-accepted telephony that the broker's current life lacks (beside the API that accepted it)."""
+    inbox = inbox_of(container)
+    thread = threading.Thread(target=inbox.run, args=(container.stopping, container.settings.inbox_every_seconds),
+                              name="perfledger-inbox", daemon=True)
+    thread.start()
+    return thread
+
+
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
     """Starts the background components (relay, projector, ingestor) as threads."""
     threads: list[threading.Thread] = []
@@ -192,6 +202,8 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool 
         if supervisor is not None:
             container.components["broker"] = supervisor
         threads = start_workers(container, components, stop)
+        if "api" in components:
+            threads.append(start_inbox(container))
         if demo:
             threads.append(start_demo(container, stop))
         stack.enter_context(heartbeat(settings, components, threads))

@@ -61,7 +61,7 @@ def test_a_killed_broker_is_reaped_and_restarted_and_readyz_names_it_meanwhile(u
     wait_until(lambda: readiness(up)[0] == 200, timeout=15)
     pid, port = broker_pid(up), up.broker_port()
     os.kill(pid, signal.SIGKILL)
-    status, body = wait_until(lambda: (r := readiness(up))[0] == 503 and r, timeout=5)
+    _, body = wait_until(lambda: (r := readiness(up))[0] == 503 and r, timeout=5)
     assert body["down"] == ["broker"]
     wait_until(lambda: readiness(up)[0] == 200, timeout=30)
     assert reaped(pid)

@@ -40,6 +40,7 @@ class Up:
             self.env["PERFLEDGER_DATABASE_URL"] = database_url
         self.process: subprocess.Popen[str] | None = None
         self.log = data_dir / "up.log"
+        self.args: list[str] = []  # more `perfledger up` options, e.g. ["--only", "api"]
 
     @property
     def url(self) -> str:
@@ -48,7 +49,7 @@ class Up:
     def start(self) -> Up:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "up", "--port", str(self.port)],
+            [sys.executable, "-m", "engine.cli", "up", "--port", str(self.port), *self.args],
             env=self.env, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, text=True,  # noqa: SIM115
         )
         wait_until(self._answers, timeout=30, interval=0.1)
