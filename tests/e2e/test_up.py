@@ -156,3 +156,15 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "in use" in done.stderr
     assert not (tmp_path / "data" / "broker.address").exists()
+
+
+def test_a_restart_right_after_a_stop_is_not_refused_while_the_old_port_is_in_time_wait(up: Up) -> None:
+    up.start()
+    with httpx.Client() as client:  # a kept-alive connection: the server closes it first, on stop
+        assert client.get(f"{up.url}/healthz").status_code == 200
+        assert up.stop(signal.SIGINT) == 0
+    with socket.socket() as plain:  # the port is in TIME_WAIT: a bind without reuse is refused
+        with pytest.raises(OSError):
+            plain.bind(("127.0.0.1", up.port))
+    up.start()
+    assert httpx.get(f"{up.url}/healthz", timeout=5).status_code == 200
