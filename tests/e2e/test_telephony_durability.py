@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
@@ -110,7 +110,7 @@ class Poster:
                 self.refused += 1
             self.stop.wait(0.02)
 
-    def __enter__(self) -> Poster:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

@@ -163,8 +163,7 @@ def test_a_restart_right_after_a_stop_is_not_refused_while_the_old_port_is_in_ti
     with httpx.Client() as client:  # a kept-alive connection: the server closes it first, on stop
         assert client.get(f"{up.url}/healthz").status_code == 200
         assert up.stop(signal.SIGINT) == 0
-    with socket.socket() as plain:  # the port is in TIME_WAIT: a bind without reuse is refused
-        with pytest.raises(OSError):
-            plain.bind(("127.0.0.1", up.port))
+    with socket.socket() as plain, pytest.raises(OSError):  # TIME_WAIT: a bind without reuse is refused
+        plain.bind(("127.0.0.1", up.port))
     up.start()
     assert httpx.get(f"{up.url}/healthz", timeout=5).status_code == 200
