@@ -11,6 +11,7 @@ process through `address()`.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class BrokerSupervisor:
         delay = self.restart_delay
         same_port = True
         while not self._stop.wait(delay):
-            if not same_port:
+            if not same_port or _listening(self.broker.port):  # someone else took the old port
                 self.broker.port = free_port()
             try:
                 self.broker.start()
@@ -77,3 +78,9 @@ class BrokerSupervisor:
             self._thread.join(timeout=timeout)
         self.broker.stop(timeout=timeout)
         self.address_file.unlink(missing_ok=True)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
