@@ -143,7 +143,9 @@ def inbox_of(container: Container) -> TelephonyInbox:
         broker = container.components.get("broker")
         found = container.components["telephony_inbox"] = TelephonyInbox(
             container.db, topics_of(container.settings).telephony,
-            KafkaPublisher(container.bootstrap), KafkaPublisher(container.bootstrap, stop=container.stopping),
+            # The route's publish only delays a 202 for events already durable: it need not wait long.
+            KafkaPublisher(container.bootstrap, timeout=5.0),
+            KafkaPublisher(container.bootstrap, stop=container.stopping),
             BrokerLife(container.settings, container.bootstrap, container.stopping),
             available=lambda: getattr(broker, "available", True) is not False,
         )
