@@ -54,12 +54,26 @@ def start_broker(settings: Settings, stack: ExitStack) -> tuple[Bootstrap, Broke
     return supervisor.start().address, supervisor
 
 
-def client_bootstrap(settings: Settings) -> str | None:
-    """The broker a client command should use: the configured one, or that of a running `up`."""
+def client_bootstrap(settings: Settings) -> Bootstrap | None:
+    """The broker a client command should use: the configured one, or that of a running `up`.
+
+    The embedded broker's address is re-read whenever the client reconnects: a broker that
+    `up` restarted may have come back on another port."""
     if settings.kafka_bootstrap:
         return settings.kafka_bootstrap
     address = settings.data_dir / BROKER_ADDRESS
-    return address.read_text().strip() if address.exists() else None
+    if not address.exists():
+        return None
+    last = [address.read_text().strip()]
+
+    def current() -> str:
+        try:
+            last[0] = address.read_text().strip() or last[0]
+        except OSError:
+            pass  # `up` stopped: keep the last address; the client's own errors say the rest
+        return last[0]
+
+    return current
 
 
 def start_demo(container: Container, stop: threading.Event) -> threading.Thread:

@@ -37,7 +37,7 @@ class BrokerSupervisor:
         return self.broker.bootstrap
 
     def start(self) -> BrokerSupervisor:
-        self.address_file.write_text(self.broker.bootstrap)
+        self._publish_address()
         self._thread = threading.Thread(target=self._watch, name="perfledger-broker", daemon=True)
         self._thread.start()
         return self
@@ -66,10 +66,16 @@ class BrokerSupervisor:
                 log.warning("embedded broker did not start on %s: %s", self.broker.bootstrap, error)
                 same_port, delay = False, min(max(delay, 0.2) * 2, 5.0)
                 continue
-            self.address_file.write_text(self.broker.bootstrap)
+            self._publish_address()
             self.restarts += 1
             self.available = True
             return
+
+    def _publish_address(self) -> None:
+        # Written whole and renamed, so a client never reads half an address.
+        partial = self.address_file.with_suffix(".partial")
+        partial.write_text(self.broker.bootstrap)
+        partial.replace(self.address_file)
 
     def close(self, timeout: float = 2.0) -> None:
         """Stops watching and stops the broker (call it after the broker's clients stopped)."""

@@ -72,6 +72,8 @@ def test_a_killed_broker_is_reaped_and_restarted_and_readyz_names_it_meanwhile(u
     wait_until(lambda: readiness(up)[0] == 200, timeout=30)
     assert reaped(pid)
     assert broker_pid(up) != pid and up.broker_port() == port
+    metrics = httpx.get(f"{up.url}/metrics", timeout=5).text
+    assert "perfledger_broker_restarts_total 1.0" in metrics and "perfledger_broker_up 1.0" in metrics
     after = post_goal(up, title="after the broker came back")
     wait_until(lambda: read(up, f"/v1/goals/{after}"), timeout=15)
     assert read(up, f"/v1/goals/{before}")["title"] == "before the broker died"

@@ -8,19 +8,23 @@ import socket
 from pathlib import Path
 
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.kafka.client import ensure_topics
+from adapters.kafka.client import ensure_topics, resolve
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.supervisor import BrokerSupervisor
+from engine.runner import client_bootstrap
 from tests.support import make_settings, wait_until
 
 
 def test_a_broker_whose_port_was_taken_comes_back_on_a_new_one_that_clients_follow(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 't.db'}", None)
-    address_file = tmp_path / "broker.address"
+    address_file = settings.data_dir / "broker.address"
+    settings.data_dir.mkdir(parents=True)
     supervisor = BrokerSupervisor(EmbeddedBroker().start(), address_file, restart_delay=0.5).start()
     publisher = KafkaPublisher(supervisor.address, timeout=5)
     life = BrokerLife(settings, supervisor.address)
+    other_process = client_bootstrap(settings)  # how `perfledger simulate` finds the broker
+    assert other_process is not None
     try:
         ensure_topics(supervisor.address, settings)
         first_life, first_address = life.current(), supervisor.address()
@@ -33,7 +37,7 @@ def test_a_broker_whose_port_was_taken_comes_back_on_a_new_one_that_clients_foll
             squatter.listen()
             wait_until(lambda: supervisor.available, timeout=30)
         assert supervisor.address() != first_address
-        assert address_file.read_text() == supervisor.address()
+        assert address_file.read_text() == supervisor.address() == resolve(other_process)
         assert supervisor.broker.process is not None and supervisor.restarts == 1
         wait_until(lambda: _publishes(publisher, settings.kafka_topic_prefix + "probe"), timeout=30)
         assert life.current() != first_life
