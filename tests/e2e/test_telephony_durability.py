@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any, Self
 import httpx
 import pytest
 
+from adapters.sql.database import Database
 from tests.e2e.test_broker_faults import broker_pid, readiness, unready
 from tests.e2e.test_up import ADMIN, Up
 from tests.support import token, wait_until
@@ -24,8 +24,9 @@ TEAM = "team-durable"
 
 
 @pytest.fixture
-def up(tmp_path: Path) -> Iterator[Up]:
-    running = Up(tmp_path / "data")
+def up(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Up]:
+    store = getattr(request, "param", "sqlite")
+    running = Up(tmp_path / "data", request.getfixturevalue("postgres_url") if store == "postgres" else None)
     running.env["PERFLEDGER_BROKER_RESTART_SECONDS"] = "1.5"  # long enough to see /readyz say so
     running.env["PERFLEDGER_INBOX_EVERY_SECONDS"] = "0.2"
     try:
@@ -46,17 +47,20 @@ def post(up: Up, events: list[dict[str, Any]]) -> httpx.Response:
     return httpx.post(f"{up.url}/v1/telephony/events", json=events, headers=INGEST, timeout=30)
 
 
-def stored(up: Up, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(up.data_dir / "perfledger.db", timeout=10) as db:
-        return db.execute(sql).fetchall()
+def stored(up: Up, sql: str) -> list[dict[str, Any]]:
+    db = Database(up.env.get("PERFLEDGER_DATABASE_URL") or f"sqlite:///{up.data_dir / 'perfledger.db'}")
+    try:
+        return db.query(sql)
+    finally:
+        db.close()
 
 
 def counters(up: Up) -> dict[str, int]:
-    return dict(stored(up, "SELECT name, value FROM ingest_counters"))
+    return {row["name"]: int(row["value"]) for row in stored(up, "SELECT name, value FROM ingest_counters")}
 
 
 def archived(up: Up) -> set[str]:
-    return {row[0] for row in stored(up, "SELECT event_id FROM telephony_archive")}
+    return {row["event_id"] for row in stored(up, "SELECT event_id FROM telephony_archive")}
 
 
 def calls_handled(up: Up) -> int:
@@ -74,6 +78,7 @@ def assert_counted_exactly_once(up: Up, acknowledged: set[str]) -> None:
     wait_until(lambda: not stored(up, "SELECT event_id FROM telephony_inbox"), timeout=30, interval=0.2)
 
 
+@pytest.mark.parametrize("up", ["sqlite", "postgres"], indirect=True)
 def test_a_batch_acknowledged_right_before_a_sigkill_is_counted_after_the_restart(up: Up) -> None:
     up.args = ["--only", "api"]  # nothing ingests before the kill: the broker alone held the batch
     up.start()
