@@ -124,6 +124,7 @@ class Poster:
         self.thread.join(timeout=60)
 
 
+@pytest.mark.parametrize("up", ["sqlite", "postgres"], indirect=True)
 def test_a_broker_killed_under_load_is_restarted_and_every_acknowledged_event_counts_once(up: Up) -> None:
     up.start()
     with Poster(up) as poster:
