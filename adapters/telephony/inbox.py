@@ -144,8 +144,8 @@ def inbox_of(container: Container) -> TelephonyInbox:
         found = container.components["telephony_inbox"] = TelephonyInbox(
             container.db, topics_of(container.settings).telephony,
             # The route's publish only delays a 202 for events already durable: it need not wait long.
-            KafkaPublisher(container.bootstrap, timeout=5.0),
-            KafkaPublisher(container.bootstrap, stop=container.stopping),
+            KafkaPublisher(container.bootstrap, container.settings, timeout=5.0),
+            KafkaPublisher(container.bootstrap, container.settings, stop=container.stopping),
             BrokerLife(container.settings, container.bootstrap, container.stopping),
             available=lambda: getattr(broker, "available", True) is not False,
         )

@@ -21,7 +21,7 @@ def test_a_broker_whose_port_was_taken_comes_back_on_a_new_one_that_clients_foll
     address_file = settings.data_dir / "broker.address"
     settings.data_dir.mkdir(parents=True)
     supervisor = BrokerSupervisor(EmbeddedBroker().start(), address_file, restart_delay=0.5).start()
-    publisher = KafkaPublisher(supervisor.address, timeout=5)
+    publisher = KafkaPublisher(supervisor.address, settings, timeout=5)
     life = BrokerLife(settings, supervisor.address)
     other_process = client_bootstrap(settings)  # how `perfledger simulate` finds the broker
     assert other_process is not None
