@@ -177,8 +177,7 @@ WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_
 def start_inbox(container: Container) -> threading.Thread:
     """Re-publishes HTTP-accepted telephony that the broker's current life lacks (beside the API that accepted it)."""
     inbox = inbox_of(container)
-    thread = threading.Thread(target=inbox.run, args=(container.stopping, container.settings.inbox_every_seconds),
-                              name="perfledger-inbox", daemon=True)
+    thread = WorkerThread("inbox", inbox.run, container.stopping, container.settings.inbox_every_seconds)
     thread.start()
     return thread
 
