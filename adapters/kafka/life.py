@@ -14,7 +14,14 @@ import uuid
 
 from kafka import KafkaConsumer, TopicPartition
 
-from adapters.kafka.client import Bootstrap, ensure_topics, producer, resolve, security_options, topics_of
+from adapters.kafka.client import (
+    Bootstrap,
+    ensure_topics,
+    producer,
+    resolve,
+    security_options,
+    topics_of,
+)
 from engine.settings import Settings
 
 

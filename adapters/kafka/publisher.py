@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -53,10 +54,8 @@ class KafkaPublisher:
         while not all(f.is_done for f in futures):
             if time.monotonic() > deadline or (self.stop is not None and self.stop.is_set()):
                 raise KafkaTimeoutError("no acknowledgement from the broker")
-            try:
+            with contextlib.suppress(KafkaTimeoutError):  # not all acked yet: look again
                 self._producer.flush(0.2)
-            except KafkaTimeoutError:
-                pass
 
     def close(self) -> None:
         if self._producer is not None:
