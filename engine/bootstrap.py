@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,16 +34,19 @@ class Container:
     settings: Settings
     app: PerfLedger
     db: Database
-    bootstrap: str | None = None
+    bootstrap: str | Callable[[], str] | None = None  # a callable while the embedded broker is supervised
     components: dict[str, Any] = field(default_factory=dict)
     health: HealthBoard = field(default_factory=HealthBoard)  # this process's workers, for /readyz
+    # Set when the process starts to stop: waits on the broker give up then, so a dead
+    # broker cannot hold the stop beyond its budget.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         self.db.close()
         self.app.close()
 
 
-def build(settings: Settings, bootstrap: str | None = None) -> Container:
+def build(settings: Settings, bootstrap: str | Callable[[], str] | None = None) -> Container:
     """Connects the event store and the read-model database; creates missing tables."""
     settings.private_data_dir()
     app = PerfLedger(env=settings.eventsourcing_env())

@@ -244,6 +244,9 @@ def port_free(host: str, port: int) -> bool:
     import socket
 
     with socket.socket() as probe:
+        # As uvicorn binds: with address reuse, so a port left in TIME_WAIT by the last run
+        # is free, while one that something listens on is still refused.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -12,17 +13,19 @@ from contextlib import ExitStack
 from typing import Any
 
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.kafka.client import ensure_topics, topics_of
+from adapters.kafka.client import Bootstrap, ensure_topics, resolve, topics_of
 from adapters.kafka.consumer import ConsumerLoop
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.seal_heads import published_heads
+from adapters.kafka.supervisor import BrokerSupervisor
 from adapters.sql.alert_source import SqlAlertSource
 from adapters.sql.health import SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from adapters.sql.sealer import Sealer
 from adapters.telephony.bounds import Limits
+from adapters.telephony.inbox import inbox_of
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.bootstrap import Container, build
@@ -39,25 +42,38 @@ COMPONENTS = ("api", "relay", "projector", "ingestor", "progress", "alerts", "se
 BROKER_ADDRESS = "broker.address"
 
 
-def start_broker(settings: Settings, stack: ExitStack) -> str:
-    """The Kafka bootstrap address: the configured one, or a freshly started embedded broker."""
+def start_broker(settings: Settings, stack: ExitStack) -> tuple[Bootstrap, BrokerSupervisor | None]:
+    """The Kafka bootstrap address: the configured one, or that of a supervised embedded broker."""
     if settings.kafka_bootstrap:
-        return settings.kafka_bootstrap
+        return settings.kafka_bootstrap, None
     settings.private_data_dir()
-    broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
+    broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
     stack.callback(broker.stop)
-    address = settings.data_dir / BROKER_ADDRESS
-    address.write_text(broker.bootstrap)
-    stack.callback(address.unlink, missing_ok=True)
-    return broker.bootstrap
+    broker.start()
+    supervisor = BrokerSupervisor(broker, settings.data_dir / BROKER_ADDRESS, settings.broker_restart_seconds)
+    stack.callback(supervisor.close)
+    return supervisor.start().address, supervisor
 
 
-def client_bootstrap(settings: Settings) -> str | None:
-    """The broker a client command should use: the configured one, or that of a running `up`."""
+def client_bootstrap(settings: Settings) -> Bootstrap | None:
+    """The broker a client command should use: the configured one, or that of a running `up`.
+
+    The embedded broker's address is re-read whenever the client reconnects: a broker that
+    `up` restarted may have come back on another port."""
     if settings.kafka_bootstrap:
         return settings.kafka_bootstrap
     address = settings.data_dir / BROKER_ADDRESS
-    return address.read_text().strip() if address.exists() else None
+    if not address.exists():
+        return None
+    last = [address.read_text().strip()]
+
+    def current() -> str:
+        # When `up` stopped the file is gone: keep the last address; the client's own errors say the rest.
+        with contextlib.suppress(OSError):
+            last[0] = address.read_text().strip() or last[0]
+        return last[0]
+
+    return current
 
 
 def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
@@ -80,7 +96,7 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     messages = _not_ahead_of_clock(simulate(
         agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
         seed=1, start=(datetime.now(UTC) - history).replace(minute=0, second=0, microsecond=0)), stop)
-    publisher = KafkaPublisher(container.bootstrap, container.settings)
+    publisher = KafkaPublisher(container.bootstrap, container.settings, stop=container.stopping)
     topic = topics_of(container.settings).telephony
 
     def run() -> None:
@@ -114,9 +130,9 @@ def _not_ahead_of_clock(messages: Iterable[tuple[bytes, bytes]], stop: threading
 
 def relay_for(container: Container) -> Relay:
     assert container.bootstrap
-    publisher = KafkaPublisher(container.bootstrap, container.settings)
+    publisher = KafkaPublisher(container.bootstrap, container.settings, stop=container.stopping)
     return Relay(
-        container.app, publisher, BrokerLife(container.settings, container.bootstrap),
+        container.app, publisher, BrokerLife(container.settings, container.bootstrap, container.stopping),
         SqlRelayPositions(container.db), topics_of(container.settings).events,
         container.settings.relay_batch_size, container.settings.life_check_seconds, container.health,
         container.settings.retry_backoff_max_seconds, SqlParking(container.db, RELAY),
@@ -134,8 +150,8 @@ def ingestor_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
-                                KafkaPublisher(container.bootstrap, container.settings), seal_key(container.settings.signing_secret()),
-                                Limits.of(container.settings))
+                                KafkaPublisher(container.bootstrap, container.settings, stop=container.stopping),
+                                seal_key(container.settings.signing_secret()), Limits.of(container.settings))
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
 
 
@@ -158,6 +174,14 @@ WORKERS = {"relay": relay_for, "projector": projector_for, "ingestor": ingestor_
            "alerts": alerts_for, "sealer": sealer_for}
 
 
+def start_inbox(container: Container) -> threading.Thread:
+    """Re-publishes HTTP-accepted telephony that the broker's current life lacks (beside the API that accepted it)."""
+    inbox = inbox_of(container)
+    thread = WorkerThread("inbox", inbox.run, container.stopping, container.settings.inbox_every_seconds)
+    thread.start()
+    return thread
+
+
 def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
     """Starts the background components (relay, projector, ingestor) as threads."""
     threads: list[threading.Thread] = []
@@ -175,20 +199,28 @@ def start_workers(container: Container, names: Iterable[str], stop: threading.Ev
     return threads
 
 
+STOP_BUDGET_SECONDS = 15.0
+CLOSE_RESERVE_SECONDS = 3.0  # of the budget, kept for closing the stores and the broker
+
+
 def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool = False) -> None:
     """Runs the chosen components until SIGINT or SIGTERM, then stops them cleanly."""
-    stop = threading.Event()
     signal.signal(signal.SIGTERM, interrupt)  # SIGTERM stops as cleanly as Ctrl-C
     with ExitStack() as stack:
-        bootstrap = start_broker(settings, stack)
+        bootstrap, supervisor = start_broker(settings, stack)
         ensure_topics(bootstrap, settings)
         container = build(settings, bootstrap)
+        stop = container.stopping
         stack.callback(container.close)
+        if supervisor is not None:
+            container.components["broker"] = supervisor
         threads = start_workers(container, components, stop)
+        if "api" in components:
+            threads.append(start_inbox(container))
         if demo:
             threads.append(start_demo(container, stop))
         stack.enter_context(heartbeat(settings, components, threads))
-        log.info("perfledger up: %s; broker %s; data %s", ", ".join(components), bootstrap,
+        log.info("perfledger up: %s; broker %s; data %s", ", ".join(components), resolve(bootstrap),
                  settings.data_dir.resolve())
         try:
             if "api" in components:
@@ -200,9 +232,13 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool 
             pass
         finally:
             stop.set()
-            deadline = time.monotonic() + 15  # one budget for all: they stop in parallel
+            # One budget for all: they stop in parallel, and a thread still waiting when it
+            # runs out is left behind (a daemon; its open transaction is rolled back).
+            deadline = time.monotonic() + STOP_BUDGET_SECONDS - CLOSE_RESERVE_SECONDS
             for thread in threads:
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if late := [t.name for t in threads if t.is_alive()]:
+                log.warning("still stopping after the budget, left behind: %s", ", ".join(late))
             log.info("perfledger stopped")
 
 

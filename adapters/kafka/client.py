@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,17 @@ def topics_of(settings: Settings) -> Topics:
     return Topics(settings.kafka_topic_prefix)
 
 
+# A broker address, or where to read the current one: a supervised embedded broker that
+# could not get its old port back after a crash comes back on another, and every client
+# that reconnects must find it there.
+Bootstrap = str | Callable[[], str]
+
+
+def resolve(bootstrap: Bootstrap) -> str:
+    """The broker address in force now."""
+    return bootstrap if isinstance(bootstrap, str) else bootstrap()
+
+
 def security_options(settings: Settings) -> dict[str, Any]:
     """The connection security every kafka-python client of ours gets (producer, consumer, admin)."""
     protocol = settings.kafka_security_protocol
@@ -64,11 +76,11 @@ def security_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def producer(settings: Settings, bootstrap: str, **overrides: Any) -> KafkaProducer:
+def producer(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaProducer:
     """An idempotent, acks=all producer that fails fast instead of blocking a caller for a minute."""
     options: dict[str, Any] = {
         **security_options(settings),
-        "bootstrap_servers": bootstrap,
+        "bootstrap_servers": resolve(bootstrap),
         "acks": "all",
         "linger_ms": 5,
         "max_block_ms": 5000,
@@ -80,11 +92,11 @@ def producer(settings: Settings, bootstrap: str, **overrides: Any) -> KafkaProdu
     return KafkaProducer(**options)
 
 
-def consumer(settings: Settings, bootstrap: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
+def consumer(settings: Settings, bootstrap: Bootstrap, group_id: str | None, **overrides: Any) -> KafkaConsumer:
     """A consumer that never auto-commits: our offsets live in the database."""
     options: dict[str, Any] = {
         **security_options(settings),
-        "bootstrap_servers": bootstrap,
+        "bootstrap_servers": resolve(bootstrap),
         "group_id": group_id,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
@@ -100,9 +112,9 @@ def consumer(settings: Settings, bootstrap: str, group_id: str | None, **overrid
     return KafkaConsumer(**options)
 
 
-def admin(settings: Settings, bootstrap: str, **overrides: Any) -> KafkaAdminClient:
+def admin(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaAdminClient:
     """An admin client, secured like every other client."""
-    options: dict[str, Any] = {**security_options(settings), "bootstrap_servers": bootstrap,
+    options: dict[str, Any] = {**security_options(settings), "bootstrap_servers": resolve(bootstrap),
                                "request_timeout_ms": 10000}
     options.update(overrides)
     return KafkaAdminClient(**options)
@@ -122,7 +134,7 @@ def wanted_topics(settings: Settings) -> list[NewTopic]:
     ]
 
 
-def ensure_topics(bootstrap: str, settings: Settings) -> None:
+def ensure_topics(bootstrap: Bootstrap, settings: Settings) -> None:
     """Creates perfledger's topics when missing; existing ones are left as they are."""
     wanted = wanted_topics(settings)
     client = admin(settings, bootstrap)

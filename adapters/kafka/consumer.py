@@ -24,6 +24,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 
+from adapters.kafka.client import Bootstrap, resolve
 from adapters.kafka.client import consumer as make_consumer
 from adapters.kafka.life import BrokerLife
 from adapters.sql.database import Database
@@ -81,7 +82,7 @@ class ConsumerLoop:
     """Runs one handler in its consumer group until stopped."""
 
     def __init__(
-        self, settings: Settings, bootstrap: str, db: Database, handler: BatchHandler,
+        self, settings: Settings, bootstrap: Bootstrap, db: Database, handler: BatchHandler,
         health: HealthBoard | None = None,
     ) -> None:
         self.settings = settings
@@ -97,6 +98,7 @@ class ConsumerLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Consumes until stopped; an infrastructure fault is retried, from the stored offsets, with backoff."""
+        self.life.stop = stop
         backoff = Backoff(cap=self.settings.retry_backoff_max_seconds)
         while not stop.is_set():
             try:
@@ -116,11 +118,12 @@ class ConsumerLoop:
     def _consume(self, stop: threading.Event, backoff: Backoff) -> None:
         self._position = "connect"
         self.status.life = self.life.current()
-        self._consumer = make_consumer(self.settings, self.bootstrap, self.handler.group)
+        address = resolve(self.bootstrap)
+        self._consumer = make_consumer(self.settings, address, self.handler.group)
         self._consumer.subscribe(list(self.handler.topics), listener=_SeekToStored(self))
         self.status.running = True
         checked = time.monotonic()
-        while not stop.is_set():
+        while not stop.is_set() and resolve(self.bootstrap) == address:  # else reconnect at the new one
             batch = self._consumer.poll(timeout_ms=200)
             check_now = time.monotonic() - checked > self.settings.life_check_seconds
             if check_now and self._life_changed():

@@ -14,18 +14,27 @@ import uuid
 
 from kafka import KafkaConsumer, TopicPartition
 
-from adapters.kafka.client import ensure_topics, producer, security_options, topics_of
+from adapters.kafka.client import (
+    Bootstrap,
+    ensure_topics,
+    producer,
+    resolve,
+    security_options,
+    topics_of,
+)
 from engine.settings import Settings
 
 
 class BrokerLife:
     """Reads (and, on a fresh broker, writes) the identity of the broker's current life."""
 
-    def __init__(self, settings: Settings, bootstrap: str) -> None:
+    def __init__(self, settings: Settings, bootstrap: Bootstrap, stop: threading.Event | None = None) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
+        self.stop = stop  # set when the process stops: a wait on a dead broker then gives up at once
         self._lock = threading.Lock()
         self._consumer: KafkaConsumer | None = None
+        self._reading_from = ""
         self.marker = TopicPartition(topics_of(settings).life, 0)
 
     def current(self, timeout: float = 10.0) -> str:
@@ -44,9 +53,13 @@ class BrokerLife:
                 raise
 
     def _reader(self) -> KafkaConsumer:
+        if self._consumer is not None and self._reading_from != resolve(self.bootstrap):
+            self._reset()  # the broker came back at another address
         if self._consumer is None:
+            self._reading_from = resolve(self.bootstrap)
             self._consumer = KafkaConsumer(
-                **security_options(self.settings), bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                **security_options(self.settings), bootstrap_servers=self._reading_from, group_id=None,
+                enable_auto_commit=False,
                 fetch_max_wait_ms=20, request_timeout_ms=5000, reconnect_backoff_max_ms=1000,
             )
             self._consumer.assign([self.marker])
@@ -66,13 +79,13 @@ class BrokerLife:
         reader = self._reader()
         reader.seek_to_beginning(self.marker)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (self.stop and self.stop.is_set()):
             batch = reader.poll(timeout_ms=100, max_records=1)
             for records in batch.values():
                 return bytes(records[0].value).decode()
             if not expect_record and reader.highwater(self.marker) == 0:
                 return None
-        raise TimeoutError(f"no answer from broker {self.bootstrap} about its life")
+        raise TimeoutError(f"no answer from broker {resolve(self.bootstrap)} about its life")
 
     def _reset(self) -> None:
         if self._consumer is not None:

@@ -16,7 +16,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from adapters.kafka.client import producer, security_options
+from adapters.kafka.client import Bootstrap, producer, resolve, security_options
 from engine.seal_heads import FILE_NAME, HeadFile, Heads, PublishedHeads
 from engine.settings import Settings
 
@@ -31,7 +31,7 @@ def heads_topic(prefix: str) -> str:
 class KafkaHeads:
     """Publishes heads to, and reads the newest back from, the seal-heads topic."""
 
-    def __init__(self, settings: Settings, bootstrap: str, topic: str, timeout: float = 5.0) -> None:
+    def __init__(self, settings: Settings, bootstrap: Bootstrap, topic: str, timeout: float = 5.0) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.partition = TopicPartition(topic, 0)
@@ -54,7 +54,8 @@ class KafkaHeads:
     def latest(self) -> Heads | None:
         """The last published heads; None when there are none or the broker does not answer."""
         try:
-            reader = KafkaConsumer(**security_options(self.settings), bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+            reader = KafkaConsumer(**security_options(self.settings), bootstrap_servers=resolve(self.bootstrap),
+                                   group_id=None, enable_auto_commit=False,
                                    fetch_max_wait_ms=20, request_timeout_ms=int(self.timeout * 1000),
                                    bootstrap_timeout_ms=int(self.timeout * 1000), reconnect_backoff_max_ms=1000,
                                    allow_auto_create_topics=False)
@@ -109,7 +110,7 @@ class KafkaHeads:
                 self._producer = None
 
 
-def published_heads(settings: Settings, bootstrap: str | None, prefix: str | None = None) -> PublishedHeads:
+def published_heads(settings: Settings, bootstrap: Bootstrap | None, prefix: str | None = None) -> PublishedHeads:
     """The places heads are published: the data directory's file, and Kafka when there is a broker."""
     topic = heads_topic(settings.kafka_topic_prefix if prefix is None else prefix)
     remote = KafkaHeads(settings, bootstrap, topic) if bootstrap else None

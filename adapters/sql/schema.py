@@ -93,6 +93,10 @@ TABLES = (
         component TEXT NOT NULL, instance TEXT NOT NULL, retries BIGINT NOT NULL,
         since TEXT, last_failure TEXT, position TEXT, reason TEXT, updated_at TEXT NOT NULL,
         PRIMARY KEY (component, instance))""",
+    # HTTP telephony batches, durable before they are acknowledged (adapters/telephony/inbox.py).
+    """CREATE TABLE IF NOT EXISTS telephony_inbox (
+        event_id TEXT PRIMARY KEY, msg_key TEXT NOT NULL, payload TEXT NOT NULL, life TEXT,
+        accepted_at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS relay_position (
         name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
 )

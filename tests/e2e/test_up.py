@@ -40,6 +40,7 @@ class Up:
             self.env["PERFLEDGER_DATABASE_URL"] = database_url
         self.process: subprocess.Popen[str] | None = None
         self.log = data_dir / "up.log"
+        self.args: list[str] = []  # more `perfledger up` options, e.g. ["--only", "api"]
 
     @property
     def url(self) -> str:
@@ -48,7 +49,7 @@ class Up:
     def start(self) -> Up:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "up", "--port", str(self.port)],
+            [sys.executable, "-m", "engine.cli", "up", "--port", str(self.port), *self.args],
             env=self.env, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, text=True,  # noqa: SIM115
         )
         wait_until(self._answers, timeout=30, interval=0.1)
@@ -155,3 +156,14 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "in use" in done.stderr
     assert not (tmp_path / "data" / "broker.address").exists()
+
+
+def test_a_restart_right_after_a_stop_is_not_refused_while_the_old_port_is_in_time_wait(up: Up) -> None:
+    up.start()
+    with httpx.Client() as client:  # a kept-alive connection: the server closes it first, on stop
+        assert client.get(f"{up.url}/healthz").status_code == 200
+        assert up.stop(signal.SIGINT) == 0
+    with socket.socket() as plain, pytest.raises(OSError):  # TIME_WAIT: a bind without reuse is refused
+        plain.bind(("127.0.0.1", up.port))
+    up.start()
+    assert httpx.get(f"{up.url}/healthz", timeout=5).status_code == 200

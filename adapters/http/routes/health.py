@@ -55,6 +55,11 @@ def stuck_answer(stuck: list[dict[str, object]], **more: Any) -> JSONResponse:
     return JSONResponse({"ready": False, "reason": reason, "stuck": stuck, **more}, status_code=503)
 
 
+def down_components(services: Services) -> list[str]:
+    """Components of this process that say they are down: the embedded broker while it restarts."""
+    return [name for name, part in services.components.items() if getattr(part, "available", True) is False]
+
+
 @router.get("/readyz", responses=READY)  # type: ignore[arg-type]
 def readyz(services: Services) -> JSONResponse:
     """Ready while no worker is stuck retrying, the stores answer and every lag is within PERFLEDGER_READY_MAX_LAG.
@@ -67,6 +72,9 @@ def readyz(services: Services) -> JSONResponse:
     stuck_here = [describe(e, now) for e in local if e.stuck_for(now) > threshold]
     if stuck_here:
         return stuck_answer(stuck_here)
+    if down := down_components(services):
+        return JSONResponse({"ready": False, "reason": "down: " + ", ".join(down), "down": down, "stuck": []},
+                            status_code=503)
     try:
         report = lag_report(services)
         everyone = merge(local, stored_health(services.db))
@@ -84,7 +92,7 @@ def readyz(services: Services) -> JSONResponse:
     # Name what lags (relay, projector or ingestor group) so an operator knows where to look.
     lagging = [name for name, lag in (("relay", report["relay_lag"]), *report["projector_lag"].items())
                if lag > limit]
-    body = {"ready": ready, "max_lag": limit, "lagging": lagging, "stuck": [], "parked": parked, **report}
+    body = {"ready": ready, "max_lag": limit, "lagging": lagging, "stuck": [], "down": [], "parked": parked, **report}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

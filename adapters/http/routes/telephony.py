@@ -1,4 +1,4 @@
-"""Telephony events over HTTP: validated here, then onto the same Kafka topic the ingestor reads."""
+"""Telephony events over HTTP: validated here, kept durably, then onto the same Kafka topic the ingestor reads."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.kpi_queries import corrections_of, deliveries
-from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, dead_letter
-from adapters.telephony.ingestor import add_counters
+from adapters.telephony.dead_letters import DeadLetter, dead_letter
+from adapters.telephony.inbox import inbox_of
 from adapters.telephony.schema import (
     Bounds,
     InvalidTelephonyEvent,
@@ -99,26 +99,25 @@ def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
             answers.append(_answer(index, item, REJECTED, error.reason))
             dead.append(dead_letter(b"", raw, error.reason, f"http:{index}"))
     verdicts = screen(services.db.query, [v[1] for v in valid], [v[2] for v in valid])
-    fresh: list[DeadLetter] = []
+    fresh: list[tuple[str, bytes, bytes]] = []  # event_id, key (the agent id), bytes
     for (index, event, raw), verdict in zip(valid, verdicts, strict=True):
         answers[index] = _answer(index, event, verdict.outcome, verdict.reason)
         if verdict.outcome == ACCEPTED:
-            fresh.append((event["agent_id"].encode(), raw, [(ACCEPTED_HEADER, b"http")]))
+            fresh.append((str(event["event_id"]), event["agent_id"].encode(), raw))
         elif verdict.outcome == REJECTED:
             dead.append(dead_letter(b"", raw, verdict.reason, f"http:{index}", verdict.headers))
-    topics = topics_of(services.settings)
-    try:
-        if fresh:
-            publisher(services).publish(topics.telephony, fresh)
-        if dead:
-            publisher(services).publish(topics.telephony_dlq, dead)
-    except Exception as error:  # noqa: BLE001 - any broker failure: the caller retries later
-        return problem(503, f"the event stream is unavailable: {error}")
     rejected = [{"index": a["index"], "reason": a["reason"]} for a in answers if a["outcome"] == REJECTED]
     duplicates = sum(1 for a in answers if a["outcome"] == DUPLICATE)
-    with services.db.transaction() as cur:
-        add_counters(cur, {"received": duplicates + len(rejected), "duplicates": duplicates,
-                           "dead_lettered": len(rejected)}, source="http")
+    counters = {"received": duplicates + len(rejected), "duplicates": duplicates, "dead_lettered": len(rejected)}
+    topics = topics_of(services.settings)
+    try:
+        if dead:
+            publisher(services).publish(topics.telephony_dlq, dead)
+        # Durable before acknowledged: the inbox holds the accepted events until the archive
+        # does, and publishes them again if a broker loses them (adapters/telephony/inbox.py).
+        inbox_of(services).accept(fresh, counters)
+    except Exception as error:  # noqa: BLE001 - any broker or store failure: the caller retries later
+        return problem(503, f"the event stream is unavailable: {error}")
     return JSONResponse({"accepted": len(fresh), "duplicates": duplicates, "rejected": rejected,
                          "events": answers}, status_code=202)
 
