@@ -10,6 +10,7 @@ from adapters.http.routes import (
     audit,
     check_ins,
     dashboard,
+    docs,
     explain,
     goals,
     health,
@@ -29,6 +30,8 @@ def create_app(container: Container) -> FastAPI:
         version="1.0",
         description="Event-sourced performance tracking for contact centres.",
         dependencies=[Depends(clean_parameters)],
+        docs_url=None,  # served from the package by routes/docs.py, not from a CDN
+        redoc_url=None,
     )
     app.state.container = container
     app.state.secret = container.settings.signing_secret()
@@ -38,6 +41,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router)
     dashboard.install(app)
     app.include_router(explain.router)
+    app.include_router(docs.router)
     auditor.install(app)
     openapi_examples.install(app)
     idempotency.install(app)

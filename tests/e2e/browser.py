@@ -30,13 +30,14 @@ def chromium_path() -> str | None:
 class Browser:
     """One Chromium process with a fresh profile, and one page to drive."""
 
-    def __init__(self, executable: str) -> None:
+    def __init__(self, executable: str, *flags: str) -> None:
         self.profile = Path(tempfile.mkdtemp(prefix="perfledger-chromium-"))
         self.process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            [executable, *FLAGS, *flags, f"--user-data-dir={self.profile}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self.ids = itertools.count(1)
+        self.events: list[dict[str, Any]] = []  # what the page reported in between, for tests to read
         self.socket: websocket.WebSocket | None = None
         try:
             self.socket = websocket.create_connection(self._page_url(), timeout=30)
@@ -54,12 +55,14 @@ class Browser:
         return str(pages[0]["webSocketDebuggerUrl"])
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
-        """Sends one command and returns its result (events in between are skipped)."""
+        """Sends one command and returns its result (events in between are kept in self.events)."""
         assert self.socket is not None
         number = next(self.ids)
         self.socket.send(json.dumps({"id": number, "method": method, "params": params}))
         while True:
             message = json.loads(self.socket.recv())
+            if "method" in message:
+                self.events.append(message)
             if message.get("id") == number:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
