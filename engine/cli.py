@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -13,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine import audit_cli, tokens
+from engine import audit_cli, logging_setup, tokens
 from engine.runner import COMPONENTS, up
 from engine.secret_file import SecretFileError
 from engine.settings import Settings
@@ -171,13 +170,9 @@ def run(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     # Files we create (databases, logs, the broker's address) are the owner's alone.
     os.umask(0o077)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
     try:
         settings = Settings()
+        logging_setup.configure(settings.log_format, verbose=args.verbose)
         if args.command not in ("simulate", "bench"):
             settings.signing_secret()  # made now when missing, refused now when unusable
     except ValidationError as error:

@@ -251,7 +251,8 @@ def serve_api(container: Container) -> None:
     log.info("API and dashboard on http://%s:%s/ (a token: perfledger token issue --role admin --subject you, "
              "with the same PERFLEDGER_DATA_DIR)", settings.host, settings.port)
     config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port,
-                            log_level="warning", access_log=False)
+                            log_level="warning", access_log=False,
+                            log_config=None)  # uvicorn logs through our handler (logging_setup)
     uvicorn.Server(config).run()
 
 

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1, le=32)
     kafka_min_insync_replicas: int = Field(default=1, ge=1, le=32)
     liveness_seconds: float = Field(default=5.0, gt=0)
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (engine/logging_setup.py)
 
     @field_validator("telephony_earliest")
     @classmethod

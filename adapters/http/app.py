@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from adapters.http import auditor, errors, idempotency, metrics, openapi_examples
+from adapters.http import auditor, errors, idempotency, metrics, openapi_examples, requests_log
 from adapters.http.routes import (
     alerts,
     audit,
@@ -45,4 +45,5 @@ def create_app(container: Container) -> FastAPI:
     auditor.install(app)
     openapi_examples.install(app)
     idempotency.install(app)
+    requests_log.install(app)  # last: the outermost middleware
     return app

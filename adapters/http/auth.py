@@ -26,9 +26,11 @@ def current_principal(
     if credentials is None:
         raise Unauthorized("a bearer token is required")
     try:
-        return verify(request.app.state.secret, credentials.credentials)
+        principal = verify(request.app.state.secret, credentials.credentials)
     except InvalidToken as error:
         raise Unauthorized(str(error)) from None
+    request.state.principal = principal  # named in the access log (requests_log.py)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -15,11 +15,13 @@ from starlette.exceptions import HTTPException
 
 from adapters.http.auth import Forbidden, Unauthorized
 from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation, VersionConflict
+from engine.logging_setup import request_id
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidValue: 422, NotFound: 404, RuleViolation: 409, VersionConflict: 409}
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 409: "Conflict", 422: "Invalid input", 503: "Service Unavailable"}
+          405: "Method Not Allowed", 409: "Conflict", 422: "Invalid input", 500: "Internal Server Error",
+          503: "Service Unavailable"}
 UNPARSABLE = "There was an error parsing the body"  # FastAPI's words for any body it cannot parse
 # A database that cannot be reached, or a wait for it that timed out: worth retrying later.
 UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -32,6 +34,8 @@ SQLITE_BUSY = ("locked", "busy")
 def problem(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
     body.update(extra)
+    if (rid := request_id.get()) is not None:  # set by adapters/http/requests_log.py
+        body["request_id"] = rid
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)

@@ -1,7 +1,7 @@
 """The problem responses every operation can give, and the If-Match format, in the OpenAPI document.
 
 errors.py decides the statuses at run time; this module tells clients about them, so that
-generated clients and /docs know every 4xx answer is application/problem+json.
+generated clients and /docs know every 4xx and 5xx answer is application/problem+json.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
         "ids": {"type": "object", "description": "the ids a domain error concerns",
                 "additionalProperties": {"type": "string"}},
+        "request_id": {"type": "string", "description": "the request's id, also in the X-Request-ID "
+                       "header and in every log line about the request: quote it when reporting a problem",
+                       "example": "4bf92f3577b34da6a3ce929d0e0e4736"},
     },
 }
 PROBLEMS = {
@@ -33,6 +36,7 @@ PROBLEMS = {
     "404": "No such resource.",
     "409": "A rule of the domain or a stale If-Match version refuses the command.",
     "422": "Invalid input: the fields and reasons are listed in `errors`.",
+    "500": "An unexpected error; its `request_id` finds the logged traceback.",
 }
 NEEDS_TOKEN = ("401", "403", "409")
 
