@@ -19,7 +19,7 @@ LogFormat = Literal["text", "json"]
 # The id of the HTTP request being answered in this context; None outside a request.
 request_id: ContextVar[str | None] = ContextVar("perfledger_request_id", default=None)
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(request_tag)s%(message)s"
-JSON_FIELDS = ("asctime", "levelname", "name", "message")
+JSON_FIELDS = ("levelname", "name", "message")
 
 
 class RequestIdFilter(logging.Filter):
@@ -44,7 +44,8 @@ class JsonLines(JsonFormatter):
 
 def formatter(log_format: LogFormat) -> logging.Formatter:
     if log_format == "json":
-        return JsonLines(list(JSON_FIELDS), rename_fields={"levelname": "level", "asctime": "time"})
+        # `time`: ISO 8601 in UTC, unambiguous for a log pipeline (asctime is local, without zone).
+        return JsonLines(list(JSON_FIELDS), rename_fields={"levelname": "level"}, timestamp="time")
     return logging.Formatter(TEXT)
 
 
