@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from adapters.http import auditor, errors, idempotency, metrics, openapi_examples, requests_log
+from adapters.http import (
+    auditor,
+    conventions,
+    errors,
+    idempotency,
+    metrics,
+    openapi_examples,
+    requests_log,
+)
 from adapters.http.routes import (
     alerts,
     audit,
@@ -45,5 +53,6 @@ def create_app(container: Container) -> FastAPI:
     auditor.install(app)
     openapi_examples.install(app)
     idempotency.install(app)
+    conventions.install(app)  # ETags, 304 and Location, also on idempotent replays
     requests_log.install(app)  # last: the outermost middleware
     return app
