@@ -10,6 +10,12 @@ Faults follow the pipeline-wide rule (aggregates/faults.py): a message that cann
 (the handler's own `park`, else a `parked_events` row), and the rest of the batch and
 its offsets commit. Any other fault is retried with capped exponential backoff, counted
 (`ConsumerStatus.retries`, the health board) and reported to /readyz via the health board.
+
+A fetched batch that cannot even be decoded into messages (a codec without its library, a
+corrupt batch: adapters/kafka/undecodable.py) is a data fault of its whole offset range: the
+range is set aside with the reason (the handler's own `undecodable`, else a `parked_events`
+row), its end stored as the partition's offset in the same transaction, and the consumer
+seeks past it, never retrying it forever.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from kafka.structs import OffsetAndMetadata
 from adapters.kafka.client import Bootstrap, resolve
 from adapters.kafka.client import consumer as make_consumer
 from adapters.kafka.life import BrokerLife
+from adapters.kafka.undecodable import Span, locate, why
 from adapters.sql.database import Database
 from adapters.sql.positions import load_offsets, save_offsets
 from aggregates.faults import reason_of
@@ -44,6 +51,8 @@ class BatchHandler(Protocol):
     result is what `apply` then receives. And `park(cur, record, error)`: called, inside the
     transaction, for a message that cannot be applied (a data fault, alone); without it the
     loop parks the message in `parked_events` under the handler's group.
+    And `undecodable(cur, span, reason)`: called, inside the transaction, for a range of
+    offsets whose batch could not be decoded; without it the loop parks the range.
     """
 
     group: str
@@ -61,6 +70,7 @@ class ConsumerStatus:
     errors: int = 0
     retries: int = 0
     parked: int = 0
+    undecodable: int = 0  # offsets set aside because their batch could not be decoded
     restarts_from_beginning: int = 0
     life: str | None = None
     lag: dict[str, int] = field(default_factory=dict)
@@ -124,7 +134,14 @@ class ConsumerLoop:
         self.status.running = True
         checked = time.monotonic()
         while not stop.is_set() and resolve(self.bootstrap) == address:  # else reconnect at the new one
-            batch = self._consumer.poll(timeout_ms=200)
+            try:
+                batch = self._consumer.poll(timeout_ms=200)
+            except Exception as error:
+                span = locate(error)
+                if span is None:
+                    raise  # not about the bytes of a batch: retried with backoff
+                self._set_aside(span, error)
+                continue
             check_now = time.monotonic() - checked > self.settings.life_check_seconds
             if check_now and self._life_changed():
                 continue
@@ -203,6 +220,25 @@ class ConsumerLoop:
         self._commit_to_kafka(offsets)
         return wants_check
 
+    def _set_aside(self, span: Span, error: BaseException) -> None:
+        """Records an undecodable offset range with its reason, stores its end as the offset, seeks past it."""
+        assert self._consumer is not None
+        self._position = f"{span.topic}:{span.partition}:{span.first}"
+        reason = why(error)
+        log.error("%s: set aside %s (%d messages): %s", self.handler.group, span.source, span.count, reason)
+        tp = TopicPartition(span.topic, span.partition)
+        offsets = {(span.topic, span.partition): (span.last + 1, self._highwater(tp, span.last + 1))}
+        own = getattr(self.handler, "undecodable", None)
+        with self.db.transaction() as cur:
+            if own is not None:
+                own(cur, span, reason)
+            else:
+                park_span(cur, self.handler.group, span, reason)
+            save_offsets(cur, self.handler.group, self.status.life or "", offsets)
+        self.status.undecodable += span.count
+        self._consumer.seek(tp, span.last + 1)
+        self._commit_to_kafka(offsets)
+
     def _park(self, cur: Any, record: Any, error: BaseException) -> None:
         """A message that fails alone: the handler's own park, else a parked_events row."""
         log.error("%s: parked %s:%s:%s: %s", self.handler.group, record.topic, record.partition, record.offset,
@@ -250,3 +286,8 @@ def park_record(cur: Any, consumer: str, record: Any, error: BaseException | str
     reason = error if isinstance(error, str) else reason_of(error)
     park(cur, consumer, key, record.offset, f"{record.topic}:{record.partition}:{record.offset}", reason,
          record.value)
+
+
+def park_span(cur: Any, consumer: str, span: Span, reason: str) -> None:
+    """Parks an undecodable offset range under its partition and first offset (no payload was read)."""
+    park(cur, consumer, f"{span.topic}:{span.partition}", span.first, span.source, reason, None)

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.kafka.undecodable import Span
 from adapters.sql.database import Cursor
 from adapters.sql.sealer import chain_archive
-from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, record_letter
+from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, dead_letter, record_letter
 from adapters.telephony.poison import is_poison, savepoint
 from adapters.telephony.schema import (
     DEFAULT_LIMITS,
@@ -258,6 +259,26 @@ class TelephonyIngestor:
             self.counts[name] += amount
         return False
 
+    def undecodable(self, cur: Cursor, span: Span, reason: str) -> None:
+        """Dead-letters a range of offsets whose batch could not be decoded: one letter, every offset counted.
+
+        Each offset of the range was a message the sender sent, so each counts as received
+        and dead-lettered (received = accepted + duplicates + dead-lettered still holds).
+        The letter has no payload (none could be read); its `source` names the range.
+        """
+        letter = dead_letter(None, None, reason, span.source, [
+            ("first-offset", str(span.first)), ("last-offset", str(span.last)), ("messages", str(span.count))])
+        stand_in = _Unread(span.topic, span.timestamp)
+        tally = Tally()
+        tally.add([stand_in] * span.count, RECEIVED)
+        tally.add([stand_in] * span.count, DEAD_LETTERED)
+        changes = {"received": span.count, "dead_lettered": span.count}
+        add_counters(cur, changes)
+        add_deliveries(cur, tally.counts)
+        self.dead_letters.publish(self.dlq_topic, [letter])
+        for name, amount in changes.items():
+            self.counts[name] += amount
+
     def _store(self, cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
                sources: Sequence[Any], letters: list[DeadLetter], tally: Tally) -> tuple[int, int]:
         promised = [_promised(record) for record in sources]
@@ -289,6 +310,15 @@ class TelephonyIngestor:
             accepted, duplicates = accepted + done, duplicates + again
             letters += mine
         return accepted, duplicates
+
+
+@dataclass(frozen=True)
+class _Unread:
+    """What the tally needs of a message that could not be read: its topic and its batch's timestamp."""
+
+    topic: str
+    timestamp: int | None
+    headers: None = None
 
 
 def _promised(record: Any) -> bool:
