@@ -1,17 +1,19 @@
-"""Telephony producers of two client libraries, with every compression codec, are all counted.
+"""Producers of two client libraries, with every compression codec, are all read.
 
 kafka-python and confluent-kafka (librdkafka, the usual non-Java client) each send a few
-events compressed with none, gzip, snappy, lz4 and zstd through the embedded broker; the
-ingestor archives and counts every one. (The embedded broker keeps batches decompressed;
-that the consumer decodes each codec is tests/unit/test_kafka_codecs.py.)
+telephony events compressed with none, gzip, snappy, lz4 and zstd through the embedded
+broker; the ingestor archives and counts every one. Domain events sent compressed reach
+the events projector too. (The embedded broker keeps batches decompressed; that the
+consumer decodes each codec is tests/unit/test_kafka_codecs.py.)
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaProducer
@@ -19,7 +21,8 @@ from kafka import KafkaProducer
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.sql.kpi_queries import ingest_counters
-from tests.support import Pipeline, make_settings, wait_until
+from aggregates.contract import encode, envelope_of
+from tests.support import Pipeline, make_settings, token, wait_until
 
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 PER_COMBINATION = 3
@@ -59,7 +62,7 @@ def produce_with_confluent_kafka(bootstrap: str, topic: str, codec: str, message
     assert not failures, failures
 
 
-PRODUCERS = {"kafka-python": produce_with_kafka_python, "confluent-kafka": produce_with_confluent_kafka}
+PRODUCERS: dict[str, Callable[[str, str, str, list[tuple[bytes, bytes]]], None]] = {"kafka-python": produce_with_kafka_python, "confluent-kafka": produce_with_confluent_kafka}
 
 
 @pytest.fixture
@@ -90,3 +93,45 @@ def test_events_from_both_client_libraries_with_every_codec_are_counted(
     calls = {row["scope_id"]: int(row["calls"]) for row in db.query(
         "SELECT scope_id, calls FROM kpi_sums WHERE scope = 'agent' AND bucket = 'day'")}
     assert calls == {f"agent-{library}-{codec}": PER_COMBINATION for library, codec in sent}
+
+
+GOAL = {"agent_id": "agent-1", "team_id": "team-a", "title": "Handle calls faster", "description": "",
+        "kpi": "aht_seconds", "target": 300, "direction": "at_most", "period_start": "2026-10-01",
+        "period_end": "2026-12-31", "weight": 1}
+ADMIN = token("admin", "alice")
+
+
+def stored_events(pipeline: Pipeline) -> list[tuple[bytes, bytes]]:
+    """The store's events as the relay would publish them."""
+    app = pipeline.container.app
+    return [(envelope.id.encode(), encode(envelope)) for envelope in (
+        envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in app.recorder.select_notifications(1, 1000))]
+
+
+def goal_version(client: Any, goal_id: str) -> int | None:
+    response = client.get(f"/v1/goals/{goal_id}", headers=ADMIN)
+    return int(response.json()["version"]) if response.status_code == 200 else None
+
+
+@pytest.mark.parametrize("library", sorted(PRODUCERS))
+def test_domain_events_sent_compressed_reach_the_events_projector(
+    tmp_path: Path, database_url: str, broker: EmbeddedBroker, library: str
+) -> None:
+    running = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap))
+    try:
+        client = running.client()
+        goals = []
+        for codec in CODECS:  # one goal per codec; the relay does not run, the events go by hand
+            response = client.post("/v1/goals", json={**GOAL, "title": f"goal sent with {codec}"}, headers=ADMIN)
+            assert response.status_code == 201, response.text
+            goals.append(response.json()["id"])
+        messages = stored_events(running)
+        topic = topics_of(running.settings).events
+        for codec, goal_id in zip(CODECS, goals, strict=True):
+            PRODUCERS[library](broker.bootstrap, topic, codec, [m for m in messages if m[0] == goal_id.encode()])
+        running.start("projector")
+        wait_until(lambda: all(goal_version(client, goal_id) == 1 for goal_id in goals), timeout=60)
+        titles = {client.get(f"/v1/goals/{goal_id}", headers=ADMIN).json()["title"] for goal_id in goals}
+        assert titles == {f"goal sent with {codec}" for codec in CODECS}
+    finally:
+        running.close()
