@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
@@ -225,9 +225,12 @@ class ConsumerLoop:
         assert self._consumer is not None
         self._position = f"{span.topic}:{span.partition}:{span.first}"
         reason = why(error)
-        log.error("%s: set aside %s (%d messages): %s", self.handler.group, span.source, span.count, reason)
         tp = TopicPartition(span.topic, span.partition)
-        offsets = {(span.topic, span.partition): (span.last + 1, self._highwater(tp, span.last + 1))}
+        highwater = self._highwater(tp, span.last + 1)
+        if span.last >= highwater:  # a corrupt header can claim any range: never skip what is not there yet
+            span = replace(span, last=max(span.first, highwater - 1))
+        offsets = {(span.topic, span.partition): (span.last + 1, max(highwater, span.last + 1))}
+        log.error("%s: set aside %s (%d messages): %s", self.handler.group, span.source, span.count, reason)
         own = getattr(self.handler, "undecodable", None)
         with self.db.transaction() as cur:
             if own is not None:
@@ -236,6 +239,7 @@ class ConsumerLoop:
                 park_span(cur, self.handler.group, span, reason)
             save_offsets(cur, self.handler.group, self.status.life or "", offsets)
         self.status.undecodable += span.count
+        self.status.lag[f"{span.topic}:{span.partition}"] = max(highwater - span.last - 1, 0)
         self._consumer.seek(tp, span.last + 1)
         self._commit_to_kafka(offsets)
 

@@ -268,10 +268,10 @@ class TelephonyIngestor:
         """
         letter = dead_letter(None, None, reason, span.source, [
             ("first-offset", str(span.first)), ("last-offset", str(span.last)), ("messages", str(span.count))])
-        stand_in = _Unread(span.topic, span.timestamp)
         tally = Tally()
-        tally.add([stand_in] * span.count, RECEIVED)
-        tally.add([stand_in] * span.count, DEAD_LETTERED)
+        tally.add([_Unread(span.topic, span.timestamp)], RECEIVED)
+        for counts in tally.counts.values():  # the one (day, source) of the batch
+            counts[RECEIVED] = counts[DEAD_LETTERED] = span.count
         changes = {"received": span.count, "dead_lettered": span.count}
         add_counters(cur, changes)
         add_deliveries(cur, tally.counts)
