@@ -78,3 +78,18 @@ def test_refused_kafka_settings_do_not_echo_the_passwords() -> None:
     with pytest.raises(ValidationError) as refused:
         Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_password=SecretStr(SASL), kafka_ssl_key_password=SecretStr(KEY))
     assert SASL not in str(refused.value) and KEY not in str(refused.value)
+
+
+def test_the_cli_refusing_settings_prints_no_secret(
+        clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+
+    (clean_env / ".env").write_text(f"PERFLEDGER_KAFKA_SASL_PASSWORD={SASL}\n")
+    monkeypatch.setenv("PERFLEDGER_KAFKA_SSL_KEY_PASSWORD", KEY)
+    monkeypatch.setenv("PERFLEDGER_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("PERFLEDGER_SECRET", "short-secret")
+    assert main(["token", "issue", "--role", "admin", "--subject", "x"]) != 0
+    printed = capsys.readouterr()
+    assert "invalid settings" in printed.err
+    for secret in (SASL, KEY, "short-secret"):
+        assert secret not in printed.out + printed.err
