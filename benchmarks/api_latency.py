@@ -1,6 +1,6 @@
 """API latency: the team KPI and leaderboard routes over 30 days of 500 agents, beside raw SQL.
 
-The KPI sums are written straight through projections.kpi_store.apply_events (the ingestor's
+The KPI sums are written straight through adapters.sql.kpi_view.KpiView.apply_events (the ingestor's
 own code, without Kafka), then the routes are called over real HTTP (uvicorn on a loopback
 port, one keep-alive client) and the same rows are read with a bare sqlite3 SELECT.
 """
@@ -24,11 +24,11 @@ import httpx
 from pydantic import SecretStr
 
 from adapters.kafka.broker import free_port
+from adapters.sql.kpi_view import KpiView
 from engine.bootstrap import build
 from engine.settings import Settings, sqlite_path
 from engine.tokens import Principal, issue
 from projections.kpi import COUNTERS
-from projections.kpi_store import apply_events
 
 AGENTS, TEAMS, DAYS = 500, 25, 30
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -98,7 +98,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         began = time.perf_counter()
         for part in range(0, len(generated), 20_000):
             with container.db.transaction() as cur:
-                apply_events(cur, generated[part:part + 20_000])
+                KpiView().apply_events(cur, generated[part:part + 20_000])
         load_s = time.perf_counter() - began
         server, thread = serve(settings, container)
         try:

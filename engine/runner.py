@@ -20,7 +20,8 @@ from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.seal_heads import published_heads
 from adapters.kafka.supervisor import BrokerSupervisor
 from adapters.sql.alert_source import SqlAlertSource
-from adapters.sql.health import SqlParking
+from adapters.sql.documents_view import DocView
+from adapters.sql.parked import ParkedView, SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from adapters.sql.sealer import Sealer
@@ -142,7 +143,7 @@ def relay_for(container: Container) -> Relay:
 def projector_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
-    handler = EventsProjector(topics.events, topics.group("perfledger.projector"))
+    handler = EventsProjector(topics.events, DocView(), ParkedView(), topics.group("perfledger.projector"))
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
 
 

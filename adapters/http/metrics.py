@@ -17,8 +17,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from adapters.sql.health import parked_counts, stored_health
+from adapters.sql.health import stored_health
 from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.parked import parked_counts
 from adapters.sql.positions import load_relay_position, partition_lags
 from engine.bootstrap import Container
 from engine.health import is_stale, merge

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sql.database import Database
+from adapters.sql.kpi_view import STORED_KINDS, VOID_MARK
 from projections.kpi import (
     COUNTERS,
     add_sums,
@@ -16,7 +17,6 @@ from projections.kpi import (
     month_start,
     week_start,
 )
-from projections.kpi_store import STORED_KINDS, VOID_MARK
 
 _SUMS = ", ".join(COUNTERS)
 _SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
