@@ -24,6 +24,7 @@ import httpx
 from pydantic import SecretStr
 
 from adapters.kafka.broker import free_port
+from adapters.sql.kpi_view import LIVE as KPI_TABLES
 from adapters.sql.kpi_view import KpiView
 from engine.bootstrap import build
 from engine.settings import Settings, sqlite_path
@@ -32,6 +33,8 @@ from projections.kpi import COUNTERS
 
 AGENTS, TEAMS, DAYS = 500, 25, 30
 START = datetime(2026, 9, 1, tzinfo=UTC)
+
+SUMS = KPI_TABLES.sums  # the raw-SQL baseline reads the very table the API reads
 
 
 def events(calls_per_day: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -132,10 +135,10 @@ def measure(settings: Settings, requests: int) -> dict[str, Any]:
         routes = {"team_kpis": timed(kpis, requests), "leaderboard": timed(board, requests)}
     baselines = {
         "team_kpis": timed(lambda n: raw.execute(
-            f"SELECT start, {', '.join(COUNTERS)} FROM kpi_sums WHERE scope = 'team' AND scope_id = ? "
+            f"SELECT start, {', '.join(COUNTERS)} FROM {SUMS} WHERE scope = 'team' AND scope_id = ? "
             "AND bucket = 'day' AND start >= ? AND start < ? ORDER BY start", (team(n), *bounds)).fetchall(), requests),
         "leaderboard": timed(lambda n: raw.execute(
-            f"SELECT scope_id, {summed} FROM kpi_sums WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
+            f"SELECT scope_id, {summed} FROM {SUMS} WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
             "AND start >= ? AND start < ? GROUP BY scope_id", (team(n), *bounds)).fetchall(), requests),
     }
     raw.close()

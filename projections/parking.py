@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aggregates.contract import EventEnvelope, encode
-from aggregates.faults import reason_of
 
 EVENTS = "events"
 RELAY = "relay"  # events the relay could not publish: the events models wait behind them too
@@ -24,7 +23,7 @@ class Parking(Protocol):
     """Where unappliable messages are kept (a table, live or fresh), within the caller's transaction."""
 
     def park(
-        self, cur: Any, consumer: str, aggregate_id: str, version: int, source: str, reason: str,
+        self, cur: Any, consumer: str, aggregate_id: str, version: int, source: str, reason: str | BaseException,
         payload: bytes | None, waits_behind: int | None = None,
     ) -> None: ...
 
@@ -36,8 +35,7 @@ def park_event(
     waits_behind: int | None = None,
 ) -> None:
     """Parks a domain event the read models could not take (or one waiting behind such an event)."""
-    reason = error if isinstance(error, str) else reason_of(error)
-    parking.park(cur, EVENTS, event.id, event.version, source, reason, encode(event), waits_behind)
+    parking.park(cur, EVENTS, event.id, event.version, source, error, encode(event), waits_behind)
 
 
 def store_source(event: EventEnvelope) -> str:

@@ -1,4 +1,4 @@
-"""The domain-event projector: Kafka records of perfledger.events into the documents and the event trail.
+"""The domain-event projector: Kafka records of perfledger.events into the document and event-trail models.
 
 An event that cannot be applied (the consumer loop isolates it) is parked under
 `EVENTS`, with its source offset and reason; the aggregate's later
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aggregates.contract import EnvelopeError, EventEnvelope, decode
-from aggregates.faults import reason_of
 from projections.parking import Parking, park_event
 from projections.store import Cursor, EventModels, EventProjection
 
@@ -53,7 +52,7 @@ class EventsProjector:
                 self.counts.undecodable += 1
                 log.error("undecodable event at %s:%s: %s", record.partition, record.offset, error)
                 self.parking.park(cur, self.group, (record.key or b"").decode("utf-8", "replace"), record.offset,
-                     source_of(record), reason_of(error), record.value)
+                     source_of(record), error, record.value)
                 continue
             events.append(event)
             sources[(event.id, event.version)] = source_of(record)

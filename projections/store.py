@@ -1,4 +1,4 @@
-"""Applies domain events to the documents and event-trail read models, each event exactly once.
+"""Applies domain events to the document and event-trail read models, each event exactly once.
 
 Events of one aggregate arrive in version order (one Kafka key, one partition), but
 may arrive twice (at-least-once relay, re-feeds after a new broker life). A model only
@@ -39,7 +39,7 @@ class Cursor(Protocol):
 
 
 class EventModels(Protocol):
-    """Where the documents and the event trail are kept (adapters/sql/documents_view.py), in `cur`'s transaction."""
+    """Where the document model and the event trail are kept (adapters/sql/documents_view.py), in `cur`'s transaction."""
 
     def load_docs(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[Doc | None, int]]: ...
     def load_heads(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[int, str]]: ...
@@ -63,7 +63,7 @@ def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 class EventProjection:
-    """The documents (goals, ...) and the event trail, projected from domain events."""
+    """The document models (goals, ...) and the event trail, projected from domain events."""
 
     def __init__(self, models: EventModels, parking: Parking, builders: dict[str, Builder] | None = None) -> None:
         self.models = models

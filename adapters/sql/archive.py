@@ -104,3 +104,66 @@ def batch_after(cur: Any, after: ArchiveKey, limit: int) -> tuple[list[bytes], A
 def count(db: Database) -> int:
     """How many telephony events the archive holds."""
     return int(db.query(f"SELECT COUNT(*) AS n FROM {ARCHIVE}")[0]["n"])
+
+
+# --- the keyed chain over the archive (adapters/sql/sealer.py writes it, verify reads it) --
+
+def chain_head(cur: Any) -> dict[str, Any] | None:
+    """The last link (position, chain), or None before the first."""
+    cur.execute(f"SELECT position, chain FROM {CHAIN} ORDER BY position DESC LIMIT 1")
+    found: dict[str, Any] | None = cur.one()
+    return found
+
+
+def add_links(cur: Any, links: Sequence[tuple[Any, ...]]) -> None:
+    """Links of (position, event_id, digest, chain)."""
+    cur.executemany(f"INSERT INTO {CHAIN} (position, event_id, digest, chain) VALUES (?, ?, ?, ?)", links)
+
+
+def unchained(cur: Any, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """Archived rows without a link yet, in archive order, with these columns."""
+    cur.execute(
+        f"SELECT {', '.join('a.' + c for c in columns)} FROM {ARCHIVE} a "
+        f"LEFT JOIN {CHAIN} c ON c.event_id = a.event_id WHERE c.event_id IS NULL "
+        "ORDER BY a.seq, a.event_id LIMIT ?", (limit,))
+    return list(cur.rows())
+
+
+def unchained_ids(db: Database, limit: int) -> list[dict[str, Any]]:
+    """Ids of archived rows that have no link, in archive order (for verify)."""
+    return db.query(f"SELECT a.event_id FROM {ARCHIVE} a LEFT JOIN {CHAIN} c "
+                    "ON c.event_id = a.event_id WHERE c.event_id IS NULL ORDER BY a.seq LIMIT ?", (limit,))
+
+
+def chain_at(db: Database, position: int) -> str | None:
+    rows = db.query(f"SELECT chain FROM {CHAIN} WHERE position = ?", (position,))
+    return str(rows[0]["chain"]) if rows else None
+
+
+def chain_head_row(db: Database) -> dict[str, Any] | None:
+    rows = db.query(f"SELECT position, chain FROM {CHAIN} ORDER BY position DESC LIMIT 1")
+    return rows[0] if rows else None
+
+
+def chain_length(db: Database) -> int:
+    return int(db.query(f"SELECT COALESCE(MAX(position), 0) AS n FROM {CHAIN}")[0]["n"])
+
+
+def links_after_text(columns: Sequence[str]) -> str:
+    """Paged by verify: (after, limit) -> the next links with the archived rows they chain (or NULLs)."""
+    selected = ", ".join(f"a.{c}" for c in columns)
+    return (f"SELECT c.position, c.event_id AS linked_id, c.digest, c.chain, {selected} "
+            f"FROM {CHAIN} c LEFT JOIN {ARCHIVE} a ON a.event_id = c.event_id "
+            "WHERE c.position > ? ORDER BY c.position LIMIT ?")
+
+
+def recorded_events(db: Database, column: str, scope_id: str, known_at: str) -> list[dict[str, Any]]:
+    """Archived rows (event_id, recorded_at, payload) of an agent or team recorded up to `known_at`."""
+    return db.query(
+        f"SELECT event_id, recorded_at, payload FROM {ARCHIVE} WHERE {column} = ? AND recorded_at <= ? "
+        "ORDER BY seq, event_id", (scope_id, known_at))
+
+
+def archived_row(db: Database, event_id: str) -> list[dict[str, Any]]:
+    """The archived row (event_id, type, recorded_at, payload) of one event, if any."""
+    return db.query(f"SELECT event_id, type, recorded_at, payload FROM {ARCHIVE} WHERE event_id = ?", (event_id,))

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.sql import kpi_view
 from adapters.sql.database import Database
-from adapters.sql.kpi_view import LIVE as KPI
 from adapters.sql.tables import TableSet
 
 Doc = dict[str, Any]
@@ -186,7 +186,7 @@ def documents_of(db: Database, kind: str, **where: str) -> list[dict[str, Any]]:
 def team_ids(db: Database) -> list[str]:
     """Every team with KPI data or goals, in order."""
     rows = db.query(
-        f"SELECT scope_id AS team_id FROM {KPI.sums} WHERE scope = 'team' AND bucket = 'day' "
+        f"{kpi_view.team_ids_text()} "
         f"UNION SELECT team_id FROM {LIVE.docs} WHERE kind = 'Goal' AND team_id IS NOT NULL ORDER BY team_id"
     )
     return [r["team_id"] for r in rows]
@@ -198,8 +198,32 @@ TEAM_RECORDS = ("Goal", "Review", "CheckIn", "GoalTemplate", "Alert", "AlertRule
 
 def team_exists(db: Database, team_id: str) -> bool:
     """True when the team has KPI data or any record (goal, review, check-in, template, alert)."""
-    if db.query(f"SELECT 1 AS x FROM {KPI.sums} WHERE scope = 'team' AND scope_id = ? LIMIT 1", (team_id,)):
+    if kpi_view.has_team(db, team_id):
         return True
     marks = ",".join("?" * len(TEAM_RECORDS))
     return bool(db.query(f"SELECT 1 AS x FROM {LIVE.docs} WHERE kind IN ({marks}) AND team_id = ? LIMIT 1",
                          (*TEAM_RECORDS, team_id)))
+
+
+def kind_stamps(db: Database, kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """Per kind: how many documents and when the latest changed (kind, n, latest), by kind."""
+    return db.query(
+        f"SELECT kind, COUNT(*) AS n, MAX(updated_at) AS latest FROM {LIVE.docs} "
+        f"WHERE kind IN ({','.join('?' * len(kinds))}) GROUP BY kind ORDER BY kind", tuple(kinds))
+
+
+def known_ids(db: Database, kind: str, ids: Sequence[str]) -> set[str]:
+    """Which of these ids have a document of the kind."""
+    found: set[str] = set()
+    for part in chunks(sorted(ids)):
+        rows = db.query(f"SELECT id FROM {LIVE.docs} WHERE kind = ? AND id IN ({','.join('?' * len(part))})",
+                        (kind, *part))
+        found.update(r["id"] for r in rows)
+    return found
+
+
+def ids_of_agent(db: Database, agent_id: str, kinds: Sequence[str]) -> list[str]:
+    """The ids of the agent's documents of these kinds, by kind and id."""
+    rows = db.query(f"SELECT id FROM {LIVE.docs} WHERE agent_id = ? AND kind IN ({','.join('?' * len(kinds))}) "
+                    "ORDER BY kind, id", (agent_id, *kinds))
+    return [str(r["id"]) for r in rows]

@@ -8,6 +8,15 @@ from adapters.sql.database import Database
 from aggregates.faults import safe_text
 from engine.health import ComponentHealth, Sink
 
+SCHEMA = (
+    # Which worker retries which position since when (engine/health.py), for /readyz and
+    # /metrics in any process.
+    """CREATE TABLE IF NOT EXISTS component_health (
+        component TEXT NOT NULL, instance TEXT NOT NULL, retries BIGINT NOT NULL,
+        since TEXT, last_failure TEXT, position TEXT, reason TEXT, updated_at TEXT NOT NULL,
+        PRIMARY KEY (component, instance))""",
+)
+
 
 def health_sink(db: Database) -> Sink:
     """Stores each report of a HealthBoard, one row per component instance."""

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sql import archive
+from adapters.sql.database import Database
 from adapters.sql.tables import TableSet
 from projections.kpi import (
     COUNTERS,
@@ -453,3 +454,118 @@ def mismatched_linked(run: Run, limit: int = 1000) -> list[dict[str, Any]]:
         if len(found) >= limit:
             break
     return found
+
+
+# --- reads of the sums and the change marks (live tables) --------------------------------
+
+_SUMS = ", ".join(COUNTERS)
+_SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
+
+
+def sums_rows(
+    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
+    after: str | None, limit: int | None,
+) -> list[dict[str, Any]]:
+    """The stored sums (start and counters) of one agent or team in one bucket kind, oldest first."""
+    clauses, params = ["scope = ?", "scope_id = ?", "bucket = ?"], [scope, scope_id, bucket]
+    for clause, value in (("start >= ?", start), ("start < ?", end), ("start > ?", after)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    limited = " LIMIT ?" if limit is not None else ""
+    return db.query(
+        f"SELECT start, {_SUMS} FROM {LIVE.sums} WHERE {' AND '.join(clauses)} ORDER BY start{limited}",
+        (*params, *([limit] if limit is not None else [])),
+    )
+
+
+def team_of_agent(db: Database, agent_id: str) -> str | None:
+    """The team of the agent's most recent KPI bucket."""
+    rows = db.query(
+        f"SELECT team_id FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? AND bucket = 'day' "
+        "ORDER BY start DESC LIMIT 1",
+        (agent_id,),
+    )
+    return str(rows[0]["team_id"]) if rows else None
+
+
+def agent_day_totals(db: Database, team_id: str, start: str | None, end: str | None) -> list[dict[str, Any]]:
+    """Each agent of the team with its day sums added up over the range (scope_id and counters)."""
+    clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = 'day'"], [team_id]
+    for clause, value in (("start >= ?", start), ("start < ?", end)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return db.query(
+        f"SELECT scope_id, {_SUMMED} FROM {LIVE.sums} WHERE {' AND '.join(clauses)} GROUP BY scope_id",
+        params,
+    )
+
+
+def period_sums(db: Database, agent_id: str, start: str, end: str) -> tuple[dict[str, Any], str | None]:
+    """The agent's day sums over [start, end) added up (with n, the days found), and its latest interval's start."""
+    bounds = (agent_id, start, end)
+    sums = db.query(
+        f"SELECT {_SUMMED}, COUNT(*) AS n FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
+        "AND bucket = 'day' AND start >= ? AND start < ?", bounds)[0]
+    latest = db.query(
+        f"SELECT MAX(start) AS latest FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
+        "AND bucket = 'interval' AND start >= ? AND start < ?", bounds)[0]["latest"]
+    return sums, latest
+
+
+def teams_since(db: Database, since: str) -> list[str]:
+    """Teams with day sums from `since` on."""
+    rows = db.query(
+        f"SELECT DISTINCT scope_id FROM {LIVE.sums} WHERE scope = 'team' AND bucket = 'day' AND start >= ? "
+        "ORDER BY scope_id", (since,))
+    return [r["scope_id"] for r in rows]
+
+
+def agent_days_of_team(db: Database, team_id: str, since: str) -> list[dict[str, Any]]:
+    """The day sums (scope_id, start, counters) of the team's agents from `since` on."""
+    return db.query(
+        f"SELECT scope_id, start, {_SUMS} FROM {LIVE.sums} WHERE scope = 'agent' AND team_id = ? "
+        "AND bucket = 'day' AND start >= ?", (team_id, since))
+
+
+def has_team(db: Database, team_id: str) -> bool:
+    return bool(db.query(f"SELECT 1 AS x FROM {LIVE.sums} WHERE scope = 'team' AND scope_id = ? LIMIT 1",
+                         (team_id,)))
+
+
+def team_ids_text() -> str:
+    """A query of the teams with day sums (one column, team_id), to be combined with others."""
+    return f"SELECT scope_id AS team_id FROM {LIVE.sums} WHERE scope = 'team' AND bucket = 'day'"
+
+
+def changed_agents(db: Database) -> dict[str, str]:
+    """Agents whose KPIs moved, with when they last moved."""
+    return {r["agent_id"]: r["changed_at"] for r in db.query(f"SELECT agent_id, changed_at FROM {LIVE.changes}")}
+
+
+def forget_change(db: Database, agent_id: str, changed_at: str) -> None:
+    """Clears an agent's mark unless it moved again since it was read."""
+    with db.transaction() as cur:
+        cur.execute(f"DELETE FROM {LIVE.changes} WHERE agent_id = ? AND changed_at = ?", (agent_id, changed_at))
+
+
+def mark_changed(db: Database, agent_id: str) -> None:
+    """Marks an agent to be looked at again."""
+    with db.transaction() as cur:
+        cur.execute(f"INSERT INTO {LIVE.changes} (agent_id, changed_at) VALUES (?, ?) "
+                    "ON CONFLICT (agent_id) DO NOTHING", (agent_id, datetime.now(UTC).isoformat()))
+
+
+def corrections_rows(db: Database, event_id: str) -> list[dict[str, Any]]:
+    """The corrections and voids of one telephony event, each with its archived row, in time order."""
+    return db.query(
+        "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
+        f"FROM {LIVE.corrections} c JOIN {archive.ARCHIVE} a ON a.event_id = c.event_id "
+        "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id", (event_id,))
+
+
+def counted_payload(db: Database, event_id: str) -> str | None:
+    """What a corrected or voided event counts as (its effective text), None when it counts as sent."""
+    stored = db.query(f"SELECT payload FROM {LIVE.effective} WHERE event_id = ?", (event_id,))
+    return str(stored[0]["payload"]) if stored else None

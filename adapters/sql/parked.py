@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.sql.database import Database
 from adapters.sql.tables import TableSet
-from aggregates.faults import REASON_LIMIT, digest, safe_text
+from aggregates.faults import REASON_LIMIT, digest, reason_of, safe_text
 
 ID_LIMIT = 200
 CHUNK = 500
@@ -47,10 +47,12 @@ class ParkedView:
         self.t = tables
 
     def park(
-        self, cur: Any, consumer: str, aggregate_id: str, version: int, source: str, reason: str,
+        self, cur: Any, consumer: str, aggregate_id: str, version: int, source: str, reason: str | BaseException,
         payload: bytes | None, waits_behind: int | None = None,
     ) -> None:
-        """Records one unappliable message (or one waiting behind an earlier parked version)."""
+        """Records one unappliable message (or one waiting behind an earlier parked version), with why."""
+        if not isinstance(reason, str):
+            reason = reason_of(reason)
         cur.execute(
             f"INSERT INTO {self.t.parked} (consumer, aggregate_id, version, source, reason, digest, waits_behind, "
             "parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (consumer, aggregate_id, version) DO UPDATE SET "

@@ -18,6 +18,7 @@ from typing import Any
 
 from adapters.sql import archive
 from adapters.sql.database import Cursor
+from adapters.sql.ingest_counts import COUNTER_NAMES, add_deliveries, add_totals
 from adapters.sql.kpi_view import KpiView
 from adapters.sql.sealer import chain_archive
 from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, record_letter
@@ -35,7 +36,6 @@ from adapters.telephony.screening import DUPLICATE, REJECTED, screen
 from engine.ports import Publisher
 
 log = logging.getLogger(__name__)
-COUNTER_NAMES = ("received", "accepted", "duplicates", "dead_lettered")
 _KPI = KpiView()  # the live KPI tables: the ingestor counts what it archives, in the same transaction
 RECEIVED, ACCEPTED_COLUMN, DUPLICATES, DEAD_LETTERED = range(4)  # columns of a Tally
 
@@ -114,23 +114,9 @@ def decode_archived(raw: bytes) -> dict[str, Any]:
 
 def add_counters(cur: Cursor, changes: dict[str, int], source: str | None = None) -> None:
     """Adds to the accounting counters; with a source, to that source's counts of today too."""
-    cur.executemany(
-        "INSERT INTO ingest_counters (name, value) VALUES (?, ?) "
-        "ON CONFLICT (name) DO UPDATE SET value = ingest_counters.value + excluded.value",
-        [(name, amount) for name, amount in changes.items() if amount],
-    )
+    add_totals(cur, changes)
     if source is not None:
         add_deliveries(cur, {(_today(), source): [changes.get(name, 0) for name in COUNTER_NAMES]})
-
-
-def add_deliveries(cur: Cursor, tally: dict[tuple[str, str], list[int]]) -> None:
-    """Adds counts per (reception day, source), in COUNTER_NAMES order, to ingest_deliveries."""
-    cur.executemany(
-        "INSERT INTO ingest_deliveries (day, source, received, accepted, duplicates, dead_lettered) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, source) DO UPDATE SET "
-        + ", ".join(f"{name} = ingest_deliveries.{name} + excluded.{name}" for name in COUNTER_NAMES),
-        [(day, source, *counts) for (day, source), counts in sorted(tally.items()) if any(counts)],
-    )
 
 
 def _today() -> str:

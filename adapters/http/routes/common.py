@@ -1,4 +1,4 @@
-"""Shared pieces of the routers: the container, If-Match, ids, answers, documents."""
+"""Shared pieces of the routers: the container, If-Match, ids, answers, records."""
 
 from __future__ import annotations
 

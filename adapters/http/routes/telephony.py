@@ -14,7 +14,8 @@ from adapters.http.errors import problem
 from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
-from adapters.sql.kpi_queries import corrections_of, deliveries
+from adapters.sql.ingest_counts import deliveries
+from adapters.sql.kpi_queries import corrections_of
 from adapters.sql.kpi_view import mismatched_linked
 from adapters.telephony.dead_letters import DeadLetter, dead_letter
 from adapters.telephony.inbox import inbox_of
