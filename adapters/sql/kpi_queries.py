@@ -8,12 +8,10 @@ from typing import Any
 
 from adapters.sql import archive
 from adapters.sql.database import Database
+from adapters.sql.kpi_corrections import VOID_MARK, corrections_rows, counted_payload
 from adapters.sql.kpi_view import (
     STORED_KINDS,
-    VOID_MARK,
     agent_day_totals,
-    corrections_rows,
-    counted_payload,
     sums_rows,
     team_of_agent,
 )

@@ -1,51 +1,54 @@
-"""The KPI read model in SQL: its tables, the writes that place telephony events and add their sums, in one transaction.
+"""The KPI read model in SQL: the sums and their change marks, and the writes that count telephony events.
 
 Interval and day sums are stored; week and month sums are added up from days when read.
 
-The pure rules are in projections/kpi.py. This module loads the little state the late-event
-rule needs (known call times, surveys and QA scores already placed), runs the rule for a
-batch, and writes back: call times, placements, and additive changes to the sums.
-A record whose events all moved away is deleted, so live and rebuilt models match row for row.
-It is the only module that names the KPI tables; a rebuild constructs `KpiView` with fresh names.
+The pure rules are in projections/kpi.py. `KpiView` loads the little state the late-event
+rule needs (adapters/sql/kpi_placements.py: known call times, surveys and QA scores already
+placed; adapters/sql/kpi_corrections.py: corrections and voids), runs the rule for a batch,
+and writes back, all in the caller's transaction: placements, and additive changes to the
+sums. A record whose events all moved away is deleted, so live and rebuilt models match row
+for row. This module is the only one that names the sums and change-mark tables; a rebuild
+constructs `KpiView` with fresh names for all the KPI model's tables (`KpiTables.fresh()`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.sql import archive
 from adapters.sql.database import Database
+from adapters.sql.kpi_corrections import VOID_MARK, Corrections, CorrectionTables
+from adapters.sql.kpi_placements import (
+    Placements,
+    PlacementTables,
+    call_agents,
+    call_ref,
+    mismatched_linked,
+)
 from adapters.sql.tables import TableSet
 from projections.kpi import (
     COUNTERS,
     PlacementIndex,
     SumsBatch,
-    Voided,
-    call_key,
     effective,
     is_correction,
-    is_linked,
     occurred_at,
     target_of,
 )
 
-SEP = "\x1f"
 # Weeks and months are summed from days when read: a month is at most 31 rows, and not
 # storing them halves the writes per event.
 STORED_KINDS = ("interval", "day")
 _COLUMNS = ", ".join(COUNTERS)
-VOID_MARK = '{"voided": true}'
 ArchiveKey = tuple[int, str]
-Run = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
+__all__ = ["STORED_KINDS", "VOID_MARK", "KpiTables", "KpiView", "call_agents", "call_ref", "mismatched_linked"]
 
 
 @dataclass(frozen=True)
-class KpiTables(TableSet):
-    """The KPI sums, the placement state of telephony events, their corrections, and the change marks."""
+class SumsTables(TableSet):
+    """The KPI sums and the marks of whose KPIs moved."""
 
     @property
     def sums(self) -> str:
@@ -55,99 +58,71 @@ class KpiTables(TableSet):
     def changes(self) -> str:
         return self.named("kpi_changes")
 
-    @property
-    def calls(self) -> str:
-        return self.named("telephony_calls")
-
-    @property
-    def linked(self) -> str:
-        return self.named("telephony_linked")
-
-    @property
-    def call_agents(self) -> str:
-        return self.named("telephony_call_agents")
-
-    @property
-    def corrections(self) -> str:
-        return self.named("telephony_corrections")
-
-    @property
-    def effective(self) -> str:
-        return self.named("telephony_effective")
+    def tables(self) -> tuple[str, ...]:
+        return (self.sums, self.changes)
 
     def models(self) -> tuple[str, ...]:
-        """The tables a rebuild compares with live and swaps in."""
-        return (self.sums, self.calls, self.linked, self.call_agents, self.corrections, self.effective)
-
-    def scratch(self) -> tuple[str, ...]:
-        """Written for the goal-progress manager, not a read model: a rebuild writes it to scratch."""
-        return (self.changes,)
-
-    def tables(self) -> tuple[str, ...]:
-        return (self.calls, self.linked, self.call_agents, self.corrections, self.effective, self.sums,
-                self.changes)
+        # The change marks are written for the goal-progress manager, not a read model: a
+        # rebuild writes them to scratch, and the live marks are left alone.
+        return (self.sums,)
 
     def indexes(self) -> tuple[str, ...]:
-        return (self.named("telephony_linked_by_call"), self.named("telephony_corrections_by_target"),
-                self.named("telephony_corrections_of"), self.named("kpi_agent_days_by_team"))
+        return (self.named("kpi_agent_days_by_team"),)
 
     def ddl(self) -> list[str]:
-        linked_by_call, corrections_by_target, corrections_of, agent_days = self.indexes()
         counters = ", ".join(f"{c} BIGINT NOT NULL" for c in COUNTERS)
         return [
-            f"""CREATE TABLE IF NOT EXISTS {self.calls} (
-        call_ref TEXT PRIMARY KEY, occurred_at TEXT NOT NULL)""",
-            f"""CREATE TABLE IF NOT EXISTS {self.linked} (
-        event_id TEXT PRIMARY KEY, call_ref TEXT NOT NULL, placed_at TEXT NOT NULL)""",
-            f"CREATE INDEX IF NOT EXISTS {linked_by_call} ON {self.linked} (call_ref)",
-            # Who handled each call (a transferred call has several legs): a survey or QA score for a
-            # call already known for other agents only is refused (adapters/telephony/screening.py).
-            f"""CREATE TABLE IF NOT EXISTS {self.call_agents} (
-        call_id TEXT NOT NULL, agent_id TEXT NOT NULL, PRIMARY KEY (call_id, agent_id))""",
-            # Corrections and voids of telephony events (projections/kpi.py): held = 1 while the
-            # original is unknown; the effective table keeps what a corrected event counts as.
-            f"""CREATE TABLE IF NOT EXISTS {self.corrections} (
-        event_id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, agent_id TEXT NOT NULL,
-        team_id TEXT NOT NULL, occurred_at TEXT NOT NULL,
-        body TEXT, held INTEGER NOT NULL)""",
-            f"CREATE INDEX IF NOT EXISTS {corrections_by_target} ON {self.corrections} (held, target)",
-            f"CREATE INDEX IF NOT EXISTS {corrections_of} ON {self.corrections} (target)",
-            f"""CREATE TABLE IF NOT EXISTS {self.effective} (
-        event_id TEXT PRIMARY KEY, payload TEXT NOT NULL)""",
             f"""CREATE TABLE IF NOT EXISTS {self.sums} (
         scope TEXT NOT NULL, scope_id TEXT NOT NULL, bucket TEXT NOT NULL, start TEXT NOT NULL,
         team_id TEXT NOT NULL, {counters},
         PRIMARY KEY (scope, scope_id, bucket, start))""",
             # Only leaderboards look agents up by team, and only in day buckets: a partial index
             # spares every interval write its upkeep.
-            (f"CREATE INDEX IF NOT EXISTS {agent_days} ON {self.sums} (team_id, start) "
+            (f"CREATE INDEX IF NOT EXISTS {self.indexes()[0]} ON {self.sums} (team_id, start) "
              "WHERE scope = 'agent' AND bucket = 'day'"),
             f"""CREATE TABLE IF NOT EXISTS {self.changes} (
         agent_id TEXT PRIMARY KEY, changed_at TEXT NOT NULL)""",
         ]
 
 
-LIVE = KpiTables()
-CHUNK = 500
+LIVE = SumsTables()
 
 
-def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+@dataclass(frozen=True)
+class KpiTables:
+    """Every table the KPI model writes: sums, placements, corrections (live names, or fresh ones)."""
+
+    sums: SumsTables = field(default_factory=SumsTables)
+    placed: PlacementTables = field(default_factory=PlacementTables)
+    fixes: CorrectionTables = field(default_factory=CorrectionTables)
+
+    def fresh(self) -> KpiTables:
+        return KpiTables(self.sums.fresh(), self.placed.fresh(), self.fixes.fresh())
+
+    def sets(self) -> tuple[TableSet, ...]:
+        return (self.placed, self.fixes, self.sums)
+
+    def ddl(self) -> list[str]:
+        return [statement for tables in self.sets() for statement in tables.ddl()]
+
+
+LIVE_MODEL = KpiTables()
 
 
 class KpiView:
     """Counts telephony events into the KPI tables (live, or fresh for a rebuild) inside the caller's transaction."""
 
-    def __init__(self, tables: KpiTables = LIVE) -> None:
-        self.t = tables
-        self.archive = archive.LIVE.archive  # never rebuilt: the source of the KPI model
+    def __init__(self, tables: KpiTables = LIVE_MODEL) -> None:
+        self.t = tables.sums
+        self.placed = Placements(tables.placed, tables.fixes.effective)
+        self.fixes = Corrections(tables.fixes)
+        sums = tables.sums.sums
         insert = (
-            f"INSERT INTO {tables.sums} (scope, scope_id, bucket, start, team_id, {_COLUMNS}) "
+            f"INSERT INTO {sums} (scope, scope_id, bucket, start, team_id, {_COLUMNS}) "
             f"VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(COUNTERS))}) "
             "ON CONFLICT (scope, scope_id, bucket, start) DO UPDATE SET "
         )
-        add = ", ".join(f"{c} = {tables.sums}.{c} + excluded.{c}" for c in COUNTERS)
+        add = ", ".join(f"{c} = {sums}.{c} + excluded.{c}" for c in COUNTERS)
         self._upsert = insert + "team_id = excluded.team_id, " + add
         # A correction changes figures where its event already counts: the row's team stays as
         # the events in their order left it, so the live model and a rebuild agree.
@@ -172,20 +147,20 @@ class KpiView:
     def _apply_measured(self, cur: Any, events: Sequence[Mapping[str, Any]]) -> int:
         refs = sorted({call_ref(e) for e in events if "call_id" in e})
         call_refs = {call_ref(e) for e in events if e["type"] == "call.completed"}
-        index = PlacementIndex(call_times=self._load_call_times(cur, refs))
-        placed_before = self._load_linked(cur, sorted(call_refs), index)
+        index = PlacementIndex(call_times=self.placed.load_call_times(cur, refs))
+        placed_before = self.placed.load_linked(cur, sorted(call_refs), index)
         known_calls = dict(index.call_times)
         batch = SumsBatch()
         teams: dict[str, str] = {}
-        held = self._held_corrections(cur, [e["event_id"] for e in events])
+        held = self.fixes.held(cur, [e["event_id"] for e in events])
         for event in events:
             teams[event["agent_id"]] = event["team_id"]
             if event["event_id"] in held:
-                event = self._count_held(cur, event, held[event["event_id"]])
+                event = self.fixes.count_held(cur, event, held[event["event_id"]])
             batch.add_placed(index.place(event))
-        self._write_calls(cur, index, known_calls)
-        self._write_call_agents(cur, {(e["call_id"], e["agent_id"]) for e in events if e["type"] == "call.completed"})
-        self._write_linked(cur, index, placed_before)
+        self.placed.write_calls(cur, index, known_calls)
+        self.placed.write_call_agents(cur, {(e["call_id"], e["agent_id"]) for e in events if e["type"] == "call.completed"})
+        self.placed.write_linked(cur, index, placed_before)
         self._mark_changed(cur, sorted(teams))
         return self._write_sums(cur, batch, teams)
 
@@ -198,79 +173,9 @@ class KpiView:
             [(agent, now) for agent in agents],
         )
 
-    def _load_call_times(self, cur: Any, refs: Sequence[str]) -> dict[tuple[str, str], datetime]:
-        found: dict[tuple[str, str], datetime] = {}
-        for part in chunks(refs):
-            cur.execute(
-                f"SELECT call_ref, occurred_at FROM {self.t.calls} WHERE call_ref IN ({','.join('?' * len(part))})",
-                part,
-            )
-            for row in cur.rows():
-                agent, call = row["call_ref"].split(SEP, 1)
-                found[(agent, call)] = datetime.fromisoformat(row["occurred_at"])
-        return found
-
-    def _load_linked(self, cur: Any, refs: Sequence[str], index: PlacementIndex) -> dict[str, datetime]:
-        """Surveys and QA scores already placed for these calls, into the index; by event id."""
-        before: dict[str, datetime] = {}
-        for part in chunks(refs):
-            cur.execute(
-                f"SELECT l.event_id, l.placed_at, a.payload, e.payload AS effective FROM {self.t.linked} l "
-                f"JOIN {self.archive} a ON a.event_id = l.event_id "
-                f"LEFT JOIN {self.t.effective} e ON e.event_id = l.event_id "
-                f"WHERE l.call_ref IN ({','.join('?' * len(part))}) ORDER BY l.event_id",
-                part,
-            )
-            for row in cur.rows():
-                # The archive keeps the original bytes; the fields a move needs are as sent,
-                # or as corrected: a move takes away what the event counts for now.
-                event = _as_counted({**json.loads(row["payload"]), "event_id": row["event_id"]}, row["effective"])
-                at = datetime.fromisoformat(row["placed_at"])
-                index.linked.setdefault(call_key(event), []).append((event, at))
-                before[row["event_id"]] = at
-        return before
-
-    def _write_calls(self, cur: Any, index: PlacementIndex, known: dict[tuple[str, str], datetime]
-    ) -> None:
-        changed = [
-            (f"{agent}{SEP}{call}", at.isoformat())
-            for (agent, call), at in index.call_times.items() if known.get((agent, call)) != at
-        ]
-        cur.executemany(
-            f"INSERT INTO {self.t.calls} (call_ref, occurred_at) VALUES (?, ?) "
-            "ON CONFLICT (call_ref) DO UPDATE SET occurred_at = excluded.occurred_at",
-            changed,
-        )
-
     def backfill_call_agents(self, cur: Any) -> None:
         """Fills who handled which call from the calls known before that table existed (once, on upgrade)."""
-        if cur.execute(f"SELECT 1 AS found FROM {self.t.call_agents} LIMIT 1").rows():
-            return
-        refs = cur.execute(f"SELECT call_ref FROM {self.t.calls}").rows()
-        legs = set()
-        for row in refs:
-            agent, call = row["call_ref"].split(SEP, 1)
-            legs.add((call, agent))
-        self._write_call_agents(cur, legs)
-
-    def _write_call_agents(self, cur: Any, legs: set[tuple[str, str]]) -> None:
-        """Who handled each call: surveys and QA scores for a call of other agents are refused at the door."""
-        cur.executemany(
-            f"INSERT INTO {self.t.call_agents} (call_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            sorted(legs),
-        )
-
-    def _write_linked(self, cur: Any, index: PlacementIndex, before: dict[str, datetime]) -> None:
-        changed = [
-            (event["event_id"], call_ref(event), at.isoformat())
-            for placed in index.linked.values() for event, at in placed
-            if is_linked(event) and before.get(event["event_id"]) != at
-        ]
-        cur.executemany(
-            f"INSERT INTO {self.t.linked} (event_id, call_ref, placed_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (event_id) DO UPDATE SET placed_at = excluded.placed_at",
-            changed,
-        )
+        self.placed.backfill_call_agents(cur)
 
     def _write_sums(self, cur: Any, batch: SumsBatch, teams: dict[str, str], keep_team: bool = False) -> int:
         rows, emptied = [], []
@@ -294,57 +199,16 @@ class KpiView:
         )
         return len(rows)
 
-    def _held_corrections(self, cur: Any, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        """Corrections that arrived before their original, for these event ids (rare: one probe first)."""
-        found: dict[str, list[dict[str, Any]]] = {}
-        if not ids or not cur.execute(f"SELECT 1 AS found FROM {self.t.corrections} WHERE held = 1 LIMIT 1").rows():
-            return found
-        for part in chunks(sorted(set(ids))):
-            cur.execute(
-                f"SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM {self.t.corrections} "
-                f"WHERE held = 1 AND target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
-            )
-            for row in cur.rows():
-                found.setdefault(row["target"], []).append(_correction(row))
-        return found
-
-    def _count_held(self, cur: Any, event: Mapping[str, Any], corrections: list[dict[str, Any]]) -> Mapping[str, Any]:
-        """An original arriving after its corrections: counted at once as corrected, the corrections released."""
-        counted = effective(event, corrections)
-        self._write_effective(cur, event["event_id"], counted, corrections)
-        cur.executemany(f"UPDATE {self.t.corrections} SET held = 0 WHERE event_id = ?",
-                        [(c["event_id"],) for c in corrections])
-        return counted
-
-    def _write_effective(self, cur: Any, event_id: str, counted: Mapping[str, Any],
-                         corrections: Sequence[Mapping[str, Any]]) -> None:
-        """Keeps what an event counts as, by the stored text of the winning body (the same live and rebuilt)."""
-        if type(counted) is Voided:
-            text: str | None = VOID_MARK
-        else:
-            text = next((c["body_text"] for c in corrections if c.get("event") is counted), None)
-        if text is None:
-            cur.execute(f"DELETE FROM {self.t.effective} WHERE event_id = ?", (event_id,))
-        else:
-            cur.execute(f"INSERT INTO {self.t.effective} (event_id, payload) VALUES (?, ?) "
-                        "ON CONFLICT (event_id) DO UPDATE SET payload = excluded.payload", (event_id, text))
-
     def _apply_fixes(self, cur: Any, fixes: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None) -> int:
         """Records corrections and voids; for originals already counted, swaps old content for new where they count."""
         targets = sorted({target_of(f) for f in fixes})
-        originals = self._counted_originals(cur, targets, archived_until)
-        cur.executemany(
-            f"INSERT INTO {self.t.corrections} (event_id, target, kind, agent_id, team_id, occurred_at, body, held) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(f["event_id"], target_of(f), f["type"], f["agent_id"], f["team_id"], f["occurred_at"],
-              json.dumps(f["event"], sort_keys=True) if f["type"] == "event.corrected" else None,
-              int(target_of(f) not in originals)) for f in fixes],
-        )
+        originals = self.fixes.counted_originals(cur, targets, archived_until)
+        self.fixes.add(cur, fixes, originals)
         known = sorted(originals)
         if not known:
             return 0
-        corrections = self._all_corrections(cur, known)
-        placed = self._placements(cur, known)
+        corrections = self.fixes.all_corrections(cur, known)
+        placed = self.placed.placements(cur, known)
         batch, teams = SumsBatch(), {}
         for target in known:
             original, before = originals[target]
@@ -355,105 +219,9 @@ class KpiView:
             batch.add(before, at, -1)
             batch.add(now, at, 1)
             teams[original["agent_id"]] = original["team_id"]
-            self._write_effective(cur, target, now, corrections.get(target, []))
+            self.fixes.write_effective(cur, target, now, corrections.get(target, []))
         self._mark_changed(cur, sorted(teams))
         return self._write_sums(cur, batch, teams, keep_team=True)
-
-    def _counted_originals(self, cur: Any, ids: Sequence[str], archived_until: ArchiveKey | None,
-    ) -> dict[str, tuple[dict[str, Any], Mapping[str, Any]]]:
-        """Of these event ids, the measured events already counted: (original, as counted now)."""
-        found: dict[str, tuple[dict[str, Any], Mapping[str, Any]]] = {}
-        for part in chunks(ids):
-            cur.execute(
-                "SELECT a.event_id, a.seq, a.type, a.occurred_at, a.payload, e.payload AS effective "
-                f"FROM {self.archive} a LEFT JOIN {self.t.effective} e ON e.event_id = a.event_id "
-                f"WHERE a.event_id IN ({','.join('?' * len(part))})", part,
-            )
-            for row in cur.rows():
-                if is_correction(row) or (archived_until is not None and (int(row["seq"]), row["event_id"]) > archived_until):
-                    continue  # a correction of a correction is never applied; a rebuild has not reached it yet
-                # The stored time is the validated one, in UTC; the bytes are as sent.
-                original = {**json.loads(row["payload"]), "event_id": row["event_id"], "occurred_at": row["occurred_at"]}
-                found[row["event_id"]] = (original, _as_counted(original, row["effective"]))
-        return found
-
-    def _all_corrections(self, cur: Any, targets: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        found: dict[str, list[dict[str, Any]]] = {}
-        for part in chunks(targets):
-            cur.execute(
-                f"SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM {self.t.corrections} "
-                f"WHERE target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
-            )
-            for row in cur.rows():
-                found.setdefault(row["target"], []).append(_correction(row))
-        return found
-
-    def _placements(self, cur: Any, ids: Sequence[str]) -> dict[str, datetime]:
-        """Where surveys and QA scores among these events count (their call's time, when known)."""
-        found: dict[str, datetime] = {}
-        for part in chunks(ids):
-            cur.execute(f"SELECT event_id, placed_at FROM {self.t.linked} WHERE event_id IN ({','.join('?' * len(part))})",
-                        part)
-            found.update((row["event_id"], datetime.fromisoformat(row["placed_at"])) for row in cur.rows())
-        return found
-
-
-def call_ref(event: Mapping[str, Any]) -> str:
-    agent, call = call_key(event)
-    return f"{agent}{SEP}{call}"
-
-
-# --- corrections and voids --------------------------------------------------------------
-
-def _as_counted(original: dict[str, Any], stored: str | None) -> Mapping[str, Any]:
-    """An event as it counts now: its effective content kept by `_apply_fixes`, else itself."""
-    if stored is None:
-        return original
-    if stored == VOID_MARK:
-        return Voided(original)
-    return {**json.loads(stored), "event_id": original["event_id"]}
-
-
-def _correction(row: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {"event_id": row["event_id"], "type": row["kind"], "occurred_at": row["occurred_at"],
-                             "agent_id": row["agent_id"], "team_id": row["team_id"]}
-    if row["body"] is not None:
-        found["event"] = json.loads(row["body"])
-        found["body_text"] = row["body"]
-    return found
-
-
-# --- reads for the telephony door and its admins (live tables) ---------------------------
-
-def call_agents(run: Run, call_ids: Sequence[str]) -> dict[str, set[str]]:
-    """The agents known to have handled each of these calls (a transferred call has several)."""
-    found: dict[str, set[str]] = {}
-    for part in chunks(sorted(set(call_ids))):
-        rows = run(f"SELECT call_id, agent_id FROM {LIVE.call_agents} "
-                   f"WHERE call_id IN ({','.join('?' * len(part))})", part)
-        for row in rows:
-            found.setdefault(row["call_id"], set()).add(row["agent_id"])
-    return found
-
-
-def mismatched_linked(run: Run, limit: int = 1000) -> list[dict[str, Any]]:
-    """Surveys and QA scores counted for an agent who, as it turned out, did not handle their call."""
-    rows = run(
-        f"SELECT l.event_id, a.agent_id, a.payload FROM {LIVE.linked} l "
-        f"JOIN {archive.ARCHIVE} a ON a.event_id = l.event_id "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {LIVE.calls} c WHERE c.call_ref = l.call_ref) "
-        "ORDER BY l.event_id", (),
-    )
-    found: list[dict[str, Any]] = []
-    calls = call_agents(run, [json.loads(r["payload"])["call_id"] for r in rows])
-    for row in rows:
-        call_id = json.loads(row["payload"])["call_id"]
-        if calls.get(call_id):
-            found.append({"event_id": row["event_id"], "agent_id": row["agent_id"], "call_id": call_id,
-                          "call_agents": sorted(calls[call_id])})
-        if len(found) >= limit:
-            break
-    return found
 
 
 # --- reads of the sums and the change marks (live tables) --------------------------------
@@ -555,17 +323,3 @@ def mark_changed(db: Database, agent_id: str) -> None:
     with db.transaction() as cur:
         cur.execute(f"INSERT INTO {LIVE.changes} (agent_id, changed_at) VALUES (?, ?) "
                     "ON CONFLICT (agent_id) DO NOTHING", (agent_id, datetime.now(UTC).isoformat()))
-
-
-def corrections_rows(db: Database, event_id: str) -> list[dict[str, Any]]:
-    """The corrections and voids of one telephony event, each with its archived row, in time order."""
-    return db.query(
-        "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
-        f"FROM {LIVE.corrections} c JOIN {archive.ARCHIVE} a ON a.event_id = c.event_id "
-        "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id", (event_id,))
-
-
-def counted_payload(db: Database, event_id: str) -> str | None:
-    """What a corrected or voided event counts as (its effective text), None when it counts as sent."""
-    stored = db.query(f"SELECT payload FROM {LIVE.effective} WHERE event_id = ?", (event_id,))
-    return str(stored[0]["payload"]) if stored else None

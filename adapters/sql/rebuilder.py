@@ -59,11 +59,9 @@ def _fresh(projections: Sequence[str]) -> Fresh:
         sets += [docs, ParkedTables().fresh()]
         swapped.append((docs, docs.live().tables(), docs.tables()))
     if "kpi" in projections:
-        # The change marks are written for the goal-progress manager, not a read model: a
-        # rebuild writes them to scratch so the live marks are left alone.
-        kpi = KpiTables().fresh()
-        sets.append(kpi)
-        swapped.append((kpi, kpi.live().models(), kpi.models()))
+        for tables in KpiTables().fresh().sets():
+            sets.append(tables)
+            swapped.append((tables, tables.live().models(), tables.models()))
     return Fresh(sets, swapped)
 
 

@@ -38,6 +38,10 @@ class TableSet:
         """CREATE TABLE and CREATE INDEX statements of the set (index names prefixed too)."""
         raise NotImplementedError
 
+    def models(self) -> tuple[str, ...]:
+        """The tables a rebuild compares with live and swaps in (the rest are its scratch)."""
+        return self.tables()
+
     def indexes(self) -> tuple[str, ...]:
         """Names of the set's indexes."""
         return ()

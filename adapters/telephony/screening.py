@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.sql import archive
-from adapters.sql.kpi_view import call_agents
+from adapters.sql.kpi_placements import call_agents
 from adapters.telephony.dead_letters import digest
 from adapters.telephony.schema import parse_message, to_archive_dict
 from projections.kpi import identity_problem, is_correction, is_linked, target_of

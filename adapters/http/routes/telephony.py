@@ -15,8 +15,8 @@ from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.ingest_counts import deliveries
+from adapters.sql.kpi_placements import mismatched_linked
 from adapters.sql.kpi_queries import corrections_of
-from adapters.sql.kpi_view import mismatched_linked
 from adapters.telephony.dead_letters import DeadLetter, dead_letter
 from adapters.telephony.inbox import inbox_of
 from adapters.telephony.schema import (
