@@ -19,13 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sql.database import Database
-from adapters.sql.kpi_corrections import VOID_MARK, Corrections, CorrectionTables
+from adapters.sql.kpi_corrections import Corrections, CorrectionTables
 from adapters.sql.kpi_placements import (
     Placements,
     PlacementTables,
-    call_agents,
     call_ref,
-    mismatched_linked,
 )
 from adapters.sql.tables import TableSet
 from projections.kpi import (
@@ -43,7 +41,6 @@ from projections.kpi import (
 STORED_KINDS = ("interval", "day")
 _COLUMNS = ", ".join(COUNTERS)
 ArchiveKey = tuple[int, str]
-__all__ = ["STORED_KINDS", "VOID_MARK", "KpiTables", "KpiView", "call_agents", "call_ref", "mismatched_linked"]
 
 
 @dataclass(frozen=True)
