@@ -1,6 +1,6 @@
 """The event contract: how a stored event travels on Kafka (topic perfledger.events).
 
-The relay encodes, the projectors decode, replay and the history read model chain the
+The relay encodes, the projectors decode, replay and the event-trail read model chain the
 same envelopes by hash; so the contract lives here, beside the events it carries, where
 engine/, projections/ and adapters/ may all import it. Standard library only: the bytes on
 the wire are canonical JSON (sorted keys, no spaces) and must never change shape

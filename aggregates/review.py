@@ -222,7 +222,7 @@ class Review(Aggregate):
             self.policy, [(r["attainment"], r["weight"]) for r in goal_results],
             criteria_scores, self.calibration,
         )
-        # The inputs and the result are recorded, not recomputed on replay, so history
+        # The inputs and the result are recorded, not recomputed on replay, so the record
         # keeps the score the rules of its day produced.
         self._finalised(
             goal_results=[dict(r) for r in goal_results], criteria_scores=criteria_scores,

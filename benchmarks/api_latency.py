@@ -1,6 +1,6 @@
 """API latency: the team KPI and leaderboard routes over 30 days of 500 agents, beside raw SQL.
 
-The KPI sums are written straight through projections.kpi_store.apply_events (the ingestor's
+The KPI sums are written straight through adapters.sql.kpi_view.KpiView.apply_events (the ingestor's
 own code, without Kafka), then the routes are called over real HTTP (uvicorn on a loopback
 port, one keep-alive client) and the same rows are read with a bare sqlite3 SELECT.
 """
@@ -24,14 +24,17 @@ import httpx
 from pydantic import SecretStr
 
 from adapters.kafka.broker import free_port
+from adapters.sql.kpi_view import LIVE as KPI_TABLES
+from adapters.sql.kpi_view import KpiView
 from engine.bootstrap import build
 from engine.settings import Settings, sqlite_path
 from engine.tokens import Principal, issue
 from projections.kpi import COUNTERS
-from projections.kpi_store import apply_events
 
 AGENTS, TEAMS, DAYS = 500, 25, 30
 START = datetime(2026, 9, 1, tzinfo=UTC)
+
+SUMS = KPI_TABLES.sums  # the raw-SQL baseline reads the very table the API reads
 
 
 def events(calls_per_day: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -98,7 +101,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         began = time.perf_counter()
         for part in range(0, len(generated), 20_000):
             with container.db.transaction() as cur:
-                apply_events(cur, generated[part:part + 20_000])
+                KpiView().apply_events(cur, generated[part:part + 20_000])
         load_s = time.perf_counter() - began
         server, thread = serve(settings, container)
         try:
@@ -132,10 +135,10 @@ def measure(settings: Settings, requests: int) -> dict[str, Any]:
         routes = {"team_kpis": timed(kpis, requests), "leaderboard": timed(board, requests)}
     baselines = {
         "team_kpis": timed(lambda n: raw.execute(
-            f"SELECT start, {', '.join(COUNTERS)} FROM kpi_sums WHERE scope = 'team' AND scope_id = ? "
+            f"SELECT start, {', '.join(COUNTERS)} FROM {SUMS} WHERE scope = 'team' AND scope_id = ? "
             "AND bucket = 'day' AND start >= ? AND start < ? ORDER BY start", (team(n), *bounds)).fetchall(), requests),
         "leaderboard": timed(lambda n: raw.execute(
-            f"SELECT scope_id, {summed} FROM kpi_sums WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
+            f"SELECT scope_id, {summed} FROM {SUMS} WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
             "AND start >= ? AND start < ? GROUP BY scope_id", (team(n), *bounds)).fetchall(), requests),
     }
     raw.close()

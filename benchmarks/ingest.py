@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from adapters.kafka.client import ensure_topics, topics_of
 from adapters.kafka.consumer import ConsumerLoop
 from adapters.kafka.publisher import KafkaPublisher
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.bootstrap import build
 from engine.settings import Settings
@@ -63,7 +63,7 @@ def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, flo
     thread.start()
     first: float | None = None
     while True:
-        done = ingest_counters(container.db).get("received", 0)
+        done = counter_totals(container.db).get("received", 0)
         if done and first is None:
             first = time.perf_counter()
             first_done = done
@@ -91,7 +91,7 @@ def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, proces
     workers = [subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--only", "ingestor"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(processes)]
     try:
-        while ingest_counters(container.db).get("received", 0) < count:
+        while counter_totals(container.db).get("received", 0) < count:
             time.sleep(0.02)
         return count / (time.perf_counter() - started)
     finally:

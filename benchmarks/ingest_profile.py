@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from adapters.sql.database import Database
+from adapters.sql.kpi_view import KpiView
 from adapters.sql.schema import create_tables
 from adapters.telephony.ingestor import add_counters, archive_new
 from adapters.telephony.schema import DEFAULT_LIMITS, Bounds, validate
 from engine.simulate import simulate
-from projections.kpi_store import apply_events
 
 BATCH = 5000
 
@@ -34,7 +34,7 @@ def run(count: int) -> dict[str, Any]:
             with db.transaction() as cur:
                 outcome = archive_new(cur, events, raws)
                 archived = time.perf_counter()
-                apply_events(cur, outcome.accepted)
+                KpiView().apply_events(cur, outcome.accepted)
                 add_counters(cur, {"received": len(raws)})
                 counted = time.perf_counter()
             spent["parse"] += parsed - began

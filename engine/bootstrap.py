@@ -12,12 +12,12 @@ from adapters.sql import idempotency
 from adapters.sql.database import Database, Timeouts
 from adapters.sql.health import health_sink
 from adapters.sql.schema import create_tables
-from adapters.sql.snapshot_seals import SqlSnapshotSeals
+from adapters.sql.seals import SqlSnapshotSeals
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
 from engine.settings import Settings, sqlite_path
-from engine.snapshot_seals import seal_snapshots
+from engine.snapshot_sealing import seal_snapshots
 
 
 def private_files(database: Path) -> None:

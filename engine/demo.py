@@ -1,5 +1,5 @@
 """`perfledger up --demo`: goals, check-ins and reviews for the simulated contact centre,
-so the dashboard has targets, attainment and coaching history to show beside the KPIs."""
+so the dashboard has targets, attainment and past coaching to show beside the KPIs."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each process keeps a `HealthBoard` (in memory, so /readyz in the same process answers
 without touching the database). A board may also have a sink that persists every
-report (the `component_health` table), so that an API running in another process sees
+report (adapters/sql/health.py), so that an API running in another process sees
 a stuck projector too. Reports go to the sink on failures and on recovery only, never
 on every healthy batch.
 """

@@ -46,7 +46,7 @@ def replay(
     trail: list[dict[str, Any]] = []
     prev = GENESIS
     for event in events[:upto]:
-        digest = event_hash(prev, event)  # the same chain as the history read model's
+        digest = event_hash(prev, event)  # the same chain as the event-trail read model's
         trail.append({"sequence": event.version, "type": event.type, "at": event.at,
                       "actor": event.actor, "data": event.data, "hash": digest, "prev_hash": prev})
         prev = digest

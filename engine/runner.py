@@ -20,7 +20,8 @@ from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.seal_heads import published_heads
 from adapters.kafka.supervisor import BrokerSupervisor
 from adapters.sql.alert_source import SqlAlertSource
-from adapters.sql.health import SqlParking
+from adapters.sql.documents_view import DocView
+from adapters.sql.parked import ParkedView, SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from adapters.sql.sealer import Sealer
@@ -87,15 +88,15 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     assert container.bootstrap
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     seed(container.app, container.settings.data_dir, 50, 5, (today - timedelta(days=14)).date())
-    # A burst of history that ends about now (50 agents in shifts send ~260 events per
+    # A burst of the past that ends about now (50 agents in shifts send ~260 events per
     # simulated hour), then a trickle at real time (events are held until their time: the
     # ingestor refuses the future): the embedded broker keeps every message in memory, so
     # the demo must not flood it.
     rate, duration, burst = 0.25, 30 * 86400.0, 50_000
-    history = timedelta(hours=burst / 260)
+    burst_span = timedelta(hours=burst / 260)
     messages = _not_ahead_of_clock(simulate(
         agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
-        seed=1, start=(datetime.now(UTC) - history).replace(minute=0, second=0, microsecond=0)), stop)
+        seed=1, start=(datetime.now(UTC) - burst_span).replace(minute=0, second=0, microsecond=0)), stop)
     publisher = KafkaPublisher(container.bootstrap, container.settings, stop=container.stopping)
     topic = topics_of(container.settings).telephony
 
@@ -142,7 +143,7 @@ def relay_for(container: Container) -> Relay:
 def projector_for(container: Container) -> ConsumerLoop:
     assert container.bootstrap
     topics = topics_of(container.settings)
-    handler = EventsProjector(topics.events, topics.group("perfledger.projector"))
+    handler = EventsProjector(topics.events, DocView(), ParkedView(), topics.group("perfledger.projector"))
     return ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
 
 

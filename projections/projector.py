@@ -1,7 +1,7 @@
-"""The domain-event projector: Kafka records of perfledger.events into documents and history.
+"""The domain-event projector: Kafka records of perfledger.events into the document and event-trail models.
 
-An event that cannot be applied (the consumer loop isolates it) is parked in
-`parked_events` under `EVENTS`, with its source offset and reason; the aggregate's later
+An event that cannot be applied (the consumer loop isolates it) is parked under
+`EVENTS`, with its source offset and reason; the aggregate's later
 versions then park behind it, and every other aggregate goes on (projections/parking.py).
 """
 
@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aggregates.contract import EnvelopeError, EventEnvelope, decode
-from aggregates.faults import reason_of
-from projections.parking import park, park_event
-from projections.store import Cursor, EventProjection
+from projections.parking import Parking, park_event
+from projections.store import Cursor, EventModels, EventProjection
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +32,13 @@ class ProjectorCounts:
 class EventsProjector:
     """Batch handler for the shared consumer loop."""
 
-    def __init__(self, topic: str, group: str = "perfledger.projector") -> None:
+    def __init__(
+        self, topic: str, models: EventModels, parking: Parking, group: str = "perfledger.projector",
+    ) -> None:
         self.group = group
         self.topics: tuple[str, ...] = (topic,)
-        self.projection = EventProjection()
+        self.parking = parking
+        self.projection = EventProjection(models, parking)
         self.counts = ProjectorCounts()
 
     def apply(self, cur: Cursor, records: Sequence[Any]) -> bool:
@@ -49,8 +51,8 @@ class EventsProjector:
             except EnvelopeError as error:
                 self.counts.undecodable += 1
                 log.error("undecodable event at %s:%s: %s", record.partition, record.offset, error)
-                park(cur, self.group, (record.key or b"").decode("utf-8", "replace"), record.offset,
-                     source_of(record), reason_of(error), record.value)
+                self.parking.park(cur, self.group, (record.key or b"").decode("utf-8", "replace"), record.offset,
+                     source_of(record), error, record.value)
                 continue
             events.append(event)
             sources[(event.id, event.version)] = source_of(record)
@@ -67,7 +69,7 @@ class EventsProjector:
         """Parks an event that could not be applied on its own (called by the consumer loop)."""
         self.counts.parked += 1
         event = decode(record.value)  # it decoded when applied, so it decodes here
-        park_event(cur, event, source_of(record), error)
+        park_event(self.parking, cur, event, source_of(record), error)
 
 
 def source_of(record: Any) -> str:

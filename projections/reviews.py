@@ -1,4 +1,4 @@
-"""Review and review-template read models: pure functions from events to documents.
+"""Review and review-template read models: pure functions from events to their records.
 
 The review document mirrors the Review aggregate's attributes under the same names, so a
 read model can be compared with the aggregate field by field.

@@ -1,4 +1,4 @@
-"""Applies domain events to the document and history read models, each event exactly once.
+"""Applies domain events to the document and event-trail read models, each event exactly once.
 
 Events of one aggregate arrive in version order (one Kafka key, one partition), but
 may arrive twice (at-least-once relay, re-feeds after a new broker life). A model only
@@ -8,7 +8,6 @@ version further ahead means a gap, which is left for the re-feed to fill in orde
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,8 +16,8 @@ from aggregates.contract import GENESIS, EventEnvelope
 from projections.alerts import apply_alert, apply_alert_rules
 from projections.check_ins import apply_check_in
 from projections.goals import apply_goal, apply_goal_template
-from projections.history import history_entry
-from projections.parking import blocked, park_event, store_source
+from projections.history_rows import history_entry
+from projections.parking import Parking, blocked, park_event, store_source
 from projections.reviews import apply_agent_reviews, apply_review, apply_review_template
 
 Doc = dict[str, Any]
@@ -39,6 +38,15 @@ class Cursor(Protocol):
     def rows(self) -> list[dict[str, Any]]: ...
 
 
+class EventModels(Protocol):
+    """Where the document model and the event trail are kept (adapters/sql/documents_view.py), in `cur`'s transaction."""
+
+    def load_docs(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[Doc | None, int]]: ...
+    def load_heads(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[int, str]]: ...
+    def write_docs(self, cur: Any, changed: dict[str, tuple[str, Doc]]) -> None: ...
+    def write_trail(self, cur: Any, entries: list[dict[str, Any]]) -> None: ...
+
+
 @dataclass
 class Applied:
     """What one batch did: events taken, duplicates skipped, gaps seen, events parked behind a parked one."""
@@ -55,17 +63,19 @@ def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 class EventProjection:
-    """The documents (goals, ...) and the history, projected from domain events."""
+    """The document models (goals, ...) and the event trail, projected from domain events."""
 
-    def __init__(self, builders: dict[str, Builder] | None = None) -> None:
+    def __init__(self, models: EventModels, parking: Parking, builders: dict[str, Builder] | None = None) -> None:
+        self.models = models
+        self.parking = parking
         self.builders = builders or BUILDERS
 
     def apply(self, cur: Cursor, events: Sequence[EventEnvelope], source: Source = store_source) -> Applied:
         """Applies events in order; raises on an event that cannot be applied (see projections/parking.py)."""
         result = Applied()
         ids = sorted({e.id for e in events})
-        docs = self._load_docs(cur, ids)
-        heads = self._load_heads(cur, ids)
+        docs = self.models.load_docs(cur, ids)
+        heads = self.models.load_heads(cur, ids)
         changed: dict[str, tuple[str, Doc]] = {}
         entries: list[dict[str, Any]] = []
         for event in events:
@@ -80,19 +90,18 @@ class EventProjection:
                 heads[event.id] = (event.version, entry["hash"])
                 entries.append(entry)
                 result.applied += 1
-        self._write_docs(cur, changed)
-        self._write_history(cur, entries)
+        self.models.write_docs(cur, changed)
+        self.models.write_trail(cur, entries)
         self._park_waiting(cur, events, result, source)
         return result
 
-    @staticmethod
-    def _park_waiting(cur: Cursor, events: Sequence[EventEnvelope], result: Applied, source: Source) -> None:
+    def _park_waiting(self, cur: Cursor, events: Sequence[EventEnvelope], result: Applied, source: Source) -> None:
         """Gaps behind a parked version are not gaps to re-feed: they wait, parked, behind it."""
         gaps = list(dict.fromkeys(result.gaps))
         result.gaps = gaps
         if not gaps:
             return
-        first_parked = blocked(cur, sorted({aggregate for aggregate, _ in gaps}))
+        first_parked = blocked(self.parking, cur, sorted({aggregate for aggregate, _ in gaps}))
         if not first_parked:
             return
         by_key = {(e.id, e.version): e for e in events}
@@ -103,7 +112,7 @@ class EventProjection:
                 result.gaps.append(key)
                 continue
             event = by_key[key]
-            park_event(cur, event, source(event), f"waits behind version {behind}, which is parked", behind)
+            park_event(self.parking, cur, event, source(event), f"waits behind version {behind}, which is parked", behind)
             result.waiting += 1
 
     @staticmethod
@@ -115,54 +124,3 @@ class EventProjection:
         else:
             result.gaps.append((event.id, event.version))
         return False
-
-    @staticmethod
-    def _load_docs(cur: Cursor, ids: Sequence[str]) -> dict[str, tuple[Doc | None, int]]:
-        found: dict[str, tuple[Doc | None, int]] = {}
-        for part in chunks(ids):
-            marks = ",".join("?" * len(part))
-            cur.execute(f"SELECT id, version, doc FROM documents WHERE id IN ({marks})", part)
-            for row in cur.rows():
-                found[row["id"]] = (json.loads(row["doc"]), int(row["version"]))
-        return found
-
-    @staticmethod
-    def _load_heads(cur: Cursor, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
-        found: dict[str, tuple[int, str]] = {}
-        for part in chunks(ids):
-            marks = ",".join("?" * len(part))
-            cur.execute(
-                f"SELECT h.aggregate_id, h.version, h.hash FROM history h JOIN ("
-                f"SELECT aggregate_id, MAX(version) AS v FROM history WHERE aggregate_id IN ({marks}) "
-                f"GROUP BY aggregate_id) m ON h.aggregate_id = m.aggregate_id AND h.version = m.v",
-                part,
-            )
-            for row in cur.rows():
-                found[row["aggregate_id"]] = (int(row["version"]), row["hash"])
-        return found
-
-    @staticmethod
-    def _write_docs(cur: Cursor, changed: dict[str, tuple[str, Doc]]) -> None:
-        cur.executemany(
-            "INSERT INTO documents (kind, id, version, agent_id, team_id, status, doc, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
-            "version = excluded.version, agent_id = excluded.agent_id, team_id = excluded.team_id, "
-            "status = excluded.status, doc = excluded.doc, updated_at = excluded.updated_at",
-            [
-                (kind, doc_id, doc["version"], doc.get("agent_id"), doc.get("team_id"),
-                 doc.get("status"), json.dumps(doc, sort_keys=True), doc["updated_at"])
-                for doc_id, (kind, doc) in changed.items()
-            ],
-        )
-
-    @staticmethod
-    def _write_history(cur: Cursor, entries: list[dict[str, Any]]) -> None:
-        cur.executemany(
-            "INSERT INTO history (aggregate_id, version, type, at, actor, data, notification_id, "
-            "hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (e["aggregate_id"], e["version"], e["type"], e["at"], e["actor"],
-                 json.dumps(e["data"], sort_keys=True), e["notification_id"], e["hash"], e["prev_hash"])
-                for e in entries
-            ],
-        )

@@ -17,8 +17,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from adapters.sql.health import parked_counts, stored_health
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql import inbox_store
+from adapters.sql.health import stored_health
+from adapters.sql.ingest_counts import counter_totals
+from adapters.sql.parked import parked_counts
 from adapters.sql.positions import load_relay_position, partition_lags
 from engine.bootstrap import Container
 from engine.health import is_stale, merge
@@ -41,7 +43,7 @@ class StoreCollector(Collector):
         yield from self._durability()
 
     def _telephony(self) -> Iterator[Metric]:
-        counters = ingest_counters(self.container.db)
+        counters = counter_totals(self.container.db)
         events = CounterMetricFamily(
             "perfledger_telephony_events", "Telephony events by outcome (received = accepted + "
             "duplicates + dead_lettered)", labels=["outcome"])
@@ -100,7 +102,7 @@ class StoreCollector(Collector):
         yield parked
 
     def _durability(self) -> Iterator[Metric]:
-        pending = self.container.db.query("SELECT COUNT(*) AS n FROM telephony_inbox")[0]["n"]
+        pending = inbox_store.pending(self.container.db)
         yield GaugeMetricFamily("perfledger_telephony_inbox_events",
                                 "HTTP-accepted telephony events not yet archived", value=int(pending))
         broker = self.container.components.get("broker")

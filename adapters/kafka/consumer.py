@@ -7,13 +7,13 @@ from the beginning and the handler's own idempotence skips what was already appl
 
 Faults follow the pipeline-wide rule (aggregates/faults.py): a message that cannot be applied
 (a data fault) is isolated by bisecting the batch in savepoints and parked with its reason
-(the handler's own `park`, else a `parked_events` row), and the rest of the batch and
+(the handler's own `park`, else a row of adapters/sql/parked.py), and the rest of the batch and
 its offsets commit. Any other fault is retried with capped exponential backoff, counted
 (`ConsumerStatus.retries`, the health board) and reported to /readyz via the health board.
 
 A fetched batch that cannot even be decoded into messages (a codec without its library, a
 corrupt batch: adapters/kafka/undecodable.py) is a data fault of its whole offset range: the
-range is set aside with the reason (the handler's own `undecodable`, else a `parked_events`
+range is set aside with the reason (the handler's own `undecodable`, else a parked
 row), its end stored as the partition's offset in the same transaction, and the consumer
 seeks past it, never retrying it forever.
 """
@@ -35,11 +35,12 @@ from adapters.kafka.client import consumer as make_consumer
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.undecodable import Span, locate, why
 from adapters.sql.database import Database
+from adapters.sql.isolate import isolate
+from adapters.sql.parked import ParkedView
 from adapters.sql.positions import load_offsets, save_offsets
 from aggregates.faults import reason_of
 from engine.health import Backoff, HealthBoard
 from engine.settings import Settings
-from projections.parking import isolate, park
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class BatchHandler(Protocol):
     A handler may also have `prepare(records)`: it is called before the transaction and its
     result is what `apply` then receives. And `park(cur, record, error)`: called, inside the
     transaction, for a message that cannot be applied (a data fault, alone); without it the
-    loop parks the message in `parked_events` under the handler's group.
+    loop parks the message (adapters/sql/parked.py) under the handler's group.
     And `undecodable(cur, span, reason)`: called, inside the transaction, for a range of
     offsets whose batch could not be decoded; without it the loop parks the range.
     """
@@ -244,7 +245,7 @@ class ConsumerLoop:
         self._commit_to_kafka(offsets)
 
     def _park(self, cur: Any, record: Any, error: BaseException) -> None:
-        """A message that fails alone: the handler's own park, else a parked_events row."""
+        """A message that fails alone: the handler's own park, else a parked-messages row."""
         log.error("%s: parked %s:%s:%s: %s", self.handler.group, record.topic, record.partition, record.offset,
                   reason_of(error))
         self.status.parked += 1
@@ -288,10 +289,10 @@ def park_record(cur: Any, consumer: str, record: Any, error: BaseException | str
     """Parks a Kafka message under its key and offset (no aggregate version is known)."""
     key = (record.key or b"").decode("utf-8", "replace")
     reason = error if isinstance(error, str) else reason_of(error)
-    park(cur, consumer, key, record.offset, f"{record.topic}:{record.partition}:{record.offset}", reason,
+    ParkedView().park(cur, consumer, key, record.offset, f"{record.topic}:{record.partition}:{record.offset}", reason,
          record.value)
 
 
 def park_span(cur: Any, consumer: str, span: Span, reason: str) -> None:
     """Parks an undecodable offset range under its partition and first offset (no payload was read)."""
-    park(cur, consumer, f"{span.topic}:{span.partition}", span.first, span.source, reason, None)
+    ParkedView().park(cur, consumer, f"{span.topic}:{span.partition}", span.first, span.source, reason, None)

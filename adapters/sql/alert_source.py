@@ -6,14 +6,14 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from adapters.sql import kpi_view
 from adapters.sql.database import Database
+from adapters.sql.documents_view import documents_of, get_document, kind_stamps, known_ids
+from adapters.sql.ingest_counts import accepted_total
 from aggregates.alert import alert_rules_id
 from aggregates.kpis import KPI_NAMES
 from engine.alert_rules import DayValues
 from projections.kpi import COUNTERS, kpis
-from projections.store import chunks
-
-_SUMS = ", ".join(COUNTERS)
 
 
 def midnight(day: date) -> str:
@@ -21,30 +21,23 @@ def midnight(day: date) -> str:
 
 
 class SqlAlertSource:
-    """The evaluator's reads, in the read-model database (indexed: kpi_sums_by_team, documents_by_team)."""
+    """The evaluator's reads, in the read-model database (adapters/sql/kpi_view.py, documents_view.py)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def fingerprint(self) -> str:
         """Changes whenever telephony is accepted or a goal or a team's rules change."""
-        accepted = self.db.query("SELECT value FROM ingest_counters WHERE name = 'accepted'")
-        docs = self.db.query(
-            "SELECT kind, COUNT(*) AS n, MAX(updated_at) AS latest FROM documents "
-            "WHERE kind IN ('Goal', 'AlertRules') GROUP BY kind ORDER BY kind")
-        return json.dumps([accepted[0]["value"] if accepted else 0,
+        accepted = accepted_total(self.db)
+        docs = kind_stamps(self.db, ("Goal", "AlertRules"))
+        return json.dumps([accepted,
                            [[d["kind"], d["n"], d["latest"]] for d in docs]])
 
     def teams(self, since: date) -> list[str]:
-        rows = self.db.query(
-            "SELECT DISTINCT scope_id FROM kpi_sums WHERE scope = 'team' AND bucket = 'day' AND start >= ? "
-            "ORDER BY scope_id", (midnight(since),))
-        return [r["scope_id"] for r in rows]
+        return kpi_view.teams_since(self.db, midnight(since))
 
     def day_values(self, team_id: str, since: date) -> DayValues:
-        rows = self.db.query(
-            f"SELECT scope_id, start, {_SUMS} FROM kpi_sums WHERE scope = 'agent' AND team_id = ? "
-            "AND bucket = 'day' AND start >= ?", (team_id, midnight(since)))
+        rows = kpi_view.agent_days_of_team(self.db, team_id, midnight(since))
         values: dict[str, dict[date, dict[str, Any]]] = {}
         for row in rows:
             day = datetime.fromisoformat(row["start"]).date()
@@ -52,19 +45,12 @@ class SqlAlertSource:
         return values
 
     def active_goals(self, team_id: str) -> list[dict[str, Any]]:
-        rows = self.db.query("SELECT doc FROM documents WHERE kind = 'Goal' AND team_id = ? AND status = 'active'",
-                             (team_id,))
-        return [doc for doc in (json.loads(r["doc"]) for r in rows) if doc.get("kpi") in KPI_NAMES]
+        goals = documents_of(self.db, "Goal", team_id=team_id, status="active")
+        return [doc for doc in goals if doc.get("kpi") in KPI_NAMES]
 
     def rules(self, team_id: str) -> list[dict[str, Any]] | None:
-        rows = self.db.query("SELECT doc FROM documents WHERE kind = 'AlertRules' AND id = ?",
-                             (str(alert_rules_id(team_id)),))
-        return list(json.loads(rows[0]["doc"])["rules"]) if rows else None
+        found = get_document(self.db, "AlertRules", str(alert_rules_id(team_id)))
+        return list(found["rules"]) if found else None
 
     def known_alerts(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for part in chunks(sorted(ids)):
-            rows = self.db.query(
-                f"SELECT id FROM documents WHERE kind = 'Alert' AND id IN ({','.join('?' * len(part))})", part)
-            found.update(r["id"] for r in rows)
-        return found
+        return known_ids(self.db, "Alert", ids)

@@ -99,7 +99,7 @@ class Database:
         conn.execute("PRAGMA busy_timeout=30000")
         # The archive's random event ids and the KPI sums outgrow the default 2 MB page
         # cache within minutes of ingest; a larger cache and memory-mapped reads keep
-        # per-event cost flat as history grows.
+        # per-event cost flat as the data grows.
         conn.execute("PRAGMA cache_size=-262144")
         conn.execute("PRAGMA mmap_size=1073741824")
         conn.execute("PRAGMA temp_store=MEMORY")

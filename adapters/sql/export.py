@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from uuid import UUID
 
 from adapters.sql.database import Database
+from adapters.sql.documents_view import ids_of_agent
 from engine.application import PerfLedger
 from engine.replay import replay
 
@@ -33,11 +34,9 @@ def agent_rows(
     app: PerfLedger, db: Database, agent_id: str, start: datetime | None, end: datetime | None,
 ) -> Iterator[dict[str, Any]]:
     """The events of the agent's goals, reviews and check-ins within [start, end), record by record."""
-    marks = ",".join("?" * len(AGENT_KINDS))
-    ids = db.query(f"SELECT id FROM documents WHERE agent_id = ? AND kind IN ({marks}) ORDER BY kind, id",
-                   (agent_id, *AGENT_KINDS))
+    ids = ids_of_agent(db, agent_id, AGENT_KINDS)
     for row in ids:
-        for event in aggregate_rows(app, UUID(row["id"])):
+        for event in aggregate_rows(app, UUID(row)):
             at = datetime.fromisoformat(event["at"])
             if (start is None or at >= start) and (end is None or at < end):
                 yield event

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from adapters.sql import archive
 from adapters.sql.database import Database
 from adapters.sql.kpi_queries import range_total
 from adapters.telephony.ingestor import decode_archived
@@ -20,9 +21,7 @@ from projections.kpi import SumsKey, add_sums, empty_sums, fold, kpis
 def known_events(db: Database, scope: str, scope_id: str, known_at: str) -> list[dict[str, Any]]:
     """The scope's archived telephony events recorded up to `known_at`, with their archive facts."""
     column = "agent_id" if scope == "agent" else "team_id"
-    rows = db.query(
-        f"SELECT event_id, recorded_at, payload FROM telephony_archive WHERE {column} = ? AND recorded_at <= ? "
-        "ORDER BY seq, event_id", (scope_id, known_at))
+    rows = archive.recorded_events(db, column, scope_id, known_at)
     return [{**decode_archived(r["payload"].encode()), "recorded_at": r["recorded_at"]} for r in rows]
 
 

@@ -6,7 +6,15 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.sql import archive
 from adapters.sql.database import Database
+from adapters.sql.kpi_corrections import VOID_MARK, corrections_rows, counted_payload
+from adapters.sql.kpi_view import (
+    STORED_KINDS,
+    agent_day_totals,
+    sums_rows,
+    team_of_agent,
+)
 from projections.kpi import (
     COUNTERS,
     add_sums,
@@ -16,10 +24,8 @@ from projections.kpi import (
     month_start,
     week_start,
 )
-from projections.kpi_store import STORED_KINDS, VOID_MARK
 
-_SUMS = ", ".join(COUNTERS)
-_SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
+__all__ = ["agent_totals", "corrections_of", "kpi_rows", "range_total", "team_of_agent"]
 
 
 def kpi_rows(
@@ -65,70 +71,22 @@ def _sums(
     db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
     after: str | None, limit: int | None,
 ) -> list[dict[str, Any]]:
-    clauses, params = ["scope = ?", "scope_id = ?", "bucket = ?"], [scope, scope_id, bucket]
-    for clause, value in (("start >= ?", start), ("start < ?", end), ("start > ?", after)):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    limited = " LIMIT ?" if limit is not None else ""
-    return db.query(
-        f"SELECT start, {_SUMS} FROM kpi_sums WHERE {' AND '.join(clauses)} ORDER BY start{limited}",
-        (*params, *([limit] if limit is not None else [])),
-    )
-
-
-def team_of_agent(db: Database, agent_id: str) -> str | None:
-    """The team of the agent's most recent KPI bucket."""
-    rows = db.query(
-        "SELECT team_id FROM kpi_sums WHERE scope = 'agent' AND scope_id = ? AND bucket = 'day' "
-        "ORDER BY start DESC LIMIT 1",
-        (agent_id,),
-    )
-    return str(rows[0]["team_id"]) if rows else None
+    return sums_rows(db, scope, scope_id, bucket, start, end, after, limit)
 
 
 def agent_totals(db: Database, team_id: str, start: str | None, end: str | None) -> list[dict[str, Any]]:
     """Each agent of the team with KPIs over the whole range (summed day buckets)."""
-    clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = 'day'"], [team_id]
-    for clause, value in (("start >= ?", start), ("start < ?", end)):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    rows = db.query(
-        f"SELECT scope_id, {_SUMMED} FROM kpi_sums WHERE {' AND '.join(clauses)} GROUP BY scope_id",
-        params,
-    )
+    rows = agent_day_totals(db, team_id, start, end)
     return [{"agent_id": r["scope_id"], **kpis({c: int(r[c]) for c in COUNTERS})} for r in rows]
-
-
-def ingest_counters(db: Database) -> dict[str, int]:
-    return {r["name"]: int(r["value"]) for r in db.query("SELECT name, value FROM ingest_counters")}
-
-
-DELIVERY_COUNTS = ("received", "accepted", "duplicates", "dead_lettered")
-
-
-def deliveries(db: Database, day: str) -> dict[str, Any]:
-    """What reached telephony ingestion on one UTC day, per source ("http", "kafka:<topic>"), and in total."""
-    rows = db.query(
-        f"SELECT source, {', '.join(DELIVERY_COUNTS)} FROM ingest_deliveries WHERE day = ? ORDER BY source", (day,))
-    sources = [{"source": r["source"], **{name: int(r[name]) for name in DELIVERY_COUNTS}} for r in rows]
-    total = {name: sum(s[name] for s in sources) for name in DELIVERY_COUNTS}
-    return {"day": day, "sources": sources, "total": total}
 
 
 def corrections_of(db: Database, event_id: str) -> dict[str, Any] | None:
     """The audit trail of one telephony event: the original as archived, every correction and void, what counts."""
-    original = db.query(
-        "SELECT event_id, type, recorded_at, payload FROM telephony_archive WHERE event_id = ?", (event_id,))
-    rows = db.query(
-        "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
-        "FROM telephony_corrections c JOIN telephony_archive a ON a.event_id = c.event_id "
-        "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id", (event_id,))
+    original = archive.archived_row(db, event_id)
+    rows = corrections_rows(db, event_id)
     if not original and not rows:
         return None
-    stored = db.query("SELECT payload FROM telephony_effective WHERE event_id = ?", (event_id,))
-    counted = stored[0]["payload"] if stored else None
+    counted = counted_payload(db, event_id)
     base = json.loads(original[0]["payload"]) if original else None
     listed = [_correction_row(row, base, counted) for row in rows]
     counts_as = "voided" if counted == VOID_MARK else "corrected" if counted else "original"

@@ -1,4 +1,4 @@
-"""Durable positions: the relay's place in the event log, consumers' Kafka offsets."""
+"""Durable positions: the relay's place in the event log, consumers' Kafka offsets, goal-progress claims."""
 
 from __future__ import annotations
 
@@ -6,6 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from adapters.sql.database import Cursor, Database
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS consumer_offsets (
+        consumer TEXT NOT NULL, topic TEXT NOT NULL, partition_id INTEGER NOT NULL,
+        life TEXT NOT NULL, next_offset BIGINT NOT NULL, highwater BIGINT NOT NULL,
+        PRIMARY KEY (consumer, topic, partition_id))""",
+    """CREATE TABLE IF NOT EXISTS goal_progress_marks (
+        goal_id TEXT NOT NULL, interval_start TEXT NOT NULL, PRIMARY KEY (goal_id, interval_start))""",
+    """CREATE TABLE IF NOT EXISTS relay_position (
+        name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
+)
 
 
 @dataclass(frozen=True)
@@ -82,3 +93,15 @@ def partition_lags(db: Database) -> list[dict[str, object]]:
     return [{"consumer": r["consumer"], "topic": r["topic"], "partition": int(r["partition_id"]),
              "next_offset": int(r["next_offset"]), "highwater": int(r["highwater"]),
              "lag": max(int(r["highwater"]) - int(r["next_offset"]), 0)} for r in rows]
+
+
+def claim_interval(db: Database, goal_id: str, interval_start: str) -> bool:
+    """True once per goal and interval: the right to record progress in it."""
+    with db.transaction() as cur:
+        cur.execute("SELECT 1 AS x FROM goal_progress_marks WHERE goal_id = ? AND interval_start = ?",
+                    (goal_id, interval_start))
+        if cur.rows():
+            return False
+        cur.execute("INSERT INTO goal_progress_marks (goal_id, interval_start) VALUES (?, ?)",
+                    (goal_id, interval_start))
+        return True

@@ -4,6 +4,7 @@ Phase one feeds the event store and the archive into `rebuild_` tables in many s
 transactions, so commands and ingestion carry on meanwhile. Phase two takes the writers'
 locks, catches up with what arrived during phase one, and then either swaps the fresh
 tables in (one transaction) or, with --check, lists every row that differs from live.
+The fresh tables are the views' own, constructed with fresh names (adapters/sql/tables.py).
 """
 
 from __future__ import annotations
@@ -13,26 +14,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.sql import archive
 from adapters.sql.database import Database
-from adapters.sql.fresh_tables import (
-    EVENT_MODELS,
-    EVENT_PARKING,
-    KPI_MODELS,
-    PREFIX,
-    SCRATCH,
-    RenamingCursor,
-    create_fresh,
-    differences,
-    drop_fresh,
-    lock_writers,
-    parked_rows,
-    swap,
-    swap_parked,
-)
+from adapters.sql.documents_view import DocTables, DocView
+from adapters.sql.fresh_tables import create_fresh, differences, drop_fresh, lock_writers, swap
+from adapters.sql.kpi_view import KpiTables, KpiView
+from adapters.sql.parked import ParkedTables, ParkedView
+from adapters.sql.rebuild_feed import ARCHIVE_START, Progress, feed_archive, feed_events
+from adapters.sql.tables import FRESH, TableSet
 from projections.parking import EVENTS
-from projections.rebuild import ARCHIVE_START, Progress, feed_archive, feed_events
+from projections.store import EventProjection
 
-MODELS = {"events": EVENT_MODELS, "kpi": KPI_MODELS}
+PREFIX = FRESH
 
 
 @dataclass
@@ -45,52 +38,76 @@ class Outcome:
     parked: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """The fresh tables of the chosen read models, and which of them are compared with live and swapped in."""
+
+    sets: list[TableSet]
+    swapped: list[tuple[TableSet, tuple[str, ...], tuple[str, ...]]]  # (fresh set, live names, fresh names)
+
+    def live_names(self) -> list[str]:
+        return [name for _, live, _ in self.swapped for name in live]
+
+
+def _fresh(projections: Sequence[str]) -> Fresh:
+    sets: list[TableSet] = []
+    swapped: list[tuple[TableSet, tuple[str, ...], tuple[str, ...]]] = []
+    if "events" in projections:
+        docs = DocTables().fresh()
+        # What the events projection parks is rebuilt beside the models but not compared row
+        # for row: its sources and times are those of each run.
+        sets += [docs, ParkedTables().fresh()]
+        swapped.append((docs, docs.live().tables(), docs.tables()))
+    if "kpi" in projections:
+        for tables in KpiTables().fresh().sets():
+            sets.append(tables)
+            swapped.append((tables, tables.live().models(), tables.models()))
+    return Fresh(sets, swapped)
+
+
 def rebuild(
     db: Database, app: Any, decode: Callable[[bytes], dict[str, Any]], progress: Progress,
     projections: Sequence[str] = ("events", "kpi"), check: bool = False,
 ) -> Outcome:
     """Rebuilds the chosen read models; with `check`, compares them with live instead of swapping."""
-    models = [t for name in projections for t in MODELS[name]]
-    parking = EVENT_PARKING if "events" in projections else ()
-    tables = [*models, *parking, *(SCRATCH if "kpi" in projections else ())]
-    create_fresh(db, tables)
+    fresh = _fresh(projections)
+    fresh_parked = ParkedTables().fresh()
+    events = EventProjection(DocView(DocTables().fresh()), ParkedView(fresh_parked))
+    kpi = KpiView(KpiTables().fresh())
+    create_fresh(db, fresh.sets)
     outcome = Outcome()
     try:
-        archive_total = db.query("SELECT COUNT(*) AS n FROM telephony_archive")[0]["n"]
+        archive_total = archive.count(db)
         position, key = 0, ARCHIVE_START
-        fresh = _fresh_factory(db, tables)
         if "events" in projections:
-            position = feed_events(fresh, app, 0, progress)
+            position = feed_events(_transactions(db), events, app, 0, progress)
         if "kpi" in projections:
-            key = feed_archive(fresh, decode, ARCHIVE_START, _counting(progress, outcome), int(archive_total))
+            key = feed_archive(_transactions(db), kpi, decode, ARCHIVE_START, _counting(progress, outcome),
+                               archive_total)
         with db.transaction() as cur:
-            lock_writers(cur, [*models, *parking])
-            held = RenamingCursor(cur, tables)
+            parking = ("events" in projections)
+            lock_writers(cur, [*fresh.live_names(), *((ParkedTables().parked,) if parking else ())])
             if "events" in projections:
-                outcome.events = feed_events(lambda: _same(held), app, position, _quiet)
+                outcome.events = feed_events(lambda: _same(cur), events, app, position, _quiet)
             if "kpi" in projections:
-                feed_archive(lambda: _same(held), decode, key, _counting(_quiet, outcome))
+                feed_archive(lambda: _same(cur), kpi, decode, key, _counting(_quiet, outcome))
             if parking:
-                outcome.parked = parked_rows(cur)
+                outcome.parked = ParkedView(fresh_parked).rows(cur)
             if check:
-                outcome.differences = differences(cur, models)
+                outcome.differences = [line for _, live, names in fresh.swapped
+                                       for line in differences(cur, live, names)]
             else:
                 if parking:
-                    swap_parked(cur, EVENTS)
-                swap(cur, models)
+                    ParkedView().take_over(cur, fresh_parked, EVENTS)
+                for tables, live, names in fresh.swapped:
+                    swap(cur, tables, live, names)
     finally:
-        drop_fresh(db, tables)
+        drop_fresh(db, fresh.sets)
     return outcome
 
 
-@contextmanager
-def _fresh(db: Database, tables: Sequence[str]) -> Iterator[Any]:
-    with db.transaction() as cur:
-        yield RenamingCursor(cur, tables)
-
-
-def _fresh_factory(db: Database, tables: Sequence[str]) -> Callable[[], Any]:
-    return lambda: _fresh(db, tables)
+def _transactions(db: Database) -> Callable[[], Any]:
+    return db.transaction
 
 
 @contextmanager
@@ -111,4 +128,4 @@ def _counting(progress: Progress, outcome: Outcome) -> Progress:
     return report
 
 
-__all__ = ["MODELS", "PREFIX", "Outcome", "rebuild"]
+__all__ = ["PREFIX", "Outcome", "rebuild"]

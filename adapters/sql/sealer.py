@@ -2,7 +2,7 @@
 
 Events: the sealer worker reads the notification log after the last seal and writes one
 seal per event: a digest of the stored bytes, the per-aggregate hash (the same rule as the
-history model's, so exports and /events show it) and a link of the keyed global chain.
+event-trail model's, so exports and /events show it) and a link of the keyed global chain.
 An event is sealed within `seal_interval_seconds` of being stored; until then it is the
 "unsealed tail" that `verify` counts (the window). Sealing never touches the command path.
 
@@ -26,13 +26,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.sql import archive as archive_sql
+from adapters.sql import seals
 from adapters.sql.database import Cursor, Database
-from adapters.sql.snapshot_seals import unsealed_snapshots
+from adapters.sql.seals import unsealed_snapshots
 from aggregates.contract import envelope_of, event_hash
 from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link
 from engine.seal_heads import Head, Heads, PublishedHeads
-from engine.snapshot_seals import seal_if_replay_agrees
-from projections.store import chunks
+from engine.snapshot_sealing import seal_if_replay_agrees
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ def chain_archive(cur: Cursor, rows: Sequence[Sequence[Any]], key: bytes) -> Non
     """Chains newly archived rows (tuples in ARCHIVE_COLUMNS order); call under the archive lock."""
     if not rows:
         return
-    cur.execute("SELECT position, chain FROM archive_chain ORDER BY position DESC LIMIT 1")
-    head = cur.one()
+    head = archive_sql.chain_head(cur)
     position, prev = (int(head["position"]), head["chain"]) if head else (0, GENESIS)
     chained = []
     for row in rows:
@@ -58,8 +58,7 @@ def chain_archive(cur: Cursor, rows: Sequence[Sequence[Any]], key: bytes) -> Non
         sealed = archive_digest(record)
         prev = link(key, prev, (position, record["event_id"], sealed))
         chained.append((position, record["event_id"], sealed, prev))
-    cur.executemany("INSERT INTO archive_chain (position, event_id, digest, chain) VALUES (?, ?, ?, ?)",
-                    chained)
+    archive_sql.add_links(cur, chained)
 
 
 def chain_unchained(db: Database, key: bytes, batch: int = 5000) -> int:
@@ -67,13 +66,8 @@ def chain_unchained(db: Database, key: bytes, batch: int = 5000) -> int:
     done = 0
     while True:
         with db.transaction() as cur:
-            if db.is_postgres:
-                cur.execute("LOCK TABLE telephony_archive IN SHARE ROW EXCLUSIVE MODE")
-            cur.execute(
-                f"SELECT {', '.join('a.' + c for c in ARCHIVE_COLUMNS)} FROM telephony_archive a "
-                "LEFT JOIN archive_chain c ON c.event_id = a.event_id WHERE c.event_id IS NULL "
-                "ORDER BY a.seq, a.event_id LIMIT ?", (batch,))
-            rows = [tuple(r[c] for c in ARCHIVE_COLUMNS) for r in cur.rows()]
+            archive_sql.lock(cur)
+            rows = [tuple(r[c] for c in ARCHIVE_COLUMNS) for r in archive_sql.unchained(cur, ARCHIVE_COLUMNS, batch)]
             chain_archive(cur, rows, key)
         done += len(rows)
         if len(rows) < batch:
@@ -127,7 +121,7 @@ class Sealer:
                 cur.execute("SELECT pg_advisory_xact_lock(?)", (SEAL_LOCK,))
             if self._head(cur) != head:
                 return 0  # another sealer got there first; the next step starts from its head
-            heads = _aggregate_heads(cur, sorted({e.id for _, e in envelopes}))
+            heads = seals.aggregate_heads(cur, sorted({e.id for _, e in envelopes}))
             now, rows, chain = datetime.now(UTC).isoformat(), [], head[1]
             for n, envelope in envelopes:
                 prev = heads.get(envelope.id, GENESIS)
@@ -136,9 +130,7 @@ class Sealer:
                 chain = link(self.key, chain, (n.id, envelope.id, envelope.version, sealed, content))
                 heads[envelope.id] = content
                 rows.append((n.id, envelope.id, envelope.version, sealed, content, prev, chain, now))
-            cur.executemany(
-                "INSERT INTO event_seals (notification_id, originator_id, originator_version, digest, hash, "
-                "prev_hash, chain, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            seals.add_seals(cur, rows)
         self.sealed += len(rows)
         return len(rows)
 
@@ -184,8 +176,7 @@ class Sealer:
 
     def _head(self, cur: Cursor | None) -> tuple[int, str]:
         """The last seal's notification id and chain value (0 and GENESIS before any)."""
-        text = "SELECT notification_id, chain FROM event_seals ORDER BY notification_id DESC LIMIT 1"
-        rows = self.db.query(text) if cur is None else cur.execute(text).rows()
+        rows = seals.head_rows(self.db, cur)
         return (int(rows[0]["notification_id"]), rows[0]["chain"]) if rows else (0, GENESIS)
 
     def _settled(self, pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
@@ -249,24 +240,9 @@ class Sealer:
 
 def chain_at(db: Database, store: str, position: int) -> str | None:
     """The chain value at a position of the events chain or the archive chain (None: no such row)."""
-    text = ("SELECT chain FROM event_seals WHERE notification_id = ?" if store == "events"
-            else "SELECT chain FROM archive_chain WHERE position = ?")
-    rows = db.query(text, (position,))
-    return str(rows[0]["chain"]) if rows else None
+    return seals.chain_at(db, position) if store == "events" else archive_sql.chain_at(db, position)
 
 
 def archive_head(db: Database) -> Head:
-    rows = db.query("SELECT position, chain FROM archive_chain ORDER BY position DESC LIMIT 1")
-    return (int(rows[0]["position"]), str(rows[0]["chain"])) if rows else (0, GENESIS)
-
-
-def _aggregate_heads(cur: Cursor, ids: Sequence[str]) -> dict[str, str]:
-    """The hash of each aggregate's latest sealed event."""
-    found: dict[str, str] = {}
-    for part in chunks(ids):
-        cur.execute(
-            f"SELECT s.originator_id, s.hash FROM event_seals s JOIN (SELECT originator_id, "
-            f"MAX(originator_version) AS v FROM event_seals WHERE originator_id IN ({','.join('?' * len(part))}) "
-            "GROUP BY originator_id) m ON s.originator_id = m.originator_id AND s.originator_version = m.v", part)
-        found.update({r["originator_id"]: r["hash"] for r in cur.rows()})
-    return found
+    row = archive_sql.chain_head_row(db)
+    return (int(row["position"]), str(row["chain"])) if row else (0, GENESIS)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID
 
+from adapters.sql import archive, seals
 from adapters.sql.database import Database
 from engine.integrity import ARCHIVE_COLUMNS, GENESIS, archive_digest, digest, link, snapshot_seal
 from engine.seal_heads import Head, Heads
@@ -120,8 +121,7 @@ def verify_events(db: Database, app: Any, key: bytes, report: Report, progress: 
     pending = next(events, None)
     chain, last_sealed = GENESIS, 0
     heads: dict[str, Any] = {}
-    for seal in _rows(db, "SELECT * FROM event_seals WHERE notification_id > ? ORDER BY notification_id LIMIT ?",
-                      "notification_id"):
+    for seal in _rows(db, seals.SEALS_AFTER, "notification_id"):
         position = int(seal["notification_id"])
         where = f"event {seal['originator_id']} v{seal['originator_version']} (notification {position})"
         while pending is not None and pending.id < position:
@@ -158,12 +158,9 @@ def verify_events(db: Database, app: Any, key: bytes, report: Report, progress: 
 
 
 def verify_archive(db: Database, key: bytes, report: Report, progress: Progress = _quiet) -> None:
-    total = int(db.query("SELECT COALESCE(MAX(position), 0) AS n FROM archive_chain")[0]["n"])
-    columns = ", ".join(f"a.{c}" for c in ARCHIVE_COLUMNS)
+    total = archive.chain_length(db)
     chain, position = GENESIS, 0
-    for row in _rows(db, f"SELECT c.position, c.event_id AS linked_id, c.digest, c.chain, {columns} "
-                         "FROM archive_chain c LEFT JOIN telephony_archive a ON a.event_id = c.event_id "
-                         "WHERE c.position > ? ORDER BY c.position LIMIT ?", "position"):
+    for row in _rows(db, archive.links_after_text(ARCHIVE_COLUMNS), "position"):
         where = f"telephony event {row['linked_id']} (archive position {row['position']})"
         if int(row["position"]) != position + 1:
             report.problem("archive", "missing", where, f"positions {position + 1}..{int(row['position']) - 1} "
@@ -181,9 +178,7 @@ def verify_archive(db: Database, key: bytes, report: Report, progress: Progress 
         elif archive_digest(row) != row["digest"]:
             report.problem("archive", "bytes", where, "the archived row differs from the chained one")
     report.archive_head = {"position": position, "chain": chain}
-    unchained = db.query("SELECT a.event_id FROM telephony_archive a LEFT JOIN archive_chain c "
-                         "ON c.event_id = a.event_id WHERE c.event_id IS NULL ORDER BY a.seq LIMIT ?",
-                         (MAX_PROBLEMS,))
+    unchained = archive.unchained_ids(db, MAX_PROBLEMS)
     report.archive_unchained = len(unchained)
     for row in unchained:
         report.problem("archive", "inserted", f"telephony event {row['event_id']}", "the row is not chained")
@@ -195,8 +190,7 @@ def verify_snapshots(db: Database, app: Any, key: bytes, report: Report) -> None
     if getattr(app, "snapshots", None) is None:
         return
     table = app.snapshots.recorder.events_table_name
-    seals = {(r["originator_id"], int(r["originator_version"])): r["seal"]
-             for r in db.query("SELECT originator_id, originator_version, seal FROM snapshot_seals")}
+    kept_seals = seals.snapshot_seals_by_key(db)
     # The nil UUID sorts before every id, whether stored as uuid (PostgreSQL) or hex text (SQLite).
     after: tuple[Any, int] = (str(UUID(int=0)), 0)
     while rows := db.query(
@@ -205,7 +199,7 @@ def verify_snapshots(db: Database, app: Any, key: bytes, report: Report) -> None
             (after[0], after[0], after[1], BATCH)):
         for row in rows:
             uid, version = str(UUID(str(row["originator_id"]))), int(row["originator_version"])
-            kept = seals.get((uid, version))
+            kept = kept_seals.get((uid, version))
             report.snapshots_checked += 1
             if kept is None:
                 report.snapshots_unsealed += 1

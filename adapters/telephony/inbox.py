@@ -1,7 +1,7 @@
 """The durable acknowledgement of HTTP telephony batches: the inbox and its re-publisher.
 
 POST /v1/telephony/events answers 202 only once the events it accepted are rows of
-`telephony_inbox`, written in one transaction with the route's counters. The route then
+the inbox table (adapters/sql/inbox_store.py), written in one transaction with the route's counters. The route then
 publishes them and each row keeps the broker life it was published into (read before the
 publish, so a row never names a later life than the one that holds it). A row whose life is
 not the broker's current one (an embedded broker died with the messages in memory, or the
@@ -22,11 +22,11 @@ from typing import Any
 from adapters.kafka.client import topics_of
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
+from adapters.sql import inbox_store
 from adapters.sql.database import Database
 from adapters.telephony.dead_letters import ACCEPTED_HEADER
 from adapters.telephony.ingestor import add_counters
 from engine.bootstrap import Container
-from projections.store import chunks
 
 log = logging.getLogger(__name__)
 Accepted = tuple[str, bytes, bytes]  # event_id, key (the agent id), the event's bytes
@@ -55,11 +55,7 @@ class TelephonyInbox:
         life = self._life_hint()
         now = datetime.now(UTC).isoformat()
         with self.db.transaction() as cur:
-            cur.executemany(
-                "INSERT INTO telephony_inbox (event_id, msg_key, payload, life, accepted_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (event_id) DO NOTHING",
-                [(event_id, key.decode(), raw.decode(), life, now) for event_id, key, raw in events],
-            )
+            inbox_store.add(cur, [(event_id, key.decode(), raw.decode(), life, now) for event_id, key, raw in events])
             add_counters(cur, counters, source="http")
         if life is None or not events:
             return  # the broker is away: the re-publisher sends them when it is back
@@ -89,14 +85,10 @@ class TelephonyInbox:
         """Prunes what the archive holds and publishes again what the current broker life lacks."""
         life = self.life.current(timeout=2.0)
         self._life = (life, time.monotonic())
-        if not self.db.query("SELECT event_id FROM telephony_inbox LIMIT 1"):
+        if inbox_store.is_empty(self.db):
             return 0
-        with self.db.transaction() as cur:
-            cur.execute("DELETE FROM telephony_inbox WHERE EXISTS "
-                        "(SELECT 1 FROM telephony_archive a WHERE a.event_id = telephony_inbox.event_id)")
-        rows = self.db.query(
-            "SELECT event_id, msg_key, payload FROM telephony_inbox WHERE life IS NULL OR life <> ? "
-            "ORDER BY accepted_at LIMIT ?", (life, self.batch_size))
+        inbox_store.prune_archived(self.db)
+        rows = inbox_store.not_in_life(self.db, life, self.batch_size)
         if not rows:
             return 0
         self.republisher.publish(self.topic, [(r["msg_key"].encode(), r["payload"].encode(), HEADERS) for r in rows])
@@ -106,11 +98,7 @@ class TelephonyInbox:
         return len(rows)
 
     def _mark(self, event_ids: Sequence[str], life: str | None, only_life: str | None = None) -> None:
-        condition = "" if only_life is None else " AND life = ?"
-        with self.db.transaction() as cur:
-            for part in chunks(event_ids):
-                cur.execute(f"UPDATE telephony_inbox SET life = ? WHERE event_id IN ({','.join('?' * len(part))})"
-                            f"{condition}", (life, *part, *(() if only_life is None else (only_life,))))
+        inbox_store.mark(self.db, event_ids, life, only_life)
 
     def run(self, stop: threading.Event, every: float = 1.0) -> None:
         """Re-publishes until stopped, backing off while the broker or the database is away."""
@@ -136,12 +124,12 @@ class TelephonyInbox:
 
 def inbox_of(container: Container) -> TelephonyInbox:
     """The process's inbox (made on first use); `perfledger up` also runs its re-publisher."""
-    found: Any = container.components.get("telephony_inbox")
+    found: Any = container.components.get("http_inbox")
     if found is None:
         if not container.bootstrap:
             raise RuntimeError("no Kafka bootstrap configured")
         broker = container.components.get("broker")
-        found = container.components["telephony_inbox"] = TelephonyInbox(
+        found = container.components["http_inbox"] = TelephonyInbox(
             container.db, topics_of(container.settings).telephony,
             # The route's publish only delays a 202 for events already durable: it need not wait long.
             KafkaPublisher(container.bootstrap, container.settings, timeout=5.0),

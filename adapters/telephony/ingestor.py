@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.kafka.undecodable import Span
+from adapters.sql import archive
 from adapters.sql.database import Cursor
+from adapters.sql.ingest_counts import COUNTER_NAMES, add_deliveries, add_totals
+from adapters.sql.kpi_view import KpiView
 from adapters.sql.sealer import chain_archive
 from adapters.telephony.dead_letters import ACCEPTED_HEADER, DeadLetter, dead_letter, record_letter
 from adapters.telephony.poison import is_poison, savepoint
@@ -32,11 +35,9 @@ from adapters.telephony.schema import (
 )
 from adapters.telephony.screening import DUPLICATE, REJECTED, screen
 from engine.ports import Publisher
-from projections.kpi_store import apply_events
-from projections.store import chunks
 
 log = logging.getLogger(__name__)
-COUNTER_NAMES = ("received", "accepted", "duplicates", "dead_lettered")
+_KPI = KpiView()  # the live KPI tables: the ingestor counts what it archives, in the same transaction
 RECEIVED, ACCEPTED_COLUMN, DUPLICATES, DEAD_LETTERED = range(4)  # columns of a Tally
 
 
@@ -75,9 +76,8 @@ def archive_new(
     chains them later.
     """
     outcome = Outcome()
-    if cur.db.is_postgres:
-        # Concurrent ingestors must not both take the same event_id as new.
-        cur.execute("LOCK TABLE telephony_archive IN SHARE ROW EXCLUSIVE MODE")
+    # Concurrent ingestors must not both take the same event_id as new.
+    archive.lock(cur)
     verdicts = screen(lambda text, params: cur.execute(text, params).rows(), events, raws, promised)
     rows: list[tuple[Any, ...]] = []
     recorded = datetime.now(UTC).isoformat()
@@ -93,11 +93,7 @@ def archive_new(
             outcome.accepted_at.append(index)
             rows.append((event["event_id"], base + len(rows), event["type"], event["agent_id"], event["team_id"],
                          event["occurred_at"], recorded, bytes(raw).decode()))
-    cur.executemany(
-        "INSERT INTO telephony_archive (event_id, seq, type, agent_id, team_id, occurred_at, recorded_at, payload) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    archive.insert(cur, rows)
     if seal_key is not None:
         chain_archive(cur, rows, seal_key)
     return outcome
@@ -105,11 +101,7 @@ def archive_new(
 
 def archived_ids(run: Callable[[str, Sequence[str]], list[dict[str, Any]]], ids: Iterable[str]) -> set[str]:
     """Which of these event ids the archive already holds (`run` executes a query, in or out of a transaction)."""
-    found: set[str] = set()
-    for part in chunks(sorted(set(ids))):
-        rows = run(f"SELECT event_id FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})", part)
-        found.update(row["event_id"] for row in rows)
-    return found
+    return archive.archived_ids(run, list(ids))
 
 
 def decode_archived(raw: bytes) -> dict[str, Any]:
@@ -123,23 +115,9 @@ def decode_archived(raw: bytes) -> dict[str, Any]:
 
 def add_counters(cur: Cursor, changes: dict[str, int], source: str | None = None) -> None:
     """Adds to the accounting counters; with a source, to that source's counts of today too."""
-    cur.executemany(
-        "INSERT INTO ingest_counters (name, value) VALUES (?, ?) "
-        "ON CONFLICT (name) DO UPDATE SET value = ingest_counters.value + excluded.value",
-        [(name, amount) for name, amount in changes.items() if amount],
-    )
+    add_totals(cur, changes)
     if source is not None:
         add_deliveries(cur, {(_today(), source): [changes.get(name, 0) for name in COUNTER_NAMES]})
-
-
-def add_deliveries(cur: Cursor, tally: dict[tuple[str, str], list[int]]) -> None:
-    """Adds counts per (reception day, source), in COUNTER_NAMES order, to ingest_deliveries."""
-    cur.executemany(
-        "INSERT INTO ingest_deliveries (day, source, received, accepted, duplicates, dead_lettered) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, source) DO UPDATE SET "
-        + ", ".join(f"{name} = ingest_deliveries.{name} + excluded.{name}" for name in COUNTER_NAMES),
-        [(day, source, *counts) for (day, source), counts in sorted(tally.items()) if any(counts)],
-    )
 
 
 def _today() -> str:
@@ -283,7 +261,7 @@ class TelephonyIngestor:
                sources: Sequence[Any], letters: list[DeadLetter], tally: Tally) -> tuple[int, int]:
         promised = [_promised(record) for record in sources]
         outcome = archive_new(cur, events, raws, self.seal_key, promised)
-        apply_events(cur, outcome.accepted)
+        _KPI.apply_events(cur, outcome.accepted)
         letters += [record_letter(sources[index], reason, headers) for index, reason, headers in outcome.rejected]
         tally.add((sources[index] for index in outcome.accepted_at), ACCEPTED_COLUMN)
         tally.add((sources[index] for index in outcome.duplicate_at), DUPLICATES)

@@ -21,15 +21,15 @@ and the ingestor before it archives, so what the route answers is what the inges
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.sql import archive
+from adapters.sql.kpi_placements import call_agents
 from adapters.telephony.dead_letters import digest
 from adapters.telephony.schema import parse_message, to_archive_dict
 from projections.kpi import identity_problem, is_correction, is_linked, target_of
-from projections.store import chunks
 
 Run = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
@@ -121,40 +121,6 @@ def _whose_call(event: dict[str, Any], legs: dict[str, set[str]], promised: bool
 
 def archived_payloads(run: Run, ids: Sequence[str]) -> dict[str, str]:
     """The archived original payloads of those of these event ids the archive holds."""
-    found: dict[str, str] = {}
-    for part in chunks(sorted(set(ids))):
-        rows = run(f"SELECT event_id, payload FROM telephony_archive WHERE event_id IN ({','.join('?' * len(part))})",
-                   part)
-        found.update((row["event_id"], row["payload"]) for row in rows)
-    return found
+    return archive.archived_payloads(run, ids)
 
 
-def call_agents(run: Run, call_ids: Sequence[str]) -> dict[str, set[str]]:
-    """The agents known to have handled each of these calls (a transferred call has several)."""
-    found: dict[str, set[str]] = {}
-    for part in chunks(sorted(set(call_ids))):
-        rows = run(f"SELECT call_id, agent_id FROM telephony_call_agents "
-                   f"WHERE call_id IN ({','.join('?' * len(part))})", part)
-        for row in rows:
-            found.setdefault(row["call_id"], set()).add(row["agent_id"])
-    return found
-
-
-def mismatched_linked(run: Run, limit: int = 1000) -> list[dict[str, Any]]:
-    """Surveys and QA scores counted for an agent who, as it turned out, did not handle their call."""
-    rows = run(
-        "SELECT l.event_id, a.agent_id, a.payload FROM telephony_linked l "
-        "JOIN telephony_archive a ON a.event_id = l.event_id "
-        "WHERE NOT EXISTS (SELECT 1 FROM telephony_calls c WHERE c.call_ref = l.call_ref) "
-        "ORDER BY l.event_id", (),
-    )
-    found: list[dict[str, Any]] = []
-    calls = call_agents(run, [json.loads(r["payload"])["call_id"] for r in rows])
-    for row in rows:
-        call_id = json.loads(row["payload"])["call_id"]
-        if calls.get(call_id):
-            found.append({"event_id": row["event_id"], "agent_id": row["agent_id"], "call_id": call_id,
-                          "call_agents": sorted(calls[call_id])})
-        if len(found) >= limit:
-            break
-    return found

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from engine.simulate import simulate
 from tests.integration.kpi_oracle import valid_events
 from tests.integration.test_telephony_ingest import assert_api_matches_oracle, produce

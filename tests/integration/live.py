@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
+from adapters.sql.documents_view import DocView
+from adapters.sql.parked import ParkedView
+from adapters.sql.rebuild_feed import apply_parking
 from adapters.telephony.ingestor import TelephonyIngestor
 from aggregates.contract import envelope_of
 from engine.bootstrap import Container
 from engine.integrity import seal_key
-from projections.rebuild import apply_parking
 from projections.store import EventProjection
 from tests.support import SECRET
 
@@ -29,7 +31,7 @@ class LiveModels:
     def __init__(self, container: Container) -> None:
         self.container = container
         self.position = 0
-        self.projection = EventProjection()
+        self.projection = EventProjection(DocView(), ParkedView())
         self.ingestor = TelephonyIngestor("t", "t.dlq", "g", NoDeadLetters(), seal_key(SECRET))
 
     def project(self) -> int:

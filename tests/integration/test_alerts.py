@@ -13,8 +13,8 @@ import pytest
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.sql.alert_source import SqlAlertSource
+from adapters.sql.kpi_view import KpiView
 from engine.alerting import AlertEvaluator
-from projections.kpi_store import apply_events
 from tests.support import Pipeline, make_settings, token, wait_until
 
 ADMIN = token("admin", "alice")
@@ -52,7 +52,7 @@ def test_three_slow_days_raise_one_alert_that_a_manager_turns_into_a_check_in(pi
     wait_until(lambda: client.get(f"/v1/goals/{goal_id}", headers=ADMIN).status_code == 200, timeout=15)
     with pipeline.container.db.transaction() as cur:
         for day, handle in ((5, 320), (6, 330), (7, 340), (8, 290)):
-            apply_events(cur, calls("agent-1", day, handle))
+            KpiView().apply_events(cur, calls("agent-1", day, handle))
     alerts = evaluator(pipeline)
     assert alerts.step() == 1
     assert alerts.step() == 0  # nothing changed since
@@ -91,7 +91,7 @@ def test_team_rules_replace_the_defaults(pipeline: Pipeline) -> None:
                timeout=15)
     with pipeline.container.db.transaction() as cur:
         for agent, handle in (("a1", 300), ("a2", 310), ("a3", 290), ("slow", 700)):
-            apply_events(cur, calls(agent, 5, handle))
+            KpiView().apply_events(cur, calls(agent, 5, handle))
     assert evaluator(pipeline).step() == 1
     (alert,) = wait_until(lambda: client.get("/v1/alerts", headers=ADMIN).json()["items"], timeout=15)
     assert (alert["rule"], alert["agent_id"], alert["kpi"]) == ("deviation", "slow", "aht_seconds")

@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from aggregates.contract import encode, envelope_of
 from tests.support import Pipeline, make_settings, token, wait_until
 

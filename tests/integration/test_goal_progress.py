@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.sql.progress_source import SqlProgressSource
 from engine.progress import ACTOR, GoalProgress
 from tests.support import Pipeline, make_settings, token, wait_until

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from tests.support import Pipeline, make_settings, token, wait_until
 
 INGEST = token("ingest", "pbx-1")

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.sql.positions import save_offsets
 from tests.support import Pipeline, make_settings, token, wait_until
 

@@ -188,7 +188,7 @@ def test_a_telephony_event_the_kpi_store_cannot_hold_is_dead_lettered_and_later_
 ) -> None:
     import json
 
-    from adapters.sql.kpi_queries import ingest_counters
+    from adapters.sql.ingest_counts import counter_totals as ingest_counters
     from tests.integration.test_telephony_ingest import dead_letters, produce
 
     def call(n: int, talk: float) -> tuple[bytes, bytes]:

@@ -24,7 +24,9 @@ from adapters.kafka.client import ensure_topics, security_options, topics_of
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.alert_source import SqlAlertSource
-from adapters.sql.health import SqlParking
+from adapters.sql.documents_view import DocView
+from adapters.sql.kpi_view import KpiView
+from adapters.sql.parked import ParkedView, SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
 from aggregates.contract import EventEnvelope, envelope_of
@@ -44,7 +46,6 @@ from engine.ports import (
     RelayPositions,
 )
 from projections.kpi import COUNTERS, kpis
-from projections.kpi_store import apply_events
 from projections.store import EventProjection
 from tests.fakes import (
     FakeAlertSource,
@@ -137,11 +138,11 @@ class SqlWorld(World):
 
     def project(self, events: Sequence[EventEnvelope]) -> None:
         with self.container.db.transaction() as cur:
-            EventProjection().apply(cur, events)
+            EventProjection(DocView(), ParkedView()).apply(cur, events)
 
     def accept(self, events: Sequence[dict[str, Any]]) -> None:
         with self.container.db.transaction() as cur:
-            apply_events(cur, events)
+            KpiView().apply_events(cur, events)
             cur.execute("INSERT INTO ingest_counters (name, value) VALUES ('accepted', ?) ON CONFLICT (name) "
                         "DO UPDATE SET value = ingest_counters.value + excluded.value", (len(events),))
 

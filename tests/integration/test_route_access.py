@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from adapters.sql.documents_view import DocView
+from adapters.sql.parked import ParkedView
 from aggregates.contract import envelope_of
 from engine.alert_rules import Finding
 from engine.alerting import raise_alert
@@ -84,7 +86,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[
                         if n.topic.endswith("Alert.Raised"))
     notifications = app.recorder.select_notifications(1, 1000)
     with pipeline.container.db.transaction() as cur:
-        EventProjection().apply(cur, [envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in notifications])
+        EventProjection(DocView(), ParkedView()).apply(cur, [envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in notifications])
     try:
         yield client, ids
     finally:

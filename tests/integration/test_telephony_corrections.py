@@ -17,7 +17,8 @@ from typing import Any
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.sql.kpi_queries import deliveries, ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
+from adapters.sql.ingest_counts import deliveries
 from adapters.sql.rebuilder import rebuild
 from adapters.telephony.ingestor import decode_archived
 from tests.integration.kpi_oracle import valid_events

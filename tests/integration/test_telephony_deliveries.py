@@ -15,7 +15,7 @@ import pytest
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.telephony.ingestor import COUNTER_NAMES
+from adapters.sql.ingest_counts import COUNTER_NAMES
 from tests.integration.test_telephony_door import (
     CALL,
     INTERVAL,

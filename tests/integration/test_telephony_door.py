@@ -16,9 +16,9 @@ import pytest
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import COUNTER_NAMES
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.telephony.dead_letters import MAX_PAYLOAD_BYTES, digest
-from adapters.telephony.ingestor import COUNTER_NAMES
 from tests.integration.test_telephony_ingest import dead_letters, produce
 from tests.support import Pipeline, make_settings, token, wait_until
 

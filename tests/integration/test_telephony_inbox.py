@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.telephony.inbox import inbox_of
 from tests.e2e.test_telephony_durability import calls
 from tests.support import Pipeline, make_settings, wait_until

@@ -10,7 +10,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.sql.rebuilder import rebuild
 from adapters.telephony.dead_letters import MAX_PAYLOAD_BYTES, digest
 from adapters.telephony.ingestor import decode_archived

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from adapters.sql.kpi_queries import ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.telephony.bounds import Limits
 from adapters.telephony.ingestor import TelephonyIngestor
 from adapters.telephony.poison import is_poison

@@ -25,7 +25,8 @@ from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.kafka.consumer import ConsumerLoop
 from adapters.sql.database import Cursor
-from adapters.sql.kpi_queries import deliveries, ingest_counters
+from adapters.sql.ingest_counts import counter_totals as ingest_counters
+from adapters.sql.ingest_counts import deliveries
 from engine.runner import ingestor_for
 from tests.support import Pipeline, make_settings, wait_until
 

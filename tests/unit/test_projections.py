@@ -8,7 +8,7 @@ import pytest
 
 from aggregates.contract import GENESIS, EventEnvelope, decode, encode
 from projections.goals import apply_goal
-from projections.history import history_entry
+from projections.history_rows import history_entry
 
 GOAL_ID = "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44"
 

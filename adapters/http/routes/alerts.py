@@ -16,7 +16,7 @@ from adapters.http.auth import (
     require_role,
 )
 from adapters.http.routes.common import IfMatch, Services, accepted, document, page, parse_id
-from adapters.sql.queries import get_document, list_documents
+from adapters.sql.documents_view import get_document, list_documents
 from aggregates.alert import Alert, alert_rules_id
 from engine.alert_rules import SetAlertRules, parse_rules
 from engine.alerting import AlertCheckIn, alert_to_check_in, set_alert_rules

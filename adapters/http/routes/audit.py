@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from adapters.http.auth import CurrentPrincipal, check_read, require_role
 from adapters.http.routes.common import Services, document, parse_id
 from adapters.kafka.seal_heads import published_heads
-from adapters.sql.queries import find_document, history
+from adapters.sql.documents_view import event_trail, find_document
 from adapters.sql.verify import verify_against_published
 from aggregates.errors import InvalidValue, NotFound
 from engine.commands import Moment
@@ -52,7 +52,7 @@ def parse_head(name: str, value: str | None) -> tuple[int, str] | None:
 def events(aggregate_id: str, who: CurrentPrincipal, services: Services) -> list[dict[str, Any]]:
     """Every event of the aggregate, oldest first, with actor and hash chain."""
     found = find_document(services.db, aggregate_id)
-    rows = history(services.db, aggregate_id)
+    rows = event_trail(services.db, aggregate_id)
     if not rows:
         raise NotFound(f"no events for {aggregate_id}", id=aggregate_id)
     check_read(who, found[1] if found else {})
@@ -85,7 +85,7 @@ def score_changes(
                                              "reason", "at")} for change in review["score_changes"]]
     if goals:
         for goal_id in review["goal_ids"]:
-            changes.extend(goal_change(goal_id, row) for row in history(services.db, goal_id)
+            changes.extend(goal_change(goal_id, row) for row in event_trail(services.db, goal_id)
                            if row["type"] in GOAL_CHANGES)
     # Stable: changes with the same timestamp keep the order their own trail gives them.
     return sorted(changes, key=lambda change: change["at"])

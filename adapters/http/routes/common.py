@@ -1,4 +1,4 @@
-"""Shared pieces of the routers: the container, If-Match, ids, answers, documents."""
+"""Shared pieces of the routers: the container, If-Match, ids, answers, records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
 
-from adapters.sql.queries import get_document
+from adapters.sql.documents_view import get_document
 from aggregates.errors import InvalidValue, NotFound
 from engine.bootstrap import Container
 from engine.commands import control_character

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from adapters.http.auth import CurrentPrincipal, require_role
 from adapters.http.routes.common import Services
-from adapters.sql.queries import team_ids
+from adapters.sql.documents_view import team_ids
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 router = APIRouter()

@@ -15,7 +15,7 @@ from adapters.http.auth import (
     require_role,
 )
 from adapters.http.routes.common import IfMatch, Services, accepted, parse_id
-from adapters.sql.queries import get_document, list_documents
+from adapters.sql.documents_view import get_document, list_documents
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.goal import Goal
 from engine.commands import (

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 
 from adapters.http.auth import CurrentPrincipal, require_role
 from adapters.http.routes.common import Services
-from adapters.sql.health import parked_counts, parked_events, stored_health
+from adapters.sql.health import stored_health
+from adapters.sql.parked import parked_counts, parked_list
 from adapters.sql.positions import consumer_lag, load_relay_position
 from engine.health import describe, is_stale, merge
 
@@ -105,4 +106,4 @@ def parked(
     """Messages and events a consumer could not apply, with their reason, source offset and payload digest
     (admins and auditors)."""
     require_role(who, "admin", "auditor")
-    return {"counts": parked_counts(services.db), "items": parked_events(services.db, consumer, limit)}
+    return {"counts": parked_counts(services.db), "items": parked_list(services.db, consumer, limit)}

@@ -10,9 +10,9 @@ from pydantic import AfterValidator
 
 from adapters.http.auth import CurrentPrincipal, Forbidden
 from adapters.http.routes.common import Services
+from adapters.sql.documents_view import team_exists
 from adapters.sql.kpi_asof import known_agent_totals, known_rows
 from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
-from adapters.sql.queries import team_exists
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.kpis import CATALOGUE, KPI_NAMES, LOWER_IS_BETTER
 from engine.commands import EARLIEST_DAY, LATEST_DAY, Day, Moment, day_in_window, moment_in_window

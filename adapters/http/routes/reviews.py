@@ -15,7 +15,7 @@ from adapters.http.auth import (
     require_role,
 )
 from adapters.http.routes.common import IfMatch, Services, accepted, document, page, parse_id
-from adapters.sql.queries import list_documents
+from adapters.sql.documents_view import list_documents
 from aggregates.review import Review
 from engine.commands import Calibrate, Dispute, Reason, ReviewFeedback, ScoreCriterion, StartReview
 from engine.tokens import Principal

@@ -14,7 +14,9 @@ from adapters.http.errors import problem
 from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
 from adapters.kafka.publisher import KafkaPublisher
-from adapters.sql.kpi_queries import corrections_of, deliveries
+from adapters.sql.ingest_counts import deliveries
+from adapters.sql.kpi_placements import mismatched_linked
+from adapters.sql.kpi_queries import corrections_of
 from adapters.telephony.dead_letters import DeadLetter, dead_letter
 from adapters.telephony.inbox import inbox_of
 from adapters.telephony.schema import (
@@ -23,7 +25,7 @@ from adapters.telephony.schema import (
     Limits,
     validate,
 )
-from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, mismatched_linked, screen
+from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, screen
 from aggregates.errors import NotFound
 from engine.bootstrap import Container
 
