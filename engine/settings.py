@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     alert_every_seconds: float = Field(default=5.0, gt=0,
         description="how often the alert evaluator checks the rules")
     alert_lookback_days: int = Field(default=14, ge=1, le=366,
-        description="days of KPI history the alert rules look at")
+        description="how many past days of KPIs the alert rules look at")
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60,
         description="lifetime of a token from `perfledger token issue` without `--ttl`")
     seal_interval_seconds: float = Field(default=1.0, gt=0,
