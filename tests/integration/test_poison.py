@@ -49,10 +49,9 @@ def pipeline(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Itera
         running.close()
 
 
-def run_loop(pipeline: Pipeline, handler: Counting) -> tuple[ConsumerLoop, threading.Event, threading.Thread]:
+def run_loop(pipeline: Pipeline, handler: Counting) -> tuple[ConsumerLoop[Counting], threading.Event, threading.Thread]:
     container = pipeline.container
-    assert container.bootstrap
-    loop = ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
+    loop = container.consumer_loop(handler)
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
     thread.start()
