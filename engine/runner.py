@@ -10,13 +10,12 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 
-from engine.bootstrap import WORKERS, Container, build, client_bootstrap, start_broker
+from engine.bootstrap import WORKERS, Container, build, start_broker
 from engine.liveness import WorkerThread, heartbeat
 from engine.settings import Settings
 
 log = logging.getLogger("perfledger")
 COMPONENTS = ("api", "relay", "projector", "ingestor", "progress", "alerts", "sealer")
-__all__ = ["COMPONENTS", "client_bootstrap", "start_workers", "up"]
 
 
 def start_demo(container: Container, stop: threading.Event) -> threading.Thread:

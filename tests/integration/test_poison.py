@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.kafka.consumer import ConsumerLoop
-from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.database import Cursor
 from tests.support import Pipeline, make_settings, token, wait_until
 
@@ -64,7 +63,7 @@ def one_partition_topic(pipeline: Pipeline) -> str:
 
 
 def send(pipeline: Pipeline, topic: str, values: list[bytes]) -> None:
-    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "", pipeline.settings)
+    publisher = pipeline.container.publisher()
     try:
         publisher.publish(topic, [(b"k", value) for value in values])
     finally:

@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.kafka.publisher import KafkaPublisher
 from aggregates.contract import EventEnvelope, encode
 from aggregates.goal import Goal
 from engine import jobs
@@ -139,7 +138,7 @@ def test_later_versions_wait_behind_a_parked_event_while_every_other_aggregate_g
 
 
 def publish(pipeline: Pipeline, events: list[EventEnvelope]) -> None:
-    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "", pipeline.settings)
+    publisher = pipeline.container.publisher()
     try:
         publisher.publish(topics_of(pipeline.settings).events, [(e.id.encode(), encode(e)) for e in events])
     finally:
