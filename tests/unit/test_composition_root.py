@@ -128,3 +128,16 @@ def test_the_scan_sees_through_aliases_and_dotted_calls() -> None:
     assert forbidden(factory, "engine.jobs") == ["engine.jobs:2 constructs adapters.kafka.client.producer"]
     assert forbidden(aliased, "engine.bootstrap.container") == []
     assert forbidden("from adapters.sql.database import Database\nDatabase('x')\n", "adapters.sql.database") == []
+
+
+def test_the_container_names_the_type_of_everything_it_holds() -> None:
+    import typing
+
+    from engine.bootstrap import Container, Started
+
+    def mentions_any(hint: object) -> bool:
+        return hint is typing.Any or any(mentions_any(arg) for arg in typing.get_args(hint))
+
+    for holder in (Container, Started):
+        hints = typing.get_type_hints(holder)
+        assert hints and not [name for name, hint in hints.items() if mentions_any(hint)], holder
