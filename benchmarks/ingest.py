@@ -14,8 +14,6 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import SecretStr
 
 from adapters.kafka.client import ensure_topics, topics_of
-from adapters.kafka.consumer import ConsumerLoop
-from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.ingest_counts import counter_totals
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.bootstrap import build
@@ -55,8 +53,8 @@ def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, flo
     container = build(settings, bootstrap)
     topics = topics_of(settings)
     handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("bench.ingestor"),
-                                KafkaPublisher(bootstrap, settings))
-    loop = ConsumerLoop(settings, bootstrap, container.db, handler)
+                                container.publisher())
+    loop = container.consumer_loop(handler)
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
     started = time.perf_counter()

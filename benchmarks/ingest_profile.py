@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.sql.database import Database
 from adapters.sql.kpi_view import KpiView
 from adapters.sql.schema import create_tables
 from adapters.telephony.ingestor import add_counters, archive_new
 from adapters.telephony.schema import DEFAULT_LIMITS, Bounds, validate
+from engine.bootstrap import open_database
 from engine.simulate import simulate
 
 BATCH = 5000
@@ -23,7 +23,7 @@ def run(count: int) -> dict[str, Any]:
     messages = [value for _, value in simulate(agents=500, teams=25, rate=count, duration=1, seed=5)]
     spent = dict.fromkeys(("parse", "archive", "kpi", "commit"), 0.0)
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'profile.db'}")
+        db = open_database(f"sqlite:///{Path(tmp) / 'profile.db'}")
         create_tables(db)
         for start in range(0, len(messages), BATCH):
             raws = messages[start:start + BATCH]

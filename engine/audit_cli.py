@@ -112,18 +112,13 @@ def kept_head(text: str) -> tuple[int, str]:
 
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     """Checks the event store and the telephony archive against their seals; 1 when anything differs."""
-    from adapters.kafka.seal_heads import published_heads
-    from adapters.sql.verify import verify_against_published
-    from engine.bootstrap import build
-    from engine.integrity import seal_key
-    from engine.runner import client_bootstrap
+    from engine.bootstrap import build, client_bootstrap
+    from engine.bootstrap.jobs import verify as run
 
-    container, progress = build(settings), ProgressBars()
+    # The heads the sealer published: the data directory's file, and the broker a client finds.
+    container, progress = build(settings, client_bootstrap(settings)), ProgressBars()
     try:
-        published = published_heads(settings, client_bootstrap(settings)).latest()
-        report = verify_against_published(container.db, container.app, seal_key(settings.signing_secret()),
-                                          published, args.events_head, args.archive_head,
-                                          progress=progress)
+        report = run(container, args.events_head, args.archive_head, progress)
     finally:
         progress.close()
         container.close()
@@ -148,19 +143,17 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
 
 def audit(settings: Settings, args: argparse.Namespace) -> int:
     """`perfledger audit export`: events with actor, time, hash and score changes, for an external auditor."""
-    from adapters.sql.export import agent_rows, aggregate_rows, write
     from aggregates.errors import DomainError
     from engine.application import as_uuid
     from engine.bootstrap import build
+    from engine.bootstrap.jobs import export_rows, write_export
 
     container, progress = build(settings), ProgressBars()
     out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below
     try:
-        if args.aggregate:
-            rows = aggregate_rows(container.app, as_uuid(args.aggregate))
-        else:
-            rows = agent_rows(container.app, container.db, args.agent, args.start, args.end)
-        count = write(progress.iterate("export", rows), out, args.format)
+        aggregate = as_uuid(args.aggregate) if args.aggregate else None
+        rows = export_rows(container, aggregate, args.agent, args.start, args.end)
+        count = write_export(progress.iterate("export", rows), out, args.format)
     except DomainError as error:
         print(f"perfledger: {error.message}", file=sys.stderr)
         return 1

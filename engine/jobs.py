@@ -20,18 +20,15 @@ class RebuildOutcome(Protocol):
 
 def simulate(settings: Settings, args: argparse.Namespace) -> int:
     """Streams simulated telephony events covering --days from --start, at --rate, for at most --duration."""
-    from adapters.kafka.client import ensure_topics, topics_of
-    from adapters.kafka.publisher import KafkaPublisher
-    from engine.runner import client_bootstrap
+    from engine.bootstrap import telephony_stream
     from engine.simulate import simulate as generate
     from engine.streaming import stream_paced
 
-    bootstrap = client_bootstrap(settings)
-    if not bootstrap:
+    stream = telephony_stream(settings)
+    if stream is None:
         print("perfledger: no broker: set PERFLEDGER_KAFKA_BOOTSTRAP, or run `perfledger up` "
               "with the same PERFLEDGER_DATA_DIR", file=sys.stderr)
         return 2
-    ensure_topics(bootstrap, settings)
     now = datetime.now(UTC)
     start, end = simulated_span(args.start, args.days, now)
     if end > now:
@@ -42,14 +39,14 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
                         bad_fraction=args.bad_fraction, seed=args.seed, start=start, end=end)
     print(f"simulating {start.isoformat(timespec='seconds')} to {end.isoformat(timespec='seconds')}",
           file=sys.stderr)
-    publisher, progress = KafkaPublisher(bootstrap, settings), ProgressBars()
+    progress = ProgressBars()
     try:
-        sent = stream_paced(messages, publisher, topics_of(settings).telephony, args.rate, total, progress)
+        sent = stream_paced(messages, stream.publisher, stream.topic, args.rate, total, progress)
     except KeyboardInterrupt:
         sent = -1
     finally:
         progress.close()
-        publisher.close()
+        stream.close()
     print(f"sent {sent} messages" if sent >= 0 else "interrupted", file=sys.stderr)
     return 0 if sent >= 0 else 130
 
@@ -63,15 +60,14 @@ def simulated_span(start: datetime | None, days: float, now: datetime) -> tuple[
 
 def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     """Rebuilds read models into fresh tables and swaps them in; --check compares with live instead."""
-    from adapters.sql.rebuilder import rebuild as run
-    from adapters.telephony.ingestor import decode_archived
     from engine.bootstrap import build
+    from engine.bootstrap.jobs import rebuild as run
 
     container = build(settings)
     progress = ProgressBars()
     chosen = ("events", "kpi") if args.projection == "all" else (args.projection,)
     try:
-        outcome = run(container.db, container.app, decode_archived, progress, chosen, check=args.check)
+        outcome = run(container, progress, chosen, check=args.check)
     finally:
         progress.close()
         container.close()
@@ -107,6 +103,6 @@ def what_was_read(chosen: tuple[str, ...], outcome: RebuildOutcome) -> list[str]
 
 def bench(settings: Settings, args: argparse.Namespace) -> int:
     """Runs the benchmark suite and prints its report."""
-    from benchmarks.suite import run
+    from engine.bootstrap.jobs import bench as run
 
     return run(settings, quick=args.quick)

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from adapters.kafka.client import ensure_topics
-from engine.bootstrap import Container, build
+from engine.bootstrap import Container, build, ensure_topics
 from engine.runner import start_workers
 from engine.settings import Settings
 from engine.tokens import Principal, issue
@@ -92,6 +91,4 @@ class Pipeline:
     def client(self) -> Any:
         from fastapi.testclient import TestClient
 
-        from adapters.http.app import create_app
-
-        return TestClient(create_app(self.container))
+        return TestClient(self.container.api())

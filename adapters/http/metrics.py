@@ -105,7 +105,7 @@ class StoreCollector(Collector):
         pending = inbox_store.pending(self.container.db)
         yield GaugeMetricFamily("perfledger_telephony_inbox_events",
                                 "HTTP-accepted telephony events not yet archived", value=int(pending))
-        broker = self.container.components.get("broker")
+        broker = self.container.broker
         if broker is not None:  # an embedded broker, supervised by this process
             yield GaugeMetricFamily("perfledger_broker_up", "1 while the embedded broker answers",
                                     value=1 if broker.available else 0)

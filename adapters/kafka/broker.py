@@ -61,14 +61,14 @@ class EmbeddedBroker:
         return self
 
     def wait_until_answering(self, timeout: float) -> None:
-        from kafka import KafkaAdminClient
+        from adapters.kafka.client import answers
 
         deadline = time.monotonic() + timeout
         while True:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"embedded broker exited with code {self.process.returncode}")
             try:
-                KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2000).close()
+                answers(self.bootstrap, 2000)
                 return
             except Exception:  # noqa: BLE001 - any failure means "not answering yet"
                 if time.monotonic() > deadline:

@@ -112,6 +112,19 @@ def consumer(settings: Settings, bootstrap: Bootstrap, group_id: str | None, **o
     return KafkaConsumer(**options)
 
 
+def reader(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaConsumer:
+    """A consumer outside any group, for reading chosen partitions (broker life, seal heads)."""
+    options: dict[str, Any] = {**security_options(settings), "bootstrap_servers": resolve(bootstrap),
+                               "group_id": None, "enable_auto_commit": False}
+    options.update(overrides)
+    return KafkaConsumer(**options)
+
+
+def answers(bootstrap: str, timeout_ms: int) -> None:
+    """Returns when a plaintext broker (the embedded one, on loopback) answers; raises when it does not."""
+    KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms).close()
+
+
 def admin(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaAdminClient:
     """An admin client, secured like every other client."""
     options: dict[str, Any] = {**security_options(settings), "bootstrap_servers": resolve(bootstrap),

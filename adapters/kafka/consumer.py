@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -79,7 +79,7 @@ class ConsumerStatus:
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, loop: ConsumerLoop) -> None:
+    def __init__(self, loop: ConsumerLoop[Any]) -> None:
         self.loop = loop
 
     def on_partitions_revoked(self, revoked: Any) -> None:
@@ -89,11 +89,14 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         self.loop.seek_assigned(list(assigned))
 
 
-class ConsumerLoop:
+Handler = TypeVar("Handler", bound=BatchHandler)
+
+
+class ConsumerLoop(Generic[Handler]):
     """Runs one handler in its consumer group until stopped."""
 
     def __init__(
-        self, settings: Settings, bootstrap: Bootstrap, db: Database, handler: BatchHandler,
+        self, settings: Settings, bootstrap: Bootstrap, db: Database, handler: Handler,
         health: HealthBoard | None = None,
     ) -> None:
         self.settings = settings

@@ -18,8 +18,8 @@ from adapters.kafka.client import (
     Bootstrap,
     ensure_topics,
     producer,
+    reader,
     resolve,
-    security_options,
     topics_of,
 )
 from engine.settings import Settings
@@ -57,11 +57,8 @@ class BrokerLife:
             self._reset()  # the broker came back at another address
         if self._consumer is None:
             self._reading_from = resolve(self.bootstrap)
-            self._consumer = KafkaConsumer(
-                **security_options(self.settings), bootstrap_servers=self._reading_from, group_id=None,
-                enable_auto_commit=False,
-                fetch_max_wait_ms=20, request_timeout_ms=5000, reconnect_backoff_max_ms=1000,
-            )
+            self._consumer = reader(self.settings, self._reading_from, fetch_max_wait_ms=20,
+                                    request_timeout_ms=5000, reconnect_backoff_max_ms=1000)
             self._consumer.assign([self.marker])
         return self._consumer
 

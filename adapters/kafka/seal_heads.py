@@ -12,11 +12,11 @@ import json
 import logging
 import time
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from adapters.kafka.client import Bootstrap, producer, resolve, security_options
+from adapters.kafka.client import Bootstrap, admin, producer, reader
 from engine.seal_heads import FILE_NAME, HeadFile, Heads, PublishedHeads
 from engine.settings import Settings
 
@@ -54,21 +54,20 @@ class KafkaHeads:
     def latest(self) -> Heads | None:
         """The last published heads; None when there are none or the broker does not answer."""
         try:
-            reader = KafkaConsumer(**security_options(self.settings), bootstrap_servers=resolve(self.bootstrap),
-                                   group_id=None, enable_auto_commit=False,
-                                   fetch_max_wait_ms=20, request_timeout_ms=int(self.timeout * 1000),
-                                   bootstrap_timeout_ms=int(self.timeout * 1000), reconnect_backoff_max_ms=1000,
-                                   allow_auto_create_topics=False)
+            reading = reader(self.settings, self.bootstrap, fetch_max_wait_ms=20,
+                             request_timeout_ms=int(self.timeout * 1000),
+                             bootstrap_timeout_ms=int(self.timeout * 1000), reconnect_backoff_max_ms=1000,
+                             allow_auto_create_topics=False)
         except Exception as error:  # noqa: BLE001 - Kafka is the second source; the file comes first
             log.info("seal heads: Kafka not reachable: %s", error)
             return None
         try:
-            return self._read_last(reader)
+            return self._read_last(reading)
         except Exception as error:  # noqa: BLE001 - as above
             log.info("seal heads: could not read %s: %s", self.partition.topic, error)
             return None
         finally:
-            reader.close()
+            reading.close()
 
     def _read_last(self, reader: KafkaConsumer) -> Heads | None:
         reader.assign([self.partition])
@@ -89,18 +88,17 @@ class KafkaHeads:
 
     def _create_topic(self) -> None:
         wait = int(self.timeout * 1000)
-        admin = KafkaAdminClient(**security_options(self.settings), bootstrap_servers=self.bootstrap,
-                                 request_timeout_ms=wait, bootstrap_timeout_ms=wait)
+        client = admin(self.settings, self.bootstrap, request_timeout_ms=wait, bootstrap_timeout_ms=wait)
         settings = self.settings
         configs = {"cleanup.policy": "compact", "min.insync.replicas": str(settings.kafka_min_insync_replicas)}
         try:
             # Compacted under one key: Apache Kafka keeps just the newest head.
-            admin.create_topics([NewTopic(self.partition.topic, 1, settings.kafka_replication_factor,
+            client.create_topics([NewTopic(self.partition.topic, 1, settings.kafka_replication_factor,
                                           topic_configs=configs)])
         except TopicAlreadyExistsError:
             pass
         finally:
-            admin.close()
+            client.close()
 
     def close(self) -> None:
         if self._producer is not None:

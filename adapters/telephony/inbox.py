@@ -17,16 +17,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from adapters.kafka.client import topics_of
 from adapters.kafka.life import BrokerLife
-from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql import inbox_store
 from adapters.sql.database import Database
 from adapters.telephony.dead_letters import ACCEPTED_HEADER
 from adapters.telephony.ingestor import add_counters
-from engine.bootstrap import Container
+from engine.ports import Publisher
 
 log = logging.getLogger(__name__)
 Accepted = tuple[str, bytes, bytes]  # event_id, key (the agent id), the event's bytes
@@ -37,7 +34,7 @@ class TelephonyInbox:
     """Keeps HTTP-accepted telephony events until the archive holds them; publishes them again when needed."""
 
     def __init__(
-        self, db: Database, topic: str, route_publisher: KafkaPublisher, republisher: KafkaPublisher,
+        self, db: Database, topic: str, route_publisher: Publisher, republisher: Publisher,
         life: BrokerLife, available: Callable[[], bool] = lambda: True, batch_size: int = 5000,
     ) -> None:
         self.db = db
@@ -121,20 +118,3 @@ class TelephonyInbox:
         self.republisher.close()
         self.life.close()
 
-
-def inbox_of(container: Container) -> TelephonyInbox:
-    """The process's inbox (made on first use); `perfledger up` also runs its re-publisher."""
-    found: Any = container.components.get("http_inbox")
-    if found is None:
-        if not container.bootstrap:
-            raise RuntimeError("no Kafka bootstrap configured")
-        broker = container.components.get("broker")
-        found = container.components["http_inbox"] = TelephonyInbox(
-            container.db, topics_of(container.settings).telephony,
-            # The route's publish only delays a 202 for events already durable: it need not wait long.
-            KafkaPublisher(container.bootstrap, container.settings, timeout=5.0),
-            KafkaPublisher(container.bootstrap, container.settings, stop=container.stopping),
-            BrokerLife(container.settings, container.bootstrap, container.stopping),
-            available=lambda: getattr(broker, "available", True) is not False,
-        )
-    return found  # type: ignore[no-any-return]

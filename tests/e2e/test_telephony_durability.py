@@ -14,7 +14,7 @@ from typing import Any, Self
 import httpx
 import pytest
 
-from adapters.sql.database import Database
+from engine.bootstrap import open_database
 from tests.e2e.test_broker_faults import broker_pid, readiness, unready
 from tests.e2e.test_up import ADMIN, Up
 from tests.support import token, wait_until
@@ -48,7 +48,7 @@ def post(up: Up, events: list[dict[str, Any]]) -> httpx.Response:
 
 
 def stored(up: Up, sql: str) -> list[dict[str, Any]]:
-    db = Database(up.env.get("PERFLEDGER_DATABASE_URL") or f"sqlite:///{up.data_dir / 'perfledger.db'}")
+    db = open_database(up.env.get("PERFLEDGER_DATABASE_URL") or f"sqlite:///{up.data_dir / 'perfledger.db'}")
     try:
         return db.query(sql)
     finally:

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from adapters.http.app import create_app
 from adapters.sql.progress_source import SqlProgressSource
 from aggregates.goal import Goal
 from engine.bootstrap import build
@@ -62,7 +61,7 @@ def open_world(tmp_path: Path, database_url: str) -> Iterator[World]:
     """A world over a fresh store; the test modules' `world` fixtures yield from it."""
     container = build(make_settings(tmp_path, database_url, None))
     try:
-        yield World(LiveModels(container), TestClient(create_app(container)))
+        yield World(LiveModels(container), TestClient(container.api()))
     finally:
         container.close()
 

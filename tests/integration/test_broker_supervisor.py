@@ -12,7 +12,7 @@ from adapters.kafka.client import ensure_topics, resolve
 from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.supervisor import BrokerSupervisor
-from engine.runner import client_bootstrap
+from engine.bootstrap import client_bootstrap
 from tests.support import make_settings, wait_until
 
 

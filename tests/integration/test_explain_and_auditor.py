@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.http.app import create_app
 from adapters.sql.progress_source import SqlProgressSource
 from engine.bootstrap import build
 from engine.progress import GoalProgress
@@ -43,7 +42,7 @@ def messages(*events: dict[str, Any]) -> list[tuple[bytes, bytes]]:
 def running(tmp_path: Path) -> Iterator[tuple[LiveModels, TestClient]]:
     container = build(make_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", None))
     try:
-        app = create_app(container)
+        app = container.api()
         client = TestClient(app)
         client.openapi = app.openapi()
         yield LiveModels(container), client

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
-from adapters.http.app import create_app
 from tests.support import Pipeline, make_settings, token, wait_until
 
 ADMIN = token("admin", "alice")
@@ -36,7 +35,7 @@ def app(tmp_path: Path, database_url: str, broker: Any) -> Iterator[Any]:
     pipeline = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap))
     try:
         pipeline.start("relay", "projector", "ingestor")
-        yield create_app(pipeline.container)
+        yield pipeline.container.api()
     finally:
         pipeline.close()
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.http.app import create_app
 from tests.support import Pipeline, make_settings, token
 
 ADMIN = token("admin", "alice")
@@ -24,7 +23,7 @@ def api(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
     """The API over each store; a server error is an answer here, not an exception."""
     pipeline = Pipeline(make_settings(tmp_path, database_url, None))
     try:
-        yield TestClient(create_app(pipeline.container), raise_server_exceptions=False)
+        yield TestClient(pipeline.container.api(), raise_server_exceptions=False)
     finally:
         pipeline.close()
 

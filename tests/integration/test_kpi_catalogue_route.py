@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.http.app import create_app
 from aggregates.kpis import CATALOGUE
 from engine.bootstrap import build
 from tests.integration.live import LiveModels
@@ -24,7 +23,7 @@ ROLES = [token("admin"), token("auditor", "ann"), token("manager", "bob", "t1"),
 def live(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveModels, Any]]:
     container = build(make_settings(tmp_path, database_url, None))
     try:
-        yield LiveModels(container), TestClient(create_app(container))
+        yield LiveModels(container), TestClient(container.api())
     finally:
         container.close()
 

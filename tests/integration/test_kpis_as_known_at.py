@@ -13,7 +13,6 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.http.app import create_app
 from engine.bootstrap import build
 from engine.simulate import simulate
 from tests.integration.live import LiveModels
@@ -31,7 +30,7 @@ SURVEY = {"event_id": "00000000-0000-4000-8000-000000000002", "type": "survey.co
 def live(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveModels, Any]]:
     container = build(make_settings(tmp_path, database_url, None))
     try:
-        yield LiveModels(container), TestClient(create_app(container))
+        yield LiveModels(container), TestClient(container.api())
     finally:
         container.close()
 

@@ -67,7 +67,8 @@ def test_the_projector_not_the_command_writes_the_read_model(pipeline: Pipeline)
     pipeline.start("relay")
     client = pipeline.client()
     goal_id = set_goal(client)
-    relay = pipeline.container.components["relay"]
+    relay = pipeline.container.started.relay
+    assert relay is not None
     wait_until(lambda: relay.status.position >= 1)
     assert client.get(f"/v1/goals/{goal_id}", headers=ADMIN).status_code == 404
     assert history(client, goal_id) == []
@@ -105,7 +106,8 @@ def test_redelivery_of_every_event_changes_nothing(pipeline: Pipeline) -> None:
     with pipeline.container.db.transaction() as cur:
         cur.execute("DELETE FROM consumer_offsets")  # forget every offset: all is read again
     pipeline.start("projector")
-    loop = pipeline.container.components["projector"]
+    loop = pipeline.container.started.projector
+    assert loop is not None
     wait_until(lambda: loop.handler.counts.duplicates >= 10, timeout=15)
     assert pipeline.container.db.query("SELECT id, version, doc FROM documents ORDER BY id") == before
     assert history_rows(pipeline) == 5
@@ -127,9 +129,11 @@ def test_a_new_broker_life_is_refed_from_the_event_store(tmp_path: Path, databas
             client = running.client()
             newer = set_goal(client, title="after the restart")
             wait_until(lambda: projected(client, newer), timeout=15)
-            relay = running.container.components["relay"]
+            relay = running.container.started.relay
+            assert relay is not None
             assert relay.status.refeeds == 1
-            loop = running.container.components["projector"]
+            loop = running.container.started.projector
+            assert loop is not None
             wait_until(lambda: loop.handler.counts.duplicates >= 6)
             assert history_rows(running) == 4
             assert all(projected(client, goal_id) for goal_id in ids)

@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.kafka.consumer import ConsumerLoop
-from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.database import Cursor
 from tests.support import Pipeline, make_settings, token, wait_until
 
@@ -49,10 +48,9 @@ def pipeline(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Itera
         running.close()
 
 
-def run_loop(pipeline: Pipeline, handler: Counting) -> tuple[ConsumerLoop, threading.Event, threading.Thread]:
+def run_loop(pipeline: Pipeline, handler: Counting) -> tuple[ConsumerLoop[Counting], threading.Event, threading.Thread]:
     container = pipeline.container
-    assert container.bootstrap
-    loop = ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
+    loop = container.consumer_loop(handler)
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
     thread.start()
@@ -65,7 +63,7 @@ def one_partition_topic(pipeline: Pipeline) -> str:
 
 
 def send(pipeline: Pipeline, topic: str, values: list[bytes]) -> None:
-    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "", pipeline.settings)
+    publisher = pipeline.container.publisher()
     try:
         publisher.publish(topic, [(b"k", value) for value in values])
     finally:

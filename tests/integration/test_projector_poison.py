@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
-from adapters.kafka.publisher import KafkaPublisher
 from aggregates.contract import EventEnvelope, encode
 from aggregates.goal import Goal
 from engine import jobs
@@ -95,7 +94,8 @@ def test_a_goal_with_a_nul_in_its_agent_id_is_parked_on_postgresql_and_later_goa
     assert parked_metric(client) == 2
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["parked"] == {"events": 2}
-    projector = container.components["projector"]
+    projector = container.started.projector
+    assert projector is not None
     assert projector.handler.counts.gaps == 0 and projector.status.retries == 0
 
 
@@ -132,12 +132,13 @@ def test_later_versions_wait_behind_a_parked_event_while_every_other_aggregate_g
     assert rows[0]["reason"].startswith("KeyError") and "waits behind version 2" in rows[1]["reason"]
     history = container.db.query("SELECT version FROM history WHERE aggregate_id = ? ORDER BY version", (stuck,))
     assert [int(h["version"]) for h in history] == [1]
-    projector = container.components["projector"]
+    projector = container.started.projector
+    assert projector is not None
     assert projector.handler.counts.gaps == 0 and projector.status.retries == 0
 
 
 def publish(pipeline: Pipeline, events: list[EventEnvelope]) -> None:
-    publisher = KafkaPublisher(pipeline.settings.kafka_bootstrap or "", pipeline.settings)
+    publisher = pipeline.container.publisher()
     try:
         publisher.publish(topics_of(pipeline.settings).events, [(e.id.encode(), encode(e)) for e in events])
     finally:
@@ -196,4 +197,5 @@ def test_an_event_too_large_for_the_broker_is_parked_by_the_relay_and_the_pipeli
     rows = wait_until(lambda: parked_count(container, 1), timeout=30)
     assert [(r["aggregate_id"], r["version"], r["waits_behind"]) for r in rows] == [(str(huge.id), 2, 1)]
     assert goal_version(client, str(huge.id)) is None
-    assert container.components["relay"].status.errors == 0
+    relay = container.started.relay
+    assert relay is not None and relay.status.errors == 0

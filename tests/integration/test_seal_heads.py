@@ -101,10 +101,9 @@ def test_a_rewritten_seal_table_is_refused_while_the_sealer_runs(sealed: tuple[C
 def test_verify_compares_with_the_published_head_by_default(sealed: tuple[Container, list[UUID]]) -> None:
     from fastapi.testclient import TestClient
 
-    from adapters.http.app import create_app
 
     container, _ = sealed
-    client = TestClient(create_app(container))
+    client = TestClient(container.api())
     assert client.get("/v1/audit/verify", headers=token("auditor", "ann")).json()["ok"] is True
     (last,) = container.db.query("SELECT MAX(notification_id) AS n FROM event_seals")
     run(container, (f"DELETE FROM {table(container)} WHERE {nid(container)} = ?", (last["n"],)),

@@ -212,11 +212,10 @@ def test_a_kept_head_catches_the_end_cut_off_with_its_seals(sealed: tuple[Contai
 def test_the_verify_route_takes_kept_heads(sealed: tuple[Container, list[UUID]]) -> None:
     from fastapi.testclient import TestClient
 
-    from adapters.http.app import create_app
     from tests.support import token
 
     container, _ = sealed
-    client = TestClient(create_app(container))
+    client = TestClient(container.api())
     first = client.get("/v1/audit/verify", headers=token("auditor", "ann")).json()
     head = f"{first['events_head']['notification_id']}:{first['events_head']['chain']}"
     again = client.get("/v1/audit/verify", params={"events_head": head}, headers=token("auditor", "ann"))

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.sql.ingest_counts import counter_totals as ingest_counters
-from adapters.telephony.inbox import inbox_of
 from tests.e2e.test_telephony_durability import calls
 from tests.support import Pipeline, make_settings, wait_until
 
@@ -22,7 +21,7 @@ def test_accepted_events_wait_in_the_inbox_until_archived_and_a_lost_life_is_pub
 ) -> None:
     pipeline = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap))
     try:
-        inbox = inbox_of(pipeline.container)
+        inbox = pipeline.container.inbox
         events = calls(50)
         accepted = [(e["event_id"], e["agent_id"].encode(), json.dumps(e).encode()) for e in events]
         inbox.accept(accepted, {"received": 1, "dead_lettered": 1})
@@ -42,4 +41,4 @@ def test_accepted_events_wait_in_the_inbox_until_archived_and_a_lost_life_is_pub
         assert inbox_rows(pipeline) == {}
     finally:
         pipeline.close()
-        inbox_of(pipeline.container).close()
+        pipeline.container.inbox.close()

@@ -27,7 +27,6 @@ from adapters.kafka.consumer import ConsumerLoop
 from adapters.sql.database import Cursor
 from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.sql.ingest_counts import deliveries
-from engine.runner import ingestor_for
 from tests.support import Pipeline, make_settings, wait_until
 
 MARK = b"undecodable-batch"
@@ -54,7 +53,7 @@ def pipeline(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Itera
         running.close()
 
 
-def run(loop: ConsumerLoop) -> tuple[threading.Event, threading.Thread]:
+def run(loop: ConsumerLoop[Any]) -> tuple[threading.Event, threading.Thread]:
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
     thread.start()
@@ -105,7 +104,7 @@ def test_an_undecodable_batch_is_dead_lettered_by_offset_range_and_later_events_
     topics = topics_of(pipeline.settings)
     produce_batches(broker.bootstrap, topics.telephony,
                     [call(n) for n in range(3)], [call(n, marked=True) for n in range(4)], [call(n) for n in range(3)])
-    loop = ingestor_for(pipeline.container)
+    loop = pipeline.container.ingestor()
     stop, thread = run(loop)
     db = pipeline.container.db
     try:
@@ -151,8 +150,7 @@ def test_any_consumer_parks_an_undecodable_range_and_goes_on(pipeline: Pipeline,
     produce_batches(broker.bootstrap, topic, [b"1", b"2"], [MARK + b"3", MARK + b"4"], [b"5"])
     handler = Counting(topic)
     container = pipeline.container
-    assert container.bootstrap
-    loop = ConsumerLoop(container.settings, container.bootstrap, container.db, handler, container.health)
+    loop = container.consumer_loop(handler)
     stop, thread = run(loop)
     try:
         wait_until(lambda: handler.seen == [b"1", b"2", b"5"], timeout=60)

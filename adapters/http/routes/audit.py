@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 
 from adapters.http.auth import CurrentPrincipal, check_read, require_role
 from adapters.http.routes.common import Services, document, parse_id
-from adapters.kafka.seal_heads import published_heads
 from adapters.sql.documents_view import event_trail, find_document
 from adapters.sql.verify import verify_against_published
 from aggregates.errors import InvalidValue, NotFound
@@ -34,7 +33,7 @@ def verify_all(
     settings = services.settings
     key = seal_key(settings.signing_secret())
     heads = [parse_head(name, value) for name, value in (("events_head", events_head), ("archive_head", archive_head))]
-    published = published_heads(settings, services.bootstrap).latest()
+    published = services.published_heads().latest()
     return verify_against_published(services.db, services.app, key, published, *heads).as_dict()
 
 

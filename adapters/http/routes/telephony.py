@@ -13,12 +13,10 @@ from adapters.http.auth import CurrentPrincipal, require_role
 from adapters.http.errors import problem
 from adapters.http.routes.common import Services
 from adapters.kafka.client import topics_of
-from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.ingest_counts import deliveries
 from adapters.sql.kpi_placements import mismatched_linked
 from adapters.sql.kpi_queries import corrections_of
 from adapters.telephony.dead_letters import DeadLetter, dead_letter
-from adapters.telephony.inbox import inbox_of
 from adapters.telephony.schema import (
     Bounds,
     InvalidTelephonyEvent,
@@ -31,15 +29,6 @@ from engine.bootstrap import Container
 
 router = APIRouter(tags=["telephony"])
 MAX_EVENTS = 10_000
-
-
-def publisher(services: Container) -> KafkaPublisher:
-    found = services.components.get("telephony_publisher")
-    if found is None:
-        if not services.bootstrap:
-            raise RuntimeError("no Kafka bootstrap configured")
-        found = services.components["telephony_publisher"] = KafkaPublisher(services.bootstrap, services.settings)
-    return found
 
 
 @router.post("/v1/telephony/events", status_code=202)
@@ -114,10 +103,10 @@ def _accept_sync(services: Container, items: list[Any]) -> JSONResponse:
     topics = topics_of(services.settings)
     try:
         if dead:
-            publisher(services).publish(topics.telephony_dlq, dead)
+            services.telephony_publisher.publish(topics.telephony_dlq, dead)
         # Durable before acknowledged: the inbox holds the accepted events until the archive
         # does, and publishes them again if a broker loses them (adapters/telephony/inbox.py).
-        inbox_of(services).accept(fresh, counters)
+        services.inbox.accept(fresh, counters)
     except Exception as error:  # noqa: BLE001 - any broker or store failure: the caller retries later
         return problem(503, f"the event stream is unavailable: {error}")
     return JSONResponse({"accepted": len(fresh), "duplicates": duplicates, "rejected": rejected,

@@ -1,0 +1,213 @@
+"""The container: the application, the database and every adapter and worker, built from settings.
+
+Nothing else in the packages constructs a publisher, a database, a consumer loop or a Kafka
+client (tests/unit/test_composition_root.py holds that): runner, CLI jobs and the API take
+what they need from here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from adapters.kafka.client import Bootstrap, Topics, resolve, topics_of
+from adapters.kafka.consumer import ConsumerLoop, Handler
+from adapters.kafka.life import BrokerLife
+from adapters.kafka.publisher import KafkaPublisher
+from adapters.kafka.seal_heads import published_heads
+from adapters.kafka.supervisor import BrokerSupervisor
+from adapters.sql import idempotency
+from adapters.sql.alert_source import SqlAlertSource
+from adapters.sql.database import Database, Timeouts
+from adapters.sql.documents_view import DocView
+from adapters.sql.health import health_sink
+from adapters.sql.parked import ParkedView, SqlParking
+from adapters.sql.positions import SqlRelayPositions
+from adapters.sql.progress_source import SqlProgressSource
+from adapters.sql.schema import create_tables
+from adapters.sql.sealer import Sealer
+from adapters.sql.seals import SqlSnapshotSeals
+from adapters.telephony.bounds import Limits
+from adapters.telephony.inbox import TelephonyInbox
+from adapters.telephony.ingestor import TelephonyIngestor
+from engine.alerting import AlertEvaluator
+from engine.application import PerfLedger
+from engine.health import HealthBoard
+from engine.integrity import seal_key
+from engine.progress import GoalProgress
+from engine.relay import Relay
+from engine.seal_heads import PublishedHeads
+from engine.settings import Settings, sqlite_path
+from engine.snapshot_sealing import seal_snapshots
+from projections.parking import RELAY
+from projections.projector import EventsProjector
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+Worker = Relay | ConsumerLoop[EventsProjector] | ConsumerLoop[TelephonyIngestor] | GoalProgress | AlertEvaluator | Sealer
+
+
+@dataclass
+class Started:
+    """The workers this process runs, by component name (None: not running here)."""
+
+    relay: Relay | None = None
+    projector: ConsumerLoop[EventsProjector] | None = None
+    ingestor: ConsumerLoop[TelephonyIngestor] | None = None
+    progress: GoalProgress | None = None
+    alerts: AlertEvaluator | None = None
+    sealer: Sealer | None = None
+
+
+def private_files(database: Path) -> None:
+    """The SQLite file and its journals readable by their owner only, whatever the umask was."""
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path.exists():
+            path.chmod(0o600)
+
+
+def open_database(url: str, settings: Settings | None = None) -> Database:
+    """A read-model database; with settings, with their timeouts (else the defaults)."""
+    return Database(url) if settings is None else Database(url, timeouts=Timeouts.of(settings))
+
+
+@dataclass
+class Container:
+    """Everything a process of perfledger needs, built once and passed down."""
+
+    settings: Settings
+    app: PerfLedger
+    db: Database
+    bootstrap: Bootstrap | None = None  # a callable while the embedded broker is supervised
+    health: HealthBoard = field(default_factory=HealthBoard)  # this process's workers, for /readyz
+    # Set when the process starts to stop: waits on the broker give up then, so a dead
+    # broker cannot hold the stop beyond its budget.
+    stopping: threading.Event = field(default_factory=threading.Event)
+    broker: BrokerSupervisor | None = None  # the embedded broker this process supervises
+    started: Started = field(default_factory=Started)
+
+    def close(self) -> None:
+        self.db.close()
+        self.app.close()
+
+    # --- Kafka -------------------------------------------------------------------------
+
+    @property
+    def topics(self) -> Topics:
+        return topics_of(self.settings)
+
+    def kafka(self) -> Bootstrap:
+        """The broker's address (or where to read it); raises when none is configured."""
+        if not self.bootstrap:
+            raise RuntimeError("no Kafka bootstrap configured")
+        return self.bootstrap
+
+    @property
+    def broker_address(self) -> str:
+        return resolve(self.kafka())
+
+    def publisher(self, timeout: float = 15.0, stoppable: bool = True) -> KafkaPublisher:
+        """A publisher of its own (one producer per worker); a stoppable one gives up waiting at stop."""
+        return KafkaPublisher(self.kafka(), self.settings, timeout=timeout,
+                              stop=self.stopping if stoppable else None)
+
+    def broker_life(self) -> BrokerLife:
+        return BrokerLife(self.settings, self.kafka(), self.stopping)
+
+    def consumer_loop(self, handler: Handler) -> ConsumerLoop[Handler]:
+        """The shared consumer loop around one batch handler."""
+        return ConsumerLoop(self.settings, self.kafka(), self.db, handler, self.health)
+
+    def published_heads(self, prefix: str | None = None) -> PublishedHeads:
+        """Where the sealer publishes chain heads: the data directory's file, and Kafka when there is one."""
+        return published_heads(self.settings, self.bootstrap, prefix)
+
+    @property
+    def broker_available(self) -> bool:
+        """False while the supervised embedded broker is down (restarting)."""
+        return self.broker is None or self.broker.available
+
+    # --- workers -----------------------------------------------------------------------
+
+    def relay(self) -> Relay:
+        settings = self.settings
+        return Relay(
+            self.app, self.publisher(), self.broker_life(), SqlRelayPositions(self.db), self.topics.events,
+            settings.relay_batch_size, settings.life_check_seconds, self.health,
+            settings.retry_backoff_max_seconds, SqlParking(self.db, RELAY),
+        )
+
+    def projector(self) -> ConsumerLoop[EventsProjector]:
+        topics = self.topics
+        return self.consumer_loop(EventsProjector(topics.events, DocView(), ParkedView(), topics.group("perfledger.projector")))
+
+    def ingestor(self) -> ConsumerLoop[TelephonyIngestor]:
+        topics, settings = self.topics, self.settings
+        handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
+                                    self.publisher(), seal_key(settings.signing_secret()), Limits.of(settings))
+        return self.consumer_loop(handler)
+
+    def progress(self) -> GoalProgress:
+        return GoalProgress(self.app, SqlProgressSource(self.db))
+
+    def alerts(self) -> AlertEvaluator:
+        return AlertEvaluator(self.app, SqlAlertSource(self.db), self.settings.alert_lookback_days)
+
+    def sealer(self) -> Sealer:
+        settings = self.settings
+        return Sealer(self.app, self.db, seal_key(settings.signing_secret()),
+                      every=settings.seal_interval_seconds, heads=self.published_heads())
+
+    def worker(self, name: str) -> Worker:
+        """A new worker for the component `name`, recorded in `started`."""
+        builders: dict[str, Callable[[], Worker]] = {
+            "relay": self.relay, "projector": self.projector, "ingestor": self.ingestor,
+            "progress": self.progress, "alerts": self.alerts, "sealer": self.sealer}
+        made = builders[name]()
+        setattr(self.started, name, made)
+        return made
+
+    # --- what the API needs ------------------------------------------------------------
+
+    @cached_property
+    def telephony_publisher(self) -> KafkaPublisher:
+        """The HTTP door's publisher of dead letters."""
+        return self.publisher(stoppable=False)
+
+    @cached_property
+    def inbox(self) -> TelephonyInbox:
+        """The process's inbox of HTTP-accepted telephony; `perfledger up` also runs its re-publisher."""
+        return TelephonyInbox(
+            self.db, self.topics.telephony,
+            # The route's publish only delays a 202 for events already durable: it need not wait long.
+            self.publisher(timeout=5.0, stoppable=False), self.publisher(), self.broker_life(),
+            available=lambda: self.broker_available,
+        )
+
+    def api(self) -> FastAPI:
+        """The HTTP API and dashboard over this container."""
+        from adapters.http.app import create_app
+
+        return create_app(self)
+
+
+WORKERS = tuple(f for f in Started.__dataclass_fields__)
+
+
+def build(settings: Settings, bootstrap: Bootstrap | None = None, broker: BrokerSupervisor | None = None) -> Container:
+    """Connects the event store and the read-model database; creates missing tables."""
+    settings.private_data_dir()
+    app = PerfLedger(env=settings.eventsourcing_env())
+    db = open_database(settings.database, settings)
+    create_tables(db)
+    idempotency.create_table(db)
+    seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
+    if not settings.is_postgres:
+        private_files(Path(sqlite_path(settings.database)))
+    return Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap,
+                     health=HealthBoard(sink=health_sink(db)), broker=broker)
