@@ -8,14 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql import idempotency
 from adapters.sql.database import Database, Timeouts
 from adapters.sql.health import health_sink
+from adapters.sql.read_models import SqlDocuments, SqlExplanations, SqlSealCheck
 from adapters.sql.schema import create_tables
 from adapters.sql.snapshot_seals import SqlSnapshotSeals
+from adapters.telephony.http_intake import HttpIntake
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
+from engine.services import Services, services
 from engine.settings import Settings, sqlite_path
 from engine.snapshot_seals import seal_snapshots
 
@@ -40,8 +44,11 @@ class Container:
     # Set when the process starts to stop: waits on the broker give up then, so a dead
     # broker cannot hold the stop beyond its budget.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # What the API calls (engine/services/); set by `build` once the container exists.
+    services: Services = field(init=False)
 
     def close(self) -> None:
+        self.services.close()
         self.db.close()
         self.app.close()
 
@@ -56,5 +63,20 @@ def build(settings: Settings, bootstrap: str | Callable[[], str] | None = None) 
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))
-    return Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap,
-                     health=HealthBoard(sink=health_sink(db)))
+    container = Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap,
+                          health=HealthBoard(sink=health_sink(db)))
+    container.services = application_services(container)
+    return container
+
+
+def application_services(container: Container) -> Services:
+    """The services the API calls, over the SQL read models, with the process's telephony publisher and inbox."""
+    # The inbox module names the Container, so it is imported once this module is.
+    from adapters.telephony.inbox import inbox_of
+
+    app, db, settings, bootstrap = container.app, container.db, container.settings, container.bootstrap
+    # Neither connects before its first use: a publisher on its first publish, the inbox (shared
+    # with the re-publisher `perfledger up` runs) when the first batch arrives.
+    publisher = KafkaPublisher(bootstrap, settings) if bootstrap else None
+    desk = HttpIntake(db, settings, publisher, (lambda: inbox_of(container)) if bootstrap else None)
+    return services(app, SqlDocuments(db), SqlExplanations(app, db), SqlSealCheck(app, db, settings, bootstrap), desk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
+from uuid import UUID
 
 from engine.alert_rules import DayValues
 
@@ -68,3 +69,49 @@ class AlertSource(Protocol):
     def active_goals(self, team_id: str) -> list[dict[str, Any]]: ...
     def rules(self, team_id: str) -> list[dict[str, Any]] | None: ...
     def known_alerts(self, ids: list[str]) -> set[str]: ...
+
+
+# --- what the application services read (adapters/sql/read_models.py) -------------------------
+
+
+class Documents(Protocol):
+    """The projected documents and histories the application services read."""
+
+    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None: ...
+    def find(self, doc_id: str) -> tuple[str, dict[str, Any]] | None: ...
+    def page(
+        self, kind: str, *, filters: dict[str, str | None], teams: tuple[str, ...] | None,
+        after: str | None, limit: int,
+    ) -> list[dict[str, Any]]: ...
+    def history(self, aggregate_id: str) -> list[dict[str, Any]]: ...
+    def team_ids(self) -> list[str]: ...
+    def goal_rollup(
+        self, team_id: str, template_id: str | None, start: date | None, end: date | None,
+    ) -> dict[str, Any]: ...
+
+
+class Explanations(Protocol):
+    """Where a goal's progress value and a review's score came from."""
+
+    def progress(self, goal_id: UUID, n: int) -> dict[str, Any]: ...
+    def review(self, review_id: UUID) -> dict[str, Any]: ...
+
+
+class SealCheck(Protocol):
+    """Every stored event, archived telephony event and snapshot checked against its seal."""
+
+    def verify(self, *heads: tuple[int, str] | None) -> dict[str, Any]: ...
+
+
+class StreamUnavailable(Exception):
+    """The event stream (or the store behind it) cannot take telephony events now; retry later (503)."""
+
+
+class TelephonyDesk(Protocol):
+    """Telephony events over HTTP: the intake (validate, screen, publish) and its records."""
+
+    def accept(self, items: list[Any]) -> dict[str, Any]: ...
+    def deliveries(self, day: date) -> dict[str, Any]: ...
+    def corrections(self, event_id: str) -> dict[str, Any] | None: ...
+    def mismatches(self) -> list[dict[str, Any]]: ...
+    def close(self) -> None: ...

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from adapters.http.auth import CurrentPrincipal, require_role
+from adapters.http.auth import CurrentPrincipal
 from adapters.http.routes.common import Services
 from adapters.sql.health import parked_counts, parked_events, stored_health
 from adapters.sql.positions import consumer_lag, load_relay_position
 from engine.health import describe, is_stale, merge
+from engine.scope import require_role
 
 router = APIRouter(tags=["operations"])
 STUCK = {"component": "perfledger.projector", "instance": "host-1:4711:3fa2c1", "position": "perfledger.events:2:1873",

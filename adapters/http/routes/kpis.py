@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import AfterValidator
 
-from adapters.http.auth import CurrentPrincipal, Forbidden
+from adapters.http.auth import CurrentPrincipal
 from adapters.http.routes.common import Services
 from adapters.sql.kpi_asof import known_agent_totals, known_rows
 from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
@@ -16,6 +16,7 @@ from adapters.sql.queries import team_exists
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.kpis import CATALOGUE, KPI_NAMES, LOWER_IS_BETTER
 from engine.commands import EARLIEST_DAY, LATEST_DAY, Day, Moment, day_in_window, moment_in_window
+from engine.scope import Forbidden
 from engine.tokens import Principal
 
 router = APIRouter(tags=["kpis"])

@@ -1,0 +1,86 @@
+"""The read ports of the application services (engine/ports.py), on the SQL read models.
+
+The one module through which the services reach the read side: the query functions it
+calls may move between modules of adapters/sql without the engine or the HTTP routes noticing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from adapters.kafka.client import Bootstrap
+from adapters.kafka.seal_heads import published_heads
+from adapters.sql import queries
+from adapters.sql.database import Database
+from adapters.sql.explain import explain_progress, explain_review
+from adapters.sql.verify import verify_against_published
+from engine.application import PerfLedger
+from engine.integrity import seal_key
+from engine.settings import Settings
+from projections.goals import roll_up
+
+
+class SqlDocuments:
+    """Documents, histories and teams from the projected read models."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        return queries.get_document(self.db, kind, doc_id)
+
+    def find(self, doc_id: str) -> tuple[str, dict[str, Any]] | None:
+        return queries.find_document(self.db, doc_id)
+
+    def page(
+        self, kind: str, *, filters: dict[str, str | None], teams: tuple[str, ...] | None,
+        after: str | None, limit: int,
+    ) -> list[dict[str, Any]]:
+        return queries.list_documents(self.db, kind, filters=filters, teams=teams, after=after, limit=limit)
+
+    def history(self, aggregate_id: str) -> list[dict[str, Any]]:
+        return queries.history(self.db, aggregate_id)
+
+    def team_ids(self) -> list[str]:
+        return queries.team_ids(self.db)
+
+    def goal_rollup(
+        self, team_id: str, template_id: str | None, start: date | None, end: date | None,
+    ) -> dict[str, Any]:
+        """A team's goals (or one template's) whose period meets [start, end), rolled up."""
+        goals = queries.list_documents(self.db, "Goal", filters={"team_id": team_id}, teams=None,
+                                       after=None, limit=1_000_000)
+        if template_id is not None:
+            goals = [g for g in goals if g.get("template_id") == template_id]
+        return roll_up(goals, start, end)
+
+
+class SqlExplanations:
+    """Explanations recomputed from the event store and the telephony archive."""
+
+    def __init__(self, app: PerfLedger, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    def progress(self, goal_id: UUID, n: int) -> dict[str, Any]:
+        return explain_progress(self.app, self.db, goal_id, n)
+
+    def review(self, review_id: UUID) -> dict[str, Any]:
+        return explain_review(self.app, self.db, review_id)
+
+
+class SqlSealCheck:
+    """Verifies every seal against the newest heads published outside the database."""
+
+    def __init__(self, app: PerfLedger, db: Database, settings: Settings, bootstrap: Bootstrap | None) -> None:
+        self.app = app
+        self.db = db
+        self.settings = settings
+        self.bootstrap = bootstrap
+
+    def verify(self, *heads: tuple[int, str] | None) -> dict[str, Any]:
+        key = seal_key(self.settings.signing_secret())
+        published = published_heads(self.settings, self.bootstrap).latest()
+        return verify_against_published(self.db, self.app, key, published, *heads).as_dict()
