@@ -12,7 +12,7 @@ from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql import idempotency
 from adapters.sql.database import Database, Timeouts
 from adapters.sql.health import health_sink
-from adapters.sql.read_models import SqlDocuments, SqlExplanations, SqlSealCheck
+from adapters.sql.read_models import SqlDocuments, SqlExplanations, SqlKpiFigures, SqlSealCheck
 from adapters.sql.schema import create_tables
 from adapters.sql.snapshot_seals import SqlSnapshotSeals
 from adapters.telephony.http_intake import HttpIntake
@@ -79,4 +79,5 @@ def application_services(container: Container) -> Services:
     # with the re-publisher `perfledger up` runs) when the first batch arrives.
     publisher = KafkaPublisher(bootstrap, settings) if bootstrap else None
     desk = HttpIntake(db, settings, publisher, (lambda: inbox_of(container)) if bootstrap else None)
-    return services(app, SqlDocuments(db), SqlExplanations(app, db), SqlSealCheck(app, db, settings, bootstrap), desk)
+    return services(app, SqlDocuments(db), SqlExplanations(app, db), SqlSealCheck(app, db, settings, bootstrap), desk,
+                    SqlKpiFigures(db))

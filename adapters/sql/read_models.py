@@ -15,6 +15,8 @@ from adapters.kafka.seal_heads import published_heads
 from adapters.sql import queries
 from adapters.sql.database import Database
 from adapters.sql.explain import explain_progress, explain_review
+from adapters.sql.kpi_asof import known_agent_totals, known_rows
+from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
 from adapters.sql.verify import verify_against_published
 from engine.application import PerfLedger
 from engine.integrity import seal_key
@@ -84,3 +86,31 @@ class SqlSealCheck:
         key = seal_key(self.settings.signing_secret())
         published = published_heads(self.settings, self.bootstrap).latest()
         return verify_against_published(self.db, self.app, key, published, *heads).as_dict()
+
+
+class SqlKpiFigures:
+    """KPI rows from the live sums, or recomputed from the telephony archive as known at a moment."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def rows(
+        self, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
+        after: str | None, limit: int, known_at: str | None,
+    ) -> list[dict[str, Any]]:
+        if known_at is None:
+            return kpi_rows(self.db, scope, scope_id, bucket, start, end, after, limit)
+        return known_rows(self.db, scope, scope_id, bucket, start, end, after, limit, known_at)
+
+    def agent_totals(
+        self, team_id: str, start: str | None, end: str | None, known_at: str | None,
+    ) -> list[dict[str, Any]]:
+        if known_at is None:
+            return agent_totals(self.db, team_id, start, end)
+        return known_agent_totals(self.db, team_id, start, end, known_at)
+
+    def team_of_agent(self, agent_id: str) -> str | None:
+        return team_of_agent(self.db, agent_id)
+
+    def team_exists(self, team_id: str) -> bool:
+        return queries.team_exists(self.db, team_id)

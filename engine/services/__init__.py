@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.application import PerfLedger
-from engine.ports import Documents, Explanations, SealCheck, TelephonyDesk
+from engine.ports import Documents, Explanations, KpiFigures, SealCheck, TelephonyDesk
 from engine.services.alerts import AlertService
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
 from engine.services.goals import GoalService
+from engine.services.kpis import KpiService
 from engine.services.reviews import ReviewService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
@@ -33,6 +34,7 @@ class Services:
     audit: AuditService
     telephony: TelephonyService
     teams: TeamService
+    kpis: KpiService
 
     def close(self) -> None:
         self.telephony.close()
@@ -40,11 +42,12 @@ class Services:
 
 def services(
     app: PerfLedger, documents: Documents, explanations: Explanations, seals: SealCheck, desk: TelephonyDesk,
+    figures: KpiFigures,
 ) -> Services:
     """Every application service over one application and its read ports."""
     return Services(
         goals=GoalService(app, documents), check_ins=CheckInService(app, documents),
         reviews=ReviewService(app, documents), templates=TemplateService(app, documents),
         alerts=AlertService(app, documents), audit=AuditService(app, documents, explanations, seals),
-        telephony=TelephonyService(desk), teams=TeamService(documents),
+        telephony=TelephonyService(desk), teams=TeamService(documents), kpis=KpiService(figures),
     )
