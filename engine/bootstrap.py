@@ -12,14 +12,21 @@ from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql import idempotency
 from adapters.sql.database import Database, Timeouts
 from adapters.sql.health import health_sink
-from adapters.sql.read_models import SqlDocuments, SqlExplanations, SqlKpiFigures, SqlSealCheck
+from adapters.sql.read_models import (
+    SqlDocuments,
+    SqlExplanations,
+    SqlKpiFigures,
+    SqlOperations,
+    SqlSealCheck,
+)
 from adapters.sql.schema import create_tables
 from adapters.sql.snapshot_seals import SqlSnapshotSeals
 from adapters.telephony.http_intake import HttpIntake
+from adapters.telephony.inbox import inbox_of
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
-from engine.services import Services, services
+from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
 from engine.snapshot_seals import seal_snapshots
 
@@ -71,13 +78,12 @@ def build(settings: Settings, bootstrap: str | Callable[[], str] | None = None) 
 
 def application_services(container: Container) -> Services:
     """The services the API calls, over the SQL read models, with the process's telephony publisher and inbox."""
-    # The inbox module names the Container, so it is imported once this module is.
-    from adapters.telephony.inbox import inbox_of
-
     app, db, settings, bootstrap = container.app, container.db, container.settings, container.bootstrap
     # Neither connects before its first use: a publisher on its first publish, the inbox (shared
     # with the re-publisher `perfledger up` runs) when the first batch arrives.
     publisher = KafkaPublisher(bootstrap, settings) if bootstrap else None
     desk = HttpIntake(db, settings, publisher, (lambda: inbox_of(container)) if bootstrap else None)
-    return services(app, SqlDocuments(db), SqlExplanations(app, db), SqlSealCheck(app, db, settings, bootstrap), desk,
-                    SqlKpiFigures(db))
+    reads = ReadPorts(documents=SqlDocuments(db), explanations=SqlExplanations(app, db),
+                      seals=SqlSealCheck(app, db, settings, bootstrap), desk=desk, figures=SqlKpiFigures(db),
+                      records=SqlOperations(app, db))
+    return services(settings, app, reads, container.health, container.components)

@@ -15,10 +15,14 @@ from adapters.kafka.seal_heads import published_heads
 from adapters.sql import queries
 from adapters.sql.database import Database
 from adapters.sql.explain import explain_progress, explain_review
+from adapters.sql.health import parked_counts, parked_events, stored_health
 from adapters.sql.kpi_asof import known_agent_totals, known_rows
-from adapters.sql.kpi_queries import agent_totals, kpi_rows, team_of_agent
+from adapters.sql.kpi_queries import agent_totals, ingest_counters, kpi_rows, team_of_agent
+from adapters.sql.positions import consumer_lag, load_relay_position, partition_lags
 from adapters.sql.verify import verify_against_published
+from adapters.telephony.inbox import inbox_depth
 from engine.application import PerfLedger
+from engine.health import ComponentHealth
 from engine.integrity import seal_key
 from engine.settings import Settings
 from projections.goals import roll_up
@@ -114,3 +118,39 @@ class SqlKpiFigures:
 
     def team_exists(self, team_id: str) -> bool:
         return queries.team_exists(self.db, team_id)
+
+
+class SqlOperations:
+    """Positions, lags, component faults, parked events and counters, as the stores hold them."""
+
+    def __init__(self, app: PerfLedger, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    def event_store_position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def relay_position(self) -> int:
+        relayed = load_relay_position(self.db, "events")
+        return relayed.value if relayed else 0
+
+    def consumer_lag(self) -> dict[str, int]:
+        return consumer_lag(self.db)
+
+    def partition_lags(self) -> list[dict[str, object]]:
+        return partition_lags(self.db)
+
+    def stored_health(self) -> list[ComponentHealth]:
+        return stored_health(self.db)
+
+    def parked_counts(self) -> dict[str, int]:
+        return parked_counts(self.db)
+
+    def parked_events(self, consumer: str | None, limit: int) -> list[dict[str, Any]]:
+        return parked_events(self.db, consumer, limit)
+
+    def ingest_counters(self) -> dict[str, int]:
+        return ingest_counters(self.db)
+
+    def inbox_depth(self) -> int:
+        return inbox_depth(self.db)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.kafka.client import topics_of
 from adapters.kafka.life import BrokerLife
@@ -25,8 +25,10 @@ from adapters.kafka.publisher import KafkaPublisher
 from adapters.sql.database import Database
 from adapters.telephony.dead_letters import ACCEPTED_HEADER
 from adapters.telephony.ingestor import add_counters
-from engine.bootstrap import Container
 from projections.store import chunks
+
+if TYPE_CHECKING:
+    from engine.bootstrap import Container
 
 log = logging.getLogger(__name__)
 Accepted = tuple[str, bytes, bytes]  # event_id, key (the agent id), the event's bytes
@@ -132,6 +134,11 @@ class TelephonyInbox:
         self.route_publisher.close()
         self.republisher.close()
         self.life.close()
+
+
+def inbox_depth(db: Database) -> int:
+    """How many HTTP-accepted events the archive does not hold yet (pruned as it does)."""
+    return int(db.query("SELECT COUNT(*) AS n FROM telephony_inbox")[0]["n"])
 
 
 def inbox_of(container: Container) -> TelephonyInbox:

@@ -7,19 +7,31 @@ through the read ports (engine/ports.py). The composition root builds them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.application import PerfLedger
-from engine.ports import Documents, Explanations, KpiFigures, SealCheck, TelephonyDesk
+from engine.health import HealthBoard
+from engine.ports import (
+    Documents,
+    Explanations,
+    KpiFigures,
+    OperationsRecords,
+    SealCheck,
+    TelephonyDesk,
+)
 from engine.services.alerts import AlertService
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
 from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
+from engine.services.operations import OperationsService
 from engine.services.reviews import ReviewService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
 from engine.services.templates import TemplateService
+from engine.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -35,19 +47,33 @@ class Services:
     telephony: TelephonyService
     teams: TeamService
     kpis: KpiService
+    operations: OperationsService
 
     def close(self) -> None:
         self.telephony.close()
 
 
+@dataclass(frozen=True)
+class ReadPorts:
+    """Everything the services read, as the composition root implements it."""
+
+    documents: Documents
+    explanations: Explanations
+    seals: SealCheck
+    desk: TelephonyDesk
+    figures: KpiFigures
+    records: OperationsRecords
+
+
 def services(
-    app: PerfLedger, documents: Documents, explanations: Explanations, seals: SealCheck, desk: TelephonyDesk,
-    figures: KpiFigures,
+    settings: Settings, app: PerfLedger, reads: ReadPorts, health: HealthBoard, components: Mapping[str, Any],
 ) -> Services:
     """Every application service over one application and its read ports."""
+    documents = reads.documents
     return Services(
         goals=GoalService(app, documents), check_ins=CheckInService(app, documents),
         reviews=ReviewService(app, documents), templates=TemplateService(app, documents),
-        alerts=AlertService(app, documents), audit=AuditService(app, documents, explanations, seals),
-        telephony=TelephonyService(desk), teams=TeamService(documents), kpis=KpiService(figures),
+        alerts=AlertService(app, documents), audit=AuditService(app, documents, reads.explanations, reads.seals),
+        telephony=TelephonyService(reads.desk), teams=TeamService(documents), kpis=KpiService(reads.figures),
+        operations=OperationsService(reads.records, settings, health, components),
     )
