@@ -73,6 +73,8 @@ class AlertSource(Protocol):
 
 
 # --- what the application services read (adapters/sql/read_models.py) -------------------------
+# Documents has its fake (tests/fakes.py) and contract (tests/integration/test_read_port_contracts.py);
+# the others are thin pass-throughs to query functions held by the HTTP integration tests.
 
 
 class Documents(Protocol):
