@@ -18,6 +18,7 @@ from adapters.sql.read_models import (
     SqlKpiFigures,
     SqlOperations,
     SqlSealCheck,
+    SqlTelephonyRecords,
 )
 from adapters.sql.schema import create_tables
 from adapters.sql.snapshot_seals import SqlSnapshotSeals
@@ -82,8 +83,8 @@ def application_services(container: Container) -> Services:
     # Neither connects before its first use: a publisher on its first publish, the inbox (shared
     # with the re-publisher `perfledger up` runs) when the first batch arrives.
     publisher = KafkaPublisher(bootstrap, settings) if bootstrap else None
-    desk = HttpIntake(db, settings, publisher, (lambda: inbox_of(container)) if bootstrap else None)
+    intake = HttpIntake(db, settings, publisher, (lambda: inbox_of(container)) if bootstrap else None)
     reads = ReadPorts(documents=SqlDocuments(db), explanations=SqlExplanations(app, db),
-                      seals=SqlSealCheck(app, db, settings, bootstrap), desk=desk, figures=SqlKpiFigures(db),
-                      records=SqlOperations(app, db))
+                      seals=SqlSealCheck(app, db, settings, bootstrap), intake=intake,
+                      telephony=SqlTelephonyRecords(db), figures=SqlKpiFigures(db), records=SqlOperations(app, db))
     return services(settings, app, reads, container.health, container.components)

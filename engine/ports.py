@@ -110,14 +110,19 @@ class StreamUnavailable(Exception):
     """The event stream (or the store behind it) cannot take telephony events now; retry later (503)."""
 
 
-class TelephonyDesk(Protocol):
-    """Telephony events over HTTP: the intake (validate, screen, publish) and its records."""
+class TelephonyIntake(Protocol):
+    """Telephony events over HTTP: validated, screened, kept durably and sent on (adapters/telephony/http_intake.py)."""
 
     def accept(self, items: list[Any]) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+class TelephonyRecords(Protocol):
+    """What became of telephony input: deliveries per day, an event's corrections, mismatched links."""
+
     def deliveries(self, day: date) -> dict[str, Any]: ...
     def corrections(self, event_id: str) -> dict[str, Any] | None: ...
     def mismatches(self) -> list[dict[str, Any]]: ...
-    def close(self) -> None: ...
 
 
 class KpiFigures(Protocol):

@@ -17,10 +17,18 @@ from adapters.sql.database import Database
 from adapters.sql.explain import explain_progress, explain_review
 from adapters.sql.health import parked_counts, parked_events, stored_health
 from adapters.sql.kpi_asof import known_agent_totals, known_rows
-from adapters.sql.kpi_queries import agent_totals, ingest_counters, kpi_rows, team_of_agent
+from adapters.sql.kpi_queries import (
+    agent_totals,
+    corrections_of,
+    deliveries,
+    ingest_counters,
+    kpi_rows,
+    team_of_agent,
+)
 from adapters.sql.positions import consumer_lag, load_relay_position, partition_lags
 from adapters.sql.verify import verify_against_published
 from adapters.telephony.inbox import inbox_depth
+from adapters.telephony.screening import mismatched_linked
 from engine.application import PerfLedger
 from engine.health import ComponentHealth
 from engine.integrity import seal_key
@@ -154,3 +162,19 @@ class SqlOperations:
 
     def inbox_depth(self) -> int:
         return inbox_depth(self.db)
+
+
+class SqlTelephonyRecords:
+    """Deliveries, corrections and mismatched links, from the telephony archive and its counters."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def deliveries(self, day: date) -> dict[str, Any]:
+        return deliveries(self.db, day.isoformat())
+
+    def corrections(self, event_id: str) -> dict[str, Any] | None:
+        return corrections_of(self.db, event_id)
+
+    def mismatches(self) -> list[dict[str, Any]]:
+        return mismatched_linked(self.db.query)

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.kafka.client import topics_of
 from adapters.sql.database import Database
-from adapters.sql.kpi_queries import corrections_of, deliveries
 from adapters.telephony.dead_letters import DeadLetter, dead_letter
 from adapters.telephony.schema import Bounds, InvalidTelephonyEvent, Limits, validate
-from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, mismatched_linked, screen
+from adapters.telephony.screening import ACCEPTED, DUPLICATE, REJECTED, screen
 from engine.ports import Publisher, StreamUnavailable
 from engine.settings import Settings
 
@@ -82,15 +81,6 @@ class HttpIntake:
         if self.inbox is None:
             raise RuntimeError("no Kafka bootstrap configured")
         return self.inbox()
-
-    def deliveries(self, day: date) -> dict[str, Any]:
-        return deliveries(self.db, day.isoformat())
-
-    def corrections(self, event_id: str) -> dict[str, Any] | None:
-        return corrections_of(self.db, event_id)
-
-    def mismatches(self) -> list[dict[str, Any]]:
-        return mismatched_linked(self.db.query)
 
     def close(self) -> None:
         if self.publisher is not None:

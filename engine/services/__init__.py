@@ -19,7 +19,8 @@ from engine.ports import (
     KpiFigures,
     OperationsRecords,
     SealCheck,
-    TelephonyDesk,
+    TelephonyIntake,
+    TelephonyRecords,
 )
 from engine.services.alerts import AlertService
 from engine.services.audit import AuditService
@@ -60,7 +61,8 @@ class ReadPorts:
     documents: Documents
     explanations: Explanations
     seals: SealCheck
-    desk: TelephonyDesk
+    intake: TelephonyIntake
+    telephony: TelephonyRecords
     figures: KpiFigures
     records: OperationsRecords
 
@@ -74,6 +76,6 @@ def services(
         goals=GoalService(app, documents), check_ins=CheckInService(app, documents),
         reviews=ReviewService(app, documents), templates=TemplateService(app, documents),
         alerts=AlertService(app, documents), audit=AuditService(app, documents, reads.explanations, reads.seals),
-        telephony=TelephonyService(reads.desk), teams=TeamService(documents), kpis=KpiService(reads.figures),
+        telephony=TelephonyService(reads.intake, reads.telephony), teams=TeamService(documents), kpis=KpiService(reads.figures),
         operations=OperationsService(reads.records, settings, health, components),
     )
