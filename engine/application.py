@@ -27,6 +27,9 @@ from engine.commands import (
 from engine.reviews import ReviewCommands
 
 A = TypeVar("A", bound=Aggregate)
+# A check the caller runs on the loaded aggregate before the command acts (a scope rule):
+# the same load serves both, so a command route loads its aggregate once.
+Check = Callable[[Any], None]
 # How far ahead of this server's clock a client's clock may run before its time is refused.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -75,22 +78,26 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         return goal
 
     def revise_target(
-        self, goal_id: UUID, target: float, reason: str, actor: str, expected_version: int | None = None
+        self, goal_id: UUID, target: float, reason: str, actor: str, expected_version: int | None = None,
+        check: Check | None = None,
     ) -> Goal:
         """Revises a goal's target, keeping the old one and the reason."""
         return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.revise_target(target=target, reason=reason, actor=actor))
+                           lambda g: g.revise_target(target=target, reason=reason, actor=actor), check)
 
-    def activate_goal(self, goal_id: UUID | str, actor: str, expected_version: int | None = None) -> Goal:
+    def activate_goal(
+        self, goal_id: UUID | str, actor: str, expected_version: int | None = None, check: Check | None = None,
+    ) -> Goal:
         """Activates a draft goal."""
-        return self.change(Goal, goal_id, expected_version, lambda g: g.activate(actor=actor))
+        return self.change(Goal, goal_id, expected_version, lambda g: g.activate(actor=actor), check)
 
     def cancel_goal(
-        self, goal_id: UUID, reason: str, actor: str, expected_version: int | None = None
+        self, goal_id: UUID, reason: str, actor: str, expected_version: int | None = None,
+        check: Check | None = None,
     ) -> Goal:
         """Cancels a goal with a reason."""
         return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.cancel(reason=reason, actor=actor))
+                           lambda g: g.cancel(reason=reason, actor=actor), check)
 
     def record_progress(
         self, goal_id: UUID | str, value: float, as_of: datetime, source: str, actor: str,
@@ -101,11 +108,11 @@ class PerfLedger(ReviewCommands, Application[UUID]):
 
     def record_goal_progress(
         self, goal_id: UUID | str, value: float, as_of: datetime, source: str, actor: str,
-        note: str = "", expected_version: int | None = None,
+        note: str = "", expected_version: int | None = None, check: Check | None = None,
     ) -> Goal:
         """Records a goal's measured value, refusing a stale expected version."""
         return self.change(Goal, goal_id, expected_version, lambda g: g.record_progress(
-            value=value, as_of=as_of, source=source, note=note, actor=actor))
+            value=value, as_of=as_of, source=source, note=note, actor=actor), check)
 
     def override_goal_progress(
         self, goal_id: UUID | str, value: float, as_of: datetime, note: str, actor: str,
@@ -117,20 +124,20 @@ class PerfLedger(ReviewCommands, Application[UUID]):
 
     def correct_goal(
         self, goal_id: UUID | str, value: float, reason: str, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Goal:
         """Corrects a closed goal's value with a reason, re-evaluating achieved or missed."""
         return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.correct(value=value, reason=reason, actor=actor))
+                           lambda g: g.correct(value=value, reason=reason, actor=actor), check)
 
     def close_goal(
         self, goal_id: UUID | str, as_of: datetime | None, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Goal:
         """Closes a goal after its period as achieved or missed."""
         when = as_of or datetime.now(UTC)
         return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.close(as_of=when, actor=actor))
+                           lambda g: g.close(as_of=when, actor=actor), check)
 
     def goals(self, goal_ids: Iterable[str], field: str = "goal_ids") -> list[Goal]:
         """The goals named, in order; an unknown one is invalid input naming the field."""
@@ -152,12 +159,13 @@ class PerfLedger(ReviewCommands, Application[UUID]):
 
     def assign_goal_template(
         self, template_id: UUID | str, command: AssignTemplate, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> tuple[GoalTemplate, list[Goal]]:
         """Sets the template's goal for every agent named, all in one save."""
+        template = self.load(GoalTemplate, as_uuid(template_id), check=check)
         for agent_id in command.agent_ids:
             check_not_own(agent_id, actor, "set")
-        template = self.load(GoalTemplate, as_uuid(template_id), expected_version)
+        check_version(template, expected_version)
         fields = template.goal_fields()
         goals = [Goal(str(template.id), agent_id=agent_id, actor=actor, **fields)
                  for agent_id in command.agent_ids]
@@ -211,11 +219,12 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         )
 
     def complete_action_item(
-        self, check_in_id: UUID | str, index: int, actor: str, expected_version: int | None = None
+        self, check_in_id: UUID | str, index: int, actor: str, expected_version: int | None = None,
+        check: Check | None = None,
     ) -> CheckIn:
         """Marks a check-in's action item (0-based index) done."""
         return self.change(CheckIn, check_in_id, expected_version,
-                           lambda c: c.complete_action_item(index=index, actor=actor))
+                           lambda c: c.complete_action_item(index=index, actor=actor), check)
 
     def agent_goals(self, agent_id: str, goal_ids: list[str]) -> list[Goal]:
         """The goals named, refusing any that is not this agent's."""
@@ -230,27 +239,32 @@ class PerfLedger(ReviewCommands, Application[UUID]):
 
     def change(
         self, kind: type[A], aggregate_id: UUID | str, expected_version: int | None,
-        action: Callable[[A], None],
+        action: Callable[[A], None], check: Check | None = None,
     ) -> A:
         """Loads, applies one command, saves; the expected version guards lost updates."""
-        aggregate = self.load(kind, as_uuid(aggregate_id), expected_version)
+        aggregate = self.load(kind, as_uuid(aggregate_id), expected_version, check)
         action(aggregate)
         self.save_changes(aggregate)
         return aggregate
 
-    def load(self, kind: type[A], aggregate_id: UUID, expected_version: int | None = None) -> A:
-        """The aggregate of that kind, refusing a stale expected version."""
+    def load(
+        self, kind: type[A], aggregate_id: UUID, expected_version: int | None = None,
+        check: Check | None = None,
+    ) -> A:
+        """The aggregate of that kind, refusing a stale expected version.
+
+        `check` (a scope rule) runs on the loaded aggregate before the version is compared,
+        so a caller outside the scope learns nothing of the aggregate's version.
+        """
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}", id=str(aggregate_id)) from None
         if not isinstance(aggregate, kind):
             raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}", id=str(aggregate_id))
-        if expected_version is not None and aggregate.version != expected_version:
-            raise VersionConflict(
-                f"version is {aggregate.version}, not {expected_version}",
-                id=str(aggregate_id), version=aggregate.version,
-            )
+        if check is not None:
+            check(aggregate)
+        check_version(aggregate, expected_version)
         return aggregate
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
@@ -278,6 +292,15 @@ class PerfLedger(ReviewCommands, Application[UUID]):
     def event_as_dict(self, notification: Any) -> dict[str, Any]:
         """A stored notification decoded into its domain event's plain attributes."""
         return vars(self.mapper.to_domain_event(notification))
+
+
+def check_version(aggregate: Aggregate, expected_version: int | None) -> None:
+    """Refuses a stale expected version (If-Match) of a loaded aggregate."""
+    if expected_version is not None and aggregate.version != expected_version:
+        raise VersionConflict(
+            f"version is {aggregate.version}, not {expected_version}",
+            id=str(aggregate.id), version=aggregate.version,
+        )
 
 
 def created_ids(objs: Iterable[Any]) -> list[UUID]:

@@ -15,6 +15,8 @@ from engine.commands import Calibrate, Dispute, ReviewFeedback, ScoreCriterion, 
 if TYPE_CHECKING:
     from aggregates.goal import Goal
 
+Check = Callable[[Any], None]  # a scope rule run on the loaded review (engine/application.py)
+
 
 def as_uuid(value: UUID | str) -> UUID:
     """An aggregate id from a UUID or its text; anything else names no aggregate."""
@@ -68,10 +70,11 @@ class ReviewCommands:
         return register
 
     def cancel_review(
-        self, review_id: UUID | str, reason: str, actor: str, expected_version: int | None = None
+        self, review_id: UUID | str, reason: str, actor: str,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """Cancels an in-progress review with a reason, freeing its period for another review."""
-        review: Review = self.load(Review, as_uuid(review_id), expected_version)
+        review: Review = self.load(Review, as_uuid(review_id), expected_version, check)
         review.cancel(reason=reason, actor=actor)
         register = self.agent_reviews(review.agent_id, actor)
         register.release(review_id=str(review.id), reason=reason.strip(), actor=actor)
@@ -80,37 +83,38 @@ class ReviewCommands:
 
     def score_review(
         self, review_id: UUID | str, command: ScoreCriterion, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """Scores (or re-scores, with a reason) one criterion."""
         return self.change(Review, review_id, expected_version, lambda r: r.score(
             criterion=command.criterion, score=command.score, rationale=command.rationale,
-            reason=command.reason, actor=actor))
+            reason=command.reason, actor=actor), check)
 
     def add_review_feedback(
         self, review_id: UUID | str, command: ReviewFeedback, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """Adds a 360-degree input."""
         return self.change(Review, review_id, expected_version, lambda r: r.add_feedback(
             source=command.source, author_id=command.author_id, text=command.text,
-            rating=command.rating, actor=actor))
+            rating=command.rating, actor=actor), check)
 
     def calibrate_review(
         self, review_id: UUID | str, command: Calibrate, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """Adjusts the overall score in calibration, with a reason."""
         return self.change(Review, review_id, expected_version, lambda r: r.calibrate(
-            adjustment=command.adjustment, reason=command.reason, actor=actor))
+            adjustment=command.adjustment, reason=command.reason, actor=actor), check)
 
     def finalise_review(
-        self, review_id: UUID | str, actor: str, expected_version: int | None = None
+        self, review_id: UUID | str, actor: str,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """Computes the overall score from the in-scope goals' attainment and the criteria."""
         def finalise(review: Review) -> None:
             review.finalise(goal_results=self.goal_results(review), actor=actor)
-        return self.change(Review, review_id, expected_version, finalise)
+        return self.change(Review, review_id, expected_version, finalise, check)
 
     def goal_results(self, review: Review) -> list[dict[str, Any]]:
         """Each in-scope goal's attainment and weight, as ``scoring.scored_attainment`` counts it.
@@ -136,33 +140,38 @@ class ReviewCommands:
         return results
 
     def acknowledge_review(
-        self, review_id: UUID | str, actor: str, expected_version: int | None = None
+        self, review_id: UUID | str, actor: str,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """The agent acknowledges their finalised review."""
         return self.change(Review, review_id, expected_version,
-                           lambda r: r.acknowledge(actor=actor))
+                           lambda r: r.acknowledge(actor=actor), check)
 
     def reopen_review(
-        self, review_id: UUID | str, reason: str, actor: str, expected_version: int | None = None
+        self, review_id: UUID | str, reason: str, actor: str,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """Reopens a finalised review for changes, with a reason."""
         return self.change(Review, review_id, expected_version,
-                           lambda r: r.reopen(reason=reason, actor=actor))
+                           lambda r: r.reopen(reason=reason, actor=actor), check)
 
     def dispute_review(
         self, review_id: UUID | str, command: Dispute, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """The agent disputes a finalised score, with a reason."""
         return self.change(Review, review_id, expected_version, lambda r: r.dispute(
-            reason=command.reason, criterion=command.criterion, actor=actor))
+            reason=command.reason, criterion=command.criterion, actor=actor), check)
 
     def uphold_dispute(
         self, review_id: UUID | str, index: int, reason: str, actor: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, check: Check | None = None,
     ) -> Review:
         """The reviewer keeps a disputed score, saying why."""
-        if index < 0:
-            raise InvalidValue("no such dispute", field="index")
+        def in_scope_and_valid(review: Review) -> None:
+            if check is not None:
+                check(review)
+            if index < 0:
+                raise InvalidValue("no such dispute", field="index")
         return self.change(Review, review_id, expected_version,
-                           lambda r: r.uphold_dispute(index=index, reason=reason, actor=actor))
+                           lambda r: r.uphold_dispute(index=index, reason=reason, actor=actor), in_scope_and_valid)

@@ -13,12 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from projections.history_rows import history_entry
+
 from aggregates.alert import alert_rules_id
-from aggregates.contract import EventEnvelope, envelope_of
+from aggregates.contract import GENESIS, EventEnvelope, envelope_of
 from aggregates.kpis import KPI_NAMES
 from engine.alert_rules import DayValues
 from engine.application import PerfLedger
 from engine.ports import Message
+from projections.goals import roll_up
 from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis
 from projections.store import BUILDERS
 
@@ -220,3 +223,53 @@ class FakeAlertSource:
 
     def known_alerts(self, ids: list[str]) -> set[str]:
         return {i for i in ids if ("Alert", i) in self.models.documents}
+
+
+class FakeDocuments:
+    """Documents (engine/ports.py) over FakeReadModels, with the history chained as the projector chains it."""
+
+    def __init__(self, models: FakeReadModels) -> None:
+        self.models = models
+        self.histories: dict[str, list[dict[str, Any]]] = {}
+
+    def record(self, events: Iterable[EventEnvelope]) -> None:
+        """Projects the events into documents and history rows."""
+        events = list(events)
+        self.models.project(events)
+        for event in events:
+            rows = self.histories.setdefault(event.id, [])
+            if rows and rows[-1]["version"] >= event.version:
+                continue  # at least once: a redelivered event is applied once
+            rows.append(history_entry(event, rows[-1]["hash"] if rows else GENESIS))
+
+    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        return self.models.documents.get((kind, doc_id))
+
+    def find(self, doc_id: str) -> tuple[str, dict[str, Any]] | None:
+        return next(((kind, doc) for (kind, key), doc in self.models.documents.items() if key == doc_id), None)
+
+    def page(
+        self, kind: str, *, filters: dict[str, str | None], teams: tuple[str, ...] | None,
+        after: str | None, limit: int,
+    ) -> list[dict[str, Any]]:
+        found = [doc for (k, key), doc in sorted(self.models.documents.items()) if k == kind
+                 and all(value is None or doc.get(column) == value for column, value in filters.items())
+                 and (teams is None or doc.get("team_id") in teams) and (not after or key > after)]
+        return found[:limit]
+
+    def event_trail(self, aggregate_id: str) -> list[dict[str, Any]]:
+        return [{"sequence": r["version"], "type": r["type"], "at": r["at"], "actor": r["actor"], "data": r["data"],
+                 "hash": r["hash"], "prev_hash": r["prev_hash"]} for r in self.histories.get(aggregate_id, [])]
+
+    def team_ids(self) -> list[str]:
+        teams = {key[1] for key in self.models.sums if key[0] == "team" and key[2] == "day"}
+        teams |= {doc["team_id"] for (kind, _), doc in self.models.documents.items()
+                  if kind == "Goal" and doc.get("team_id") is not None}
+        return sorted(teams)
+
+    def goal_rollup(
+        self, team_id: str, template_id: str | None, start: date | None, end: date | None,
+    ) -> dict[str, Any]:
+        goals = [doc for doc in self.models.docs("Goal", team_id=team_id)
+                 if template_id is None or doc.get("template_id") == template_id]
+        return roll_up(goals, start, end)

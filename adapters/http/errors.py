@@ -13,9 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from adapters.http.auth import Forbidden, Unauthorized
+from adapters.http.auth import Unauthorized
 from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation, VersionConflict
 from engine.logging_setup import request_id
+from engine.scope import Forbidden
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidValue: 422, NotFound: 404, RuleViolation: 409, VersionConflict: 409}

@@ -17,11 +17,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from adapters.sql import inbox_store
-from adapters.sql.health import stored_health
-from adapters.sql.ingest_counts import counter_totals
-from adapters.sql.parked import parked_counts
-from adapters.sql.positions import load_relay_position, partition_lags
 from engine.bootstrap import Container
 from engine.health import is_stale, merge
 
@@ -34,6 +29,7 @@ class StoreCollector(Collector):
 
     def __init__(self, container: Container) -> None:
         self.container = container
+        self.records = container.services.operations.records
 
     def collect(self) -> Iterator[Metric]:
         yield from self._telephony()
@@ -43,7 +39,7 @@ class StoreCollector(Collector):
         yield from self._durability()
 
     def _telephony(self) -> Iterator[Metric]:
-        counters = counter_totals(self.container.db)
+        counters = self.records.counter_totals()
         events = CounterMetricFamily(
             "perfledger_telephony_events", "Telephony events by outcome (received = accepted + "
             "duplicates + dead_lettered)", labels=["outcome"])
@@ -55,9 +51,8 @@ class StoreCollector(Collector):
                                   value=counters.get("dead_lettered", 0))
 
     def _relay(self) -> Iterator[Metric]:
-        newest = self.container.app.recorder.max_notification_id() or 0
-        stored = load_relay_position(self.container.db, "events")
-        position = stored.value if stored else 0
+        newest = self.records.event_store_position()
+        position = self.records.relayed_to()
         yield GaugeMetricFamily("perfledger_event_store_position",
                                 "Newest notification id in the event store", value=newest)
         yield GaugeMetricFamily("perfledger_relay_position",
@@ -71,7 +66,7 @@ class StoreCollector(Collector):
                                 "Records on the broker a projector or ingestor has not applied yet", labels=labels)
         offset = GaugeMetricFamily("perfledger_consumer_next_offset",
                                    "Next offset a projector or ingestor will apply", labels=labels)
-        for row in partition_lags(self.container.db):
+        for row in self.records.partition_lags():
             key = [str(row["consumer"]), str(row["topic"]), str(row["partition"])]
             lag.add_metric(key, float(row["lag"]))  # type: ignore[arg-type]
             offset.add_metric(key, float(row["next_offset"]))  # type: ignore[arg-type]
@@ -82,7 +77,7 @@ class StoreCollector(Collector):
     def _faults(self) -> Iterator[Metric]:
         """Infrastructure retries and how long a worker has been stuck, per component; parked events per consumer."""
         container, now = self.container, datetime.now(UTC)
-        everyone = merge(container.health.entries(), stored_health(container.db))
+        everyone = merge(container.health.entries(), self.records.stored_health())
         retries = CounterMetricFamily("perfledger_component_retries",
                                       "Retries after an infrastructure fault, per component", labels=["component"])
         stuck = GaugeMetricFamily("perfledger_component_retrying_seconds", "How long a component has been "
@@ -95,14 +90,14 @@ class StoreCollector(Collector):
             stuck.add_metric([component], max(fresh, default=0.0))
         parked = GaugeMetricFamily("perfledger_parked_events", "Messages or events a consumer could not apply "
                                    "(GET /v1/admin/parked lists them)", labels=["consumer"])
-        for consumer, count in parked_counts(container.db).items():
+        for consumer, count in self.records.parked_counts().items():
             parked.add_metric([consumer], count)
         yield retries
         yield stuck
         yield parked
 
     def _durability(self) -> Iterator[Metric]:
-        pending = inbox_store.pending(self.container.db)
+        pending = self.records.inbox_depth()
         yield GaugeMetricFamily("perfledger_telephony_inbox_events",
                                 "HTTP-accepted telephony events not yet archived", value=int(pending))
         broker = self.container.broker

@@ -28,10 +28,19 @@ from adapters.sql.health import health_sink
 from adapters.sql.parked import ParkedView, SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
+from adapters.sql.read_models import (
+    SqlDocuments,
+    SqlExplanations,
+    SqlKpiFigures,
+    SqlOperations,
+    SqlSealCheck,
+    SqlTelephonyRecords,
+)
 from adapters.sql.schema import create_tables
 from adapters.sql.sealer import Sealer
 from adapters.sql.seals import SqlSnapshotSeals
 from adapters.telephony.bounds import Limits
+from adapters.telephony.http_intake import HttpIntake
 from adapters.telephony.inbox import TelephonyInbox
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
@@ -41,6 +50,7 @@ from engine.integrity import seal_key
 from engine.progress import GoalProgress
 from engine.relay import Relay
 from engine.seal_heads import PublishedHeads
+from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
 from engine.snapshot_sealing import seal_snapshots
 from projections.parking import RELAY
@@ -90,8 +100,12 @@ class Container:
     stopping: threading.Event = field(default_factory=threading.Event)
     broker: BrokerSupervisor | None = None  # the embedded broker this process supervises
     started: Started = field(default_factory=Started)
+    # What the API calls (engine/services/); set by `build` once the container exists.
+    services: Services = field(init=False)
 
     def close(self) -> None:
+        if hasattr(self, "services"):
+            self.services.close()
         self.db.close()
         self.app.close()
 
@@ -209,5 +223,22 @@ def build(settings: Settings, bootstrap: Bootstrap | None = None, broker: Broker
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))
-    return Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap,
-                     health=HealthBoard(sink=health_sink(db)), broker=broker)
+    container = Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap,
+                          health=HealthBoard(sink=health_sink(db)), broker=broker)
+    container.services = application_services(container)
+    return container
+
+
+def application_services(container: Container) -> Services:
+    """The services the API calls, over the SQL read models, with the process's telephony publisher and inbox."""
+    app, db, settings = container.app, container.db, container.settings
+    # Neither connects before its first use: the publisher on its first publish, the inbox
+    # (shared with the re-publisher `perfledger up` runs) when the first batch arrives.
+    kafka = bool(container.bootstrap)
+    intake = HttpIntake(db, settings, container.telephony_publisher if kafka else None,
+                        (lambda: container.inbox) if kafka else None)
+    reads = ReadPorts(docs=SqlDocuments(db), explanations=SqlExplanations(app, db),
+                      seals=SqlSealCheck(app, db, settings, container.published_heads), intake=intake,
+                      telephony=SqlTelephonyRecords(db), figures=SqlKpiFigures(db), records=SqlOperations(app, db))
+    broker = {"broker": container.broker} if container.broker is not None else {}
+    return services(settings, app, reads, container.health, broker)

@@ -7,19 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from adapters.http.auth import (
-    CurrentPrincipal,
-    check_manage,
-    check_read,
-    check_team_read,
-    readable_teams,
-    require_role,
-)
-from adapters.http.routes.common import IfMatch, Services, accepted, document, page, parse_id
-from adapters.sql.documents_view import get_document, list_documents
-from aggregates.alert import Alert, alert_rules_id
-from engine.alert_rules import SetAlertRules, parse_rules
-from engine.alerting import AlertCheckIn, alert_to_check_in, set_alert_rules
+from adapters.http.auth import CurrentPrincipal
+from adapters.http.routes.common import AppServices, IfMatch, accepted, page, parse_id, versioned
+from engine.alert_rules import SetAlertRules
+from engine.alerting import AlertCheckIn
 from engine.commands import Reason
 
 router = APIRouter(tags=["alerts"])
@@ -76,68 +67,49 @@ class CheckInCreated(BaseModel):
 
 @router.get("/v1/alerts", response_model=AlertPage)
 def list_alerts(
-    who: CurrentPrincipal, services: Services, team_id: str | None = None, agent_id: str | None = None,
+    who: CurrentPrincipal, services: AppServices, team_id: str | None = None, agent_id: str | None = None,
     status: Status | None = None, limit: int = Query(default=100, ge=1, le=1000),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
 ) -> dict[str, Any]:
     """Alerts by team, agent and status, ordered by id; managers see their teams', agents their own."""
-    require_role(who, "admin", "auditor", "manager", "agent")
-    if who.role == "agent":
-        agent_id = who.subject
-    items = list_documents(services.db, "Alert", filters={"agent_id": agent_id, "team_id": team_id,
-                           "status": status}, teams=readable_teams(who), after=cursor, limit=limit)
-    return page(items, limit)
+    return page(services.alerts.page(who, team_id, agent_id, status, limit, cursor), limit)
 
 
 @router.get("/v1/alerts/{alert_id}", response_model=AlertOut)
-def get_alert(alert_id: str, who: CurrentPrincipal, services: Services, response: Response) -> dict[str, Any]:
+def get_alert(alert_id: str, who: CurrentPrincipal, services: AppServices, response: Response) -> dict[str, Any]:
     """One alert: what tripped, the value against its threshold, and what was done about it."""
-    doc = document(services, "Alert", alert_id)
-    check_read(who, doc)
-    response.headers["ETag"] = str(doc["version"])
-    return doc
+    return versioned(services.alerts.get(who, alert_id), response)
 
 
 @router.post("/v1/alerts/{alert_id}/check-in", status_code=201, response_model=CheckInCreated)
 def check_in(
-    alert_id: str, who: CurrentPrincipal, services: Services, version: IfMatch, response: Response,
+    alert_id: str, who: CurrentPrincipal, services: AppServices, version: IfMatch, response: Response,
     body: Annotated[AlertCheckIn | None, Body(openapi_examples={"defaults": {"value": {}}, "with action": {
         "value": {"notes": "Walked through hold etiquette", "action_items": [
             {"description": "Shadow a senior agent", "owner_id": "agent-0007", "due": "2026-10-20"}]}}})] = None,
 ) -> dict[str, Any]:
     """Turns the alert into a coaching check-in with the agent (held by the caller), in one step."""
-    alert = services.app.load(Alert, parse_id(alert_id), version)
-    check_manage(who, alert.team_id)
-    alert, recorded = alert_to_check_in(services.app, alert, body or AlertCheckIn(), who.actor)
+    alert, recorded = services.alerts.check_in(who, parse_id(alert_id), body or AlertCheckIn(), version)
     return accepted(recorded, response, alert_id=str(alert.id), alert_version=alert.version)
 
 
 @router.post("/v1/alerts/{alert_id}/dismiss")
 def dismiss(
-    alert_id: str, body: Reason, who: CurrentPrincipal, services: Services, version: IfMatch, response: Response,
+    alert_id: str, body: Reason, who: CurrentPrincipal, services: AppServices, version: IfMatch, response: Response,
 ) -> dict[str, Any]:
     """Closes the alert without a check-in; the reason is kept."""
-    alert = services.app.load(Alert, parse_id(alert_id), version)
-    check_manage(who, alert.team_id)
-    alert.dismiss(reason=body.reason, actor=who.actor)
-    services.app.save_changes(alert)
-    return accepted(alert, response)
+    return accepted(services.alerts.dismiss(who, parse_id(alert_id), body.reason, version), response)
 
 
 @router.get("/v1/teams/{team_id}/alert-rules")
-def get_rules(team_id: str, who: CurrentPrincipal, services: Services) -> dict[str, Any]:
+def get_rules(team_id: str, who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
     """The team's alert rules in force (the defaults until a manager sets some)."""
-    check_team_read(who, team_id)
-    doc = get_document(services.db, "AlertRules", str(alert_rules_id(team_id)))
-    rules = [rule.model_dump() for rule in parse_rules(doc["rules"] if doc else None)]
-    return {"team_id": team_id, "defaults": doc is None, "rules": rules,
-            "version": doc["version"] if doc else 0}
+    return services.alerts.rules(who, team_id)
 
 
 @router.put("/v1/teams/{team_id}/alert-rules")
 def put_rules(
-    team_id: str, body: SetAlertRules, who: CurrentPrincipal, services: Services, response: Response,
+    team_id: str, body: SetAlertRules, who: CurrentPrincipal, services: AppServices, response: Response,
 ) -> dict[str, Any]:
     """Sets the team's alert rules (replacing the previous ones, which stay in the audit trail)."""
-    check_manage(who, team_id)
-    return accepted(set_alert_rules(services.app, team_id, body, who.actor), response)
+    return accepted(services.alerts.set_rules(who, team_id, body), response)

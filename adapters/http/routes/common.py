@@ -1,16 +1,16 @@
-"""Shared pieces of the routers: the container, If-Match, ids, answers, records."""
+"""Shared pieces of the routers: the container, If-Match, ids, answers, docs."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
 
-from adapters.sql.documents_view import get_document
-from aggregates.errors import InvalidValue, NotFound
+from aggregates.errors import InvalidValue
 from engine.bootstrap import Container
 from engine.commands import control_character
+from engine.services import Services as ApplicationServices
+from engine.services.docs import parse_id as parse_id
 
 
 def container(request: Request) -> Container:
@@ -18,6 +18,14 @@ def container(request: Request) -> Container:
 
 
 Services = Annotated[Container, Depends(container)]
+
+
+def application_services(request: Request) -> ApplicationServices:
+    return request.app.state.container.services  # type: ignore[no-any-return]
+
+
+# What a route calls: one method of one application service (engine/services/).
+AppServices = Annotated[ApplicationServices, Depends(application_services)]
 
 
 IF_MATCH_FORMAT = "an aggregate version: 1 to 18 digits, plain or quoted (3, \"3\" or W/\"3\")"
@@ -53,24 +61,15 @@ def clean_parameters(request: Request) -> None:
                                field=name)
 
 
-def parse_id(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise NotFound(f"no such id {value!r}", id=value) from None
-
-
 def accepted(aggregate: Any, response: Response, **extra: Any) -> dict[str, Any]:
     """A command's answer: the aggregate's id and new version (also as ETag)."""
     response.headers["ETag"] = str(aggregate.version)
     return {"id": str(aggregate.id), "version": aggregate.version, **extra}
 
 
-def document(services: Container, kind: str, doc_id: str) -> dict[str, Any]:
-    """A read-model document, or 404."""
-    doc = get_document(services.db, kind, doc_id)
-    if doc is None:
-        raise NotFound(f"no {kind} {doc_id}", id=doc_id)
+def versioned(doc: dict[str, Any], response: Response) -> dict[str, Any]:
+    """A read-model document as answered, its version also as ETag."""
+    response.headers["ETag"] = str(doc["version"])
     return doc
 
 

@@ -9,9 +9,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from adapters.http.auth import CurrentPrincipal, require_role
-from adapters.http.routes.common import Services
-from adapters.sql.documents_view import team_ids
+from adapters.http.auth import CurrentPrincipal
+from adapters.http.routes.common import AppServices
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 router = APIRouter()
@@ -25,13 +24,9 @@ def page() -> FileResponse:
 
 @router.get("/v1/teams", tags=["kpis"], responses={200: {"content": {"application/json": {
     "example": {"items": [{"team_id": "team-01"}, {"team_id": "team-02"}]}}}}})
-def teams(who: CurrentPrincipal, services: Services) -> dict[str, Any]:
+def teams(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
     """The teams the caller may read that have KPI data or goals, in order."""
-    require_role(who, "admin", "auditor", "manager")
-    found = team_ids(services.db)
-    if who.role == "manager":
-        found = [t for t in found if t in who.teams]
-    return {"items": [{"team_id": t} for t in found]}
+    return {"items": [{"team_id": t} for t in services.teams.readable(who)]}
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,81 @@
+"""Application services: what the HTTP routes (and any other entry point) call.
+
+Each service takes the principal (who is calling), applies the scope rules
+(engine/scope.py) and runs one command with a single load of its aggregate, or reads
+through the read ports (engine/ports.py). The composition root builds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.application import PerfLedger
+from engine.health import HealthBoard
+from engine.ports import (
+    Documents,
+    Explanations,
+    KpiFigures,
+    OperationsRecords,
+    SealCheck,
+    TelephonyIntake,
+    TelephonyRecords,
+)
+from engine.services.alerts import AlertService
+from engine.services.audit import AuditService
+from engine.services.check_ins import CheckInService
+from engine.services.goals import GoalService
+from engine.services.kpis import KpiService
+from engine.services.operations import OperationsService
+from engine.services.reviews import ReviewService
+from engine.services.teams import TeamService
+from engine.services.telephony import TelephonyService
+from engine.services.templates import TemplateService
+from engine.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """The application services of one process."""
+
+    goals: GoalService
+    check_ins: CheckInService
+    reviews: ReviewService
+    templates: TemplateService
+    alerts: AlertService
+    audit: AuditService
+    telephony: TelephonyService
+    teams: TeamService
+    kpis: KpiService
+    operations: OperationsService
+
+    def close(self) -> None:
+        self.telephony.close()
+
+
+@dataclass(frozen=True)
+class ReadPorts:
+    """Everything the services read, as the composition root implements it."""
+
+    docs: Documents
+    explanations: Explanations
+    seals: SealCheck
+    intake: TelephonyIntake
+    telephony: TelephonyRecords
+    figures: KpiFigures
+    records: OperationsRecords
+
+
+def services(
+    settings: Settings, app: PerfLedger, reads: ReadPorts, health: HealthBoard, components: Mapping[str, Any],
+) -> Services:
+    """Every application service over one application and its read ports."""
+    docs = reads.docs
+    return Services(
+        goals=GoalService(app, docs), check_ins=CheckInService(app, docs),
+        reviews=ReviewService(app, docs), templates=TemplateService(app, docs),
+        alerts=AlertService(app, docs), audit=AuditService(app, docs, reads.explanations, reads.seals),
+        telephony=TelephonyService(reads.intake, reads.telephony), teams=TeamService(docs), kpis=KpiService(reads.figures),
+        operations=OperationsService(reads.records, settings, health, components),
+    )

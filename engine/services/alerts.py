@@ -1,0 +1,71 @@
+"""Alerts in the caller's scope: reads, turning one into a check-in, dismissing, and the team's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from aggregates.alert import Alert, AlertRules, alert_rules_id
+from aggregates.check_in import CheckIn
+from engine.alert_rules import SetAlertRules, parse_rules
+from engine.alerting import AlertCheckIn, alert_to_check_in, set_alert_rules
+from engine.application import PerfLedger
+from engine.ports import Documents
+from engine.scope import check_manage, check_team_read, own_agent, readable_teams, require_role
+from engine.services.docs import readable
+from engine.tokens import Principal
+
+
+class AlertService:
+    """Handles alerts (one load each) and reads them and the rules that raise them."""
+
+    def __init__(self, app: PerfLedger, docs: Documents) -> None:
+        self.app = app
+        self.docs = docs
+
+    def _managed(self, who: Principal, alert_id: UUID, version: int | None) -> Alert:
+        # The version is compared before the scope, as the alert routes always did.
+        alert = self.app.load(Alert, alert_id, version)
+        check_manage(who, alert.team_id)
+        return alert
+
+    def check_in(
+        self, who: Principal, alert_id: UUID, body: AlertCheckIn, version: int | None,
+    ) -> tuple[Alert, CheckIn]:
+        """Turns the alert into a coaching check-in held by the caller, in one save."""
+        alert = self._managed(who, alert_id, version)
+        return alert_to_check_in(self.app, alert, body, who.actor)
+
+    def dismiss(self, who: Principal, alert_id: UUID, reason: str, version: int | None) -> Alert:
+        """Closes the alert without a check-in; the reason is kept."""
+        alert = self._managed(who, alert_id, version)
+        alert.dismiss(reason=reason, actor=who.actor)
+        self.app.save_changes(alert)
+        return alert
+
+    def get(self, who: Principal, alert_id: str) -> dict[str, Any]:
+        """One alert as the read model holds it."""
+        return readable(self.docs, who, "Alert", alert_id)
+
+    def page(
+        self, who: Principal, team_id: str | None, agent_id: str | None, status: str | None,
+        limit: int, cursor: str | None,
+    ) -> list[dict[str, Any]]:
+        """Alerts by team, agent and status in the caller's scope, ordered by id."""
+        require_role(who, "admin", "auditor", "manager", "agent")
+        return self.docs.page(
+            "Alert", filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
+            teams=readable_teams(who), after=cursor, limit=limit)
+
+    def rules(self, who: Principal, team_id: str) -> dict[str, Any]:
+        """The team's alert rules in force (the defaults until a manager sets some)."""
+        check_team_read(who, team_id)
+        doc = self.docs.get("AlertRules", str(alert_rules_id(team_id)))
+        rules = [rule.model_dump() for rule in parse_rules(doc["rules"] if doc else None)]
+        return {"team_id": team_id, "defaults": doc is None, "rules": rules,
+                "version": doc["version"] if doc else 0}
+
+    def set_rules(self, who: Principal, team_id: str, body: SetAlertRules) -> AlertRules:
+        """Sets the team's alert rules, replacing the previous ones."""
+        check_manage(who, team_id)
+        return set_alert_rules(self.app, team_id, body, who.actor)

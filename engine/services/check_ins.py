@@ -1,0 +1,44 @@
+"""Check-in commands and reads, in the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from aggregates.check_in import CheckIn
+from engine.application import PerfLedger
+from engine.commands import RecordCheckIn
+from engine.ports import Documents
+from engine.scope import check_manage, own_agent, readable_teams, require_role
+from engine.services.docs import readable
+from engine.services.goals import managed_by
+from engine.tokens import Principal
+
+
+class CheckInService:
+    """Records 1:1s, completes their action items, reads them."""
+
+    def __init__(self, app: PerfLedger, docs: Documents) -> None:
+        self.app = app
+        self.docs = docs
+
+    def record(self, who: Principal, command: RecordCheckIn) -> CheckIn:
+        """Records a 1:1 held by the caller with an agent of a team they manage."""
+        check_manage(who, command.team_id)
+        return self.app.record_check_in(command, actor=who.actor)
+
+    def complete_action_item(self, who: Principal, check_in_id: UUID, index: int, version: int | None) -> CheckIn:
+        """Marks an action item (0-based index) done."""
+        return self.app.complete_action_item(check_in_id, index, who.actor, version, managed_by(who))
+
+    def get(self, who: Principal, check_in_id: str) -> dict[str, Any]:
+        """The check-in as the read model holds it."""
+        return readable(self.docs, who, "CheckIn", check_in_id)
+
+    def page(
+        self, who: Principal, agent_id: str | None, team_id: str | None, limit: int, cursor: str | None,
+    ) -> list[dict[str, Any]]:
+        """Check-ins by agent and team in the caller's scope, ordered by id."""
+        require_role(who, "admin", "auditor", "manager", "agent")
+        return self.docs.page("CheckIn", filters={"agent_id": own_agent(who, agent_id), "team_id": team_id},
+                                   teams=readable_teams(who), after=cursor, limit=limit)

@@ -1,0 +1,34 @@
+"""Reading one projected document, in the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from aggregates.errors import NotFound
+from engine.ports import Documents
+from engine.scope import check_read
+from engine.tokens import Principal
+
+
+def parse_id(value: str) -> UUID:
+    """An aggregate id from its text; text that is no UUID names no aggregate."""
+    try:
+        return UUID(value)
+    except ValueError:
+        raise NotFound(f"no such id {value!r}", id=value) from None
+
+
+def document(docs: Documents, kind: str, doc_id: str) -> dict[str, Any]:
+    """A read-model document, or NotFound."""
+    doc = docs.get(kind, doc_id)
+    if doc is None:
+        raise NotFound(f"no {kind} {doc_id}", id=doc_id)
+    return doc
+
+
+def readable(docs: Documents, who: Principal, kind: str, doc_id: str) -> dict[str, Any]:
+    """A document the caller may read, or NotFound / Forbidden."""
+    doc = document(docs, kind, doc_id)
+    check_read(who, doc)
+    return doc

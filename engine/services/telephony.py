@@ -1,0 +1,49 @@
+"""Telephony events over HTTP and their records, for the roles that feed and audit them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aggregates.errors import NotFound
+from engine.ports import TelephonyIntake, TelephonyRecords
+from engine.scope import require_role
+from engine.tokens import Principal
+
+
+class TelephonyService:
+    """Takes batches of telephony events and answers what became of them."""
+
+    def __init__(self, intake: TelephonyIntake, records: TelephonyRecords) -> None:
+        self.intake = intake
+        self.records = records
+
+    def may_ingest(self, who: Principal) -> None:
+        """Only ingest clients and admins send telephony events (checked before the body is read)."""
+        require_role(who, "ingest", "admin")
+
+    def ingest(self, who: Principal, items: list[Any]) -> dict[str, Any]:
+        """Per event: accepted, duplicate or rejected; raises StreamUnavailable when it cannot be sent."""
+        self.may_ingest(who)
+        return self.intake.accept(items)
+
+    def deliveries(self, who: Principal, day: date) -> dict[str, Any]:
+        """Received, accepted, duplicates and dead-lettered on one UTC day, per source."""
+        require_role(who, "ingest", "admin", "auditor")
+        return self.records.deliveries(day)
+
+    def corrections(self, who: Principal, event_id: str) -> dict[str, Any]:
+        """One event's audit trail: the original, its corrections and voids."""
+        require_role(who, "ingest", "admin", "auditor")
+        found = self.records.corrections(event_id.lower())
+        if found is None:
+            raise NotFound(f"no telephony event {event_id} and no correction of it", id=event_id)
+        return found
+
+    def mismatches(self, who: Principal) -> dict[str, Any]:
+        """Surveys and QA scores counted for an agent who did not handle the call."""
+        require_role(who, "admin", "auditor")
+        return {"rows": self.records.mismatches()}
+
+    def close(self) -> None:
+        self.intake.close()
