@@ -40,13 +40,21 @@ class AgentReviews(Aggregate):
         """Books a review's period, refusing one that overlaps a live review of the agent."""
         if review_id in self.reviews:
             return  # booked already: a retried start of the same review (Idempotency-Key)
-        clashes = [other for other, period in self.reviews.items()
-                   if period["period_start"] <= period_end and period_start <= period["period_end"]]
+        clashes = [
+            other
+            for other, period in self.reviews.items()
+            if period["period_start"] <= period_end and period_start <= period["period_end"]
+        ]
         if clashes:
             raise RuleViolation(
                 f"{self.agent_id} already has a review for an overlapping period: "
-                f"{', '.join(clashes)}; cancel it first", agent_id=self.agent_id, review_ids=clashes)
-        self._booked(review_id=review_id, period_start=period_start, period_end=period_end, actor=actor)
+                f"{', '.join(clashes)}; cancel it first",
+                agent_id=self.agent_id,
+                review_ids=clashes,
+            )
+        self._booked(
+            review_id=review_id, period_start=period_start, period_end=period_end, actor=actor
+        )
 
     @event("Booked")
     def _booked(self, review_id: str, period_start: date, period_end: date, actor: str) -> None:

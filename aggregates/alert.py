@@ -34,8 +34,19 @@ class Alert(Aggregate):
 
     @event("Raised")
     def __init__(
-        self, *, key: str, rule: str, team_id: str, agent_id: str, kpi: str, day: date,
-        value: float, threshold: float, summary: str, details: dict[str, Any], actor: str,
+        self,
+        *,
+        key: str,
+        rule: str,
+        team_id: str,
+        agent_id: str,
+        kpi: str,
+        day: date,
+        value: float,
+        threshold: float,
+        summary: str,
+        details: dict[str, Any],
+        actor: str,
     ) -> None:
         if rule not in RULE_KINDS:
             raise InvalidValue(f"unknown alert rule {rule!r}", field="rule")
@@ -110,4 +121,6 @@ class AlertRules(Aggregate):
 def check_rules(rules: list[dict[str, Any]]) -> None:
     for index, rule in enumerate(rules):
         if rule.get("kind") not in RULE_KINDS:
-            raise InvalidValue(f"kind must be one of {', '.join(RULE_KINDS)}", field=f"rules[{index}].kind")
+            raise InvalidValue(
+                f"kind must be one of {', '.join(RULE_KINDS)}", field=f"rules[{index}].kind"
+            )

@@ -81,7 +81,8 @@ class CheckIn(Aggregate):
     def check_action_item_index(self, index: int) -> None:
         if type(index) is not int or not 0 <= index < len(self.action_items):
             raise InvalidValue(
-                f"no action item {index!r} on this check-in", field="index",
+                f"no action item {index!r} on this check-in",
+                field="index",
                 check_in_id=str(self.id),
             )
 
@@ -90,7 +91,8 @@ class CheckIn(Aggregate):
         if item["completed_by"] is not None:
             raise RuleViolation(
                 f"action item {index} was already completed by {item['completed_by']}",
-                check_in_id=str(self.id), index=index,
+                check_in_id=str(self.id),
+                index=index,
             )
 
 
@@ -98,8 +100,9 @@ def check_participants(agent_id: str, team_id: str, manager: str) -> None:
     check_text(agent_id, "agent_id")
     check_text(team_id, "team_id")
     if person(manager) == agent_id:
-        raise RuleViolation("a check-in is held by a manager with another person",
-                            agent_id=agent_id)
+        raise RuleViolation(
+            "a check-in is held by a manager with another person", agent_id=agent_id
+        )
 
 
 def check_held_at(held_at: datetime) -> None:
@@ -131,8 +134,7 @@ def check_goal_snapshot(goal: dict[str, Any], field: str) -> None:
     if goal["direction"] not in DIRECTIONS:
         raise InvalidValue(f"direction must be one of {DIRECTIONS}", field=f"{field}.direction")
     if goal["latest_value"] is not None and not is_number(goal["latest_value"]):
-        raise InvalidValue("latest_value must be a number or null",
-                           field=f"{field}.latest_value")
+        raise InvalidValue("latest_value must be a number or null", field=f"{field}.latest_value")
     check_snapshot_attainment(goal["attainment"], f"{field}.attainment")
 
 

@@ -40,17 +40,34 @@ class EventEnvelope:
 
     def __post_init__(self) -> None:
         # One expression on the hot path (every event decoded); the details only on refusal.
-        if not (isinstance(self.id, str) and isinstance(self.type, str) and isinstance(self.topic, str)
-                and isinstance(self.at, str) and (self.actor is None or isinstance(self.actor, str))
-                and isinstance(self.data, dict) and _is_int(self.version) and _is_int(self.notification_id)):
+        if not (
+            isinstance(self.id, str)
+            and isinstance(self.type, str)
+            and isinstance(self.topic, str)
+            and isinstance(self.at, str)
+            and (self.actor is None or isinstance(self.actor, str))
+            and isinstance(self.data, dict)
+            and _is_int(self.version)
+            and _is_int(self.notification_id)
+        ):
             raise EnvelopeError(self._refusal())
 
     def _refusal(self) -> str:
         wanted: dict[str, type | tuple[type, ...]] = {
-            "id": str, "type": str, "topic": str, "at": str, "actor": (str, type(None)), "data": dict}
+            "id": str,
+            "type": str,
+            "topic": str,
+            "at": str,
+            "actor": (str, type(None)),
+            "data": dict,
+        }
         wrong = [name for name, kind in wanted.items() if not isinstance(getattr(self, name), kind)]
-        wrong += [name for name in ("version", "notification_id") if not _is_int(getattr(self, name))]
-        return "wrong types: " + ", ".join(f"{name} ({type(getattr(self, name)).__name__})" for name in wrong)
+        wrong += [
+            name for name in ("version", "notification_id") if not _is_int(getattr(self, name))
+        ]
+        return "wrong types: " + ", ".join(
+            f"{name} ({type(getattr(self, name)).__name__})" for name in wrong
+        )
 
     @property
     def kind(self) -> str:
@@ -120,6 +137,7 @@ def event_hash(prev_hash: str, event: EventEnvelope) -> str:
     """SHA-256 over the previous hash and the event's canonical JSON: the audit chain's link."""
     body = json.dumps(
         [event.id, event.version, event.type, event.at, event.actor, event.data],
-        sort_keys=True, separators=(",", ":"),
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()

@@ -38,7 +38,10 @@ REASON_LIMIT = 1000
 
 def is_data_fault(error: BaseException) -> bool:
     """True when the error belongs to the data being applied, so retrying cannot help."""
-    return isinstance(error, DATA_FAULTS + _driver_faults()) or type(error).__name__ in MESSAGE_FAULT_NAMES
+    return (
+        isinstance(error, DATA_FAULTS + _driver_faults())
+        or type(error).__name__ in MESSAGE_FAULT_NAMES
+    )
 
 
 def _driver_faults() -> tuple[type[BaseException], ...]:
@@ -54,7 +57,7 @@ def reason_of(error: BaseException) -> str:
 def safe_text(text: str, limit: int) -> str:
     """Text any store accepts: NUL and other control characters escaped, cut to `limit`."""
     cleaned = "".join(c if c >= " " or c in "\t\n" else f"\\x{ord(c):02x}" for c in text)
-    return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def digest(payload: bytes | None) -> str:

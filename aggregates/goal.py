@@ -128,7 +128,9 @@ class Goal(Aggregate):
     @property
     def overridden(self) -> bool:
         """True while the latest value is one given by hand instead of the goal's KPI."""
-        return self.latest_progress is not None and not is_kpi_source(self.latest_progress["source"])
+        return self.latest_progress is not None and not is_kpi_source(
+            self.latest_progress["source"]
+        )
 
     @property
     def latest_value(self) -> float | None:
@@ -155,8 +157,10 @@ class Goal(Aggregate):
     def activate(self, *, actor: str) -> None:
         """Makes a draft goal active: from now on progress is recorded against it."""
         if self.status != "draft":
-            raise RuleViolation(f"only a draft goal can be activated; this one is {self.status}",
-                                goal_id=str(self.id))
+            raise RuleViolation(
+                f"only a draft goal can be activated; this one is {self.status}",
+                goal_id=str(self.id),
+            )
         self.check_not_own(actor, "activate")
         self._activated(actor=actor)
 
@@ -181,8 +185,14 @@ class Goal(Aggregate):
         check_finite(value, "value")
         self.check_as_of(as_of, superseding=is_kpi_source(source))
         before = self.latest_value
-        self._progress_recorded(before=before, after=float(value), as_of=as_of,
-                                source=source.strip(), note=note.strip(), actor=actor)
+        self._progress_recorded(
+            before=before,
+            after=float(value),
+            as_of=as_of,
+            source=source.strip(),
+            note=note.strip(),
+            actor=actor,
+        )
 
     def override_progress(self, *, value: float, as_of: datetime, note: str, actor: str) -> None:
         """Puts a value given by hand in place of a KPI-measured goal's value, in the open.
@@ -193,28 +203,57 @@ class Goal(Aggregate):
         self.check_active("override the progress of")
         self.check_not_own(actor, "override the progress of")
         if not self.kpi_measured:
-            raise RuleViolation("a manual goal has no KPI value to override; record progress instead",
-                                goal_id=str(self.id))
+            raise RuleViolation(
+                "a manual goal has no KPI value to override; record progress instead",
+                goal_id=str(self.id),
+            )
         check_finite(value, "value")
         self.check_as_of(as_of)
-        self._progress_overridden(before=self.latest_value, after=float(value), as_of=as_of,
-                                  kpi=self.kpi, note=note.strip(), actor=actor)
+        self._progress_overridden(
+            before=self.latest_value,
+            after=float(value),
+            as_of=as_of,
+            kpi=self.kpi,
+            note=note.strip(),
+            actor=actor,
+        )
 
     @event("ProgressOverridden")
     def _progress_overridden(
-        self, before: float | None, after: float, as_of: datetime, kpi: str, note: str, actor: str,
+        self,
+        before: float | None,
+        after: float,
+        as_of: datetime,
+        kpi: str,
+        note: str,
+        actor: str,
     ) -> None:
-        self.latest_progress = {"value": after, "as_of": as_of, "source": OVERRIDE_SOURCE,
-                                "note": note, "actor": actor}
+        self.latest_progress = {
+            "value": after,
+            "as_of": as_of,
+            "source": OVERRIDE_SOURCE,
+            "note": note,
+            "actor": actor,
+        }
         self.progress_count += 1
 
     @event("ProgressRecorded")
     def _progress_recorded(
-        self, before: float | None, after: float, as_of: datetime, source: str, note: str,
+        self,
+        before: float | None,
+        after: float,
+        as_of: datetime,
+        source: str,
+        note: str,
         actor: str,
     ) -> None:
-        self.latest_progress = {"value": after, "as_of": as_of, "source": source, "note": note,
-                                "actor": actor}
+        self.latest_progress = {
+            "value": after,
+            "as_of": as_of,
+            "source": source,
+            "note": note,
+            "actor": actor,
+        }
         self.progress_count += 1
 
     def close(self, *, as_of: datetime, actor: str) -> None:
@@ -224,20 +263,40 @@ class Goal(Aggregate):
         check_aware(as_of, "as_of")
         # The period's last day is included: a goal closes only once that day is over.
         if as_of.astimezone(UTC).date() <= self.period_end:
-            raise InvalidValue(f"the period runs until {self.period_end}; close after it",
-                               field="as_of", goal_id=str(self.id))
+            raise InvalidValue(
+                f"the period runs until {self.period_end}; close after it",
+                field="as_of",
+                goal_id=str(self.id),
+            )
         reached = self.attainment
-        self._closed(outcome=outcome_of(reached), value=self.latest_value, attainment=reached,
-                     target=self.target, as_of=as_of, actor=actor)
+        self._closed(
+            outcome=outcome_of(reached),
+            value=self.latest_value,
+            attainment=reached,
+            target=self.target,
+            as_of=as_of,
+            actor=actor,
+        )
 
     @event("Closed")
     def _closed(
-        self, outcome: str, value: float | None, attainment: float | None, target: float,
-        as_of: datetime, actor: str,
+        self,
+        outcome: str,
+        value: float | None,
+        attainment: float | None,
+        target: float,
+        as_of: datetime,
+        actor: str,
     ) -> None:
         self.status = outcome
-        self.closed = {"outcome": outcome, "value": value, "attainment": attainment,
-                       "target": target, "as_of": as_of, "actor": actor}
+        self.closed = {
+            "outcome": outcome,
+            "value": value,
+            "attainment": attainment,
+            "target": target,
+            "as_of": as_of,
+            "actor": actor,
+        }
 
     def correct(self, *, value: float, reason: str, actor: str) -> None:
         """Corrects the measured value of a closed goal, with a reason; re-evaluates the outcome.
@@ -246,39 +305,68 @@ class Goal(Aggregate):
         attainment, outcome) are kept, so reviews using the goal show the change.
         """
         if self.status not in CLOSED_STATUSES or self.closed is None:
-            raise RuleViolation(f"only a closed goal can be corrected; this one is {self.status}",
-                                goal_id=str(self.id))
+            raise RuleViolation(
+                f"only a closed goal can be corrected; this one is {self.status}",
+                goal_id=str(self.id),
+            )
         self.check_not_own(actor, "correct")
         check_finite(value, "value")
         check_reason(reason, "reason")
         if float(value) == self.latest_value:
-            raise InvalidValue("the correction must change the value", field="value",
-                               goal_id=str(self.id))
+            raise InvalidValue(
+                "the correction must change the value", field="value", goal_id=str(self.id)
+            )
         target = float(self.closed["target"])
         reached = attainment(target, self.direction, float(value))
         self._corrected(
-            before=self.latest_value, after=float(value),
-            before_outcome=self.status, outcome=outcome_of(reached),
-            before_attainment=self.closed["attainment"], attainment=reached, target=target,
-            reason=reason.strip(), actor=actor,
+            before=self.latest_value,
+            after=float(value),
+            before_outcome=self.status,
+            outcome=outcome_of(reached),
+            before_attainment=self.closed["attainment"],
+            attainment=reached,
+            target=target,
+            reason=reason.strip(),
+            actor=actor,
         )
 
     @event("Corrected")
     def _corrected(
-        self, before: float | None, after: float, before_outcome: str, outcome: str,
-        before_attainment: float | None, attainment: float | None, target: float, reason: str,
-        actor: str, timestamp: datetime | None = None,
+        self,
+        before: float | None,
+        after: float,
+        before_outcome: str,
+        outcome: str,
+        before_attainment: float | None,
+        attainment: float | None,
+        target: float,
+        reason: str,
+        actor: str,
+        timestamp: datetime | None = None,
     ) -> None:
         assert self.closed is not None
         self.status = outcome
         self.closed = {**self.closed, "outcome": outcome, "value": after, "attainment": attainment}
-        self.latest_progress = {"value": after, "as_of": self.closed["as_of"],
-                                "source": CORRECTION_SOURCE, "note": reason, "actor": actor}
-        self.corrections.append({
-            "before": before, "after": after, "before_outcome": before_outcome, "outcome": outcome,
-            "before_attainment": before_attainment, "attainment": attainment, "reason": reason,
-            "actor": actor, "at": timestamp,
-        })
+        self.latest_progress = {
+            "value": after,
+            "as_of": self.closed["as_of"],
+            "source": CORRECTION_SOURCE,
+            "note": reason,
+            "actor": actor,
+        }
+        self.corrections.append(
+            {
+                "before": before,
+                "after": after,
+                "before_outcome": before_outcome,
+                "outcome": outcome,
+                "before_attainment": before_attainment,
+                "attainment": attainment,
+                "reason": reason,
+                "actor": actor,
+                "at": timestamp,
+            }
+        )
 
     def cancel(self, *, reason: str, actor: str) -> None:
         """Cancels the goal; a cancelled goal accepts no further changes."""
@@ -300,13 +388,16 @@ class Goal(Aggregate):
 
     def check_active(self, doing: str) -> None:
         if self.status != "active":
-            raise RuleViolation(f"cannot {doing} a goal that is {self.status}", goal_id=str(self.id))
+            raise RuleViolation(
+                f"cannot {doing} a goal that is {self.status}", goal_id=str(self.id)
+            )
 
     def check_not_own(self, actor: str, doing: str) -> None:
         # Segregation of duties: a manager who is also this goal's agent does not steer it.
         if person(actor) == self.agent_id:
-            raise RuleViolation(f"nobody may {doing} their own goal", goal_id=str(self.id),
-                                actor=actor)
+            raise RuleViolation(
+                f"nobody may {doing} their own goal", goal_id=str(self.id), actor=actor
+            )
 
     def check_as_of(self, as_of: datetime, superseding: bool = False) -> None:
         check_aware(as_of, "as_of")
@@ -314,7 +405,8 @@ class Goal(Aggregate):
         if not self.period_start <= day <= self.period_end:
             raise InvalidValue(
                 f"as_of must fall in the goal's period {self.period_start}..{self.period_end}",
-                field="as_of", goal_id=str(self.id),
+                field="as_of",
+                goal_id=str(self.id),
             )
         # Progress replaces the latest value, so an older measurement arriving late
         # would silently roll the goal back; the caller must send a newer one. A KPI value
@@ -325,7 +417,8 @@ class Goal(Aggregate):
         if self.latest_progress is not None and as_of < self.latest_progress["as_of"]:
             raise RuleViolation(
                 f"progress as of {as_of.isoformat()} is older than the latest "
-                f"({self.latest_progress['as_of'].isoformat()})", goal_id=str(self.id),
+                f"({self.latest_progress['as_of'].isoformat()})",
+                goal_id=str(self.id),
             )
 
 

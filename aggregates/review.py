@@ -105,8 +105,9 @@ class Review(Aggregate):
     @property
     def policy(self) -> ScoringPolicy:
         """The scoring policy (id and version) the review was started under."""
-        return ScoringPolicy(self.policy_id, self.policy_version, tuple(self.criteria),
-                             self.goal_weight)
+        return ScoringPolicy(
+            self.policy_id, self.policy_version, tuple(self.criteria), self.goal_weight
+        )
 
     @property
     def is_finalised(self) -> bool:
@@ -133,20 +134,38 @@ class Review(Aggregate):
         if before is not None:
             check_text(reason, "reason")
         self._criterion_scored(
-            criterion=criterion, before=None if before is None else before["score"], after=score,
-            rationale=rationale, reason=optional_reason(reason), actor=actor,
+            criterion=criterion,
+            before=None if before is None else before["score"],
+            after=score,
+            rationale=rationale,
+            reason=optional_reason(reason),
+            actor=actor,
         )
 
     @event("CriterionScored")
     def _criterion_scored(
-        self, criterion: str, before: int | None, after: int, rationale: str,
-        reason: str | None, actor: str, timestamp: datetime | None = None,
+        self,
+        criterion: str,
+        before: int | None,
+        after: int,
+        rationale: str,
+        reason: str | None,
+        actor: str,
+        timestamp: datetime | None = None,
     ) -> None:
         self.scores[criterion] = {"score": after, "rationale": rationale, "scored_by": actor}
-        self.score_changes.append({
-            "kind": "criterion", "criterion": criterion, "before": before, "after": after,
-            "rationale": rationale, "actor": actor, "reason": reason, "at": timestamp,
-        })
+        self.score_changes.append(
+            {
+                "kind": "criterion",
+                "criterion": criterion,
+                "before": before,
+                "after": after,
+                "rationale": rationale,
+                "actor": actor,
+                "reason": reason,
+                "at": timestamp,
+            }
+        )
 
     def add_feedback(
         self, *, source: str, author_id: str, text: str, rating: int, actor: str
@@ -165,11 +184,24 @@ class Review(Aggregate):
 
     @event("FeedbackReceived")
     def _feedback_received(
-        self, source: str, author_id: str, text: str, rating: int, actor: str,
+        self,
+        source: str,
+        author_id: str,
+        text: str,
+        rating: int,
+        actor: str,
         timestamp: datetime | None = None,
     ) -> None:
-        self.inputs.append({"source": source, "author_id": author_id, "text": text,
-                            "rating": rating, "actor": actor, "at": timestamp})
+        self.inputs.append(
+            {
+                "source": source,
+                "author_id": author_id,
+                "text": text,
+                "rating": rating,
+                "actor": actor,
+                "at": timestamp,
+            }
+        )
 
     def calibrate(self, *, adjustment: float, reason: str, actor: str) -> None:
         """Adds ``adjustment`` to the overall-score calibration, keeping before and after."""
@@ -177,19 +209,30 @@ class Review(Aggregate):
         self.check_not_agent(actor, "calibrate")
         after = self.calibrated_by(adjustment)
         check_text(reason, "reason")
-        self._calibrated(before=self.calibration, after=after, reason=reason.strip(),
-                         actor=actor)
+        self._calibrated(before=self.calibration, after=after, reason=reason.strip(), actor=actor)
 
     @event("Calibrated")
     def _calibrated(
-        self, before: float, after: float, reason: str, actor: str,
+        self,
+        before: float,
+        after: float,
+        reason: str,
+        actor: str,
         timestamp: datetime | None = None,
     ) -> None:
         self.calibration = after
-        self.score_changes.append({
-            "kind": "calibration", "criterion": None, "before": before, "after": after,
-            "rationale": None, "actor": actor, "reason": reason, "at": timestamp,
-        })
+        self.score_changes.append(
+            {
+                "kind": "calibration",
+                "criterion": None,
+                "before": before,
+                "after": after,
+                "rationale": None,
+                "actor": actor,
+                "reason": reason,
+                "at": timestamp,
+            }
+        )
 
     def calibrated_by(self, adjustment: float) -> float:
         """The calibration ``adjustment`` would lead to, refusing a zero or too large one."""
@@ -200,7 +243,8 @@ class Review(Aggregate):
         after = round(self.calibration + adjustment, 6)
         if abs(after) > MAX_CALIBRATION:
             raise InvalidValue(
-                f"calibration must stay within ±{MAX_CALIBRATION}", field="adjustment",
+                f"calibration must stay within ±{MAX_CALIBRATION}",
+                field="adjustment",
                 review_id=str(self.id),
             )
         return after
@@ -219,46 +263,68 @@ class Review(Aggregate):
         check_goal_results(goal_results, self.goal_ids)
         criteria_scores = {name: entry["score"] for name, entry in self.scores.items()}
         overall = overall_score(
-            self.policy, [(r["attainment"], r["weight"]) for r in goal_results],
-            criteria_scores, self.calibration,
+            self.policy,
+            [(r["attainment"], r["weight"]) for r in goal_results],
+            criteria_scores,
+            self.calibration,
         )
         # The inputs and the result are recorded, not recomputed on replay, so the record
         # keeps the score the rules of its day produced.
         self._finalised(
-            goal_results=[dict(r) for r in goal_results], criteria_scores=criteria_scores,
-            calibration=self.calibration, overall_score=overall, policy_id=self.policy_id,
+            goal_results=[dict(r) for r in goal_results],
+            criteria_scores=criteria_scores,
+            calibration=self.calibration,
+            overall_score=overall,
+            policy_id=self.policy_id,
             policy_version=self.policy_version,
-            resolved_disputes=self.disputes_rescored(criteria_scores, overall), actor=actor,
+            resolved_disputes=self.disputes_rescored(criteria_scores, overall),
+            actor=actor,
         )
 
     @event("Finalised")
     def _finalised(
-        self, goal_results: list[dict[str, Any]], criteria_scores: dict[str, int],
-        calibration: float, overall_score: float, policy_id: str, policy_version: int,
-        resolved_disputes: list[int], actor: str, timestamp: datetime | None = None,
+        self,
+        goal_results: list[dict[str, Any]],
+        criteria_scores: dict[str, int],
+        calibration: float,
+        overall_score: float,
+        policy_id: str,
+        policy_version: int,
+        resolved_disputes: list[int],
+        actor: str,
+        timestamp: datetime | None = None,
     ) -> None:
         self.status = FINALISED
         self.overall_score = overall_score
-        self.finalisations.append({
-            "goal_results": goal_results, "criteria_scores": criteria_scores,
-            "calibration": calibration, "overall_score": overall_score,
-            "policy_id": policy_id, "policy_version": policy_version,
-            "actor": actor, "at": timestamp,
-        })
+        self.finalisations.append(
+            {
+                "goal_results": goal_results,
+                "criteria_scores": criteria_scores,
+                "calibration": calibration,
+                "overall_score": overall_score,
+                "policy_id": policy_id,
+                "policy_version": policy_version,
+                "actor": actor,
+                "at": timestamp,
+            }
+        )
         for index in resolved_disputes:
             self.close_dispute(index, "rescored", None, actor, timestamp)
 
     def acknowledge(self, *, actor: str) -> None:
         """The agent acknowledges the finalised review."""
         if self.status != FINALISED:
-            raise RuleViolation(f"cannot acknowledge a review that is {self.status}",
-                                review_id=str(self.id))
+            raise RuleViolation(
+                f"cannot acknowledge a review that is {self.status}", review_id=str(self.id)
+            )
         self.check_is_agent(actor, "acknowledge")
         if self.open_disputes:
             # Acknowledging says "I have seen and accept the outcome"; an open dispute says not.
             raise RuleViolation(
                 "cannot acknowledge a review while disputes are open; they are upheld or rescored first",
-                review_id=str(self.id), disputes=[d["index"] for d in self.open_disputes])
+                review_id=str(self.id),
+                disputes=[d["index"] for d in self.open_disputes],
+            )
         self._acknowledged(actor=actor)
 
     @event("Acknowledged")
@@ -305,20 +371,36 @@ class Review(Aggregate):
             self.check_criterion(criterion)
         check_text(reason, "reason")
         self.check_no_open_dispute_on(criterion)
-        self._disputed(criterion=criterion, disputed_score=self.current_score(criterion),
-                       reason=reason.strip(), actor=actor)
+        self._disputed(
+            criterion=criterion,
+            disputed_score=self.current_score(criterion),
+            reason=reason.strip(),
+            actor=actor,
+        )
 
     @event("Disputed")
     def _disputed(
-        self, criterion: str | None, disputed_score: float, reason: str, actor: str,
+        self,
+        criterion: str | None,
+        disputed_score: float,
+        reason: str,
+        actor: str,
         timestamp: datetime | None = None,
     ) -> None:
-        self.disputes.append({
-            "index": len(self.disputes), "criterion": criterion,
-            "disputed_score": disputed_score, "reason": reason, "raised_by": actor,
-            "raised_at": timestamp, "status": "open", "resolution_reason": None,
-            "resolved_by": None, "resolved_at": None,
-        })
+        self.disputes.append(
+            {
+                "index": len(self.disputes),
+                "criterion": criterion,
+                "disputed_score": disputed_score,
+                "reason": reason,
+                "raised_by": actor,
+                "raised_at": timestamp,
+                "status": "open",
+                "resolution_reason": None,
+                "resolved_by": None,
+                "resolved_at": None,
+            }
+        )
 
     def current_score(self, criterion: str | None) -> float:
         """The criterion's score, or the overall score when ``criterion`` is None."""
@@ -353,10 +435,10 @@ class Review(Aggregate):
     def disputes_rescored(self, criteria_scores: dict[str, int], overall: float) -> list[int]:
         """Open disputes whose disputed score differs in the finalisation about to happen."""
         return [
-            dispute["index"] for dispute in self.open_disputes
-            if dispute["disputed_score"] != (
-                overall if dispute["criterion"] is None else criteria_scores[dispute["criterion"]]
-            )
+            dispute["index"]
+            for dispute in self.open_disputes
+            if dispute["disputed_score"]
+            != (overall if dispute["criterion"] is None else criteria_scores[dispute["criterion"]])
         ]
 
     # --- rules -----------------------------------------------------------------
@@ -364,68 +446,94 @@ class Review(Aggregate):
     def check_in_progress(self, doing: str) -> None:
         self.check_not_cancelled(doing)
         if self.is_finalised:
-            raise RuleViolation(f"cannot {doing} a review that is {self.status}; reopen it first",
-                                review_id=str(self.id))
+            raise RuleViolation(
+                f"cannot {doing} a review that is {self.status}; reopen it first",
+                review_id=str(self.id),
+            )
 
     def check_not_cancelled(self, doing: str) -> None:
         if self.status == CANCELLED:
-            raise RuleViolation(f"cannot {doing} a review that is cancelled", review_id=str(self.id))
+            raise RuleViolation(
+                f"cannot {doing} a review that is cancelled", review_id=str(self.id)
+            )
 
     def check_finalised(self, doing: str) -> None:
         if not self.is_finalised:
-            raise RuleViolation(f"cannot {doing} a review that is {self.status}",
-                                review_id=str(self.id))
+            raise RuleViolation(
+                f"cannot {doing} a review that is {self.status}", review_id=str(self.id)
+            )
 
     def check_not_agent(self, actor: str, doing: str) -> None:
         # Segregation of duties: the person reviewed never scores their own review.
         if person(actor) == self.agent_id:
-            raise RuleViolation(f"the agent under review cannot {doing} it",
-                                review_id=str(self.id), actor=actor)
+            raise RuleViolation(
+                f"the agent under review cannot {doing} it", review_id=str(self.id), actor=actor
+            )
 
     def check_is_agent(self, actor: str, doing: str) -> None:
         if person(actor) != self.agent_id:
-            raise RuleViolation(f"only the agent under review can {doing} it",
-                                review_id=str(self.id), actor=actor)
+            raise RuleViolation(
+                f"only the agent under review can {doing} it", review_id=str(self.id), actor=actor
+            )
 
     def check_criterion(self, criterion: str) -> None:
         if criterion not in self.criteria:
             raise InvalidValue(
                 f"{criterion!r} is not a criterion of policy {self.policy_id}",
-                field="criterion", review_id=str(self.id), policy_version=self.policy_version,
+                field="criterion",
+                review_id=str(self.id),
+                policy_version=self.policy_version,
             )
 
     def check_all_criteria_scored(self) -> None:
         missing = [name for name in self.criteria if name not in self.scores]
         if missing:
-            raise RuleViolation(f"criteria not scored yet: {', '.join(missing)}",
-                                review_id=str(self.id), criteria=missing)
+            raise RuleViolation(
+                f"criteria not scored yet: {', '.join(missing)}",
+                review_id=str(self.id),
+                criteria=missing,
+            )
 
     def check_author(self, source: str, author_id: str, actor: str) -> None:
         # A self-assessment comes from the agent; every other view from someone else.
         if (source == "self") != (author_id == self.agent_id):
-            raise InvalidValue(f"a {source} input cannot be authored by {author_id}",
-                               field="author_id", review_id=str(self.id))
+            raise InvalidValue(
+                f"a {source} input cannot be authored by {author_id}",
+                field="author_id",
+                review_id=str(self.id),
+            )
         if person(actor) == self.agent_id and source != "self":
-            raise RuleViolation("the agent under review can only give a self input",
-                                review_id=str(self.id), actor=actor)
+            raise RuleViolation(
+                "the agent under review can only give a self input",
+                review_id=str(self.id),
+                actor=actor,
+            )
 
     def check_no_input_from(self, source: str, author_id: str) -> None:
         if any(i["source"] == source and i["author_id"] == author_id for i in self.inputs):
-            raise RuleViolation(f"{author_id} already gave a {source} input",
-                                review_id=str(self.id), author_id=author_id)
+            raise RuleViolation(
+                f"{author_id} already gave a {source} input",
+                review_id=str(self.id),
+                author_id=author_id,
+            )
 
     def check_no_open_dispute_on(self, criterion: str | None) -> None:
         if any(dispute["criterion"] == criterion for dispute in self.open_disputes):
-            raise RuleViolation(f"{criterion or 'the overall score'} is already disputed",
-                                review_id=str(self.id))
+            raise RuleViolation(
+                f"{criterion or 'the overall score'} is already disputed", review_id=str(self.id)
+            )
 
     def check_dispute_open(self, index: int) -> None:
         if type(index) is not int or not 0 <= index < len(self.disputes):
-            raise InvalidValue(f"no dispute {index!r} on this review", field="index",
-                               review_id=str(self.id))
+            raise InvalidValue(
+                f"no dispute {index!r} on this review", field="index", review_id=str(self.id)
+            )
         if self.disputes[index]["status"] != "open":
-            raise RuleViolation(f"dispute {index} is already {self.disputes[index]['status']}",
-                                review_id=str(self.id), index=index)
+            raise RuleViolation(
+                f"dispute {index} is already {self.disputes[index]['status']}",
+                review_id=str(self.id),
+                index=index,
+            )
 
 
 def check_subject(agent_id: str, team_id: str, reviewer: str) -> None:
@@ -460,8 +568,12 @@ def check_goal_results(results: list[dict[str, Any]], goal_ids: list[str]) -> No
     given = [result["goal_id"] for result in results]
     # Every goal in scope counts, exactly once: leaving one out would flatter the score.
     if sorted(given) != sorted(goal_ids):
-        raise InvalidValue("goal_results must cover exactly the goals in scope",
-                           field="goal_results", expected=sorted(goal_ids), given=sorted(given))
+        raise InvalidValue(
+            "goal_results must cover exactly the goals in scope",
+            field="goal_results",
+            expected=sorted(goal_ids),
+            given=sorted(given),
+        )
 
 
 def check_goal_result(result: object, field: str) -> None:

@@ -162,8 +162,9 @@ def overall_score(
     goals = goal_part(goal_attainments)
     criteria = criteria_part(policy, criteria_scores)
     if goals is None and criteria is None:
-        raise InvalidValue("nothing to score: no measured goal and no criterion score",
-                           field="criteria_scores")
+        raise InvalidValue(
+            "nothing to score: no measured goal and no criterion score", field="criteria_scores"
+        )
     if goals is None or criteria is None:
         base = goals if criteria is None else criteria
     else:
@@ -190,8 +191,9 @@ def criteria_part(policy: ScoringPolicy, criteria_scores: Mapping[str, int]) -> 
     """Mean of the criteria scores given; None when none is given."""
     for name, score in criteria_scores.items():
         if name not in policy.criteria:
-            raise InvalidValue(f"{name!r} is not a criterion of policy {policy.policy_id}",
-                               field="criteria_scores")
+            raise InvalidValue(
+                f"{name!r} is not a criterion of policy {policy.policy_id}", field="criteria_scores"
+            )
         check_score(score, f"criteria_scores.{name}")
     if not criteria_scores:
         return None

@@ -24,8 +24,18 @@ class GoalTemplate(Aggregate):
 
     @event("Created")
     def __init__(
-        self, *, team_id: str, title: str, description: str, kpi: str, target: float,
-        direction: str, period_start: date, period_end: date, weight: float, actor: str,
+        self,
+        *,
+        team_id: str,
+        title: str,
+        description: str,
+        kpi: str,
+        target: float,
+        direction: str,
+        period_start: date,
+        period_end: date,
+        weight: float,
+        actor: str,
     ) -> None:
         check_text(team_id, "team_id")
         check_goal_fields(title, direction, period_start, period_end, weight)
@@ -44,9 +54,14 @@ class GoalTemplate(Aggregate):
     def goal_fields(self) -> dict[str, Any]:
         """The fields every goal made from this template shares."""
         return {
-            "team_id": self.team_id, "title": self.title, "description": self.description,
-            "kpi": self.kpi, "target": self.target, "direction": self.direction,
-            "period_start": self.period_start, "period_end": self.period_end,
+            "team_id": self.team_id,
+            "title": self.title,
+            "description": self.description,
+            "kpi": self.kpi,
+            "target": self.target,
+            "direction": self.direction,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
             "weight": self.weight,
         }
 
@@ -58,8 +73,11 @@ class GoalTemplate(Aggregate):
             check_text(agent_id, "agent_ids")
         again = sorted(set(goals) & set(self.assignments))
         if again:
-            raise RuleViolation(f"already assigned to {', '.join(again[:5])}",
-                                template_id=str(self.id), agent_ids=again)
+            raise RuleViolation(
+                f"already assigned to {', '.join(again[:5])}",
+                template_id=str(self.id),
+                agent_ids=again,
+            )
         self._assigned(goals=dict(goals), actor=actor)
 
     @event("Assigned")
@@ -90,25 +108,40 @@ class ReviewTemplate(Aggregate):
 
     def revise(self, *, criteria: list[str], goal_weight: float, actor: str) -> None:
         """Publishes the next version; reviews started earlier keep the version they used."""
-        policy = ScoringPolicy(self.policy_id, len(self.versions) + 1, tuple(criteria),
-                               goal_weight)
+        policy = ScoringPolicy(self.policy_id, len(self.versions) + 1, tuple(criteria), goal_weight)
         current = self.policy()
-        if (policy.criteria, policy.goal_weight) == (tuple(current["criteria"]),
-                                                     current["goal_weight"]):
+        if (policy.criteria, policy.goal_weight) == (
+            tuple(current["criteria"]),
+            current["goal_weight"],
+        ):
             raise RuleViolation("the new version changes nothing", policy_id=self.policy_id)
-        self._revised(version=policy.version, criteria=list(policy.criteria),
-                      goal_weight=policy.goal_weight, actor=actor)
+        self._revised(
+            version=policy.version,
+            criteria=list(policy.criteria),
+            goal_weight=policy.goal_weight,
+            actor=actor,
+        )
 
     @event("Revised")
     def _revised(self, version: int, criteria: list[str], goal_weight: float, actor: str) -> None:
-        self.versions.append({"policy_id": self.policy_id, "version": version,
-                              "criteria": criteria, "goal_weight": goal_weight, "actor": actor})
+        self.versions.append(
+            {
+                "policy_id": self.policy_id,
+                "version": version,
+                "criteria": criteria,
+                "goal_weight": goal_weight,
+                "actor": actor,
+            }
+        )
 
     def policy(self, version: int | None = None) -> dict[str, Any]:
         """The policy as a review records it: the latest version, or the one named."""
         number = len(self.versions) if version is None else version
         if not 1 <= number <= len(self.versions):
-            raise InvalidValue(f"policy {self.policy_id} has no version {version}",
-                               field="policy_version", policy_id=self.policy_id)
+            raise InvalidValue(
+                f"policy {self.policy_id} has no version {version}",
+                field="policy_version",
+                policy_id=self.policy_id,
+            )
         chosen = self.versions[number - 1]
         return {key: chosen[key] for key in ("policy_id", "version", "criteria", "goal_weight")}

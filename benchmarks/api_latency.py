@@ -46,22 +46,42 @@ def events(calls_per_day: int, seed: int = 7) -> list[dict[str, Any]]:
             base = START + timedelta(days=day, hours=8)
             for n in range(calls_per_day):
                 at = (base + timedelta(minutes=n * 480 // calls_per_day)).isoformat()
-                common = {"agent_id": f"agent-{agent:04d}", "team_id": f"team-{agent % TEAMS:02d}",
-                          "occurred_at": at, "call_id": f"{agent}-{day}-{n}"}
-                found.append({**common, "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
-                              "type": "call.completed", "talk_seconds": rng.randint(120, 500),
-                              "hold_seconds": rng.randint(0, 60), "acw_seconds": rng.randint(10, 60),
-                              "transferred": rng.random() < 0.1, "resolved_first_contact": rng.random() < 0.8})
+                common = {
+                    "agent_id": f"agent-{agent:04d}",
+                    "team_id": f"team-{agent % TEAMS:02d}",
+                    "occurred_at": at,
+                    "call_id": f"{agent}-{day}-{n}",
+                }
+                found.append(
+                    {
+                        **common,
+                        "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                        "type": "call.completed",
+                        "talk_seconds": rng.randint(120, 500),
+                        "hold_seconds": rng.randint(0, 60),
+                        "acw_seconds": rng.randint(10, 60),
+                        "transferred": rng.random() < 0.1,
+                        "resolved_first_contact": rng.random() < 0.8,
+                    }
+                )
                 if n % 5 == 0:
-                    found.append({**common, "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
-                                  "type": "survey.completed", "csat": rng.randint(1, 5)})
+                    found.append(
+                        {
+                            **common,
+                            "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                            "type": "survey.completed",
+                            "csat": rng.randint(1, 5),
+                        }
+                    )
     return found
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 2),
-            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2)}
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+    }
 
 
 def timed(call: Callable[[int], Any], requests: int) -> dict[str, float]:
@@ -80,8 +100,15 @@ def serve(settings: Settings, container: Any) -> tuple[Any, threading.Thread]:
 
     from adapters.http.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=settings.port,
-                                           log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(container),
+            host="127.0.0.1",
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -91,17 +118,21 @@ def serve(settings: Settings, container: Any) -> tuple[Any, threading.Thread]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Builds the data, then measures both routes and their raw SQL baselines."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the report
+    logging.getLogger("httpx").setLevel(
+        logging.WARNING
+    )  # one line per request would drown the report
     calls_per_day = 4 if quick else 12
     requests = 100 if quick else 500
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), port=free_port(), secret=SecretStr("bench-secret-" + "x" * 20))
+        settings = Settings(
+            data_dir=Path(tmp), port=free_port(), secret=SecretStr("bench-secret-" + "x" * 20)
+        )
         container = build(settings)
         generated = events(calls_per_day)
         began = time.perf_counter()
         for part in range(0, len(generated), 20_000):
             with container.db.transaction() as cur:
-                KpiView().apply_events(cur, generated[part:part + 20_000])
+                KpiView().apply_events(cur, generated[part : part + 20_000])
         load_s = time.perf_counter() - began
         server, thread = serve(settings, container)
         try:
@@ -110,12 +141,22 @@ def run(quick: bool = False) -> dict[str, Any]:
             server.should_exit = True
             thread.join(10)
             container.close()
-    return {"agents": AGENTS, "teams": TEAMS, "days": DAYS, "events": len(generated),
-            "load_s": round(load_s, 1), "requests": requests, **result}
+    return {
+        "agents": AGENTS,
+        "teams": TEAMS,
+        "days": DAYS,
+        "events": len(generated),
+        "load_s": round(load_s, 1),
+        "requests": requests,
+        **result,
+    }
 
 
 def measure(settings: Settings, requests: int) -> dict[str, Any]:
-    headers = {"Authorization": "Bearer " + issue(settings.signing_secret(), Principal("admin", "bench"), 3600)}
+    headers = {
+        "Authorization": "Bearer "
+        + issue(settings.signing_secret(), Principal("admin", "bench"), 3600)
+    }
     span = f"from={START.date().isoformat()}&to={(START + timedelta(days=DAYS)).date().isoformat()}"
     url = f"http://127.0.0.1:{settings.port}"
     raw = sqlite3.connect(sqlite_path(settings.database))
@@ -126,30 +167,55 @@ def measure(settings: Settings, requests: int) -> dict[str, Any]:
         return f"team-{n % TEAMS:02d}"
 
     with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+
         def kpis(n: int) -> None:
-            assert len(client.get(f"/v1/teams/{team(n)}/kpis?bucket=day&{span}").json()["rows"]) == DAYS
+            assert (
+                len(client.get(f"/v1/teams/{team(n)}/kpis?bucket=day&{span}").json()["rows"])
+                == DAYS
+            )
 
         def board(n: int) -> None:
-            assert len(client.get(f"/v1/teams/{team(n)}/leaderboard?kpi=aht_seconds&{span}").json()["rows"]) == 20
+            assert (
+                len(
+                    client.get(f"/v1/teams/{team(n)}/leaderboard?kpi=aht_seconds&{span}").json()[
+                        "rows"
+                    ]
+                )
+                == 20
+            )
 
         routes = {"team_kpis": timed(kpis, requests), "leaderboard": timed(board, requests)}
     baselines = {
-        "team_kpis": timed(lambda n: raw.execute(
-            f"SELECT start, {', '.join(COUNTERS)} FROM {SUMS} WHERE scope = 'team' AND scope_id = ? "
-            "AND bucket = 'day' AND start >= ? AND start < ? ORDER BY start", (team(n), *bounds)).fetchall(), requests),
-        "leaderboard": timed(lambda n: raw.execute(
-            f"SELECT scope_id, {summed} FROM {SUMS} WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
-            "AND start >= ? AND start < ? GROUP BY scope_id", (team(n), *bounds)).fetchall(), requests),
+        "team_kpis": timed(
+            lambda n: raw.execute(
+                f"SELECT start, {', '.join(COUNTERS)} FROM {SUMS} WHERE scope = 'team' AND scope_id = ? "
+                "AND bucket = 'day' AND start >= ? AND start < ? ORDER BY start",
+                (team(n), *bounds),
+            ).fetchall(),
+            requests,
+        ),
+        "leaderboard": timed(
+            lambda n: raw.execute(
+                f"SELECT scope_id, {summed} FROM {SUMS} WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
+                "AND start >= ? AND start < ? GROUP BY scope_id",
+                (team(n), *bounds),
+            ).fetchall(),
+            requests,
+        ),
     }
     raw.close()
     return {"routes": routes, "raw_sql": baselines}
 
 
 def render(report: dict[str, Any]) -> list[str]:
-    lines = [f"api latency, {report['agents']} agents in {report['teams']} teams, {report['days']} days "
-             f"({report['events']:,} events, loaded in {report['load_s']} s), {report['requests']} requests each:"]
+    lines = [
+        f"api latency, {report['agents']} agents in {report['teams']} teams, {report['days']} days "
+        f"({report['events']:,} events, loaded in {report['load_s']} s), {report['requests']} requests each:"
+    ]
     for name in ("team_kpis", "leaderboard"):
         route, raw = report["routes"][name], report["raw_sql"][name]
-        lines.append(f"  {name:<12} HTTP p50 {route['p50_ms']:>6.2f} ms  p99 {route['p99_ms']:>6.2f} ms   "
-                     f"raw SQL p50 {raw['p50_ms']:>6.2f} ms  p99 {raw['p99_ms']:>6.2f} ms")
+        lines.append(
+            f"  {name:<12} HTTP p50 {route['p50_ms']:>6.2f} ms  p99 {route['p99_ms']:>6.2f} ms   "
+            f"raw SQL p50 {raw['p50_ms']:>6.2f} ms  p99 {raw['p99_ms']:>6.2f} ms"
+        )
     return lines

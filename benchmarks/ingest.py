@@ -22,8 +22,9 @@ from engine.simulate import simulate
 
 
 def produce(bootstrap: str, topic: str, count: int) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024,
-                             compression_type=None)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024, compression_type=None
+    )
     for key, value in simulate(agents=500, teams=25, rate=count, duration=1, seed=5):
         producer.send(topic, key=key, value=value)
     producer.flush(300)
@@ -32,8 +33,13 @@ def produce(bootstrap: str, topic: str, count: int) -> None:
 
 def raw_consume_rate(bootstrap: str, topic: str, count: int, partitions: int) -> float:
     """Messages per second a bare kafka-python consumer reads and JSON-parses."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             fetch_max_wait_ms=50, max_poll_records=5000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+        max_poll_records=5000,
+    )
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
@@ -52,8 +58,12 @@ def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, flo
     """Events per second through the ingestor into committed KPI rows (SQLite)."""
     container = build(settings, bootstrap)
     topics = topics_of(settings)
-    handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("bench.ingestor"),
-                                container.publisher())
+    handler = TelephonyIngestor(
+        topics.telephony,
+        topics.telephony_dlq,
+        topics.group("bench.ingestor"),
+        container.publisher(),
+    )
     loop = container.consumer_loop(handler)
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
@@ -73,7 +83,10 @@ def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, flo
     thread.join(30)
     container.close()
     assert first is not None
-    return {"total": count / (ended - started), "steady": (count - first_done) / max(ended - first, 1e-9)}
+    return {
+        "total": count / (ended - started),
+        "steady": (count - first_done) / max(ended - first, 1e-9),
+    }
 
 
 def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, processes: int) -> float:
@@ -82,12 +95,25 @@ def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, proces
     import subprocess
     import sys
 
-    env = {**os.environ, **{f"PERFLEDGER_{k.upper()}": str(v) for k, v in settings.model_dump().items()
-                            if v is not None}}
+    env = {
+        **os.environ,
+        **{
+            f"PERFLEDGER_{k.upper()}": str(v)
+            for k, v in settings.model_dump().items()
+            if v is not None
+        },
+    }
     container = build(settings, bootstrap)
     started = time.perf_counter()
-    workers = [subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--only", "ingestor"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(processes)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "up", "--only", "ingestor"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(processes)
+    ]
     try:
         while counter_totals(container.db).get("received", 0) < count:
             time.sleep(0.02)
@@ -101,17 +127,36 @@ def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, proces
 
 def run(bootstrap: str, count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), kafka_bootstrap=bootstrap, kafka_topic_prefix="bench.",
-                            kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
-                            consumer_poll_records=5000, secret=SecretStr("bench-secret-0123456789"))
+        settings = Settings(
+            data_dir=Path(tmp),
+            kafka_bootstrap=bootstrap,
+            kafka_topic_prefix="bench.",
+            kafka_session_timeout_ms=2000,
+            kafka_heartbeat_interval_ms=500,
+            consumer_poll_records=5000,
+            secret=SecretStr("bench-secret-0123456789"),
+        )
         ensure_topics(bootstrap, settings)
         produce(bootstrap, topics_of(settings).telephony, count)
-        raw = raw_consume_rate(bootstrap, topics_of(settings).telephony, count, settings.kafka_partitions)
+        raw = raw_consume_rate(
+            bootstrap, topics_of(settings).telephony, count, settings.kafka_partitions
+        )
         ours = ingest_rate(settings, bootstrap, count)
         two = ingest_rate_processes(
-            settings.model_copy(update={"data_dir": Path(tmp) / "two", "kafka_topic_prefix": "bench."}),
-            bootstrap, count, 2)
-    return {"events": count, "raw_consume_per_s": raw, "ingest_per_s": ours["total"],
-            "ingest_steady_per_s": ours["steady"], "ratio": ours["total"] / raw,
-            "steady_ratio": ours["steady"] / raw, "ingest_2_processes_per_s": two,
-            "ratio_2_processes": two / raw}
+            settings.model_copy(
+                update={"data_dir": Path(tmp) / "two", "kafka_topic_prefix": "bench."}
+            ),
+            bootstrap,
+            count,
+            2,
+        )
+    return {
+        "events": count,
+        "raw_consume_per_s": raw,
+        "ingest_per_s": ours["total"],
+        "ingest_steady_per_s": ours["steady"],
+        "ratio": ours["total"] / raw,
+        "steady_ratio": ours["steady"] / raw,
+        "ingest_2_processes_per_s": two,
+        "ratio_2_processes": two / raw,
+    }

@@ -20,13 +20,15 @@ BATCH = 5000
 
 def run(count: int) -> dict[str, Any]:
     """Microseconds per event in each phase, over `count` simulated events in batches of 5,000."""
-    messages = [value for _, value in simulate(agents=500, teams=25, rate=count, duration=1, seed=5)]
+    messages = [
+        value for _, value in simulate(agents=500, teams=25, rate=count, duration=1, seed=5)
+    ]
     spent = dict.fromkeys(("parse", "archive", "kpi", "commit"), 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(f"sqlite:///{Path(tmp) / 'profile.db'}")
         create_tables(db)
         for start in range(0, len(messages), BATCH):
-            raws = messages[start:start + BATCH]
+            raws = messages[start : start + BATCH]
             began = time.perf_counter()
             bounds = Bounds(DEFAULT_LIMITS, datetime.now(UTC))  # as the ingestor: once per poll
             events = [validate(raw, bounds) for raw in raws]
@@ -43,5 +45,8 @@ def run(count: int) -> dict[str, Any]:
             spent["commit"] += time.perf_counter() - counted
         db.close()
     total = sum(spent.values())
-    return {"events": len(messages), "per_s": len(messages) / total,
-            "us_per_event": {k: 1e6 * v / len(messages) for k, v in spent.items()}}
+    return {
+        "events": len(messages),
+        "per_s": len(messages) / total,
+        "us_per_event": {k: 1e6 * v / len(messages) for k, v in spent.items()},
+    }

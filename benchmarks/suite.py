@@ -16,8 +16,11 @@ def run(settings: Settings, quick: bool = False) -> int:
     """Runs every benchmark on an embedded broker and prints a report (and its JSON)."""
     from benchmarks import ingest, ingest_profile
 
-    report: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
-                              "python": platform.python_version(), "quick": quick}
+    report: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "quick": quick,
+    }
     with ProgressBars() as progress:
         progress("bench", 0, 3)
         with EmbeddedBroker() as broker:
@@ -39,19 +42,25 @@ def run(settings: Settings, quick: bool = False) -> int:
 
 def render(report: dict[str, Any]) -> str:
     i = report["ingest"]
-    return "\n".join([
-        f"perfledger bench ({'quick' if report['quick'] else 'full'}), {report['at']}, Python {report['python']}",
-        f"ingest, {i['events']:,} telephony events, SQLite:",
-        f"  raw kafka-python consume + JSON parse: {i['raw_consume_per_s']:>10,.0f} /s",
-        (f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  ratio {i['ratio']:.2f}"
-        f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})"),
-        (f"  ingest, 2 ingestor processes:          {i['ingest_2_processes_per_s']:>10,.0f} /s  "
-        f"ratio {i['ratio_2_processes']:.2f}"),
-        "  where the time goes, in-process without Kafka (us/event): "
-        + ", ".join(f"{k} {v:.1f}" for k, v in report["ingest_profile"]["us_per_event"].items())
-        + f"  ({report['ingest_profile']['per_s']:,.0f} /s)",
-        *api_latency_lines(report),
-    ])
+    return "\n".join(
+        [
+            f"perfledger bench ({'quick' if report['quick'] else 'full'}), {report['at']}, Python {report['python']}",
+            f"ingest, {i['events']:,} telephony events, SQLite:",
+            f"  raw kafka-python consume + JSON parse: {i['raw_consume_per_s']:>10,.0f} /s",
+            (
+                f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  ratio {i['ratio']:.2f}"
+                f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})"
+            ),
+            (
+                f"  ingest, 2 ingestor processes:          {i['ingest_2_processes_per_s']:>10,.0f} /s  "
+                f"ratio {i['ratio_2_processes']:.2f}"
+            ),
+            "  where the time goes, in-process without Kafka (us/event): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in report["ingest_profile"]["us_per_event"].items())
+            + f"  ({report['ingest_profile']['per_s']:,.0f} /s)",
+            *api_latency_lines(report),
+        ]
+    )
 
 
 def api_latency_lines(report: dict[str, Any]) -> list[str]:

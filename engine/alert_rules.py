@@ -31,7 +31,9 @@ class GoalStreakRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["goal_streak"] = "goal_streak"
     days: int = Field(default=3, ge=1, le=31, strict=True)
-    kpis: list[Kpi] | None = Field(default=None, description="only goals on these KPIs (default: all)")
+    kpis: list[Kpi] | None = Field(
+        default=None, description="only goals on these KPIs (default: all)"
+    )
 
 
 class DeviationRule(BaseModel):
@@ -51,9 +53,19 @@ Rule = Annotated[GoalStreakRule | DeviationRule, Field(discriminator="kind")]
 class SetAlertRules(BaseModel):
     """A team's alert rules (they replace the previous ones)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rules": [
-        {"kind": "goal_streak", "days": 3},
-        {"kind": "deviation", "kpi": "aht_seconds", "sigma": 1.5}]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rules": [
+                        {"kind": "goal_streak", "days": 3},
+                        {"kind": "deviation", "kpi": "aht_seconds", "sigma": 1.5},
+                    ]
+                }
+            ]
+        },
+    )
     rules: list[Rule] = Field(max_length=50)
 
 
@@ -92,8 +104,13 @@ def misses(value: float, target: float, direction: str) -> bool:
     return value > target if direction == "at_most" else value < target
 
 
-def goal_streaks(team_id: str, rule: GoalStreakRule, goals: Iterable[Mapping[str, Any]],
-                 values: DayValues, judged_until: date) -> list[Finding]:
+def goal_streaks(
+    team_id: str,
+    rule: GoalStreakRule,
+    goals: Iterable[Mapping[str, Any]],
+    values: DayValues,
+    judged_until: date,
+) -> list[Finding]:
     """Each goal whose agent missed its target on `rule.days` consecutive judged days."""
     found = []
     for goal in goals:
@@ -116,27 +133,44 @@ def goal_streaks(team_id: str, rule: GoalStreakRule, goals: Iterable[Mapping[str
     return found
 
 
-def _streak(team_id: str, rule: GoalStreakRule, goal: Mapping[str, Any],
-            run: list[tuple[date, float]]) -> Finding:
+def _streak(
+    team_id: str, rule: GoalStreakRule, goal: Mapping[str, Any], run: list[tuple[date, float]]
+) -> Finding:
     first, (last, value) = run[0][0], run[-1]
     word = "above" if goal["direction"] == "at_most" else "below"
     return Finding(
-        key=f"goal_streak:{goal['id']}:{first.isoformat()}", rule="goal_streak", team_id=team_id,
-        agent_id=goal["agent_id"], kpi=goal["kpi"], day=last, value=value, threshold=goal["target"],
+        key=f"goal_streak:{goal['id']}:{first.isoformat()}",
+        rule="goal_streak",
+        team_id=team_id,
+        agent_id=goal["agent_id"],
+        kpi=goal["kpi"],
+        day=last,
+        value=value,
+        threshold=goal["target"],
         summary=f"{goal['kpi']} {word} its goal target {goal['target']:g} for {rule.days} days in a row "
-                f"({first.isoformat()} to {last.isoformat()})",
-        details={"goal_id": goal["id"], "goal_title": goal.get("title"), "days": rule.days,
-                 "values": {d.isoformat(): v for d, v in run}},
+        f"({first.isoformat()} to {last.isoformat()})",
+        details={
+            "goal_id": goal["id"],
+            "goal_title": goal.get("title"),
+            "days": rule.days,
+            "values": {d.isoformat(): v for d, v in run},
+        },
     )
 
 
-def deviations(team_id: str, rule: DeviationRule, values: DayValues, judged_until: date) -> list[Finding]:
+def deviations(
+    team_id: str, rule: DeviationRule, values: DayValues, judged_until: date
+) -> list[Finding]:
     """Agent-days worse than the team's mean for the day by more than `rule.sigma` deviations."""
     by_day: dict[date, dict[str, float]] = {}
     for agent_id, days in values.items():
         for day, row in days.items():
             value = row.get(rule.kpi)
-            if day < judged_until and value is not None and (row.get("calls_handled") or 0) >= rule.min_calls:
+            if (
+                day < judged_until
+                and value is not None
+                and (row.get("calls_handled") or 0) >= rule.min_calls
+            ):
                 by_day.setdefault(day, {})[agent_id] = value
     found = []
     for day, agents in sorted(by_day.items()):
@@ -154,21 +188,44 @@ def deviations(team_id: str, rule: DeviationRule, values: DayValues, judged_unti
     return found
 
 
-def _deviation(team_id: str, rule: DeviationRule, agent_id: str, day: date, value: float,
-               threshold: float, mean: float, sd: float) -> Finding:
+def _deviation(
+    team_id: str,
+    rule: DeviationRule,
+    agent_id: str,
+    day: date,
+    value: float,
+    threshold: float,
+    mean: float,
+    sd: float,
+) -> Finding:
     score = (value - mean) / sd
     return Finding(
-        key=f"deviation:{rule.kpi}:{agent_id}:{day.isoformat()}", rule="deviation", team_id=team_id,
-        agent_id=agent_id, kpi=rule.kpi, day=day, value=value, threshold=round(threshold, 6),
+        key=f"deviation:{rule.kpi}:{agent_id}:{day.isoformat()}",
+        rule="deviation",
+        team_id=team_id,
+        agent_id=agent_id,
+        kpi=rule.kpi,
+        day=day,
+        value=value,
+        threshold=round(threshold, 6),
         summary=f"{rule.kpi} {value:.3g} on {day.isoformat()} is {abs(score):.1f} standard deviations "
-                f"{'above' if score > 0 else 'below'} the team mean {mean:.3g}",
-        details={"team_mean": round(mean, 6), "team_sd": round(sd, 6), "z": round(score, 3),
-                 "sigma": rule.sigma},
+        f"{'above' if score > 0 else 'below'} the team mean {mean:.3g}",
+        details={
+            "team_mean": round(mean, 6),
+            "team_sd": round(sd, 6),
+            "z": round(score, 3),
+            "sigma": rule.sigma,
+        },
     )
 
 
-def evaluate(team_id: str, rules: Iterable[GoalStreakRule | DeviationRule], goals: Sequence[Mapping[str, Any]],
-             values: DayValues, judged_until: date) -> list[Finding]:
+def evaluate(
+    team_id: str,
+    rules: Iterable[GoalStreakRule | DeviationRule],
+    goals: Sequence[Mapping[str, Any]],
+    values: DayValues,
+    judged_until: date,
+) -> list[Finding]:
     """Every finding of the team's rules over the values given."""
     found: list[Finding] = []
     for rule in rules:

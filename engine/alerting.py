@@ -32,8 +32,13 @@ ACTOR = "system:alerts"
 class AlertEvaluator:
     """Raises alerts from each team's rules as the KPI read model moves."""
 
-    def __init__(self, app: PerfLedger, source: AlertSource, lookback_days: int = 14,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        app: PerfLedger,
+        source: AlertSource,
+        lookback_days: int = 14,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.app = app
         self.source = source
         self.lookback_days = lookback_days
@@ -59,8 +64,13 @@ class AlertEvaluator:
         # A day is judged once it is over, or once the team has data for a later day
         # (telephony replayed from the past is judged as it arrives).
         judged_until = max(latest, today)
-        findings = evaluate(team_id, parse_rules(self.source.rules(team_id)),
-                            self.source.active_goals(team_id), values, judged_until)
+        findings = evaluate(
+            team_id,
+            parse_rules(self.source.rules(team_id)),
+            self.source.active_goals(team_id),
+            values,
+            judged_until,
+        )
         known = self.source.known_alerts([str(alert_id(f.key)) for f in findings])
         return sum(raise_alert(self.app, f) for f in findings if str(alert_id(f.key)) not in known)
 
@@ -71,9 +81,19 @@ class AlertEvaluator:
 
 def raise_alert(app: PerfLedger, finding: Finding, actor: str = ACTOR) -> bool:
     """Records the finding as an Alert; False when it was raised before."""
-    alert = Alert(key=finding.key, rule=finding.rule, team_id=finding.team_id, agent_id=finding.agent_id,
-                  kpi=finding.kpi, day=finding.day, value=finding.value, threshold=finding.threshold,
-                  summary=finding.summary, details=finding.details, actor=actor)
+    alert = Alert(
+        key=finding.key,
+        rule=finding.rule,
+        team_id=finding.team_id,
+        agent_id=finding.agent_id,
+        kpi=finding.kpi,
+        day=finding.day,
+        value=finding.value,
+        threshold=finding.threshold,
+        summary=finding.summary,
+        details=finding.details,
+        actor=actor,
+    )
     try:
         app.save(alert)
     except IntegrityError:
@@ -90,14 +110,19 @@ class AlertCheckIn(Command):
     action_items: list[ActionItem] = Field(default_factory=list, max_length=100)
 
 
-def alert_to_check_in(app: PerfLedger, alert: Alert, body: AlertCheckIn, actor: str) -> tuple[Alert, CheckIn]:
+def alert_to_check_in(
+    app: PerfLedger, alert: Alert, body: AlertCheckIn, actor: str
+) -> tuple[Alert, CheckIn]:
     """Records a coaching check-in about the alert and closes the alert, in one save."""
     goal_id = alert.details.get("goal_id")
     command = RecordCheckIn(
-        agent_id=alert.agent_id, team_id=alert.team_id, held_at=body.held_at or datetime.now(UTC),
+        agent_id=alert.agent_id,
+        team_id=alert.team_id,
+        held_at=body.held_at or datetime.now(UTC),
         notes=body.notes if body.notes is not None else f"Coaching on alert: {alert.summary}",
         goal_ids=[goal_id] if goal_id and _is_goal(app, goal_id) else [],
-        feedback=body.feedback, action_items=body.action_items,
+        feedback=body.feedback,
+        action_items=body.action_items,
     )
     check_in = app.new_check_in(command, actor)
     alert.turn_into_check_in(check_in_id=str(check_in.id), actor=actor)
@@ -125,4 +150,3 @@ def set_alert_rules(app: PerfLedger, team_id: str, body: SetAlertRules, actor: s
     current.replace(rules=rules, actor=actor)
     app.save_changes(current)
     return current
-

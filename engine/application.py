@@ -78,66 +78,130 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         return goal
 
     def revise_target(
-        self, goal_id: UUID, target: float, reason: str, actor: str, expected_version: int | None = None,
+        self,
+        goal_id: UUID,
+        target: float,
+        reason: str,
+        actor: str,
+        expected_version: int | None = None,
         check: Check | None = None,
     ) -> Goal:
         """Revises a goal's target, keeping the old one and the reason."""
-        return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.revise_target(target=target, reason=reason, actor=actor), check)
+        return self.change(
+            Goal,
+            goal_id,
+            expected_version,
+            lambda g: g.revise_target(target=target, reason=reason, actor=actor),
+            check,
+        )
 
     def activate_goal(
-        self, goal_id: UUID | str, actor: str, expected_version: int | None = None, check: Check | None = None,
+        self,
+        goal_id: UUID | str,
+        actor: str,
+        expected_version: int | None = None,
+        check: Check | None = None,
     ) -> Goal:
         """Activates a draft goal."""
-        return self.change(Goal, goal_id, expected_version, lambda g: g.activate(actor=actor), check)
+        return self.change(
+            Goal, goal_id, expected_version, lambda g: g.activate(actor=actor), check
+        )
 
     def cancel_goal(
-        self, goal_id: UUID, reason: str, actor: str, expected_version: int | None = None,
+        self,
+        goal_id: UUID,
+        reason: str,
+        actor: str,
+        expected_version: int | None = None,
         check: Check | None = None,
     ) -> Goal:
         """Cancels a goal with a reason."""
-        return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.cancel(reason=reason, actor=actor), check)
+        return self.change(
+            Goal, goal_id, expected_version, lambda g: g.cancel(reason=reason, actor=actor), check
+        )
 
     def record_progress(
-        self, goal_id: UUID | str, value: float, as_of: datetime, source: str, actor: str,
+        self,
+        goal_id: UUID | str,
+        value: float,
+        as_of: datetime,
+        source: str,
+        actor: str,
         note: str = "",
     ) -> Goal:
         """Records a goal's measured value (the goal-progress process manager calls this)."""
         return self.record_goal_progress(goal_id, value, as_of, source, actor, note)
 
     def record_goal_progress(
-        self, goal_id: UUID | str, value: float, as_of: datetime, source: str, actor: str,
-        note: str = "", expected_version: int | None = None, check: Check | None = None,
+        self,
+        goal_id: UUID | str,
+        value: float,
+        as_of: datetime,
+        source: str,
+        actor: str,
+        note: str = "",
+        expected_version: int | None = None,
+        check: Check | None = None,
     ) -> Goal:
         """Records a goal's measured value, refusing a stale expected version."""
-        return self.change(Goal, goal_id, expected_version, lambda g: g.record_progress(
-            value=value, as_of=as_of, source=source, note=note, actor=actor), check)
+        return self.change(
+            Goal,
+            goal_id,
+            expected_version,
+            lambda g: g.record_progress(
+                value=value, as_of=as_of, source=source, note=note, actor=actor
+            ),
+            check,
+        )
 
     def override_goal_progress(
-        self, goal_id: UUID | str, value: float, as_of: datetime, note: str, actor: str,
+        self,
+        goal_id: UUID | str,
+        value: float,
+        as_of: datetime,
+        note: str,
+        actor: str,
         expected_version: int | None = None,
     ) -> Goal:
         """Puts a value given by hand in place of a KPI-measured goal's value until the KPI moves."""
-        return self.change(Goal, goal_id, expected_version, lambda g: g.override_progress(
-            value=value, as_of=as_of, note=note, actor=actor))
+        return self.change(
+            Goal,
+            goal_id,
+            expected_version,
+            lambda g: g.override_progress(value=value, as_of=as_of, note=note, actor=actor),
+        )
 
     def correct_goal(
-        self, goal_id: UUID | str, value: float, reason: str, actor: str,
-        expected_version: int | None = None, check: Check | None = None,
+        self,
+        goal_id: UUID | str,
+        value: float,
+        reason: str,
+        actor: str,
+        expected_version: int | None = None,
+        check: Check | None = None,
     ) -> Goal:
         """Corrects a closed goal's value with a reason, re-evaluating achieved or missed."""
-        return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.correct(value=value, reason=reason, actor=actor), check)
+        return self.change(
+            Goal,
+            goal_id,
+            expected_version,
+            lambda g: g.correct(value=value, reason=reason, actor=actor),
+            check,
+        )
 
     def close_goal(
-        self, goal_id: UUID | str, as_of: datetime | None, actor: str,
-        expected_version: int | None = None, check: Check | None = None,
+        self,
+        goal_id: UUID | str,
+        as_of: datetime | None,
+        actor: str,
+        expected_version: int | None = None,
+        check: Check | None = None,
     ) -> Goal:
         """Closes a goal after its period as achieved or missed."""
         when = as_of or datetime.now(UTC)
-        return self.change(Goal, goal_id, expected_version,
-                           lambda g: g.close(as_of=when, actor=actor), check)
+        return self.change(
+            Goal, goal_id, expected_version, lambda g: g.close(as_of=when, actor=actor), check
+        )
 
     def goals(self, goal_ids: Iterable[str], field: str = "goal_ids") -> list[Goal]:
         """The goals named, in order; an unknown one is invalid input naming the field."""
@@ -158,8 +222,12 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         return template
 
     def assign_goal_template(
-        self, template_id: UUID | str, command: AssignTemplate, actor: str,
-        expected_version: int | None = None, check: Check | None = None,
+        self,
+        template_id: UUID | str,
+        command: AssignTemplate,
+        actor: str,
+        expected_version: int | None = None,
+        check: Check | None = None,
     ) -> tuple[GoalTemplate, list[Goal]]:
         """Sets the template's goal for every agent named, all in one save."""
         template = self.load(GoalTemplate, as_uuid(template_id), check=check)
@@ -167,8 +235,10 @@ class PerfLedger(ReviewCommands, Application[UUID]):
             check_not_own(agent_id, actor, "set")
         check_version(template, expected_version)
         fields = template.goal_fields()
-        goals = [Goal(str(template.id), agent_id=agent_id, actor=actor, **fields)
-                 for agent_id in command.agent_ids]
+        goals = [
+            Goal(str(template.id), agent_id=agent_id, actor=actor, **fields)
+            for agent_id in command.agent_ids
+        ]
         template.assign(goals={g.agent_id: str(g.id) for g in goals}, actor=actor)
         self.save_changes(template, *goals)
         return template, goals
@@ -178,11 +248,17 @@ class PerfLedger(ReviewCommands, Application[UUID]):
     def publish_review_template(self, command: PublishReviewTemplate, actor: str) -> ReviewTemplate:
         """Publishes a scoring policy: version 1, or the next version of an existing one."""
         try:
-            template = self.load(ReviewTemplate, ReviewTemplate.create_id(policy_id=command.policy_id))
+            template = self.load(
+                ReviewTemplate, ReviewTemplate.create_id(policy_id=command.policy_id)
+            )
         except NotFound:
-            template = ReviewTemplate(policy_id=command.policy_id, name=command.name,
-                                      criteria=command.criteria, goal_weight=command.goal_weight,
-                                      actor=actor)
+            template = ReviewTemplate(
+                policy_id=command.policy_id,
+                name=command.name,
+                criteria=command.criteria,
+                goal_weight=command.goal_weight,
+                actor=actor,
+            )
             self.save_changes(template)
             return template
         template.revise(criteria=command.criteria, goal_weight=command.goal_weight, actor=actor)
@@ -208,38 +284,58 @@ class PerfLedger(ReviewCommands, Application[UUID]):
     def new_check_in(self, command: RecordCheckIn, actor: str) -> CheckIn:
         """A check-in not saved yet, so that it can be saved together with what caused it."""
         if command.held_at > datetime.now(UTC) + CLOCK_SKEW:
-            raise InvalidValue("held_at must not be in the future: record a check-in once it is held",
-                               field="held_at")
+            raise InvalidValue(
+                "held_at must not be in the future: record a check-in once it is held",
+                field="held_at",
+            )
         goals = self.agent_goals(command.agent_id, command.goal_ids)
         return CheckIn(
-            agent_id=command.agent_id, team_id=command.team_id, held_at=command.held_at,
-            notes=command.notes, goals=[goal_snapshot(g) for g in goals],
+            agent_id=command.agent_id,
+            team_id=command.team_id,
+            held_at=command.held_at,
+            notes=command.notes,
+            goals=[goal_snapshot(g) for g in goals],
             feedback=[item.as_domain() for item in command.feedback],
-            action_items=[item.model_dump() for item in command.action_items], actor=actor,
+            action_items=[item.model_dump() for item in command.action_items],
+            actor=actor,
         )
 
     def complete_action_item(
-        self, check_in_id: UUID | str, index: int, actor: str, expected_version: int | None = None,
+        self,
+        check_in_id: UUID | str,
+        index: int,
+        actor: str,
+        expected_version: int | None = None,
         check: Check | None = None,
     ) -> CheckIn:
         """Marks a check-in's action item (0-based index) done."""
-        return self.change(CheckIn, check_in_id, expected_version,
-                           lambda c: c.complete_action_item(index=index, actor=actor), check)
+        return self.change(
+            CheckIn,
+            check_in_id,
+            expected_version,
+            lambda c: c.complete_action_item(index=index, actor=actor),
+            check,
+        )
 
     def agent_goals(self, agent_id: str, goal_ids: list[str]) -> list[Goal]:
         """The goals named, refusing any that is not this agent's."""
         goals = self.goals(goal_ids)
         for index, goal in enumerate(goals):
             if goal.agent_id != agent_id:
-                raise InvalidValue(f"goal {goal.id} is not a goal of {agent_id}",
-                                   field=f"goal_ids[{index}]")
+                raise InvalidValue(
+                    f"goal {goal.id} is not a goal of {agent_id}", field=f"goal_ids[{index}]"
+                )
         return goals
 
     # --- loading and saving --------------------------------------------------------
 
     def change(
-        self, kind: type[A], aggregate_id: UUID | str, expected_version: int | None,
-        action: Callable[[A], None], check: Check | None = None,
+        self,
+        kind: type[A],
+        aggregate_id: UUID | str,
+        expected_version: int | None,
+        action: Callable[[A], None],
+        check: Check | None = None,
     ) -> A:
         """Loads, applies one command, saves; the expected version guards lost updates."""
         aggregate = self.load(kind, as_uuid(aggregate_id), expected_version, check)
@@ -248,7 +344,10 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         return aggregate
 
     def load(
-        self, kind: type[A], aggregate_id: UUID, expected_version: int | None = None,
+        self,
+        kind: type[A],
+        aggregate_id: UUID,
+        expected_version: int | None = None,
         check: Check | None = None,
     ) -> A:
         """The aggregate of that kind, refusing a stale expected version.
@@ -259,7 +358,9 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}", id=str(aggregate_id)) from None
+            raise NotFound(
+                f"no {kind.__name__.lower()} {aggregate_id}", id=str(aggregate_id)
+            ) from None
         if not isinstance(aggregate, kind):
             raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}", id=str(aggregate_id))
         if check is not None:
@@ -299,19 +400,30 @@ def check_version(aggregate: Aggregate, expected_version: int | None) -> None:
     if expected_version is not None and aggregate.version != expected_version:
         raise VersionConflict(
             f"version is {aggregate.version}, not {expected_version}",
-            id=str(aggregate.id), version=aggregate.version,
+            id=str(aggregate.id),
+            version=aggregate.version,
         )
 
 
 def created_ids(objs: Iterable[Any]) -> list[UUID]:
     """Ids of the aggregates among objs that are new (their first event is pending)."""
-    return [o.id for o in objs if isinstance(o, Aggregate) and o.pending_events
-            and o.pending_events[0].originator_version == Aggregate.INITIAL_VERSION]
+    return [
+        o.id
+        for o in objs
+        if isinstance(o, Aggregate)
+        and o.pending_events
+        and o.pending_events[0].originator_version == Aggregate.INITIAL_VERSION
+    ]
 
 
 def goal_snapshot(goal: Goal) -> dict[str, Any]:
     """A goal's progress at this moment, as a check-in keeps it."""
     reached = goal.attainment
-    return {"goal_id": str(goal.id), "title": goal.title, "target": goal.target,
-            "direction": goal.direction, "latest_value": goal.latest_value,
-            "attainment": None if reached is None else round(reached, 6)}
+    return {
+        "goal_id": str(goal.id),
+        "title": goal.title,
+        "target": goal.target,
+        "direction": goal.direction,
+        "latest_value": goal.latest_value,
+        "attainment": None if reached is None else round(reached, 6),
+    }

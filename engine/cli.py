@@ -39,27 +39,38 @@ def command(sub: Any, name: str, summary: str, description: str) -> argparse.Arg
     """A subcommand with a one-line summary for the list and a description for its own page."""
     paragraphs = "\n\n".join(textwrap.fill(text, 78) for text in description.split("\n\n"))
     made: argparse.ArgumentParser = sub.add_parser(
-        name, help=summary, description=paragraphs, formatter_class=HelpFormatter)
+        name, help=summary, description=paragraphs, formatter_class=HelpFormatter
+    )
     return made
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="perfledger", description="Event-sourced performance tracking for contact centres.",
+        prog="perfledger",
+        description="Event-sourced performance tracking for contact centres.",
         epilog="Settings come from PERFLEDGER_* environment variables (see README). "
-               "`perfledger COMMAND --help` describes each command.",
-        formatter_class=HelpFormatter)
-    p.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}",
-                   help="print the installed version and exit")
+        "`perfledger COMMAND --help` describes each command.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {installed_version()}",
+        help="print the installed version and exit",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_up(sub)
     add_simulate(sub)
     add_rebuild(sub)
     audit_cli.add_parsers(sub, command)
-    bench = command(sub, "bench", "run the benchmark suite (ratios to raw baselines)",
-                    "Runs ingest and API benchmarks on an embedded broker and prints each beside the raw "
-                    "baseline it is measured against, then the report as JSON (see BENCHMARKS.md).")
+    bench = command(
+        sub,
+        "bench",
+        "run the benchmark suite (ratios to raw baselines)",
+        "Runs ingest and API benchmarks on an embedded broker and prints each beside the raw "
+        "baseline it is measured against, then the report as JSON (see BENCHMARKS.md).",
+    )
     bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
     add_token(sub)
     add_health(sub)
@@ -67,71 +78,133 @@ def parser() -> argparse.ArgumentParser:
 
 
 def add_up(sub: Any) -> None:
-    run = command(sub, "up", "run broker (unless configured), relay, projector and API until Ctrl-C",
-                  "Runs the embedded Kafka broker (unless PERFLEDGER_KAFKA_BOOTSTRAP names one), the relay, "
-                  "the projector, the telephony ingestor and the HTTP API with its dashboard, until Ctrl-C.")
+    run = command(
+        sub,
+        "up",
+        "run broker (unless configured), relay, projector and API until Ctrl-C",
+        "Runs the embedded Kafka broker (unless PERFLEDGER_KAFKA_BOOTSTRAP names one), the relay, "
+        "the projector, the telephony ingestor and the HTTP API with its dashboard, until Ctrl-C.",
+    )
     run.add_argument("--port", type=int, help="API port (default PERFLEDGER_PORT, else 8000)")
     run.add_argument("--host", help="API address (default PERFLEDGER_HOST, else 127.0.0.1)")
-    run.add_argument("--only", metavar="LIST", help=f"comma-separated subset of {','.join(COMPONENTS)} (default: all)")
+    run.add_argument(
+        "--only",
+        metavar="LIST",
+        help=f"comma-separated subset of {','.join(COMPONENTS)} (default: all)",
+    )
     run.add_argument("--demo", action="store_true", help="also stream a simulated contact centre")
 
 
 def add_simulate(sub: Any) -> None:
     sim = command(
-        sub, "simulate", "stream simulated telephony events to Kafka",
+        sub,
+        "simulate",
+        "stream simulated telephony events to Kafka",
         "Streams a simulated contact centre's telephony events to the telephony topic.\n\n"
         "The simulated clock covers --days days from --start; by default the span ends now, so the "
         "dashboard shows today. --rate is how many messages are sent per wall-clock second: it sets "
         "how fast the span is sent, not what it holds. --duration stops sending after that many "
-        "seconds (at most rate x duration messages) even when the span is not covered yet.")
+        "seconds (at most rate x duration messages) even when the span is not covered yet.",
+    )
     sim.add_argument("--agents", type=positive_int, default=50, help="simulated agents")
-    sim.add_argument("--teams", type=positive_int, default=5, help="teams the agents are spread over")
-    sim.add_argument("--start", type=audit_cli.aware_time, metavar="TIME",
-                     help="simulated start, RFC 3339 with offset or a date (midnight UTC) "
-                          "(default: --days before now)")
-    sim.add_argument("--days", type=positive_float, default=1.0, help="simulated days to cover from --start")
+    sim.add_argument(
+        "--teams", type=positive_int, default=5, help="teams the agents are spread over"
+    )
+    sim.add_argument(
+        "--start",
+        type=audit_cli.aware_time,
+        metavar="TIME",
+        help="simulated start, RFC 3339 with offset or a date (midnight UTC) "
+        "(default: --days before now)",
+    )
+    sim.add_argument(
+        "--days", type=positive_float, default=1.0, help="simulated days to cover from --start"
+    )
     sim.add_argument("--rate", type=positive_float, default=100.0, help="messages sent per second")
-    sim.add_argument("--duration", type=positive_float, metavar="SECONDS",
-                     help="stop sending after this many seconds (default: when the simulated span is covered)")
-    sim.add_argument("--bad-fraction", type=fraction, default=0.0, help="share of invalid and duplicate messages")
-    sim.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same stream")
+    sim.add_argument(
+        "--duration",
+        type=positive_float,
+        metavar="SECONDS",
+        help="stop sending after this many seconds (default: when the simulated span is covered)",
+    )
+    sim.add_argument(
+        "--bad-fraction", type=fraction, default=0.0, help="share of invalid and duplicate messages"
+    )
+    sim.add_argument(
+        "--seed", type=int, default=0, help="random seed: the same seed gives the same stream"
+    )
 
 
 def add_rebuild(sub: Any) -> None:
     rebuild = command(
-        sub, "rebuild", "rebuild read models from the event store and telephony archive",
+        sub,
+        "rebuild",
+        "rebuild read models from the event store and telephony archive",
         "Rebuilds read models into fresh tables and swaps them in while the engine keeps running. "
-        "The events projection reads the event store; the kpi projection recounts the telephony archive.")
-    rebuild.add_argument("--projection", choices=("all", "events", "kpi"), default="all",
-                         help="which read models: events (goals, reviews, check-ins, audit), "
-                              "kpi (KPI sums), or all")
-    rebuild.add_argument("--check", action="store_true",
-                         help="compare a rebuild with the live read models; exit 1 when they differ")
+        "The events projection reads the event store; the kpi projection recounts the telephony archive.",
+    )
+    rebuild.add_argument(
+        "--projection",
+        choices=("all", "events", "kpi"),
+        default="all",
+        help="which read models: events (goals, reviews, check-ins, audit), kpi (KPI sums), or all",
+    )
+    rebuild.add_argument(
+        "--check",
+        action="store_true",
+        help="compare a rebuild with the live read models; exit 1 when they differ",
+    )
 
 
 def add_health(sub: Any) -> None:
-    health = command(sub, "health", "exit 0 when the components `up` runs here are alive (for health checks)",
-                     "Checks the liveness files that `perfledger up` keeps in the data directory (and /readyz "
-                     "for the API); exits 1 naming what is missing or stale. For container health checks.")
-    health.add_argument("--component", action="append", default=[], choices=COMPONENTS,
-                        help="a component to check (repeat; default: every one that reported)")
-    health.add_argument("--max-age", type=positive_float,
-                        help="seconds since the last sign of life (default 6 x PERFLEDGER_LIVENESS_SECONDS)")
+    health = command(
+        sub,
+        "health",
+        "exit 0 when the components `up` runs here are alive (for health checks)",
+        "Checks the liveness files that `perfledger up` keeps in the data directory (and /readyz "
+        "for the API); exits 1 naming what is missing or stale. For container health checks.",
+    )
+    health.add_argument(
+        "--component",
+        action="append",
+        default=[],
+        choices=COMPONENTS,
+        help="a component to check (repeat; default: every one that reported)",
+    )
+    health.add_argument(
+        "--max-age",
+        type=positive_float,
+        help="seconds since the last sign of life (default 6 x PERFLEDGER_LIVENESS_SECONDS)",
+    )
 
 
 def add_token(sub: Any) -> None:
-    token = command(sub, "token", "bearer tokens",
-                    "Bearer tokens, signed with this data directory's secret (PERFLEDGER_SECRET, else the "
-                    "`secret` file in PERFLEDGER_DATA_DIR): only servers using the same secret accept them.")
+    token = command(
+        sub,
+        "token",
+        "bearer tokens",
+        "Bearer tokens, signed with this data directory's secret (PERFLEDGER_SECRET, else the "
+        "`secret` file in PERFLEDGER_DATA_DIR): only servers using the same secret accept them.",
+    )
     token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    issue = command(token_sub, "issue", "print a signed bearer token",
-                    "Prints a bearer token on stdout, signed with this data directory's secret; "
-                    "stderr says which secret and until when it is valid.")
+    issue = command(
+        token_sub,
+        "issue",
+        "print a signed bearer token",
+        "Prints a bearer token on stdout, signed with this data directory's secret; "
+        "stderr says which secret and until when it is valid.",
+    )
     issue.add_argument("--role", required=True, choices=tokens.ROLES, help="what the token may do")
     issue.add_argument("--subject", required=True, help="the user id the token speaks for")
-    issue.add_argument("--team", action="append", default=[], help="a team a manager may act on (repeat)")
-    issue.add_argument("--ttl", type=int, metavar="SECONDS",
-                       help="seconds until it expires (default PERFLEDGER_TOKEN_TTL_SECONDS)")
+    issue.add_argument(
+        "--team", action="append", default=[], help="a team a manager may act on (repeat)"
+    )
+    issue.add_argument(
+        "--ttl",
+        type=int,
+        metavar="SECONDS",
+        help="seconds until it expires (default PERFLEDGER_TOKEN_TTL_SECONDS)",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -218,8 +291,10 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
         print(f"perfledger: unknown component(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     if "api" in components and not port_free(settings.host, settings.port):
-        print(f"perfledger: {settings.host}:{settings.port} is in use; choose another with --port",
-              file=sys.stderr)
+        print(
+            f"perfledger: {settings.host}:{settings.port} is in use; choose another with --port",
+            file=sys.stderr,
+        )
         return 2
     up(settings, components, demo=args.demo)
     return 0
@@ -260,8 +335,11 @@ def issue_token(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"perfledger: {error}", file=sys.stderr)
         return 2
-    print(f"perfledger: a {args.role} token for {args.subject}, valid for {ttl} s, signed with "
-          f"{secret_source(settings)}; only servers with the same secret accept it", file=sys.stderr)
+    print(
+        f"perfledger: a {args.role} token for {args.subject}, valid for {ttl} s, signed with "
+        f"{secret_source(settings)}; only servers with the same secret accept it",
+        file=sys.stderr,
+    )
     return 0
 
 

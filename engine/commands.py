@@ -43,8 +43,14 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 
 def control_character(value: str, allowed: frozenset[str] = frozenset()) -> str | None:
     """The first control character (or lone surrogate) in the text, if any."""
-    return next((char for char in value
-                 if char not in allowed and unicodedata.category(char) in ("Cc", "Cs")), None)
+    return next(
+        (
+            char
+            for char in value
+            if char not in allowed and unicodedata.category(char) in ("Cc", "Cs")
+        ),
+        None,
+    )
 
 
 def _refuse(value: str, allowed: frozenset[str] = frozenset()) -> str:
@@ -205,8 +211,12 @@ class FeedbackItem(Command):
     def as_domain(self) -> dict[str, str]:
         """The domain's shape: the outcome is an appreciation or a desired outcome."""
         name = "appreciation" if self.kind == "positive" else "desired_outcome"
-        return {"kind": self.kind, "behavior": self.behavior, "impact": self.impact,
-                name: self.outcome}
+        return {
+            "kind": self.kind,
+            "behavior": self.behavior,
+            "impact": self.impact,
+            name: self.outcome,
+        }
 
 
 class ActionItem(Command):

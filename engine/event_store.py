@@ -31,7 +31,9 @@ RECONNECT_SECONDS = 2.0
 class OneAttemptAggregateRecorder(PostgresAggregateRecorder):
     """The snapshot store's recorder, each call made once."""
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         return once(PostgresAggregateRecorder.insert_events)(self, stored_events, **kwargs)  # type: ignore[no-any-return]
 
     def select_events(self, originator_id: UUID | str, **kwargs: Any) -> Sequence[StoredEvent]:
@@ -41,18 +43,26 @@ class OneAttemptAggregateRecorder(PostgresAggregateRecorder):
 class OneAttemptRecorder(PostgresApplicationRecorder):
     """The event store's recorder, each call made once."""
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         return once(PostgresApplicationRecorder.insert_events)(self, stored_events, **kwargs)  # type: ignore[no-any-return]
 
     def select_events(self, originator_id: UUID | str, **kwargs: Any) -> Sequence[StoredEvent]:
         return once(PostgresApplicationRecorder.select_events)(self, originator_id, **kwargs)  # type: ignore[no-any-return]
 
     def select_notifications(
-        self, start: int | None, limit: int, stop: int | None = None, topics: Sequence[str] = (),
-        *, inclusive_of_start: bool = True,
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
         return once(PostgresApplicationRecorder.select_notifications)(  # type: ignore[no-any-return]
-            self, start, limit, stop, topics, inclusive_of_start=inclusive_of_start)
+            self, start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
 
     def max_notification_id(self) -> int | None:
         return once(PostgresApplicationRecorder.max_notification_id)(self)  # type: ignore[no-any-return]
@@ -87,12 +97,16 @@ def tune(factory: InfrastructureFactory[Any], env: Environment) -> None:
         return
     pool.timeout = float(env.get("PERFLEDGER_POOL_TIMEOUT") or pool.timeout)
     pool.reconnect_timeout = RECONNECT_SECONDS
-    if not isinstance(pool.kwargs, dict):  # eventsourcing passes a dict; anything else is left alone
+    if not isinstance(
+        pool.kwargs, dict
+    ):  # eventsourcing passes a dict; anything else is left alone
         return
-    pool.kwargs.update(connect_options(
-        connect_timeout=int(env.get("PERFLEDGER_CONNECT_TIMEOUT") or 2),
-        statement_timeout=float(env.get("PERFLEDGER_STATEMENT_TIMEOUT") or 0),
-    ))
+    pool.kwargs.update(
+        connect_options(
+            connect_timeout=int(env.get("PERFLEDGER_CONNECT_TIMEOUT") or 2),
+            statement_timeout=float(env.get("PERFLEDGER_STATEMENT_TIMEOUT") or 0),
+        )
+    )
 
 
 def connect_options(connect_timeout: int, statement_timeout: float) -> dict[str, Any]:
@@ -100,7 +114,10 @@ def connect_options(connect_timeout: int, statement_timeout: float) -> dict[str,
     options: dict[str, Any] = {
         "connect_timeout": connect_timeout,
         # A peer that vanished without closing (a cut network) is noticed in seconds.
-        "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
         "tcp_user_timeout": 10_000,
     }
     if statement_timeout > 0:

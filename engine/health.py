@@ -71,8 +71,14 @@ class HealthBoard:
         with self._lock:
             old = self._entries[key]
             since = old.since or now
-            entry = replace(old, retries=old.retries + 1, since=since, last_failure=now, position=position,
-                            reason=reason)
+            entry = replace(
+                old,
+                retries=old.retries + 1,
+                since=since,
+                last_failure=now,
+                position=position,
+                reason=reason,
+            )
             self._entries[key] = entry
         self._persist(entry)
         return entry
@@ -91,7 +97,11 @@ class HealthBoard:
         """Clears a failure not repeated for `seconds`: the worker no longer retries that position."""
         entry = self.get(key)
         last = entry.last_failure
-        if entry.since is not None and last is not None and (datetime.now(UTC) - last).total_seconds() > seconds:
+        if (
+            entry.since is not None
+            and last is not None
+            and (datetime.now(UTC) - last).total_seconds() > seconds
+        ):
             self.recovered(key)
 
     def get(self, key: str) -> ComponentHealth:
@@ -124,14 +134,23 @@ def merge(local: list[ComponentHealth], stored: list[ComponentHealth]) -> list[C
 
 def is_stale(entry: ComponentHealth, now: datetime, threshold: float) -> bool:
     """A failing entry not repeated for a long while: its process most likely died (or lost the store)."""
-    return entry.last_failure is not None and (now - entry.last_failure).total_seconds() > threshold + 60
+    return (
+        entry.last_failure is not None
+        and (now - entry.last_failure).total_seconds() > threshold + 60
+    )
 
 
 def describe(entry: ComponentHealth, now: datetime) -> dict[str, object]:
     """An entry as /readyz shows it."""
-    return {"component": entry.component, "instance": entry.instance, "position": entry.position,
-            "reason": entry.reason, "since": entry.since.isoformat() if entry.since else None,
-            "retrying_seconds": round(entry.stuck_for(now), 1), "retries": entry.retries}
+    return {
+        "component": entry.component,
+        "instance": entry.instance,
+        "position": entry.position,
+        "reason": entry.reason,
+        "since": entry.since.isoformat() if entry.since else None,
+        "retrying_seconds": round(entry.stuck_for(now), 1),
+        "retries": entry.retries,
+    }
 
 
 class Backoff:

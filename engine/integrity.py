@@ -38,8 +38,16 @@ def archive_digest(row: dict[str, object]) -> str:
     return digest(*(str(row[c]) for c in ARCHIVE_COLUMNS))
 
 
-ARCHIVE_COLUMNS = ("event_id", "seq", "type", "agent_id", "team_id", "occurred_at", "recorded_at",
-                   "payload")
+ARCHIVE_COLUMNS = (
+    "event_id",
+    "seq",
+    "type",
+    "agent_id",
+    "team_id",
+    "occurred_at",
+    "recorded_at",
+    "payload",
+)
 
 
 def seal_key(secret: str) -> bytes:

@@ -26,19 +26,35 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     stream = telephony_stream(settings)
     if stream is None:
-        print("perfledger: no broker: set PERFLEDGER_KAFKA_BOOTSTRAP, or run `perfledger up` "
-              "with the same PERFLEDGER_DATA_DIR", file=sys.stderr)
+        print(
+            "perfledger: no broker: set PERFLEDGER_KAFKA_BOOTSTRAP, or run `perfledger up` "
+            "with the same PERFLEDGER_DATA_DIR",
+            file=sys.stderr,
+        )
         return 2
     now = datetime.now(UTC)
     start, end = simulated_span(args.start, args.days, now)
     if end > now:
-        print("perfledger: the simulated span ends in the future; the ingestor refuses events stamped "
-              "more than PERFLEDGER_TELEPHONY_MAX_FUTURE_SECONDS ahead of its clock", file=sys.stderr)
+        print(
+            "perfledger: the simulated span ends in the future; the ingestor refuses events stamped "
+            "more than PERFLEDGER_TELEPHONY_MAX_FUTURE_SECONDS ahead of its clock",
+            file=sys.stderr,
+        )
     total = round(args.rate * args.duration) if args.duration is not None else 0
-    messages = generate(agents=args.agents, teams=args.teams, rate=args.rate, duration=args.duration,
-                        bad_fraction=args.bad_fraction, seed=args.seed, start=start, end=end)
-    print(f"simulating {start.isoformat(timespec='seconds')} to {end.isoformat(timespec='seconds')}",
-          file=sys.stderr)
+    messages = generate(
+        agents=args.agents,
+        teams=args.teams,
+        rate=args.rate,
+        duration=args.duration,
+        bad_fraction=args.bad_fraction,
+        seed=args.seed,
+        start=start,
+        end=end,
+    )
+    print(
+        f"simulating {start.isoformat(timespec='seconds')} to {end.isoformat(timespec='seconds')}",
+        file=sys.stderr,
+    )
     progress = ProgressBars()
     try:
         sent = stream_paced(messages, stream.publisher, stream.topic, args.rate, total, progress)
@@ -75,7 +91,9 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     if outcome.parked:
         # Like the live projector: an event that cannot be applied is parked, not fatal.
-        print(f"parked (cannot be applied; later versions of the aggregate wait behind): {len(outcome.parked)}")
+        print(
+            f"parked (cannot be applied; later versions of the aggregate wait behind): {len(outcome.parked)}"
+        )
         for row in outcome.parked[:20]:
             print(f"  {row['aggregate_id']} v{row['version']} ({row['source']}): {row['reason']}")
     if not args.check:
@@ -97,7 +115,9 @@ def what_was_read(chosen: tuple[str, ...], outcome: RebuildOutcome) -> list[str]
         reach = f"up to notification {outcome.events}" if outcome.events else "which is empty"
         lines.append(f"events: rebuilt from the event store, {reach}")
     if "kpi" in chosen:
-        lines.append(f"kpi: recounted from the telephony archive, {outcome.archived} archived telephony events")
+        lines.append(
+            f"kpi: recounted from the telephony archive, {outcome.archived} archived telephony events"
+        )
     return lines
 
 

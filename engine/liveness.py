@@ -65,9 +65,13 @@ class LoopSignal(threading.Event):
 class WorkerThread(threading.Thread):
     """A component's thread; its loop gets a LoopSignal of the shared stop, so liveness sees it turn."""
 
-    def __init__(self, name: str, run: Callable[..., None], stop: threading.Event, *args: object) -> None:
+    def __init__(
+        self, name: str, run: Callable[..., None], stop: threading.Event, *args: object
+    ) -> None:
         self.signal = LoopSignal(stop)
-        super().__init__(target=run, args=(self.signal, *args), name=f"perfledger-{name}", daemon=True)
+        super().__init__(
+            target=run, args=(self.signal, *args), name=f"perfledger-{name}", daemon=True
+        )
 
 
 def running(thread: threading.Thread, max_age: float) -> bool:
@@ -80,13 +84,18 @@ def running(thread: threading.Thread, max_age: float) -> bool:
 class Heartbeat:
     """Keeps one liveness file per component fresh while the component runs."""
 
-    def __init__(self, settings: Settings, components: Sequence[str], threads: Iterable[threading.Thread]) -> None:
+    def __init__(
+        self, settings: Settings, components: Sequence[str], threads: Iterable[threading.Thread]
+    ) -> None:
         self.settings = settings
         self.directory = live_dir(settings)
         by_name = {t.name.removeprefix("perfledger-"): t for t in threads}
         # The API is served on the main thread: it lives as long as the process does.
-        self.watched = {name: by_name.get(name, threading.main_thread()) for name in components
-                        if name in by_name or name == "api"}
+        self.watched = {
+            name: by_name.get(name, threading.main_thread())
+            for name in components
+            if name in by_name or name == "api"
+        }
 
     def beat(self) -> None:
         """Touches the file of every component whose loop still turns."""
@@ -108,7 +117,9 @@ class Heartbeat:
 
 
 @contextmanager
-def heartbeat(settings: Settings, components: Sequence[str], threads: Iterable[threading.Thread]) -> Iterator[None]:
+def heartbeat(
+    settings: Settings, components: Sequence[str], threads: Iterable[threading.Thread]
+) -> Iterator[None]:
     """Runs a Heartbeat in a daemon thread for the duration of the block, then removes its files."""
     beat, stop = Heartbeat(settings, components, threads), threading.Event()
     beat.forget_stale(default_max_age(settings))

@@ -49,7 +49,9 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
     return logging.Formatter(TEXT)
 
 
-def configure(log_format: LogFormat = "text", *, verbose: bool = False, stream: IO[str] | None = None) -> None:
+def configure(
+    log_format: LogFormat = "text", *, verbose: bool = False, stream: IO[str] | None = None
+) -> None:
     """The root handler on stderr in the chosen format. Like logging.basicConfig, it leaves
     a root logger that already has handlers (a test harness's) as it is."""
     handler = logging.StreamHandler(stream or sys.stderr)

@@ -45,7 +45,9 @@ class RelayPositions(Protocol):
 class Parking(Protocol):
     """Where a component sets aside what it cannot pass on (a data fault), with the reason."""
 
-    def park(self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None) -> None: ...
+    def park(
+        self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None
+    ) -> None: ...
 
 
 class ProgressSource(Protocol):
@@ -55,7 +57,9 @@ class ProgressSource(Protocol):
     def forget_change(self, agent_id: str, changed_at: str) -> None: ...
     def mark_changed(self, agent_id: str) -> None: ...
     def measured_goals(self, agent_id: str) -> list[dict[str, Any]]: ...
-    def period_kpis(self, agent_id: str, start: date, end: date) -> tuple[dict[str, Any], datetime | None]: ...
+    def period_kpis(
+        self, agent_id: str, start: date, end: date
+    ) -> tuple[dict[str, Any], datetime | None]: ...
     def claim(self, goal_id: str, interval_start: str) -> bool: ...
     def goal_position(self) -> int: ...
     def save_goal_position(self, position: int) -> None: ...
@@ -83,13 +87,22 @@ class Documents(Protocol):
     def get(self, kind: str, doc_id: str) -> dict[str, Any] | None: ...
     def find(self, doc_id: str) -> tuple[str, dict[str, Any]] | None: ...
     def page(
-        self, kind: str, *, filters: dict[str, str | None], teams: tuple[str, ...] | None,
-        after: str | None, limit: int,
+        self,
+        kind: str,
+        *,
+        filters: dict[str, str | None],
+        teams: tuple[str, ...] | None,
+        after: str | None,
+        limit: int,
     ) -> list[dict[str, Any]]: ...
     def event_trail(self, aggregate_id: str) -> list[dict[str, Any]]: ...
     def team_ids(self) -> list[str]: ...
     def goal_rollup(
-        self, team_id: str, template_id: str | None, start: date | None, end: date | None,
+        self,
+        team_id: str,
+        template_id: str | None,
+        start: date | None,
+        end: date | None,
     ) -> dict[str, Any]: ...
 
 
@@ -129,11 +142,22 @@ class KpiFigures(Protocol):
     """KPI rows and per-agent totals, live or as known at a moment (ISO text, UTC)."""
 
     def rows(
-        self, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
-        after: str | None, limit: int, known_at: str | None,
+        self,
+        scope: str,
+        scope_id: str,
+        bucket: str,
+        start: str | None,
+        end: str | None,
+        after: str | None,
+        limit: int,
+        known_at: str | None,
     ) -> list[dict[str, Any]]: ...
     def agent_totals(
-        self, team_id: str, start: str | None, end: str | None, known_at: str | None,
+        self,
+        team_id: str,
+        start: str | None,
+        end: str | None,
+        known_at: str | None,
     ) -> list[dict[str, Any]]: ...
     def team_of_agent(self, agent_id: str) -> str | None: ...
     def team_exists(self, team_id: str) -> bool: ...

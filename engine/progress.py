@@ -58,7 +58,10 @@ class GoalProgress:
     """Records goal progress from KPI changes and for goals new since the last pass."""
 
     def __init__(
-        self, app: PerfLedger, source: ProgressSource, clock: Callable[[], datetime] | None = None,
+        self,
+        app: PerfLedger,
+        source: ProgressSource,
+        clock: Callable[[], datetime] | None = None,
         settle: float = 2.0,
     ) -> None:
         self.app = app
@@ -83,11 +86,14 @@ class GoalProgress:
     def _new_goals(self) -> int:
         start = self.source.goal_position()
         notifications = self.app.recorder.select_notifications(
-            start=start, limit=BATCH, topics=STARTS, inclusive_of_start=False)
+            start=start, limit=BATCH, topics=STARTS, inclusive_of_start=False
+        )
         done, position, settled = 0, start, True
         cutoff = datetime.now(UTC) - timedelta(seconds=self.settle)
         for notification in notifications:
-            event: Any = self.app.mapper.to_domain_event(notification)  # an aggregate event: it has a timestamp
+            event: Any = self.app.mapper.to_domain_event(
+                notification
+            )  # an aggregate event: it has a timestamp
             done += self._new_goal(event.originator_id)
             settled = settled and event.timestamp <= cutoff
             if settled:
@@ -100,7 +106,9 @@ class GoalProgress:
         goal: Any = self.app.repository.get(goal_id)
         if not isinstance(goal, Goal) or goal.status != "active" or not goal.kpi_measured:
             return 0
-        measured = Measured(str(goal.id), goal.agent_id, goal.kpi, goal.period_start, goal.period_end)
+        measured = Measured(
+            str(goal.id), goal.agent_id, goal.kpi, goal.period_start, goal.period_end
+        )
         done, held_back = self._measure(measured)
         if held_back:
             self.source.mark_changed(goal.agent_id)
@@ -109,9 +117,15 @@ class GoalProgress:
     def _agent(self, agent_id: str) -> tuple[int, bool]:
         done, held_back = 0, False
         for doc in self.source.measured_goals(agent_id):
-            one, held = self._measure(Measured(
-                doc["id"], agent_id, doc["kpi"], date.fromisoformat(doc["period_start"]),
-                date.fromisoformat(doc["period_end"])))
+            one, held = self._measure(
+                Measured(
+                    doc["id"],
+                    agent_id,
+                    doc["kpi"],
+                    date.fromisoformat(doc["period_start"]),
+                    date.fromisoformat(doc["period_end"]),
+                )
+            )
             done, held_back = done + one, held_back or held
         return done, held_back
 
@@ -130,8 +144,14 @@ class GoalProgress:
             return 0, True
         as_of = min(latest, datetime.combine(goal_ref.end, time.max, tzinfo=UTC))
         try:
-            self.app.record_progress(goal_ref.goal_id, value, as_of, f"kpi:{goal_ref.kpi}", ACTOR,
-                                     note=f"{goal_ref.kpi} over {goal_ref.start}..{goal_ref.end}")
+            self.app.record_progress(
+                goal_ref.goal_id,
+                value,
+                as_of,
+                f"kpi:{goal_ref.kpi}",
+                ACTOR,
+                note=f"{goal_ref.kpi} over {goal_ref.start}..{goal_ref.end}",
+            )
             return 1, False
         except DomainError as error:
             log.info("goal %s: progress not recorded: %s", goal_ref.goal_id, error.message)

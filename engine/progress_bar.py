@@ -45,8 +45,15 @@ class ProgressBars:
 
     def _bar(self, label: str, total: int) -> Any:
         if label not in self.bars:
-            self.bars[label] = tqdm(desc=label, total=total or None, file=self.stream, disable=not self.enabled,
-                                    unit=" items", dynamic_ncols=True, leave=True)
+            self.bars[label] = tqdm(
+                desc=label,
+                total=total or None,
+                file=self.stream,
+                disable=not self.enabled,
+                unit=" items",
+                dynamic_ncols=True,
+                leave=True,
+            )
         return self.bars[label]
 
     def close(self) -> None:
@@ -57,8 +64,12 @@ class ProgressBars:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.close()
 
 

@@ -45,9 +45,17 @@ class Relay:
     """Moves stored events to the events topic, keyed by aggregate id."""
 
     def __init__(
-        self, app: PerfLedger, publisher: Publisher, life: BrokerLifeSource,
-        positions: RelayPositions, topic: str, batch_size: int = 1000, life_max_age: float = 2.0,
-        health: HealthBoard | None = None, backoff_cap: float = 5.0, parking: Parking | None = None,
+        self,
+        app: PerfLedger,
+        publisher: Publisher,
+        life: BrokerLifeSource,
+        positions: RelayPositions,
+        topic: str,
+        batch_size: int = 1000,
+        life_max_age: float = 2.0,
+        health: HealthBoard | None = None,
+        backoff_cap: float = 5.0,
+        parking: Parking | None = None,
     ) -> None:
         self.app = app
         self.publisher = publisher
@@ -111,11 +119,16 @@ class Relay:
         """The Kafka message of a stored event, or None when it cannot be made (and is parked)."""
         source = f"store:{notification.id}"
         try:
-            envelope = envelope_of(notification.id, notification.topic, self.app.event_as_dict(notification))
+            envelope = envelope_of(
+                notification.id, notification.topic, self.app.event_as_dict(notification)
+            )
             return (envelope.id.encode(), encode(envelope)), (envelope.id, envelope.version, source)
         except Exception as error:  # noqa: BLE001 - classified: re-raised unless a data fault
-            self._park_or_raise(error, (str(notification.originator_id), int(notification.originator_version),
-                                        source), bytes(notification.state))
+            self._park_or_raise(
+                error,
+                (str(notification.originator_id), int(notification.originator_version), source),
+                bytes(notification.state),
+            )
             return None
 
     def _publish(self, messages: list[tuple[Message, tuple[str, int, str]]]) -> int:
@@ -158,8 +171,13 @@ class Relay:
                 done = self._stored[1] if self._stored else self.status.position
                 entry = self.health.failed(key, f"store:{done + 1}", reason_of(error))
                 delay = backoff.next()
-                log.warning("relay: retry %d (failing since %s): %s; next in %.1fs", entry.retries, entry.since,
-                            error, delay)
+                log.warning(
+                    "relay: retry %d (failing since %s): %s; next in %.1fs",
+                    entry.retries,
+                    entry.since,
+                    error,
+                    delay,
+                )
                 stop.wait(delay)
                 continue
             if published == 0:

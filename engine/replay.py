@@ -20,7 +20,11 @@ from engine.application import PerfLedger
 
 
 def replay(
-    app: PerfLedger, aggregate_id: UUID, *, version: int | None = None, as_of: datetime | None = None,
+    app: PerfLedger,
+    aggregate_id: UUID,
+    *,
+    version: int | None = None,
+    as_of: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """The aggregate at `version`, or at the last event on or before `as_of` (both: the earlier)."""
@@ -40,20 +44,39 @@ def replay(
             raise InvalidValue("as_of needs a UTC offset", field="as_of")
         before = [e.version for e in events if datetime.fromisoformat(e.at) <= as_of]
         if not before:
-            raise NotFound(f"{aggregate_id} did not exist at {as_of.isoformat()}", id=str(aggregate_id))
+            raise NotFound(
+                f"{aggregate_id} did not exist at {as_of.isoformat()}", id=str(aggregate_id)
+            )
         upto = min(upto, max(before))
     aggregate: Any = app.repository.get(aggregate_id, version=upto)
     trail: list[dict[str, Any]] = []
     prev = GENESIS
     for event in events[:upto]:
         digest = event_hash(prev, event)  # the same chain as the event-trail read model's
-        trail.append({"sequence": event.version, "type": event.type, "at": event.at,
-                      "actor": event.actor, "data": event.data, "hash": digest, "prev_hash": prev})
+        trail.append(
+            {
+                "sequence": event.version,
+                "type": event.type,
+                "at": event.at,
+                "actor": event.actor,
+                "data": event.data,
+                "hash": digest,
+                "prev_hash": prev,
+            }
+        )
         prev = digest
-    result = {"id": str(aggregate_id), "type": type(aggregate).__name__, "version": aggregate.version,
-              "at": trail[-1]["at"], "state": state_of(aggregate), "events": trail}
+    result = {
+        "id": str(aggregate_id),
+        "type": type(aggregate).__name__,
+        "version": aggregate.version,
+        "at": trail[-1]["at"],
+        "state": state_of(aggregate),
+        "events": trail,
+    }
     # Scores that depend on other aggregates (a review's goals) are taken at the same moment.
-    moment = as_of or (datetime.fromisoformat(trail[-1]["at"]) if version is not None else datetime.now(UTC))
+    moment = as_of or (
+        datetime.fromisoformat(trail[-1]["at"]) if version is not None else datetime.now(UTC)
+    )
     scores = scores_of(app, aggregate, moment)
     if scores is not None:
         result["scores"] = scores
@@ -62,15 +85,22 @@ def replay(
 
 def state_of(aggregate: Aggregate) -> dict[str, Any]:
     """The aggregate's attributes as plain JSON-ready data."""
-    return {key.lstrip("_"): plain(value) for key, value in vars(aggregate).items()
-            if key != "_pending_events"}
+    return {
+        key.lstrip("_"): plain(value)
+        for key, value in vars(aggregate).items()
+        if key != "_pending_events"
+    }
 
 
 def scores_of(app: PerfLedger, aggregate: Aggregate, at: datetime) -> dict[str, Any] | None:
     """A goal's or review's scores as they stood at that moment; None for other aggregates."""
     if isinstance(aggregate, Goal):
-        return {"target": aggregate.target, "latest_value": aggregate.latest_value,
-                "attainment": aggregate.attainment, "status": aggregate.status}
+        return {
+            "target": aggregate.target,
+            "latest_value": aggregate.latest_value,
+            "attainment": aggregate.attainment,
+            "status": aggregate.status,
+        }
     if isinstance(aggregate, Review):
         return review_scores(app, aggregate, at)
     return None
@@ -83,13 +113,24 @@ def review_scores(app: PerfLedger, review: Review, at: datetime) -> dict[str, An
     provisional = None
     if all(name in criteria for name in review.criteria):
         try:
-            provisional = overall_score(review.policy, [(g["attainment"], g["weight"]) for g in goals],
-                                        criteria, review.calibration)
+            provisional = overall_score(
+                review.policy,
+                [(g["attainment"], g["weight"]) for g in goals],
+                criteria,
+                review.calibration,
+            )
         except InvalidValue:
             provisional = None
-    return {"status": review.status, "criteria": criteria, "calibration": review.calibration,
-            "overall_score": review.overall_score, "provisional_overall": provisional,
-            "policy_id": review.policy_id, "policy_version": review.policy_version, "goals": goals}
+    return {
+        "status": review.status,
+        "criteria": criteria,
+        "calibration": review.calibration,
+        "overall_score": review.overall_score,
+        "provisional_overall": provisional,
+        "policy_id": review.policy_id,
+        "policy_version": review.policy_version,
+        "goals": goals,
+    }
 
 
 def goal_as_of(app: PerfLedger, goal_id: str, at: datetime) -> dict[str, Any]:
@@ -102,8 +143,20 @@ def goal_as_of(app: PerfLedger, goal_id: str, at: datetime) -> dict[str, Any]:
     except (ValueError, AggregateNotFoundError):
         goal = None
     if not isinstance(goal, Goal):
-        return {"goal_id": goal_id, "version": None, "attainment": None, "weight": 1.0,
-                "latest_value": None, "target": None}
+        return {
+            "goal_id": goal_id,
+            "version": None,
+            "attainment": None,
+            "weight": 1.0,
+            "latest_value": None,
+            "target": None,
+        }
     reached = None if goal.status == "cancelled" else goal.attainment
-    return {"goal_id": goal_id, "version": goal.version, "attainment": reached, "weight": goal.weight,
-            "latest_value": goal.latest_value, "target": goal.target}
+    return {
+        "goal_id": goal_id,
+        "version": goal.version,
+        "attainment": reached,
+        "weight": goal.weight,
+        "latest_value": goal.latest_value,
+        "target": goal.target,
+    }

@@ -34,16 +34,33 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
     # the demo must not flood it.
     rate, duration, burst = 0.25, 30 * 86400.0, 50_000
     burst_span = timedelta(hours=burst / 260)
-    messages = _not_ahead_of_clock(simulate(
-        agents=50, teams=5, rate=rate, duration=duration, bad_fraction=0.02,
-        seed=1, start=(datetime.now(UTC) - burst_span).replace(minute=0, second=0, microsecond=0)), stop)
+    messages = _not_ahead_of_clock(
+        simulate(
+            agents=50,
+            teams=5,
+            rate=rate,
+            duration=duration,
+            bad_fraction=0.02,
+            seed=1,
+            start=(datetime.now(UTC) - burst_span).replace(minute=0, second=0, microsecond=0),
+        ),
+        stop,
+    )
     publisher = container.publisher()
     topic = container.topics.telephony
 
     def run() -> None:
         try:
-            stream_paced(messages, publisher, topic, rate, int(rate * duration), lambda *_: None, stop.is_set,
-                         burst=burst)
+            stream_paced(
+                messages,
+                publisher,
+                topic,
+                rate,
+                int(rate * duration),
+                lambda *_: None,
+                stop.is_set,
+                burst=burst,
+            )
         except Exception as error:  # noqa: BLE001 - the demo stream must not take the system down
             log.warning("demo stream stopped: %s", error)
         finally:
@@ -51,17 +68,23 @@ def start_demo(container: Container, stop: threading.Event) -> threading.Thread:
 
     thread = threading.Thread(target=run, name="perfledger-demo", daemon=True)
     thread.start()
-    log.info("demo: streaming a simulated contact centre: %d events at once, then %.2f/s", burst, rate)
+    log.info(
+        "demo: streaming a simulated contact centre: %d events at once, then %.2f/s", burst, rate
+    )
     return thread
 
 
-def _not_ahead_of_clock(messages: Iterable[tuple[bytes, bytes]], stop: threading.Event) -> Iterator[tuple[bytes, bytes]]:
+def _not_ahead_of_clock(
+    messages: Iterable[tuple[bytes, bytes]], stop: threading.Event
+) -> Iterator[tuple[bytes, bytes]]:
     """Holds each simulated event until its time has come: telephony from the future is refused."""
     from datetime import UTC, datetime
 
     for key, value in messages:
         try:
-            ahead = (datetime.fromisoformat(json.loads(value)["occurred_at"]) - datetime.now(UTC)).total_seconds()
+            ahead = (
+                datetime.fromisoformat(json.loads(value)["occurred_at"]) - datetime.now(UTC)
+            ).total_seconds()
         except (ValueError, KeyError, TypeError):  # the simulator's deliberately broken messages
             ahead = 0.0
         if ahead > 0 and stop.wait(ahead):
@@ -71,17 +94,24 @@ def _not_ahead_of_clock(messages: Iterable[tuple[bytes, bytes]], stop: threading
 
 def start_inbox(container: Container) -> threading.Thread:
     """Re-publishes HTTP-accepted telephony that the broker's current life lacks (beside the API that accepted it)."""
-    thread = WorkerThread("inbox", container.inbox.run, container.stopping, container.settings.inbox_every_seconds)
+    thread = WorkerThread(
+        "inbox", container.inbox.run, container.stopping, container.settings.inbox_every_seconds
+    )
     thread.start()
     return thread
 
 
-def start_workers(container: Container, names: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
+def start_workers(
+    container: Container, names: Iterable[str], stop: threading.Event
+) -> list[threading.Thread]:
     """Starts the background components (relay, projector, ingestor, ...) as threads; the API is not one."""
     threads: list[threading.Thread] = []
     settings = container.settings
-    paces = {"relay": settings.relay_idle_seconds, "progress": settings.progress_every_seconds,
-             "alerts": settings.alert_every_seconds}
+    paces = {
+        "relay": settings.relay_idle_seconds,
+        "progress": settings.progress_every_seconds,
+        "alerts": settings.alert_every_seconds,
+    }
     for name in names:
         if name not in WORKERS:
             continue
@@ -111,8 +141,12 @@ def up(settings: Settings, components: tuple[str, ...] = COMPONENTS, demo: bool 
         if demo:
             threads.append(start_demo(container, stop))
         stack.enter_context(heartbeat(settings, components, threads))
-        log.info("perfledger up: %s; broker %s; data %s", ", ".join(components), container.broker_address,
-                 settings.data_dir.resolve())
+        log.info(
+            "perfledger up: %s; broker %s; data %s",
+            ", ".join(components),
+            container.broker_address,
+            settings.data_dir.resolve(),
+        )
         try:
             if "api" in components:
                 serve_api(container)
@@ -137,11 +171,20 @@ def serve_api(container: Container) -> None:
     import uvicorn
 
     settings = container.settings
-    log.info("API and dashboard on http://%s:%s/ (a token: perfledger token issue --role admin --subject you, "
-             "with the same PERFLEDGER_DATA_DIR)", settings.host, settings.port)
-    config = uvicorn.Config(container.api(), host=settings.host, port=settings.port,
-                            log_level="warning", access_log=False,
-                            log_config=None)  # uvicorn logs through our handler (logging_setup)
+    log.info(
+        "API and dashboard on http://%s:%s/ (a token: perfledger token issue --role admin --subject you, "
+        "with the same PERFLEDGER_DATA_DIR)",
+        settings.host,
+        settings.port,
+    )
+    config = uvicorn.Config(
+        container.api(),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        log_config=None,
+    )  # uvicorn logs through our handler (logging_setup)
     uvicorn.Server(config).run()
 
 

@@ -37,14 +37,17 @@ class Heads:
         return self.events if store == "events" else self.archive
 
     def as_json(self) -> dict[str, Any]:
-        return {store: None if (h := self.of(store)) is None else {"position": h[0], "chain": h[1]}
-                for store in STORES}
+        return {
+            store: None if (h := self.of(store)) is None else {"position": h[0], "chain": h[1]}
+            for store in STORES
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str) -> Heads:
         def head(store: str) -> Head | None:
             value = data.get(store)
             return None if not value else (int(value["position"]), str(value["chain"]))
+
         return cls(head("events"), head("archive"), source)
 
 
@@ -57,7 +60,9 @@ def newest(candidates: Iterable[Heads | None]) -> Heads:
             if head is not None and (store not in best or head[0] > best[store][0][0]):
                 best[store] = (head, heads.source if heads else "")
     sources = sorted({source for _, source in best.values()})
-    return Heads(best.get("events", (None, ""))[0], best.get("archive", (None, ""))[0], "+".join(sources))
+    return Heads(
+        best.get("events", (None, ""))[0], best.get("archive", (None, ""))[0], "+".join(sources)
+    )
 
 
 class HeadSink(Protocol):
@@ -90,7 +95,9 @@ class HeadFile:
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"the published heads file {self.path} is unreadable: {error}") from None
+            raise ValueError(
+                f"the published heads file {self.path} is unreadable: {error}"
+            ) from None
 
 
 class PublishedHeads:
@@ -100,7 +107,9 @@ class PublishedHeads:
     every record in memory: it may lag the file by that much, never lead it.
     """
 
-    def __init__(self, file: HeadSink, remote: HeadSink | None = None, remote_every: float = 10.0) -> None:
+    def __init__(
+        self, file: HeadSink, remote: HeadSink | None = None, remote_every: float = 10.0
+    ) -> None:
         self.file = file
         self.remote = remote
         self.remote_every = remote_every
@@ -124,7 +133,11 @@ class PublishedHeads:
 
     def tick(self, now: float) -> None:
         """Tells Kafka the last heads it has not heard yet, when due."""
-        if self.remote is None or self._pending is None or now - self._remote_at < self.remote_every:
+        if (
+            self.remote is None
+            or self._pending is None
+            or now - self._remote_at < self.remote_every
+        ):
             return
         try:
             self.remote.publish(self._pending)

@@ -44,7 +44,8 @@ def read_or_create(path: Path) -> str:
         raise SecretFileError(
             f"the secret file {path} is {'empty' if not text else 'too short'}: it needs at least "
             f"{MIN_LENGTH} characters (delete it to have a new one generated; tokens signed with "
-            "the old one stop working)")
+            "the old one stop working)"
+        )
     return text
 
 
@@ -57,7 +58,9 @@ def _create(path: Path) -> None:
             out.write(secrets.token_urlsafe(48) + "\n")
             out.flush()
             os.fsync(out.fileno())
-        with contextlib.suppress(FileExistsError):  # another process created it first: its secret is the one
+        with contextlib.suppress(
+            FileExistsError
+        ):  # another process created it first: its secret is the one
             os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

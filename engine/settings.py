@@ -29,171 +29,291 @@ class Settings(BaseSettings):
 
     # Inputs stay out of validation errors: a refused secret must not be printed back.
     # The environment wins over the .env file; other keys in the file (compose's) are ignored.
-    model_config = SettingsConfigDict(env_prefix="PERFLEDGER_", extra="ignore", hide_input_in_errors=True,
-                                      env_file=ENV_FILE, env_file_encoding="utf-8")
+    model_config = SettingsConfigDict(
+        env_prefix="PERFLEDGER_",
+        extra="ignore",
+        hide_input_in_errors=True,
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+    )
 
     @classmethod
     def settings_customise_sources(
-            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # PERFLEDGER_ENV_FILE names the .env file to read instead of the working directory's.
         named = os.environ.get(ENV_FILE_VARIABLE)
         if named:
-            dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=named, env_file_encoding="utf-8")
+            dotenv_settings = DotEnvSettingsSource(
+                settings_cls, env_file=named, env_file_encoding="utf-8"
+            )
         return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     env_file: Path | None = Field(
         default=None,
-        description=("a file of `PERFLEDGER_*=value` lines to read settings from instead of `.env` "
-            "in the working directory (read when present); the environment wins over either"))
+        description=(
+            "a file of `PERFLEDGER_*=value` lines to read settings from instead of `.env` "
+            "in the working directory (read when present); the environment wins over either"
+        ),
+    )
 
     data_dir: Path = Field(
         default=Path("./data"),
-        description=("SQLite files, the broker log, the generated signing secret, the published seal"
-            " heads and liveness files; created 0700, files 0600"))
+        description=(
+            "SQLite files, the broker log, the generated signing secret, the published seal"
+            " heads and liveness files; created 0700, files 0600"
+        ),
+    )
     database_url: str | None = Field(
-        default=None, repr=False,  # a password may be part of the URL
-        description=("the database, e.g. `postgresql://user:password@host:5432/db`; unset: SQLite "
+        default=None,
+        repr=False,  # a password may be part of the URL
+        description=(
+            "the database, e.g. `postgresql://user:password@host:5432/db`; unset: SQLite "
             "`perfledger.db` in the data dir. A password is part of the URL: keep the "
-            "variable (or `.env` file) private"))
+            "variable (or `.env` file) private"
+        ),
+    )
     kafka_bootstrap: str | None = Field(
         default=None,
-        description=("`host:port[,host:port]` of a Kafka cluster; unset: `up` starts the embedded "
-            "broker"))
+        description=(
+            "`host:port[,host:port]` of a Kafka cluster; unset: `up` starts the embedded broker"
+        ),
+    )
     # SecretStr: never shown in reprs, logs or validation errors.
     secret: SecretStr | None = Field(
         default=None,
-        description=("token signing and seals, 16+ characters and not a default; unset: generated "
-            "once and kept in the secret file. Never printed back, not even in errors"))
+        description=(
+            "token signing and seals, 16+ characters and not a default; unset: generated "
+            "once and kept in the secret file. Never printed back, not even in errors"
+        ),
+    )
     secret_file: Path | None = Field(
         default=None,
-        description=("where the generated secret is kept (unset: `secret` in the data dir); put it "
+        description=(
+            "where the generated secret is kept (unset: `secret` in the data dir); put it "
             "outside the data dir and the database's reach. Created once, mode 0600; an "
-            "empty or short file is refused"))
-    host: str = Field(
-        default="127.0.0.1",
-        description="address the API listens on")
-    port: int = Field(default=8000, ge=0, le=65535,
-        description="port the API listens on")
-    kafka_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$",
-        description="prefix of every topic name, so deployments can share a cluster")
-    kafka_partitions: int = Field(default=4, ge=1, le=1024,
-        description=("partitions of the topics perfledger creates (projectors and ingestors scale up"
-            " to it)"))
-    kafka_session_timeout_ms: int = Field(default=6000, ge=1000,
-        description="consumer-group session timeout (a join takes about half of it)")
-    kafka_heartbeat_interval_ms: int = Field(default=1000, ge=100,
-        description="consumer-group heartbeat interval")
-    kafka_max_poll_interval_ms: int = Field(default=60000, ge=1000,
-        description="longest time between two polls before a consumer leaves its group")
-    kafka_fetch_max_wait_ms: int = Field(default=50, ge=0,
-        description="how long a fetch waits on the broker for new messages")
-    consumer_poll_records: int = Field(default=5000, ge=1,
-        description="most records a consumer takes in one poll")
-    relay_batch_size: int = Field(default=1000, ge=1,
-        description="most stored events the outbox relay publishes at once")
-    relay_idle_seconds: float = Field(default=0.05, gt=0,
-        description="pause of the relay when there is nothing to publish")
-    life_check_seconds: float = Field(default=2.0, gt=0,
-        description="how often `up` checks that its components are still running")
-    progress_every_seconds: float = Field(default=5.0, gt=0,
-        description="how often long-running workers log their progress")
-    ready_max_lag: int = Field(default=1000, ge=0,
-        description=("`/readyz` answers 503 while the relay, a projector or the ingestor lags more "
-            "than this"))
-    alert_every_seconds: float = Field(default=5.0, gt=0,
-        description="how often the alert evaluator checks the rules")
-    alert_lookback_days: int = Field(default=14, ge=1, le=366,
-        description="how many past days of KPIs the alert rules look at")
-    token_ttl_seconds: int = Field(default=8 * 3600, ge=60,
-        description="lifetime of a token from `perfledger token issue` without `--ttl`")
-    seal_interval_seconds: float = Field(default=1.0, gt=0,
-        description="how often the sealer seals new events (the tamper-evidence window)")
+            "empty or short file is refused"
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="address the API listens on")
+    port: int = Field(default=8000, ge=0, le=65535, description="port the API listens on")
+    kafka_topic_prefix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="prefix of every topic name, so deployments can share a cluster",
+    )
+    kafka_partitions: int = Field(
+        default=4,
+        ge=1,
+        le=1024,
+        description=(
+            "partitions of the topics perfledger creates (projectors and ingestors scale up to it)"
+        ),
+    )
+    kafka_session_timeout_ms: int = Field(
+        default=6000,
+        ge=1000,
+        description="consumer-group session timeout (a join takes about half of it)",
+    )
+    kafka_heartbeat_interval_ms: int = Field(
+        default=1000, ge=100, description="consumer-group heartbeat interval"
+    )
+    kafka_max_poll_interval_ms: int = Field(
+        default=60000,
+        ge=1000,
+        description="longest time between two polls before a consumer leaves its group",
+    )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=50, ge=0, description="how long a fetch waits on the broker for new messages"
+    )
+    consumer_poll_records: int = Field(
+        default=5000, ge=1, description="most records a consumer takes in one poll"
+    )
+    relay_batch_size: int = Field(
+        default=1000, ge=1, description="most stored events the outbox relay publishes at once"
+    )
+    relay_idle_seconds: float = Field(
+        default=0.05, gt=0, description="pause of the relay when there is nothing to publish"
+    )
+    life_check_seconds: float = Field(
+        default=2.0, gt=0, description="how often `up` checks that its components are still running"
+    )
+    progress_every_seconds: float = Field(
+        default=5.0, gt=0, description="how often long-running workers log their progress"
+    )
+    ready_max_lag: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "`/readyz` answers 503 while the relay, a projector or the ingestor lags more than this"
+        ),
+    )
+    alert_every_seconds: float = Field(
+        default=5.0, gt=0, description="how often the alert evaluator checks the rules"
+    )
+    alert_lookback_days: int = Field(
+        default=14, ge=1, le=366, description="how many past days of KPIs the alert rules look at"
+    )
+    token_ttl_seconds: int = Field(
+        default=8 * 3600,
+        ge=60,
+        description="lifetime of a token from `perfledger token issue` without `--ttl`",
+    )
+    seal_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="how often the sealer seals new events (the tamper-evidence window)",
+    )
     # Plausibility bounds of telephony input (adapters/telephony/bounds.py), the same at both doors.
-    telephony_max_call_part_seconds: float = Field(default=8 * 3600.0, gt=0,
-        description="upper bound of a call's talk, hold and after-call work, each")
-    telephony_max_interval_seconds: float = Field(default=86400.0, gt=0,
-        description="upper bound of an interval's `interval_seconds`")
+    telephony_max_call_part_seconds: float = Field(
+        default=8 * 3600.0,
+        gt=0,
+        description="upper bound of a call's talk, hold and after-call work, each",
+    )
+    telephony_max_interval_seconds: float = Field(
+        default=86400.0, gt=0, description="upper bound of an interval's `interval_seconds`"
+    )
     telephony_earliest: datetime = Field(
         default=datetime(2000, 1, 1, tzinfo=UTC),
-        description="telephony that occurred before this is refused")
-    telephony_max_future_seconds: float = Field(default=300.0, ge=0,
-        description="how far ahead of the receiving clock `occurred_at` may be")
+        description="telephony that occurred before this is refused",
+    )
+    telephony_max_future_seconds: float = Field(
+        default=300.0, ge=0, description="how far ahead of the receiving clock `occurred_at` may be"
+    )
     # Kafka cluster security and durability: they apply to a configured cluster
     # (PERFLEDGER_KAFKA_BOOTSTRAP); the embedded broker speaks PLAINTEXT on loopback only.
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT",
-        description=("Kafka cluster: `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (the "
-            "embedded broker is PLAINTEXT only)"))
+        description=(
+            "Kafka cluster: `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (the "
+            "embedded broker is PLAINTEXT only)"
+        ),
+    )
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
         default="PLAIN",
-        description="Kafka cluster: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (with `SASL_*`)")
+        description="Kafka cluster: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (with `SASL_*`)",
+    )
     kafka_sasl_username: str | None = Field(
-        default=None,
-        description="Kafka cluster: SASL user, required with `SASL_*`")
+        default=None, description="Kafka cluster: SASL user, required with `SASL_*`"
+    )
     kafka_sasl_password: SecretStr | None = Field(
         default=None,
-        description="Kafka cluster: SASL password, required with `SASL_*`; never logged or echoed")
+        description="Kafka cluster: SASL password, required with `SASL_*`; never logged or echoed",
+    )
     kafka_ssl_cafile: Path | None = Field(
         default=None,
-        description=("Kafka cluster: PEM file of the CA that signed the brokers' certificates (with "
-            "`SSL`, `SASL_SSL`); unset: the system's CAs"))
+        description=(
+            "Kafka cluster: PEM file of the CA that signed the brokers' certificates (with "
+            "`SSL`, `SASL_SSL`); unset: the system's CAs"
+        ),
+    )
     kafka_ssl_certfile: Path | None = Field(
         default=None,
-        description="Kafka cluster: client certificate (mutual TLS), with the key file")
+        description="Kafka cluster: client certificate (mutual TLS), with the key file",
+    )
     kafka_ssl_keyfile: Path | None = Field(
         default=None,
-        description="Kafka cluster: client key (mutual TLS), with the certificate file")
+        description="Kafka cluster: client key (mutual TLS), with the certificate file",
+    )
     kafka_ssl_key_password: SecretStr | None = Field(
         default=None,
-        description="Kafka cluster: password of an encrypted key file; never logged or echoed")
-    kafka_replication_factor: int = Field(default=1, ge=1, le=32,
-        description=("Kafka cluster: replicas of the topics perfledger creates (3 on a production "
-            "cluster)"))
-    kafka_min_insync_replicas: int = Field(default=1, ge=1, le=32,
-        description=("Kafka cluster: the topics' `min.insync.replicas`, at most the replication "
-            "factor (2 with 3 replicas)"))
-    liveness_seconds: float = Field(default=5.0, gt=0,
-        description="how often `up` marks each running component alive for `perfledger health`")
+        description="Kafka cluster: password of an encrypted key file; never logged or echoed",
+    )
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description=(
+            "Kafka cluster: replicas of the topics perfledger creates (3 on a production cluster)"
+        ),
+    )
+    kafka_min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description=(
+            "Kafka cluster: the topics' `min.insync.replicas`, at most the replication "
+            "factor (2 with 3 replicas)"
+        ),
+    )
+    liveness_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often `up` marks each running component alive for `perfledger health`",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",  # engine/logging_setup.py
-        description=("`text`: plain lines; `json`: one JSON object a line on stderr (`time`, `level`, `name`, `message`, "
+        description=(
+            "`text`: plain lines; `json`: one JSON object a line on stderr (`time`, `level`, `name`, `message`, "
             "`request_id`; the access log, one `perfledger.access` line a request at INFO, adds "
-            "`method`, `route`, `path`, `status`, `latency_ms`, `principal`)"))
+            "`method`, `route`, `path`, `status`, `latency_ms`, `principal`)"
+        ),
+    )
 
     @field_validator("telephony_earliest")
     @classmethod
     def earliest_is_aware(cls, value: datetime) -> datetime:
         # A naive bound cannot be compared with the events' aware timestamps.
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
     # A worker retrying one position (an infrastructure fault) longer than this makes /readyz 503.
-    stuck_after_seconds: float = Field(default=30.0, gt=0,
-        description=("`/readyz` answers 503 once a worker has retried one position (an "
-            "infrastructure fault) this long"))
-    retry_backoff_max_seconds: float = Field(default=5.0, gt=0,
-        description="cap of the doubling wait between retries after an infrastructure fault")
+    stuck_after_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "`/readyz` answers 503 once a worker has retried one position (an "
+            "infrastructure fault) this long"
+        ),
+    )
+    retry_backoff_max_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="cap of the doubling wait between retries after an infrastructure fault",
+    )
     # Database timeouts: during an outage a request fails within these bounds (503 with
     # Retry-After) instead of waiting for the database to come back.
-    db_connect_timeout_seconds: int = Field(default=2, ge=2,
-        description="PostgreSQL: longest wait for a new connection (2 at least, libpq's minimum)")
-    db_pool_timeout_seconds: float = Field(default=1.0, gt=0,
-        description="PostgreSQL: longest wait for a pooled connection (event store and read models)")
-    db_statement_timeout_seconds: float = Field(default=30.0, ge=0,
-        description="PostgreSQL: longest statement (`0`: no limit)")
-    db_lock_timeout_seconds: int = Field(default=5, ge=0,
-        description=("PostgreSQL: longest wait of a save for the event store's table lock (`0`: no "
-            "limit)"))
-    db_pool_size: int = Field(default=20, ge=1,
-        description="PostgreSQL: connections per process for the read models")
-    retry_after_seconds: int = Field(default=1, ge=1,
-        description="the `Retry-After` of a 503 while the database is unavailable")
-    broker_restart_seconds: float = Field(default=0.5, ge=0,
-        description="pause before `up` restarts an embedded broker that died")
-    inbox_every_seconds: float = Field(default=1.0, gt=0,
-        description=("how often HTTP-accepted telephony not yet archived is checked (and published "
-            "again into a new broker life)"))
+    db_connect_timeout_seconds: int = Field(
+        default=2,
+        ge=2,
+        description="PostgreSQL: longest wait for a new connection (2 at least, libpq's minimum)",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="PostgreSQL: longest wait for a pooled connection (event store and read models)",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=30.0, ge=0, description="PostgreSQL: longest statement (`0`: no limit)"
+    )
+    db_lock_timeout_seconds: int = Field(
+        default=5,
+        ge=0,
+        description=(
+            "PostgreSQL: longest wait of a save for the event store's table lock (`0`: no limit)"
+        ),
+    )
+    db_pool_size: int = Field(
+        default=20, ge=1, description="PostgreSQL: connections per process for the read models"
+    )
+    retry_after_seconds: int = Field(
+        default=1, ge=1, description="the `Retry-After` of a 503 while the database is unavailable"
+    )
+    broker_restart_seconds: float = Field(
+        default=0.5, ge=0, description="pause before `up` restarts an embedded broker that died"
+    )
+    inbox_every_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "how often HTTP-accepted telephony not yet archived is checked (and published "
+            "again into a new broker life)"
+        ),
+    )
 
     @field_validator("env_file")
     @classmethod
@@ -214,19 +334,29 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def check_kafka_cluster(self) -> Self:
         if not self.kafka_bootstrap and (
-                self.kafka_security_protocol != "PLAINTEXT" or self.kafka_replication_factor > 1):
-            raise ValueError("Kafka security and replication settings apply to the cluster named by "
-                             "PERFLEDGER_KAFKA_BOOTSTRAP; the embedded broker is PLAINTEXT with one replica")
+            self.kafka_security_protocol != "PLAINTEXT" or self.kafka_replication_factor > 1
+        ):
+            raise ValueError(
+                "Kafka security and replication settings apply to the cluster named by "
+                "PERFLEDGER_KAFKA_BOOTSTRAP; the embedded broker is PLAINTEXT with one replica"
+            )
         if self.kafka_security_protocol.startswith("SASL_") and not (
-                self.kafka_sasl_username and self.kafka_sasl_password):
-            raise ValueError(f"PERFLEDGER_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
-                             "PERFLEDGER_KAFKA_SASL_USERNAME and PERFLEDGER_KAFKA_SASL_PASSWORD")
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"PERFLEDGER_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "PERFLEDGER_KAFKA_SASL_USERNAME and PERFLEDGER_KAFKA_SASL_PASSWORD"
+            )
         if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
-            raise ValueError("PERFLEDGER_KAFKA_SSL_CERTFILE and PERFLEDGER_KAFKA_SSL_KEYFILE go together")
+            raise ValueError(
+                "PERFLEDGER_KAFKA_SSL_CERTFILE and PERFLEDGER_KAFKA_SSL_KEYFILE go together"
+            )
         # A topic whose min.insync.replicas exceeds its replicas refuses every acks=all write.
         if self.kafka_min_insync_replicas > self.kafka_replication_factor:
-            raise ValueError("PERFLEDGER_KAFKA_MIN_INSYNC_REPLICAS must not exceed "
-                             "PERFLEDGER_KAFKA_REPLICATION_FACTOR")
+            raise ValueError(
+                "PERFLEDGER_KAFKA_MIN_INSYNC_REPLICAS must not exceed "
+                "PERFLEDGER_KAFKA_REPLICATION_FACTOR"
+            )
         return self
 
     @property
@@ -252,7 +382,10 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing persistence settings, built from ours (never from os.environ)."""
         if not self.is_postgres:
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sqlite_path(self.database)}
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": sqlite_path(self.database),
+            }
         url = urlsplit(self.database)
         env = {
             "PERSISTENCE_MODULE": "engine.event_store:Factory",  # eventsourcing.postgres, bounded
@@ -284,4 +417,4 @@ def sqlite_path(url: str) -> str:
     """The file path of a sqlite:///path URL."""
     if not url.startswith("sqlite:///"):
         raise ValueError(f"not a sqlite URL: {url}")
-    return url[len("sqlite:///"):]
+    return url[len("sqlite:///") :]

@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     fresh = with_table(text)
     if parsed.check:
         if fresh != text:
-            print(f"{parsed.readme}: settings table out of date; run `{REGENERATE}`", file=sys.stderr)
+            print(
+                f"{parsed.readme}: settings table out of date; run `{REGENERATE}`", file=sys.stderr
+            )
             return 1
         return 0
     parsed.readme.write_text(fresh, encoding="utf-8")

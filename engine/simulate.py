@@ -52,8 +52,14 @@ LATE_CALL_SHARE = 0.05
 _FOLLOW_UPS = {"survey.completed": (0.20, (1, 72)), "qa.evaluated": (0.05, (2, 120))}
 RECENT = 2000  # how far back a duplicate may reach
 INVALID_KINDS: tuple[str, ...] = (
-    "not_json", "wrong_type", "missing_field", "negative_duration",
-    "csat_out_of_range", "unknown_type", "oversized", "naive_timestamp",
+    "not_json",
+    "wrong_type",
+    "missing_field",
+    "negative_duration",
+    "csat_out_of_range",
+    "unknown_type",
+    "oversized",
+    "naive_timestamp",
 )
 # Telephony systems report in local time; several offsets exercise the UTC normalisation.
 _TEAM_OFFSETS = (0, -5 * 60, 2 * 60, 5 * 60 + 30, -8 * 60)
@@ -96,7 +102,9 @@ def simulate(
     return _stream(centre, count, bad_fraction, end.timestamp() if end is not None else math.inf)
 
 
-def _stream(centre: _Centre, count: int | None, bad_fraction: float, end: float) -> Iterator[Message]:
+def _stream(
+    centre: _Centre, count: int | None, bad_fraction: float, end: float
+) -> Iterator[Message]:
     recent: deque[Message] = deque(maxlen=RECENT)
     done = 0
     while count is None or done < count:
@@ -112,7 +120,12 @@ def _stream(centre: _Centre, count: int | None, bad_fraction: float, end: float)
 
 
 def _check(
-    agents: int, teams: int, rate: float, duration: float | None, bad: float, start: datetime | None,
+    agents: int,
+    teams: int,
+    rate: float,
+    duration: float | None,
+    bad: float,
+    start: datetime | None,
     end: datetime | None,
 ) -> None:
     if agents < 1 or teams < 1:
@@ -225,9 +238,11 @@ class _Centre:
         aux = 0 if self.rng.random() < 0.8 else self.rng.randint(60, 300)
         event = self._common(agent, "agent.interval", index * INTERVAL)
         event.update(
-            interval_seconds=INTERVAL, scheduled_seconds=INTERVAL,
+            interval_seconds=INTERVAL,
+            scheduled_seconds=INTERVAL,
             adherent_seconds=INTERVAL - absent,
-            available_seconds=max(handling, INTERVAL - aux), handling_seconds=handling,
+            available_seconds=max(handling, INTERVAL - aux),
+            handling_seconds=handling,
         )
         return event
 
@@ -248,7 +263,9 @@ class _Centre:
     def _common(self, agent: _Agent, kind: str, at: float) -> dict[str, Any]:
         return {
             "event_id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
-            "type": kind, "agent_id": agent.agent_id, "team_id": agent.team_id,
+            "type": kind,
+            "agent_id": agent.agent_id,
+            "team_id": agent.team_id,
             "occurred_at": _stamp(at, agent.zone),
         }
 

@@ -48,15 +48,27 @@ class SealedSnapshotStore(EventStore[Any]):
         return []
 
     def get(
-        self, originator_id: Any, *, gt: int | None = None, lte: int | None = None, desc: bool = False,
+        self,
+        originator_id: Any,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
         limit: int | None = None,
     ) -> Iterator[Any]:
-        stored = self.recorder.select_events(originator_id=originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        stored = self.recorder.select_events(
+            originator_id=originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
         return map(self.mapper.to_domain_event, [s for s in stored if self._trusted(s)])
 
     def seal(self, stored: StoredEvent) -> str:
-        return snapshot_seal(self.key, str(stored.originator_id), stored.originator_version, stored.topic,
-                             bytes(stored.state))
+        return snapshot_seal(
+            self.key,
+            str(stored.originator_id),
+            stored.originator_version,
+            stored.topic,
+            bytes(stored.state),
+        )
 
     def _trusted(self, stored: StoredEvent) -> bool:
         kept = self.seals.seal_of(str(stored.originator_id), stored.originator_version)
@@ -64,8 +76,12 @@ class SealedSnapshotStore(EventStore[Any]):
             return True
         # Replaying from the events is always right, only slower: never trust an unsealed snapshot.
         self.ignored += 1
-        log.warning("snapshot of %s at version %s %s: ignored, replaying from events", stored.originator_id,
-                    stored.originator_version, "has no seal" if kept is None else "does not match its seal")
+        log.warning(
+            "snapshot of %s at version %s %s: ignored, replaying from events",
+            stored.originator_id,
+            stored.originator_version,
+            "has no seal" if kept is None else "does not match its seal",
+        )
         return False
 
 
@@ -88,15 +104,20 @@ def seal_if_replay_agrees(app: Any, keys: Iterator[tuple[Any, int]]) -> int:
         return 0
     sealed = 0
     for originator_id, version in keys:
-        found = store.recorder.select_events(originator_id=originator_id, gt=version - 1, lte=version)
+        found = store.recorder.select_events(
+            originator_id=originator_id, gt=version - 1, lte=version
+        )
         if not found or store.seals.seal_of(str(originator_id), version) is not None:
             continue
         if _as_replayed(app, store, found[0]):
             store.seals.put([(str(originator_id), version, store.seal(found[0]))])
             sealed += 1
         else:
-            log.warning("snapshot of %s at version %s differs from a replay of its events: left unsealed",
-                        originator_id, version)
+            log.warning(
+                "snapshot of %s at version %s differs from a replay of its events: left unsealed",
+                originator_id,
+                version,
+            )
     return sealed
 
 
@@ -111,5 +132,7 @@ def _as_replayed(app: Any, store: SealedSnapshotStore, stored: StoredEvent) -> b
         return False
     snapshot_class = getattr(type(aggregate), "Snapshot", type(app).snapshot_class)
     # Round-tripped through the mapper, so both states are compared in the same decoded form.
-    fresh: Any = store.mapper.to_domain_event(store.mapper.to_stored_event(snapshot_class.take(aggregate)))
+    fresh: Any = store.mapper.to_domain_event(
+        store.mapper.to_stored_event(snapshot_class.take(aggregate))
+    )
     return bool((fresh.topic, fresh.state) == (snapshot.topic, snapshot.state))

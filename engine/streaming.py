@@ -13,8 +13,13 @@ BURST_CHUNK = 1000
 
 
 def stream_paced(
-    messages: Iterable[Message], publisher: Publisher, topic: str, rate: float, total: int,
-    progress: Callable[[str, int, int], None], stop: Callable[[], bool] = lambda: False,
+    messages: Iterable[Message],
+    publisher: Publisher,
+    topic: str,
+    rate: float,
+    total: int,
+    progress: Callable[[str, int, int], None],
+    stop: Callable[[], bool] = lambda: False,
     burst: int = 0,
 ) -> int:
     """Publishes the first `burst` messages at once, then about `rate` a second; returns how many were sent."""
@@ -40,7 +45,11 @@ def stream_paced(
 
 
 def _send(
-    publisher: Publisher, topic: str, chunk: list[Message], sent: int, total: int,
+    publisher: Publisher,
+    topic: str,
+    chunk: list[Message],
+    sent: int,
+    total: int,
     progress: Callable[[str, int, int], None],
 ) -> int:
     publisher.publish(topic, chunk)

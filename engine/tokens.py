@@ -44,8 +44,12 @@ def issue(secret: str, principal: Principal, ttl_seconds: int, now: float | None
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if not principal.subject:
         raise ValueError("subject must not be empty")
-    claims = {"role": principal.role, "sub": principal.subject, "teams": list(principal.teams),
-              "exp": int((now or time.time()) + ttl_seconds)}
+    claims = {
+        "role": principal.role,
+        "sub": principal.subject,
+        "teams": list(principal.teams),
+        "exp": int((now or time.time()) + ttl_seconds),
+    }
     body = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
     return f"{body}.{_sign(secret, body)}"
 
@@ -58,8 +62,10 @@ def verify(secret: str, token: str, now: float | None = None) -> Principal:
         raise InvalidToken("token is not valid: expected base64url text")
     body, _, signature = token.partition(".")
     if not body or not signature or not hmac.compare_digest(signature, _sign(secret, body)):
-        raise InvalidToken("token signature is not valid: was it issued with another "
-                           "PERFLEDGER_DATA_DIR or PERFLEDGER_SECRET?")
+        raise InvalidToken(
+            "token signature is not valid: was it issued with another "
+            "PERFLEDGER_DATA_DIR or PERFLEDGER_SECRET?"
+        )
     try:
         claims = json.loads(_unb64(body))
         principal = Principal(str(claims["role"]), str(claims["sub"]), tuple(claims["teams"]))

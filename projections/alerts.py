@@ -7,7 +7,18 @@ from typing import Any
 from aggregates.contract import EventEnvelope
 
 Doc = dict[str, Any]
-RAISED_FIELDS = ("key", "rule", "team_id", "agent_id", "kpi", "day", "value", "threshold", "summary", "details")
+RAISED_FIELDS = (
+    "key",
+    "rule",
+    "team_id",
+    "agent_id",
+    "kpi",
+    "day",
+    "value",
+    "threshold",
+    "summary",
+    "details",
+)
 
 
 def apply_alert(doc: Doc | None, event: EventEnvelope) -> Doc:
@@ -15,8 +26,15 @@ def apply_alert(doc: Doc | None, event: EventEnvelope) -> Doc:
     data = event.data
     if event.type == "Alert.Raised":
         new: Doc = {"id": event.id, **{f: data[f] for f in RAISED_FIELDS}}
-        new.update(status="open", raised_by=event.actor, raised_at=event.at, check_in_id=None,
-                   handled_by=None, handled_at=None, dismiss_reason=None)
+        new.update(
+            status="open",
+            raised_by=event.actor,
+            raised_at=event.at,
+            check_in_id=None,
+            handled_by=None,
+            handled_at=None,
+            dismiss_reason=None,
+        )
     else:
         if doc is None:
             raise ValueError(f"{event.type} for alert {event.id} before it was raised")
@@ -34,6 +52,11 @@ def apply_alert(doc: Doc | None, event: EventEnvelope) -> Doc:
 def apply_alert_rules(doc: Doc | None, event: EventEnvelope) -> Doc:
     """A team's alert rules as they stand, with who set them."""
     new: Doc = dict(doc or {"id": event.id, "team_id": event.data.get("team_id")})
-    new.update(rules=event.data["rules"], set_by=event.actor, set_at=event.at,
-               version=event.version, updated_at=event.at)
+    new.update(
+        rules=event.data["rules"],
+        set_by=event.actor,
+        set_at=event.at,
+        version=event.version,
+        updated_at=event.at,
+    )
     return new

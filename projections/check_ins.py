@@ -12,8 +12,12 @@ Doc = dict[str, Any]
 def feedback_item(item: dict[str, Any]) -> dict[str, Any]:
     """A feedback item under the API's names: appreciation and desired outcome are `outcome`."""
     outcome = item.get("appreciation", item.get("desired_outcome"))
-    return {"kind": item["kind"], "behavior": item["behavior"], "impact": item["impact"],
-            "outcome": outcome}
+    return {
+        "kind": item["kind"],
+        "behavior": item["behavior"],
+        "impact": item["impact"],
+        "outcome": outcome,
+    }
 
 
 def apply_check_in(doc: Doc | None, event: EventEnvelope) -> Doc:
@@ -21,12 +25,19 @@ def apply_check_in(doc: Doc | None, event: EventEnvelope) -> Doc:
     data = event.data
     if event.type == "CheckIn.Recorded":
         new: Doc = {
-            "id": event.id, "agent_id": data["agent_id"], "team_id": data["team_id"],
-            "manager": event.actor, "held_at": data["held_at"], "notes": data["notes"],
-            "goals": data["goals"], "feedback": [feedback_item(i) for i in data["feedback"]],
+            "id": event.id,
+            "agent_id": data["agent_id"],
+            "team_id": data["team_id"],
+            "manager": event.actor,
+            "held_at": data["held_at"],
+            "notes": data["notes"],
+            "goals": data["goals"],
+            "feedback": [feedback_item(i) for i in data["feedback"]],
             # n counts from 1: it is the number in /action-items/{n}/complete.
-            "action_items": [{**item, "n": n, "completed_by": None, "completed_at": None}
-                             for n, item in enumerate(data["action_items"], start=1)],
+            "action_items": [
+                {**item, "n": n, "completed_by": None, "completed_at": None}
+                for n, item in enumerate(data["action_items"], start=1)
+            ],
             "recorded_at": event.at,
         }
     else:

@@ -23,15 +23,26 @@ class Parking(Protocol):
     """Where unappliable messages are kept (a table, live or fresh), within the caller's transaction."""
 
     def park(
-        self, cur: Any, consumer: str, aggregate_id: str, version: int, source: str, reason: str | BaseException,
-        payload: bytes | None, waits_behind: int | None = None,
+        self,
+        cur: Any,
+        consumer: str,
+        aggregate_id: str,
+        version: int,
+        source: str,
+        reason: str | BaseException,
+        payload: bytes | None,
+        waits_behind: int | None = None,
     ) -> None: ...
 
     def blocked(self, cur: Any, consumers: Sequence[str], ids: Sequence[str]) -> dict[str, int]: ...
 
 
 def park_event(
-    parking: Parking, cur: Any, event: EventEnvelope, source: str, error: BaseException | str,
+    parking: Parking,
+    cur: Any,
+    event: EventEnvelope,
+    source: str,
+    error: BaseException | str,
     waits_behind: int | None = None,
 ) -> None:
     """Parks a domain event the read models could not take (or one waiting behind such an event)."""

@@ -33,7 +33,11 @@ class EventsProjector:
     """Batch handler for the shared consumer loop."""
 
     def __init__(
-        self, topic: str, models: EventModels, parking: Parking, group: str = "perfledger.projector",
+        self,
+        topic: str,
+        models: EventModels,
+        parking: Parking,
+        group: str = "perfledger.projector",
     ) -> None:
         self.group = group
         self.topics: tuple[str, ...] = (topic,)
@@ -51,8 +55,15 @@ class EventsProjector:
             except EnvelopeError as error:
                 self.counts.undecodable += 1
                 log.error("undecodable event at %s:%s: %s", record.partition, record.offset, error)
-                self.parking.park(cur, self.group, (record.key or b"").decode("utf-8", "replace"), record.offset,
-                     source_of(record), error, record.value)
+                self.parking.park(
+                    cur,
+                    self.group,
+                    (record.key or b"").decode("utf-8", "replace"),
+                    record.offset,
+                    source_of(record),
+                    error,
+                    record.value,
+                )
                 continue
             events.append(event)
             sources[(event.id, event.version)] = source_of(record)
@@ -62,7 +73,9 @@ class EventsProjector:
         self.counts.gaps += len(result.gaps)
         self.counts.waiting += result.waiting
         if result.gaps:
-            log.warning("events ahead of the read model (left for the re-feed): %s", result.gaps[:5])
+            log.warning(
+                "events ahead of the read model (left for the re-feed): %s", result.gaps[:5]
+            )
         return bool(result.gaps)
 
     def park(self, cur: Cursor, record: Any, error: BaseException) -> None:

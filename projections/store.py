@@ -25,9 +25,14 @@ Builder = Callable[[Doc | None, EventEnvelope], Doc]
 Source = Callable[[EventEnvelope], str]
 
 BUILDERS: dict[str, Builder] = {
-    "Goal": apply_goal, "CheckIn": apply_check_in, "Review": apply_review,
-    "GoalTemplate": apply_goal_template, "ReviewTemplate": apply_review_template,
-    "Alert": apply_alert, "AlertRules": apply_alert_rules, "AgentReviews": apply_agent_reviews,
+    "Goal": apply_goal,
+    "CheckIn": apply_check_in,
+    "Review": apply_review,
+    "GoalTemplate": apply_goal_template,
+    "ReviewTemplate": apply_review_template,
+    "Alert": apply_alert,
+    "AlertRules": apply_alert_rules,
+    "AgentReviews": apply_agent_reviews,
 }
 CHUNK = 500
 
@@ -59,18 +64,22 @@ class Applied:
 
 def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield items[start : start + CHUNK]
 
 
 class EventProjection:
     """The document models (goals, ...) and the event trail, projected from domain events."""
 
-    def __init__(self, models: EventModels, parking: Parking, builders: dict[str, Builder] | None = None) -> None:
+    def __init__(
+        self, models: EventModels, parking: Parking, builders: dict[str, Builder] | None = None
+    ) -> None:
         self.models = models
         self.parking = parking
         self.builders = builders or BUILDERS
 
-    def apply(self, cur: Cursor, events: Sequence[EventEnvelope], source: Source = store_source) -> Applied:
+    def apply(
+        self, cur: Cursor, events: Sequence[EventEnvelope], source: Source = store_source
+    ) -> Applied:
         """Applies events in order; raises on an event that cannot be applied (see projections/parking.py)."""
         result = Applied()
         ids = sorted({e.id for e in events})
@@ -95,7 +104,9 @@ class EventProjection:
         self._park_waiting(cur, events, result, source)
         return result
 
-    def _park_waiting(self, cur: Cursor, events: Sequence[EventEnvelope], result: Applied, source: Source) -> None:
+    def _park_waiting(
+        self, cur: Cursor, events: Sequence[EventEnvelope], result: Applied, source: Source
+    ) -> None:
         """Gaps behind a parked version are not gaps to re-feed: they wait, parked, behind it."""
         gaps = list(dict.fromkeys(result.gaps))
         result.gaps = gaps
@@ -112,7 +123,14 @@ class EventProjection:
                 result.gaps.append(key)
                 continue
             event = by_key[key]
-            park_event(self.parking, cur, event, source(event), f"waits behind version {behind}, which is parked", behind)
+            park_event(
+                self.parking,
+                cur,
+                event,
+                source(event),
+                f"waits behind version {behind}, which is parked",
+                behind,
+            )
             result.waiting += 1
 
     @staticmethod

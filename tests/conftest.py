@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-POSTGRES_SERVER = os.environ.get("PERFLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_SERVER = os.environ.get(
+    "PERFLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 POSTGRES_MISSING = """PostgreSQL is not reachable at {server} ({error}).
 The PostgreSQL tests need a server there with trust auth and a database `test`, for example
 on Debian or Ubuntu, as root:
@@ -47,8 +49,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     problem = postgres_problem()
     if problem is not None:
-        pytest.exit(POSTGRES_MISSING.format(server=POSTGRES_SERVER, error=problem),
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+        pytest.exit(
+            POSTGRES_MISSING.format(server=POSTGRES_SERVER, error=problem),
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @pytest.fixture(scope="session")

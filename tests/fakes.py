@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from projections.history_rows import history_entry
-
 from aggregates.alert import alert_rules_id
 from aggregates.contract import GENESIS, EventEnvelope, envelope_of
 from aggregates.kpis import KPI_NAMES
@@ -22,6 +20,7 @@ from engine.alert_rules import DayValues
 from engine.application import PerfLedger
 from engine.ports import Message
 from projections.goals import roll_up
+from projections.history_rows import history_entry
 from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis
 from projections.store import BUILDERS
 
@@ -95,7 +94,9 @@ class FakeParking:
     def __init__(self) -> None:
         self.parked: dict[tuple[str, int], tuple[str, str, bytes | None]] = {}
 
-    def park(self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None) -> None:
+    def park(
+        self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None
+    ) -> None:
         self.parked[(aggregate_id, version)] = (source, reason, payload)
 
 
@@ -135,17 +136,27 @@ class FakeReadModels:
 
     def sync(self, app: PerfLedger) -> None:
         """Projects what `app` stored since the last sync, as the projector would."""
-        stored = app.recorder.select_notifications(start=self.synced, limit=10_000, inclusive_of_start=False)
+        stored = app.recorder.select_notifications(
+            start=self.synced, limit=10_000, inclusive_of_start=False
+        )
         self.project(envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in stored)
         self.synced = stored[-1].id if stored else self.synced
 
     def docs(self, kind: str, **where: str) -> list[dict[str, Any]]:
-        return [doc for (k, _), doc in sorted(self.documents.items()) if k == kind
-                and all(doc.get(column) == value for column, value in where.items())]
+        return [
+            doc
+            for (k, _), doc in sorted(self.documents.items())
+            if k == kind and all(doc.get(column) == value for column, value in where.items())
+        ]
 
-    def agent_sums(self, agent_id: str, bucket: str, start: datetime, end: datetime) -> dict[datetime, Sums]:
-        return {key[3]: sums for key, sums in self.sums.items()
-                if key[:3] == ("agent", agent_id, bucket) and start <= key[3] < end}
+    def agent_sums(
+        self, agent_id: str, bucket: str, start: datetime, end: datetime
+    ) -> dict[datetime, Sums]:
+        return {
+            key[3]: sums
+            for key, sums in self.sums.items()
+            if key[:3] == ("agent", agent_id, bucket) and start <= key[3] < end
+        }
 
 
 class FakeProgressSource:
@@ -165,10 +176,15 @@ class FakeProgressSource:
         self.models.changes.setdefault(agent_id, datetime.now(UTC).isoformat())
 
     def measured_goals(self, agent_id: str) -> list[dict[str, Any]]:
-        return [doc for doc in self.models.docs("Goal", agent_id=agent_id, status="active")
-                if doc.get("kpi") in KPI_NAMES]
+        return [
+            doc
+            for doc in self.models.docs("Goal", agent_id=agent_id, status="active")
+            if doc.get("kpi") in KPI_NAMES
+        ]
 
-    def period_kpis(self, agent_id: str, start: date, end: date) -> tuple[dict[str, Any], datetime | None]:
+    def period_kpis(
+        self, agent_id: str, start: date, end: date
+    ) -> tuple[dict[str, Any], datetime | None]:
         bounds = (midnight(start), midnight(end + timedelta(days=1)))
         days = self.models.agent_sums(agent_id, "day", *bounds)
         if not days:
@@ -197,25 +213,41 @@ class FakeAlertSource:
         self.models = models
 
     def fingerprint(self) -> str:
-        watched = [[kind, len(docs), max((d["updated_at"] for d in docs), default=None)]
-                   for kind in ("AlertRules", "Goal") if (docs := self.models.docs(kind))]
+        watched = [
+            [kind, len(docs), max((d["updated_at"] for d in docs), default=None)]
+            for kind in ("AlertRules", "Goal")
+            if (docs := self.models.docs(kind))
+        ]
         return json.dumps([self.models.accepted, watched])
 
     def teams(self, since: date) -> list[str]:
-        return sorted({key[1] for key in self.models.sums
-                       if key[0] == "team" and key[2] == "day" and key[3] >= midnight(since)})
+        return sorted(
+            {
+                key[1]
+                for key in self.models.sums
+                if key[0] == "team" and key[2] == "day" and key[3] >= midnight(since)
+            }
+        )
 
     def day_values(self, team_id: str, since: date) -> DayValues:
         values: dict[str, dict[date, dict[str, Any]]] = {}
         for (scope, agent_id, bucket, start), sums in self.models.sums.items():
-            if (scope, bucket) == ("agent", "day") and start >= midnight(since) \
-                    and self.models.team_of.get(agent_id) == team_id:
-                values.setdefault(agent_id, {})[start.date()] = kpis({c: sums.get(c, 0) for c in COUNTERS})
+            if (
+                (scope, bucket) == ("agent", "day")
+                and start >= midnight(since)
+                and self.models.team_of.get(agent_id) == team_id
+            ):
+                values.setdefault(agent_id, {})[start.date()] = kpis(
+                    {c: sums.get(c, 0) for c in COUNTERS}
+                )
         return values
 
     def active_goals(self, team_id: str) -> list[dict[str, Any]]:
-        return [doc for doc in self.models.docs("Goal", team_id=team_id, status="active")
-                if doc.get("kpi") in KPI_NAMES]
+        return [
+            doc
+            for doc in self.models.docs("Goal", team_id=team_id, status="active")
+            if doc.get("kpi") in KPI_NAMES
+        ]
 
     def rules(self, team_id: str) -> list[dict[str, Any]] | None:
         doc = self.models.documents.get(("AlertRules", str(alert_rules_id(team_id))))
@@ -246,30 +278,63 @@ class FakeDocuments:
         return self.models.documents.get((kind, doc_id))
 
     def find(self, doc_id: str) -> tuple[str, dict[str, Any]] | None:
-        return next(((kind, doc) for (kind, key), doc in self.models.documents.items() if key == doc_id), None)
+        return next(
+            ((kind, doc) for (kind, key), doc in self.models.documents.items() if key == doc_id),
+            None,
+        )
 
     def page(
-        self, kind: str, *, filters: dict[str, str | None], teams: tuple[str, ...] | None,
-        after: str | None, limit: int,
+        self,
+        kind: str,
+        *,
+        filters: dict[str, str | None],
+        teams: tuple[str, ...] | None,
+        after: str | None,
+        limit: int,
     ) -> list[dict[str, Any]]:
-        found = [doc for (k, key), doc in sorted(self.models.documents.items()) if k == kind
-                 and all(value is None or doc.get(column) == value for column, value in filters.items())
-                 and (teams is None or doc.get("team_id") in teams) and (not after or key > after)]
+        found = [
+            doc
+            for (k, key), doc in sorted(self.models.documents.items())
+            if k == kind
+            and all(value is None or doc.get(column) == value for column, value in filters.items())
+            and (teams is None or doc.get("team_id") in teams)
+            and (not after or key > after)
+        ]
         return found[:limit]
 
     def event_trail(self, aggregate_id: str) -> list[dict[str, Any]]:
-        return [{"sequence": r["version"], "type": r["type"], "at": r["at"], "actor": r["actor"], "data": r["data"],
-                 "hash": r["hash"], "prev_hash": r["prev_hash"]} for r in self.histories.get(aggregate_id, [])]
+        return [
+            {
+                "sequence": r["version"],
+                "type": r["type"],
+                "at": r["at"],
+                "actor": r["actor"],
+                "data": r["data"],
+                "hash": r["hash"],
+                "prev_hash": r["prev_hash"],
+            }
+            for r in self.histories.get(aggregate_id, [])
+        ]
 
     def team_ids(self) -> list[str]:
         teams = {key[1] for key in self.models.sums if key[0] == "team" and key[2] == "day"}
-        teams |= {doc["team_id"] for (kind, _), doc in self.models.documents.items()
-                  if kind == "Goal" and doc.get("team_id") is not None}
+        teams |= {
+            doc["team_id"]
+            for (kind, _), doc in self.models.documents.items()
+            if kind == "Goal" and doc.get("team_id") is not None
+        }
         return sorted(teams)
 
     def goal_rollup(
-        self, team_id: str, template_id: str | None, start: date | None, end: date | None,
+        self,
+        team_id: str,
+        template_id: str | None,
+        start: date | None,
+        end: date | None,
     ) -> dict[str, Any]:
-        goals = [doc for doc in self.models.docs("Goal", team_id=team_id)
-                 if template_id is None or doc.get("template_id") == template_id]
+        goals = [
+            doc
+            for doc in self.models.docs("Goal", team_id=team_id)
+            if template_id is None or doc.get("template_id") == template_id
+        ]
         return roll_up(goals, start, end)

@@ -18,7 +18,9 @@ T = TypeVar("T")
 SECRET = "test-secret-" + "x" * 20
 
 
-def make_settings(tmp_path: Path, database_url: str, bootstrap: str | None, **overrides: Any) -> Settings:
+def make_settings(
+    tmp_path: Path, database_url: str, bootstrap: str | None, **overrides: Any
+) -> Settings:
     """Settings for one test: its own data dir, database, topic prefix and quick group joins."""
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
@@ -41,7 +43,11 @@ def settings_env(settings: Settings) -> dict[str, str]:
     def text(value: Any) -> str:
         return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
-    return {f"PERFLEDGER_{k.upper()}": text(v) for k, v in settings.model_dump().items() if v is not None}
+    return {
+        f"PERFLEDGER_{k.upper()}": text(v)
+        for k, v in settings.model_dump().items()
+        if v is not None
+    }
 
 
 def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str, str]:

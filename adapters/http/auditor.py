@@ -16,8 +16,12 @@ def install(app: FastAPI) -> None:
     """Refuses any non-read request made with an auditor token (403), before routing or validation."""
 
     @app.middleware("http")
-    async def read_only_auditor(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.method not in READS and is_auditor(app, request.headers.get("authorization", "")):
+    async def read_only_auditor(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.method not in READS and is_auditor(
+            app, request.headers.get("authorization", "")
+        ):
             return problem(403, "the auditor role reads and replays; it changes nothing")
         return await call_next(request)
 

@@ -104,7 +104,9 @@ class Conventions:
             if message.get("more_body", False):
                 if sum(map(len, chunks)) > MAX_INSPECTED:
                     await send(held.pop("start"))
-                    await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
+                    await send(
+                        {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
+                    )
                     chunks.clear()
                 return
             await self.finish(scope, held.pop("start"), b"".join(chunks), send)
@@ -125,8 +127,12 @@ class Conventions:
             if where is not None:
                 headers["Location"] = where
         request = Headers(scope=scope)
-        if (tag is not None and scope["method"] in ("GET", "HEAD") and 200 <= status < 300
-                and none_match(request.get("if-none-match"), tag)):
+        if (
+            tag is not None
+            and scope["method"] in ("GET", "HEAD")
+            and 200 <= status < 300
+            and none_match(request.get("if-none-match"), tag)
+        ):
             await send_not_modified(headers, send)
             return
         await send({**start, "headers": headers.raw})

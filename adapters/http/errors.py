@@ -20,33 +20,54 @@ from engine.scope import Forbidden
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidValue: 422, NotFound: 404, RuleViolation: 409, VersionConflict: 409}
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 409: "Conflict", 422: "Invalid input", 500: "Internal Server Error",
-          503: "Service Unavailable"}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 UNPARSABLE = "There was an error parsing the body"  # FastAPI's words for any body it cannot parse
 # A database that cannot be reached, or a wait for it that timed out: worth retrying later.
 UNAVAILABLE: tuple[type[Exception], ...] = (
-    persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    psycopg.OperationalError,
     psycopg.InterfaceError,
 )
 SQLITE_BUSY = ("locked", "busy")
 
 
-def problem(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
+def problem(
+    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     body.update(extra)
     if (rid := request_id.get()) is not None:  # set by adapters/http/requests_log.py
         body["request_id"] = rid
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 def is_unavailable(error: BaseException) -> bool:
     """A fault of the database rather than of the request: the client should retry later."""
     if isinstance(error, UNAVAILABLE):
-        return not (isinstance(error, persistence.OperationalError)
-                    and is_sqlite_mistake(error.__cause__ or error))
+        return not (
+            isinstance(error, persistence.OperationalError)
+            and is_sqlite_mistake(error.__cause__ or error)
+        )
     if isinstance(error, sqlite3.OperationalError):
         return not is_sqlite_mistake(error)
     return False
@@ -55,14 +76,19 @@ def is_unavailable(error: BaseException) -> bool:
 def is_sqlite_mistake(error: BaseException) -> bool:
     """SQLite reports a missing table and a busy file alike; only the second is a fault."""
     return isinstance(error, sqlite3.OperationalError) and not any(
-        word in str(error) for word in SQLITE_BUSY)
+        word in str(error) for word in SQLITE_BUSY
+    )
 
 
 def unavailable(retry_after: int, error: BaseException) -> JSONResponse:
     """503 problem with Retry-After, naming the database as what is down."""
     log.warning("database unavailable: %s", error)
-    return problem(503, f"the database is unavailable, retry in {retry_after}s",
-                   headers={"Retry-After": str(retry_after)}, unavailable="database")
+    return problem(
+        503,
+        f"the database is unavailable, retry in {retry_after}s",
+        headers={"Retry-After": str(retry_after)},
+        unavailable="database",
+    )
 
 
 def field_name(loc: tuple[Any, ...]) -> str:

@@ -43,7 +43,9 @@ def install(app: FastAPI) -> None:
         schema = build()
         for operations in schema.get("paths", {}).values():
             post = operations.get("post")
-            if post is not None and not any(p.get("name") == HEADER for p in post.get("parameters", [])):
+            if post is not None and not any(
+                p.get("name") == HEADER for p in post.get("parameters", [])
+            ):
                 post.setdefault("parameters", []).append(PARAMETER)
         return schema
 
@@ -51,10 +53,12 @@ def install(app: FastAPI) -> None:
 
 
 PARAMETER: dict[str, Any] = {
-    "name": HEADER, "in": "header", "required": False,
+    "name": HEADER,
+    "in": "header",
+    "required": False,
     "description": "Makes a retry safe: the same key and request answer as the first time and "
-                   "apply once; the same key with another request is refused (422). Keys are "
-                   "per caller; use a fresh UUID per request.",
+    "apply once; the same key with another request is refused (422). Keys are "
+    "per caller; use a fresh UUID per request.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
 
@@ -67,8 +71,11 @@ class IdempotencyMiddleware:
         self.keyed = KeyedRequests(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["method"] == "POST"
-                and any(name == b"idempotency-key" for name, _ in scope["headers"])):
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and any(name == b"idempotency-key" for name, _ in scope["headers"])
+        ):
             await self.keyed(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -80,13 +87,18 @@ class KeyedRequests(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         key = request.headers.get(HEADER, "")
         if not KEY.fullmatch(key):
-            return problem(422, f"{HEADER} must be 1 to 255 visible ASCII characters",
-                           errors=[{"field": HEADER, "reason": "1 to 255 visible ASCII characters"}])
+            return problem(
+                422,
+                f"{HEADER} must be 1 to 255 visible ASCII characters",
+                errors=[{"field": HEADER, "reason": "1 to 255 visible ASCII characters"}],
+            )
         who = principal(request)
         if who is None:
             return await call_next(request)  # the route itself answers 401
         container: Container = request.app.state.container
-        digest = request_digest(request.method, request.url.path, request.url.query, await request.body())
+        digest = request_digest(
+            request.method, request.url.path, request.url.query, await request.body()
+        )
         try:
             claim = await run_in_threadpool(keys.claim, container.db, who.actor, key, digest)
         except Exception as error:
@@ -94,8 +106,11 @@ class KeyedRequests(BaseHTTPMiddleware):
                 return unavailable(container.settings.retry_after_seconds, error)
             raise
         if claim.conflict:
-            return problem(422, f"this {HEADER} was used for another request",
-                           errors=[{"field": HEADER, "reason": "used for another request"}])
+            return problem(
+                422,
+                f"this {HEADER} was used for another request",
+                errors=[{"field": HEADER, "reason": "used for another request"}],
+            )
         if claim.answer is not None:
             return replay(claim.answer)
         with derived_ids(f"{who.actor}\n{key}"):
@@ -103,7 +118,9 @@ class KeyedRequests(BaseHTTPMiddleware):
         return await settle(container, who.actor, key, claim, response)
 
 
-async def settle(container: Container, actor: str, key: str, claim: keys.Claim, response: Response) -> Response:
+async def settle(
+    container: Container, actor: str, key: str, claim: keys.Claim, response: Response
+) -> Response:
     """Keeps a 2xx answer; frees the key of a refused request; leaves it pinned otherwise."""
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
     headers = {name: value for name, value in response.headers.items() if name in KEPT_HEADERS}
@@ -120,8 +137,11 @@ async def settle(container: Container, actor: str, key: str, claim: keys.Claim, 
 
 
 def replay(answer: keys.Answer) -> Response:
-    return Response(answer.body.encode(), status_code=answer.status,
-                    headers={**answer.headers, "Idempotent-Replayed": "true"})
+    return Response(
+        answer.body.encode(),
+        status_code=answer.status,
+        headers={**answer.headers, "Idempotent-Replayed": "true"},
+    )
 
 
 def principal(request: Request) -> Principal | None:

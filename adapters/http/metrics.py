@@ -41,31 +41,48 @@ class StoreCollector(Collector):
     def _telephony(self) -> Iterator[Metric]:
         counters = self.records.counter_totals()
         events = CounterMetricFamily(
-            "perfledger_telephony_events", "Telephony events by outcome (received = accepted + "
-            "duplicates + dead_lettered)", labels=["outcome"])
+            "perfledger_telephony_events",
+            "Telephony events by outcome (received = accepted + duplicates + dead_lettered)",
+            labels=["outcome"],
+        )
         for outcome in ("received", "accepted", "duplicates", "dead_lettered"):
             events.add_metric([outcome], counters.get(outcome, 0))
         yield events
-        yield CounterMetricFamily("perfledger_telephony_dead_lettered",
-                                  "Telephony events sent to the dead-letter topic",
-                                  value=counters.get("dead_lettered", 0))
+        yield CounterMetricFamily(
+            "perfledger_telephony_dead_lettered",
+            "Telephony events sent to the dead-letter topic",
+            value=counters.get("dead_lettered", 0),
+        )
 
     def _relay(self) -> Iterator[Metric]:
         newest = self.records.event_store_position()
         position = self.records.relayed_to()
-        yield GaugeMetricFamily("perfledger_event_store_position",
-                                "Newest notification id in the event store", value=newest)
-        yield GaugeMetricFamily("perfledger_relay_position",
-                                "Last notification id the relay published", value=position)
-        yield GaugeMetricFamily("perfledger_relay_lag_events",
-                                "Stored events not yet published to Kafka", value=max(newest - position, 0))
+        yield GaugeMetricFamily(
+            "perfledger_event_store_position",
+            "Newest notification id in the event store",
+            value=newest,
+        )
+        yield GaugeMetricFamily(
+            "perfledger_relay_position", "Last notification id the relay published", value=position
+        )
+        yield GaugeMetricFamily(
+            "perfledger_relay_lag_events",
+            "Stored events not yet published to Kafka",
+            value=max(newest - position, 0),
+        )
 
     def _consumers(self) -> Iterator[Metric]:
         labels = ["consumer", "topic", "partition"]
-        lag = GaugeMetricFamily("perfledger_consumer_lag_records",
-                                "Records on the broker a projector or ingestor has not applied yet", labels=labels)
-        offset = GaugeMetricFamily("perfledger_consumer_next_offset",
-                                   "Next offset a projector or ingestor will apply", labels=labels)
+        lag = GaugeMetricFamily(
+            "perfledger_consumer_lag_records",
+            "Records on the broker a projector or ingestor has not applied yet",
+            labels=labels,
+        )
+        offset = GaugeMetricFamily(
+            "perfledger_consumer_next_offset",
+            "Next offset a projector or ingestor will apply",
+            labels=labels,
+        )
         for row in self.records.partition_lags():
             key = [str(row["consumer"]), str(row["topic"]), str(row["partition"])]
             lag.add_metric(key, float(row["lag"]))  # type: ignore[arg-type]
@@ -73,23 +90,34 @@ class StoreCollector(Collector):
         yield lag
         yield offset
 
-
     def _faults(self) -> Iterator[Metric]:
         """Infrastructure retries and how long a worker has been stuck, per component; parked events per consumer."""
         container, now = self.container, datetime.now(UTC)
         everyone = merge(container.health.entries(), self.records.stored_health())
-        retries = CounterMetricFamily("perfledger_component_retries",
-                                      "Retries after an infrastructure fault, per component", labels=["component"])
-        stuck = GaugeMetricFamily("perfledger_component_retrying_seconds", "How long a component has been "
-                                  "retrying the same position (0: making progress)", labels=["component"])
+        retries = CounterMetricFamily(
+            "perfledger_component_retries",
+            "Retries after an infrastructure fault, per component",
+            labels=["component"],
+        )
+        stuck = GaugeMetricFamily(
+            "perfledger_component_retrying_seconds",
+            "How long a component has been retrying the same position (0: making progress)",
+            labels=["component"],
+        )
         for component in sorted({e.component for e in everyone}):
             mine = [e for e in everyone if e.component == component]
             retries.add_metric([component], sum(e.retries for e in mine))
-            fresh = [e.stuck_for(now) for e in mine
-                     if not is_stale(e, now, container.settings.stuck_after_seconds)]
+            fresh = [
+                e.stuck_for(now)
+                for e in mine
+                if not is_stale(e, now, container.settings.stuck_after_seconds)
+            ]
             stuck.add_metric([component], max(fresh, default=0.0))
-        parked = GaugeMetricFamily("perfledger_parked_events", "Messages or events a consumer could not apply "
-                                   "(GET /v1/admin/parked lists them)", labels=["consumer"])
+        parked = GaugeMetricFamily(
+            "perfledger_parked_events",
+            "Messages or events a consumer could not apply (GET /v1/admin/parked lists them)",
+            labels=["consumer"],
+        )
         for consumer, count in self.records.parked_counts().items():
             parked.add_metric([consumer], count)
         yield retries
@@ -98,38 +126,61 @@ class StoreCollector(Collector):
 
     def _durability(self) -> Iterator[Metric]:
         pending = self.records.inbox_depth()
-        yield GaugeMetricFamily("perfledger_telephony_inbox_events",
-                                "HTTP-accepted telephony events not yet archived", value=int(pending))
+        yield GaugeMetricFamily(
+            "perfledger_telephony_inbox_events",
+            "HTTP-accepted telephony events not yet archived",
+            value=int(pending),
+        )
         broker = self.container.broker
         if broker is not None:  # an embedded broker, supervised by this process
-            yield GaugeMetricFamily("perfledger_broker_up", "1 while the embedded broker answers",
-                                    value=1 if broker.available else 0)
-            yield CounterMetricFamily("perfledger_broker_restarts", "Restarts of the embedded broker after it died",
-                                      value=broker.restarts)
+            yield GaugeMetricFamily(
+                "perfledger_broker_up",
+                "1 while the embedded broker answers",
+                value=1 if broker.available else 0,
+            )
+            yield CounterMetricFamily(
+                "perfledger_broker_restarts",
+                "Restarts of the embedded broker after it died",
+                value=broker.restarts,
+            )
 
 
 def install(app: FastAPI, container: Container) -> None:
     """One registry per app (tests build many apps in one process), a latency middleware and the route."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(container))
-    latency = Histogram("perfledger_http_request_duration_seconds", "HTTP request latency by route",
-                        ["method", "route", "status"], registry=registry, buckets=LATENCY_BUCKETS)
+    latency = Histogram(
+        "perfledger_http_request_duration_seconds",
+        "HTTP request latency by route",
+        ["method", "route", "status"],
+        registry=registry,
+        buckets=LATENCY_BUCKETS,
+    )
     app.state.metrics = registry
 
     @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         # The route template, not the raw path: ids in paths would explode the label set.
         route = getattr(request.scope.get("route"), "path", "unmatched")
-        latency.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
+        latency.labels(request.method, route, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
         return response
 
     app.include_router(router)
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {"example": "perfledger_relay_lag_events 0.0\n"}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"example": "perfledger_relay_lag_events 0.0\n"}}}
+    },
+)
 def metrics(request: Request) -> Any:
     """Prometheus metrics: telephony events, relay position and lag, consumer lag per partition, latency."""
     return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -19,14 +19,26 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string", "example": "Invalid input"},
         "status": {"type": "integer", "example": 422},
         "detail": {"type": "string", "example": "agent_id: must contain printable characters only"},
-        "errors": {"type": "array", "description": "for 422: each invalid field and why", "items": {
-            "type": "object", "required": ["field", "reason"],
-            "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
-        "ids": {"type": "object", "description": "the ids a domain error concerns",
-                "additionalProperties": {"type": "string"}},
-        "request_id": {"type": "string", "description": "the request's id, also in the X-Request-ID "
-                       "header and in every log line about the request: quote it when reporting a problem",
-                       "example": "4bf92f3577b34da6a3ce929d0e0e4736"},
+        "errors": {
+            "type": "array",
+            "description": "for 422: each invalid field and why",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+        "ids": {
+            "type": "object",
+            "description": "the ids a domain error concerns",
+            "additionalProperties": {"type": "string"},
+        },
+        "request_id": {
+            "type": "string",
+            "description": "the request's id, also in the X-Request-ID "
+            "header and in every log line about the request: quote it when reporting a problem",
+            "example": "4bf92f3577b34da6a3ce929d0e0e4736",
+        },
     },
 }
 PROBLEMS = {
@@ -53,8 +65,14 @@ def add_problems(schema: dict[str, Any]) -> None:
                 if status in NEEDS_TOKEN and not secured:
                     continue
                 # Replaces FastAPI's own 422 (a shape this API never sends).
-                responses[status] = {"description": description, "content": {
-                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                responses[status] = {
+                    "description": description,
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                }
     unused = ("HTTPValidationError", "ValidationError")
     for name in unused:
         schema["components"]["schemas"].pop(name, None)
@@ -65,6 +83,12 @@ def declare_if_match(operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
             parameter["name"] = "If-Match"
-            parameter["description"] = f"Applies the command only at this version (else 409): {IF_MATCH_FORMAT}."
-            parameter["schema"] = {"type": "string", "pattern": IF_MATCH_PATTERN, "maxLength": 24,
-                                   "example": "3"}
+            parameter["description"] = (
+                f"Applies the command only at this version (else 409): {IF_MATCH_FORMAT}."
+            )
+            parameter["schema"] = {
+                "type": "string",
+                "pattern": IF_MATCH_PATTERN,
+                "maxLength": 24,
+                "example": "3",
+            }

@@ -89,8 +89,13 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as error:
-            log.error("unhandled error answering %s %s", scope["method"], scope["path"],
-                      exc_info=error, extra={"request_id": rid, "route": route_template(scope)})
+            log.error(
+                "unhandled error answering %s %s",
+                scope["method"],
+                scope["path"],
+                exc_info=error,
+                extra={"request_id": rid, "route": route_template(scope)},
+            )
             if answer["started"]:
                 raise  # too late for a problem answer; the server closes the connection
             response = problem(500, "an unexpected error: quote the request_id when reporting it")
@@ -105,7 +110,19 @@ def write_access_line(scope: Scope, rid: str, status: int, seconds: float) -> No
     principal = principal_subject(scope)
     latency_ms = round(seconds * 1000, 2)
     access_log.info(
-        "%s %s %s %.2fms principal=%s", scope["method"], route or scope["path"], status, latency_ms,
+        "%s %s %s %.2fms principal=%s",
+        scope["method"],
+        route or scope["path"],
+        status,
+        latency_ms,
         principal or "-",
-        extra={"request_id": rid, "method": scope["method"], "route": route, "path": scope["path"],
-               "status": status, "latency_ms": latency_ms, "principal": principal})
+        extra={
+            "request_id": rid,
+            "method": scope["method"],
+            "route": route,
+            "path": scope["path"],
+            "status": status,
+            "latency_ms": latency_ms,
+            "principal": principal,
+        },
+    )

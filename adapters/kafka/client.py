@@ -68,8 +68,11 @@ def security_options(settings: Settings) -> dict[str, Any]:
         }
     if protocol in ("SSL", "SASL_SSL"):
         key_password = settings.kafka_ssl_key_password
-        files = {"ssl_cafile": settings.kafka_ssl_cafile, "ssl_certfile": settings.kafka_ssl_certfile,
-                 "ssl_keyfile": settings.kafka_ssl_keyfile}
+        files = {
+            "ssl_cafile": settings.kafka_ssl_cafile,
+            "ssl_certfile": settings.kafka_ssl_certfile,
+            "ssl_keyfile": settings.kafka_ssl_keyfile,
+        }
         options |= {name: str(path) for name, path in files.items() if path is not None}
         if key_password is not None:
             options["ssl_password"] = key_password.get_secret_value()
@@ -92,7 +95,9 @@ def producer(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> Kafk
     return KafkaProducer(**options)
 
 
-def consumer(settings: Settings, bootstrap: Bootstrap, group_id: str | None, **overrides: Any) -> KafkaConsumer:
+def consumer(
+    settings: Settings, bootstrap: Bootstrap, group_id: str | None, **overrides: Any
+) -> KafkaConsumer:
     """A consumer that never auto-commits: our offsets live in the database."""
     options: dict[str, Any] = {
         **security_options(settings),
@@ -114,8 +119,12 @@ def consumer(settings: Settings, bootstrap: Bootstrap, group_id: str | None, **o
 
 def reader(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaConsumer:
     """A consumer outside any group, for reading chosen partitions (broker life, seal heads)."""
-    options: dict[str, Any] = {**security_options(settings), "bootstrap_servers": resolve(bootstrap),
-                               "group_id": None, "enable_auto_commit": False}
+    options: dict[str, Any] = {
+        **security_options(settings),
+        "bootstrap_servers": resolve(bootstrap),
+        "group_id": None,
+        "enable_auto_commit": False,
+    }
     options.update(overrides)
     return KafkaConsumer(**options)
 
@@ -127,8 +136,11 @@ def answers(bootstrap: str, timeout_ms: int) -> None:
 
 def admin(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaAdminClient:
     """An admin client, secured like every other client."""
-    options: dict[str, Any] = {**security_options(settings), "bootstrap_servers": resolve(bootstrap),
-                               "request_timeout_ms": 10000}
+    options: dict[str, Any] = {
+        **security_options(settings),
+        "bootstrap_servers": resolve(bootstrap),
+        "request_timeout_ms": 10000,
+    }
     options.update(overrides)
     return KafkaAdminClient(**options)
 
@@ -143,7 +155,12 @@ def wanted_topics(settings: Settings) -> list[NewTopic]:
         NewTopic(topics.events, partitions, replicas, topic_configs=durable),
         NewTopic(topics.telephony, partitions, replicas, topic_configs=durable),
         NewTopic(topics.telephony_dlq, 1, replicas, topic_configs=durable),
-        NewTopic(topics.life, 1, replicas, topic_configs={**durable, "retention.ms": "-1", "retention.bytes": "-1"}),
+        NewTopic(
+            topics.life,
+            1,
+            replicas,
+            topic_configs={**durable, "retention.ms": "-1", "retention.bytes": "-1"},
+        ),
     ]
 
 

@@ -96,7 +96,11 @@ class ConsumerLoop(Generic[Handler]):
     """Runs one handler in its consumer group until stopped."""
 
     def __init__(
-        self, settings: Settings, bootstrap: Bootstrap, db: Database, handler: Handler,
+        self,
+        settings: Settings,
+        bootstrap: Bootstrap,
+        db: Database,
+        handler: Handler,
         health: HealthBoard | None = None,
     ) -> None:
         self.settings = settings
@@ -122,8 +126,15 @@ class ConsumerLoop(Generic[Handler]):
                 self.status.retries += 1
                 entry = self.health.failed(self._health_key, self._position, reason_of(error))
                 delay = backoff.next()
-                log.warning("%s: retry %d at %s (failing since %s): %s; next in %.1fs", self.handler.group,
-                            entry.retries, self._position, entry.since, error, delay)
+                log.warning(
+                    "%s: retry %d at %s (failing since %s): %s; next in %.1fs",
+                    self.handler.group,
+                    entry.retries,
+                    self._position,
+                    entry.since,
+                    error,
+                    delay,
+                )
                 stop.wait(delay)
             finally:
                 self._close()
@@ -137,7 +148,9 @@ class ConsumerLoop(Generic[Handler]):
         self._consumer.subscribe(list(self.handler.topics), listener=_SeekToStored(self))
         self.status.running = True
         checked = time.monotonic()
-        while not stop.is_set() and resolve(self.bootstrap) == address:  # else reconnect at the new one
+        while (
+            not stop.is_set() and resolve(self.bootstrap) == address
+        ):  # else reconnect at the new one
             try:
                 batch = self._consumer.poll(timeout_ms=200)
             except Exception as error:
@@ -199,7 +212,10 @@ class ConsumerLoop(Generic[Handler]):
         assert self._consumer is not None
         records = [r for tp in sorted(batch) for r in batch[tp]]
         offsets = {
-            (tp.topic, tp.partition): (msgs[-1].offset + 1, self._highwater(tp, msgs[-1].offset + 1))
+            (tp.topic, tp.partition): (
+                msgs[-1].offset + 1,
+                self._highwater(tp, msgs[-1].offset + 1),
+            )
             for tp, msgs in batch.items()
         }
         first = records[0]
@@ -215,7 +231,9 @@ class ConsumerLoop(Generic[Handler]):
                     return self.handler.apply(cur, batch_input)
                 return self.handler.apply(cur, prepare(part) if prepare is not None else part)
 
-            wants_check = any(isolate(cur, records, apply, lambda record, error: self._park(cur, record, error)))
+            wants_check = any(
+                isolate(cur, records, apply, lambda record, error: self._park(cur, record, error))
+            )
             save_offsets(cur, self.handler.group, self.status.life or "", offsets)
         self.status.records += len(records)
         self.status.batches += 1
@@ -231,10 +249,18 @@ class ConsumerLoop(Generic[Handler]):
         reason = why(error)
         tp = TopicPartition(span.topic, span.partition)
         highwater = self._highwater(tp, span.last + 1)
-        if span.last >= highwater:  # a corrupt header can claim any range: never skip what is not there yet
+        if (
+            span.last >= highwater
+        ):  # a corrupt header can claim any range: never skip what is not there yet
             span = replace(span, last=max(span.first, highwater - 1))
         offsets = {(span.topic, span.partition): (span.last + 1, max(highwater, span.last + 1))}
-        log.error("%s: set aside %s (%d messages): %s", self.handler.group, span.source, span.count, reason)
+        log.error(
+            "%s: set aside %s (%d messages): %s",
+            self.handler.group,
+            span.source,
+            span.count,
+            reason,
+        )
         own = getattr(self.handler, "undecodable", None)
         with self.db.transaction() as cur:
             if own is not None:
@@ -249,8 +275,14 @@ class ConsumerLoop(Generic[Handler]):
 
     def _park(self, cur: Any, record: Any, error: BaseException) -> None:
         """A message that fails alone: the handler's own park, else a parked-messages row."""
-        log.error("%s: parked %s:%s:%s: %s", self.handler.group, record.topic, record.partition, record.offset,
-                  reason_of(error))
+        log.error(
+            "%s: parked %s:%s:%s: %s",
+            self.handler.group,
+            record.topic,
+            record.partition,
+            record.offset,
+            reason_of(error),
+        )
         self.status.parked += 1
         own = getattr(self.handler, "park", None)
         if own is None:
@@ -259,7 +291,12 @@ class ConsumerLoop(Generic[Handler]):
 
         def fallback(_: Any, failure: BaseException) -> None:
             # The handler's own way failed on the data too (say, a dead letter too large to send).
-            park_record(cur, self.handler.group, record, f"{reason_of(error)}; its own park: {reason_of(failure)}")
+            park_record(
+                cur,
+                self.handler.group,
+                record,
+                f"{reason_of(error)}; its own park: {reason_of(failure)}",
+            )
 
         isolate(cur, [record], lambda _: own(cur, record, error), fallback)
 
@@ -273,7 +310,10 @@ class ConsumerLoop(Generic[Handler]):
         assert self._consumer is not None
         try:
             self._consumer.commit_async(
-                {TopicPartition(t, p): OffsetAndMetadata(nxt, "", -1) for (t, p), (nxt, _) in offsets.items()}
+                {
+                    TopicPartition(t, p): OffsetAndMetadata(nxt, "", -1)
+                    for (t, p), (nxt, _) in offsets.items()
+                }
             )
         except Exception as error:  # noqa: BLE001
             log.debug("group offset commit skipped: %s", error)
@@ -292,10 +332,19 @@ def park_record(cur: Any, consumer: str, record: Any, error: BaseException | str
     """Parks a Kafka message under its key and offset (no aggregate version is known)."""
     key = (record.key or b"").decode("utf-8", "replace")
     reason = error if isinstance(error, str) else reason_of(error)
-    ParkedView().park(cur, consumer, key, record.offset, f"{record.topic}:{record.partition}:{record.offset}", reason,
-         record.value)
+    ParkedView().park(
+        cur,
+        consumer,
+        key,
+        record.offset,
+        f"{record.topic}:{record.partition}:{record.offset}",
+        reason,
+        record.value,
+    )
 
 
 def park_span(cur: Any, consumer: str, span: Span, reason: str) -> None:
     """Parks an undecodable offset range under its partition and first offset (no payload was read)."""
-    ParkedView().park(cur, consumer, f"{span.topic}:{span.partition}", span.first, span.source, reason, None)
+    ParkedView().park(
+        cur, consumer, f"{span.topic}:{span.partition}", span.first, span.source, reason, None
+    )

@@ -28,10 +28,14 @@ from engine.settings import Settings
 class BrokerLife:
     """Reads (and, on a fresh broker, writes) the identity of the broker's current life."""
 
-    def __init__(self, settings: Settings, bootstrap: Bootstrap, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: Bootstrap, stop: threading.Event | None = None
+    ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
-        self.stop = stop  # set when the process stops: a wait on a dead broker then gives up at once
+        self.stop = (
+            stop  # set when the process stops: a wait on a dead broker then gives up at once
+        )
         self._lock = threading.Lock()
         self._consumer: KafkaConsumer | None = None
         self._reading_from = ""
@@ -57,8 +61,13 @@ class BrokerLife:
             self._reset()  # the broker came back at another address
         if self._consumer is None:
             self._reading_from = resolve(self.bootstrap)
-            self._consumer = reader(self.settings, self._reading_from, fetch_max_wait_ms=20,
-                                    request_timeout_ms=5000, reconnect_backoff_max_ms=1000)
+            self._consumer = reader(
+                self.settings,
+                self._reading_from,
+                fetch_max_wait_ms=20,
+                request_timeout_ms=5000,
+                reconnect_backoff_max_ms=1000,
+            )
             self._consumer.assign([self.marker])
         return self._consumer
 
@@ -68,7 +77,9 @@ class BrokerLife:
         ensure_topics(self.bootstrap, self.settings)
         writer = producer(self.settings, self.bootstrap)
         try:
-            writer.send(self.marker.topic, value=uuid.uuid4().hex.encode(), partition=0).get(timeout)
+            writer.send(self.marker.topic, value=uuid.uuid4().hex.encode(), partition=0).get(
+                timeout
+            )
         finally:
             writer.close(timeout=2)
 

@@ -20,12 +20,18 @@ class KafkaPublisher:
     """Publishes keyed messages; raises when any of them is not acknowledged."""
 
     def __init__(
-        self, bootstrap: Bootstrap, settings: Settings, timeout: float = 15.0, stop: threading.Event | None = None,
+        self,
+        bootstrap: Bootstrap,
+        settings: Settings,
+        timeout: float = 15.0,
+        stop: threading.Event | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.settings = settings
         self.timeout = timeout
-        self.stop = stop  # set when the process stops: waiting for a dead broker's acks then ends at once
+        self.stop = (
+            stop  # set when the process stops: waiting for a dead broker's acks then ends at once
+        )
         self._producer: KafkaProducer | None = None
         self._address = ""
 
@@ -38,7 +44,9 @@ class KafkaPublisher:
             self._producer = producer(self.settings, self._address)
         try:
             futures = [
-                self._producer.send(topic, key=m[0], value=m[1], headers=list(m[2]) if len(m) > 2 else None)
+                self._producer.send(
+                    topic, key=m[0], value=m[1], headers=list(m[2]) if len(m) > 2 else None
+                )
                 for m in messages
             ]
             self._wait_for_acks(futures)
@@ -60,6 +68,8 @@ class KafkaPublisher:
     def close(self) -> None:
         if self._producer is not None:
             try:
-                self._producer.close(timeout=0.5 if self.stop is not None and self.stop.is_set() else 2)
+                self._producer.close(
+                    timeout=0.5 if self.stop is not None and self.stop.is_set() else 2
+                )
             finally:
                 self._producer = None

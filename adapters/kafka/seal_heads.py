@@ -31,7 +31,9 @@ def heads_topic(prefix: str) -> str:
 class KafkaHeads:
     """Publishes heads to, and reads the newest back from, the seal-heads topic."""
 
-    def __init__(self, settings: Settings, bootstrap: Bootstrap, topic: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: Bootstrap, topic: str, timeout: float = 5.0
+    ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.partition = TopicPartition(topic, 0)
@@ -41,12 +43,20 @@ class KafkaHeads:
     def publish(self, heads: Heads) -> None:
         if self._producer is None:
             self._create_topic()
-            wait = int(self.timeout * 1000)  # a broker that is down must not hold the sealer for long
-            self._producer = producer(self.settings, self.bootstrap, bootstrap_timeout_ms=wait, max_block_ms=wait)
+            wait = int(
+                self.timeout * 1000
+            )  # a broker that is down must not hold the sealer for long
+            self._producer = producer(
+                self.settings, self.bootstrap, bootstrap_timeout_ms=wait, max_block_ms=wait
+            )
         try:
             # Always partition 0: a topic created elsewhere with more partitions must not scatter heads.
-            self._producer.send(self.partition.topic, key=KEY, value=json.dumps(heads.as_json()).encode(),
-                                partition=0).get(self.timeout)
+            self._producer.send(
+                self.partition.topic,
+                key=KEY,
+                value=json.dumps(heads.as_json()).encode(),
+                partition=0,
+            ).get(self.timeout)
         except Exception:
             self.close()  # a fresh producer after an outage reconnects cleanly
             raise
@@ -54,10 +64,15 @@ class KafkaHeads:
     def latest(self) -> Heads | None:
         """The last published heads; None when there are none or the broker does not answer."""
         try:
-            reading = reader(self.settings, self.bootstrap, fetch_max_wait_ms=20,
-                             request_timeout_ms=int(self.timeout * 1000),
-                             bootstrap_timeout_ms=int(self.timeout * 1000), reconnect_backoff_max_ms=1000,
-                             allow_auto_create_topics=False)
+            reading = reader(
+                self.settings,
+                self.bootstrap,
+                fetch_max_wait_ms=20,
+                request_timeout_ms=int(self.timeout * 1000),
+                bootstrap_timeout_ms=int(self.timeout * 1000),
+                reconnect_backoff_max_ms=1000,
+                allow_auto_create_topics=False,
+            )
         except Exception as error:  # noqa: BLE001 - Kafka is the second source; the file comes first
             log.info("seal heads: Kafka not reachable: %s", error)
             return None
@@ -88,13 +103,26 @@ class KafkaHeads:
 
     def _create_topic(self) -> None:
         wait = int(self.timeout * 1000)
-        client = admin(self.settings, self.bootstrap, request_timeout_ms=wait, bootstrap_timeout_ms=wait)
+        client = admin(
+            self.settings, self.bootstrap, request_timeout_ms=wait, bootstrap_timeout_ms=wait
+        )
         settings = self.settings
-        configs = {"cleanup.policy": "compact", "min.insync.replicas": str(settings.kafka_min_insync_replicas)}
+        configs = {
+            "cleanup.policy": "compact",
+            "min.insync.replicas": str(settings.kafka_min_insync_replicas),
+        }
         try:
             # Compacted under one key: Apache Kafka keeps just the newest head.
-            client.create_topics([NewTopic(self.partition.topic, 1, settings.kafka_replication_factor,
-                                          topic_configs=configs)])
+            client.create_topics(
+                [
+                    NewTopic(
+                        self.partition.topic,
+                        1,
+                        settings.kafka_replication_factor,
+                        topic_configs=configs,
+                    )
+                ]
+            )
         except TopicAlreadyExistsError:
             pass
         finally:
@@ -108,7 +136,9 @@ class KafkaHeads:
                 self._producer = None
 
 
-def published_heads(settings: Settings, bootstrap: Bootstrap | None, prefix: str | None = None) -> PublishedHeads:
+def published_heads(
+    settings: Settings, bootstrap: Bootstrap | None, prefix: str | None = None
+) -> PublishedHeads:
     """The places heads are published: the data directory's file, and Kafka when there is a broker."""
     topic = heads_topic(settings.kafka_topic_prefix if prefix is None else prefix)
     remote = KafkaHeads(settings, bootstrap, topic) if bootstrap else None

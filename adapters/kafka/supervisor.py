@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 class BrokerSupervisor:
     """Watches one embedded broker from its own thread and restarts it when it dies."""
 
-    def __init__(self, broker: EmbeddedBroker, address_file: Path, restart_delay: float = 0.5) -> None:
+    def __init__(
+        self, broker: EmbeddedBroker, address_file: Path, restart_delay: float = 0.5
+    ) -> None:
         self.broker = broker
         self.address_file = address_file
         self.restart_delay = restart_delay
@@ -50,7 +52,9 @@ class BrokerSupervisor:
             if process is None or process.poll() is None:  # poll() also reaps a dead child
                 continue
             self.available = False
-            log.warning("embedded broker exited with code %s; starting a new one", process.returncode)
+            log.warning(
+                "embedded broker exited with code %s; starting a new one", process.returncode
+            )
             self._restart()
         self.broker.stop(timeout=2.0)
 

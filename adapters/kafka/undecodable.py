@@ -64,7 +64,13 @@ def locate(error: BaseException) -> Span | None:
     if isinstance(last, int) and isinstance(base, int) and position <= last:
         # The batch being decoded failed: everything of it not yet returned is lost.
         stamp = getattr(batch, "max_timestamp", None)
-        return Span(tp.topic, tp.partition, max(base, position), last, stamp if isinstance(stamp, int) else None)
+        return Span(
+            tp.topic,
+            tp.partition,
+            max(base, position),
+            last,
+            stamp if isinstance(stamp, int) else None,
+        )
     # The bytes after the last good batch do not even parse as a batch header: their extent
     # is unknown, so one offset is set aside at a time until the partition reads again.
     return Span(tp.topic, tp.partition, position, position)
@@ -73,8 +79,10 @@ def locate(error: BaseException) -> Span | None:
 def why(error: BaseException) -> str:
     """The reason recorded for an undecodable batch (kafka-python's errors already name their class)."""
     text, name = str(error), type(error).__name__
-    return safe_text(f"batch could not be decoded: {text if text.startswith(name) else f'{name}: {text}'}",
-                     REASON_LIMIT)
+    return safe_text(
+        f"batch could not be decoded: {text if text.startswith(name) else f'{name}: {text}'}",
+        REASON_LIMIT,
+    )
 
 
 def _unpacking_locals(traceback: TracebackType | None) -> dict[str, Any] | None:

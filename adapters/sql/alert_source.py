@@ -30,8 +30,7 @@ class SqlAlertSource:
         """Changes whenever telephony is accepted or a goal or a team's rules change."""
         accepted = accepted_total(self.db)
         docs = kind_stamps(self.db, ("Goal", "AlertRules"))
-        return json.dumps([accepted,
-                           [[d["kind"], d["n"], d["latest"]] for d in docs]])
+        return json.dumps([accepted, [[d["kind"], d["n"], d["latest"]] for d in docs]])
 
     def teams(self, since: date) -> list[str]:
         return kpi_view.teams_since(self.db, midnight(since))

@@ -66,14 +66,16 @@ def insert(cur: Any, rows: Sequence[tuple[Any, ...]]) -> None:
 
 def _parts(ids: Sequence[str]) -> list[Sequence[str]]:
     ordered = sorted(set(ids))
-    return [ordered[start:start + CHUNK] for start in range(0, len(ordered), CHUNK)]
+    return [ordered[start : start + CHUNK] for start in range(0, len(ordered), CHUNK)]
 
 
 def archived_ids(run: Run, ids: Sequence[str]) -> set[str]:
     """Which of these event ids the archive already holds (`run` executes a query, in or out of a transaction)."""
     found: set[str] = set()
     for part in _parts(ids):
-        rows = run(f"SELECT event_id FROM {ARCHIVE} WHERE event_id IN ({','.join('?' * len(part))})", part)
+        rows = run(
+            f"SELECT event_id FROM {ARCHIVE} WHERE event_id IN ({','.join('?' * len(part))})", part
+        )
         found.update(row["event_id"] for row in rows)
     return found
 
@@ -82,8 +84,10 @@ def archived_payloads(run: Run, ids: Sequence[str]) -> dict[str, str]:
     """The archived original payloads of those of these event ids the archive holds."""
     found: dict[str, str] = {}
     for part in _parts(ids):
-        rows = run(f"SELECT event_id, payload FROM {ARCHIVE} WHERE event_id IN ({','.join('?' * len(part))})",
-                   part)
+        rows = run(
+            f"SELECT event_id, payload FROM {ARCHIVE} WHERE event_id IN ({','.join('?' * len(part))})",
+            part,
+        )
         found.update((row["event_id"], row["payload"]) for row in rows)
     return found
 
@@ -108,6 +112,7 @@ def count(db: Database) -> int:
 
 # --- the keyed chain over the archive (adapters/sql/sealer.py writes it, verify reads it) --
 
+
 def chain_head(cur: Any) -> dict[str, Any] | None:
     """The last link (position, chain), or None before the first."""
     cur.execute(f"SELECT position, chain FROM {CHAIN} ORDER BY position DESC LIMIT 1")
@@ -117,7 +122,9 @@ def chain_head(cur: Any) -> dict[str, Any] | None:
 
 def add_links(cur: Any, links: Sequence[tuple[Any, ...]]) -> None:
     """Links of (position, event_id, digest, chain)."""
-    cur.executemany(f"INSERT INTO {CHAIN} (position, event_id, digest, chain) VALUES (?, ?, ?, ?)", links)
+    cur.executemany(
+        f"INSERT INTO {CHAIN} (position, event_id, digest, chain) VALUES (?, ?, ?, ?)", links
+    )
 
 
 def unchained(cur: Any, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
@@ -125,14 +132,19 @@ def unchained(cur: Any, columns: Sequence[str], limit: int) -> list[dict[str, An
     cur.execute(
         f"SELECT {', '.join('a.' + c for c in columns)} FROM {ARCHIVE} a "
         f"LEFT JOIN {CHAIN} c ON c.event_id = a.event_id WHERE c.event_id IS NULL "
-        "ORDER BY a.seq, a.event_id LIMIT ?", (limit,))
+        "ORDER BY a.seq, a.event_id LIMIT ?",
+        (limit,),
+    )
     return list(cur.rows())
 
 
 def unchained_ids(db: Database, limit: int) -> list[dict[str, Any]]:
     """Ids of archived rows that have no link, in archive order (for verify)."""
-    return db.query(f"SELECT a.event_id FROM {ARCHIVE} a LEFT JOIN {CHAIN} c "
-                    "ON c.event_id = a.event_id WHERE c.event_id IS NULL ORDER BY a.seq LIMIT ?", (limit,))
+    return db.query(
+        f"SELECT a.event_id FROM {ARCHIVE} a LEFT JOIN {CHAIN} c "
+        "ON c.event_id = a.event_id WHERE c.event_id IS NULL ORDER BY a.seq LIMIT ?",
+        (limit,),
+    )
 
 
 def chain_at(db: Database, position: int) -> str | None:
@@ -152,18 +164,27 @@ def chain_length(db: Database) -> int:
 def links_after_text(columns: Sequence[str]) -> str:
     """Paged by verify: (after, limit) -> the next links with the archived rows they chain (or NULLs)."""
     selected = ", ".join(f"a.{c}" for c in columns)
-    return (f"SELECT c.position, c.event_id AS linked_id, c.digest, c.chain, {selected} "
-            f"FROM {CHAIN} c LEFT JOIN {ARCHIVE} a ON a.event_id = c.event_id "
-            "WHERE c.position > ? ORDER BY c.position LIMIT ?")
+    return (
+        f"SELECT c.position, c.event_id AS linked_id, c.digest, c.chain, {selected} "
+        f"FROM {CHAIN} c LEFT JOIN {ARCHIVE} a ON a.event_id = c.event_id "
+        "WHERE c.position > ? ORDER BY c.position LIMIT ?"
+    )
 
 
-def recorded_events(db: Database, column: str, scope_id: str, known_at: str) -> list[dict[str, Any]]:
+def recorded_events(
+    db: Database, column: str, scope_id: str, known_at: str
+) -> list[dict[str, Any]]:
     """Archived rows (event_id, recorded_at, payload) of an agent or team recorded up to `known_at`."""
     return db.query(
         f"SELECT event_id, recorded_at, payload FROM {ARCHIVE} WHERE {column} = ? AND recorded_at <= ? "
-        "ORDER BY seq, event_id", (scope_id, known_at))
+        "ORDER BY seq, event_id",
+        (scope_id, known_at),
+    )
 
 
 def archived_row(db: Database, event_id: str) -> list[dict[str, Any]]:
     """The archived row (event_id, type, recorded_at, payload) of one event, if any."""
-    return db.query(f"SELECT event_id, type, recorded_at, payload FROM {ARCHIVE} WHERE event_id = ?", (event_id,))
+    return db.query(
+        f"SELECT event_id, type, recorded_at, payload FROM {ARCHIVE} WHERE event_id = ?",
+        (event_id,),
+    )

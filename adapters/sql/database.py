@@ -30,8 +30,12 @@ class Timeouts:
 
     @classmethod
     def of(cls, settings: Settings) -> Timeouts:
-        return cls(connect=settings.db_connect_timeout_seconds, pool=settings.db_pool_timeout_seconds,
-                   statement=settings.db_statement_timeout_seconds, pool_size=settings.db_pool_size)
+        return cls(
+            connect=settings.db_connect_timeout_seconds,
+            pool=settings.db_pool_timeout_seconds,
+            statement=settings.db_statement_timeout_seconds,
+            pool_size=settings.db_pool_size,
+        )
 
 
 class Database:
@@ -56,11 +60,20 @@ class Database:
     def _postgres_pool(self) -> Any:
         from psycopg_pool import ConnectionPool
 
-        kwargs = {"autocommit": True, **connect_options(self.timeouts.connect, self.timeouts.statement)}
+        kwargs = {
+            "autocommit": True,
+            **connect_options(self.timeouts.connect, self.timeouts.statement),
+        }
         return ConnectionPool(
-            self.url, kwargs=kwargs, min_size=1, max_size=max(1, self.timeouts.pool_size),
-            timeout=self.timeouts.pool, reconnect_timeout=RECONNECT_SECONDS,
-            check=ConnectionPool.check_connection, open=True, name="perfledger-read-models",
+            self.url,
+            kwargs=kwargs,
+            min_size=1,
+            max_size=max(1, self.timeouts.pool_size),
+            timeout=self.timeouts.pool,
+            reconnect_timeout=RECONNECT_SECONDS,
+            check=ConnectionPool.check_connection,
+            open=True,
+            name="perfledger-read-models",
         )
 
     @contextmanager
@@ -143,8 +156,9 @@ class Database:
     def _start_checkpointer(self, path: str) -> None:
         if self._checkpointer is not None:
             return
-        self._checkpointer = threading.Thread(target=self._checkpoint, args=(path,), daemon=True,
-                                              name="sqlite-checkpoint")
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint, args=(path,), daemon=True, name="sqlite-checkpoint"
+        )
         self._checkpointer.start()
 
     def _checkpoint(self, path: str) -> None:

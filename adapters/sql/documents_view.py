@@ -36,8 +36,10 @@ class DocTables(TableSet):
         return (self.docs, self.trail)
 
     def indexes(self) -> tuple[str, ...]:
-        return tuple(self.named(f"documents_{suffix}") for suffix in
-                     ("by_agent", "by_team", "by_team_id", "by_agent_id", "by_status_id"))
+        return tuple(
+            self.named(f"documents_{suffix}")
+            for suffix in ("by_agent", "by_team", "by_team_id", "by_agent_id", "by_status_id")
+        )
 
     def ddl(self) -> list[str]:
         d, by_agent, by_team, by_team_id, by_agent_id, by_status_id = (self.docs, *self.indexes())
@@ -66,7 +68,7 @@ LIVE = DocTables()
 
 def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield items[start : start + CHUNK]
 
 
 class DocView:
@@ -106,8 +108,16 @@ class DocView:
             "version = excluded.version, agent_id = excluded.agent_id, team_id = excluded.team_id, "
             "status = excluded.status, doc = excluded.doc, updated_at = excluded.updated_at",
             [
-                (kind, doc_id, doc["version"], doc.get("agent_id"), doc.get("team_id"),
-                 doc.get("status"), json.dumps(doc, sort_keys=True), doc["updated_at"])
+                (
+                    kind,
+                    doc_id,
+                    doc["version"],
+                    doc.get("agent_id"),
+                    doc.get("team_id"),
+                    doc.get("status"),
+                    json.dumps(doc, sort_keys=True),
+                    doc["updated_at"],
+                )
                 for doc_id, (kind, doc) in changed.items()
             ],
         )
@@ -117,14 +127,24 @@ class DocView:
             f"INSERT INTO {self.t.trail} (aggregate_id, version, type, at, actor, data, notification_id, "
             "hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (e["aggregate_id"], e["version"], e["type"], e["at"], e["actor"],
-                 json.dumps(e["data"], sort_keys=True), e["notification_id"], e["hash"], e["prev_hash"])
+                (
+                    e["aggregate_id"],
+                    e["version"],
+                    e["type"],
+                    e["at"],
+                    e["actor"],
+                    json.dumps(e["data"], sort_keys=True),
+                    e["notification_id"],
+                    e["hash"],
+                    e["prev_hash"],
+                )
                 for e in entries
             ],
         )
 
 
 # --- reads for the API, the workers and exports (live tables) ----------------------------
+
 
 def get_document(db: Database, kind: str, doc_id: str) -> dict[str, Any] | None:
     rows = db.query(f"SELECT doc FROM {LIVE.docs} WHERE kind = ? AND id = ?", (kind, doc_id))
@@ -138,8 +158,13 @@ def find_document(db: Database, doc_id: str) -> tuple[str, dict[str, Any]] | Non
 
 
 def list_documents(
-    db: Database, kind: str, *, filters: dict[str, str | None], teams: tuple[str, ...] | None,
-    after: str | None, limit: int,
+    db: Database,
+    kind: str,
+    *,
+    filters: dict[str, str | None],
+    teams: tuple[str, ...] | None,
+    after: str | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
     """Documents of a kind, filtered, ordered by id, from the cursor `after` on."""
     clauses, params = ["kind = ?"], [kind]
@@ -170,8 +195,15 @@ def event_trail(db: Database, aggregate_id: str) -> list[dict[str, Any]]:
         (aggregate_id,),
     )
     return [
-        {"sequence": r["version"], "type": r["type"], "at": r["at"], "actor": r["actor"],
-         "data": json.loads(r["data"]), "hash": r["hash"], "prev_hash": r["prev_hash"]}
+        {
+            "sequence": r["version"],
+            "type": r["type"],
+            "at": r["at"],
+            "actor": r["actor"],
+            "data": json.loads(r["data"]),
+            "hash": r["hash"],
+            "prev_hash": r["prev_hash"],
+        }
         for r in rows
     ]
 
@@ -201,29 +233,40 @@ def team_exists(db: Database, team_id: str) -> bool:
     if kpi_view.has_team(db, team_id):
         return True
     marks = ",".join("?" * len(TEAM_RECORDS))
-    return bool(db.query(f"SELECT 1 AS x FROM {LIVE.docs} WHERE kind IN ({marks}) AND team_id = ? LIMIT 1",
-                         (*TEAM_RECORDS, team_id)))
+    return bool(
+        db.query(
+            f"SELECT 1 AS x FROM {LIVE.docs} WHERE kind IN ({marks}) AND team_id = ? LIMIT 1",
+            (*TEAM_RECORDS, team_id),
+        )
+    )
 
 
 def kind_stamps(db: Database, kinds: Sequence[str]) -> list[dict[str, Any]]:
     """Per kind: how many documents and when the latest changed (kind, n, latest), by kind."""
     return db.query(
         f"SELECT kind, COUNT(*) AS n, MAX(updated_at) AS latest FROM {LIVE.docs} "
-        f"WHERE kind IN ({','.join('?' * len(kinds))}) GROUP BY kind ORDER BY kind", tuple(kinds))
+        f"WHERE kind IN ({','.join('?' * len(kinds))}) GROUP BY kind ORDER BY kind",
+        tuple(kinds),
+    )
 
 
 def known_ids(db: Database, kind: str, ids: Sequence[str]) -> set[str]:
     """Which of these ids have a document of the kind."""
     found: set[str] = set()
     for part in chunks(sorted(ids)):
-        rows = db.query(f"SELECT id FROM {LIVE.docs} WHERE kind = ? AND id IN ({','.join('?' * len(part))})",
-                        (kind, *part))
+        rows = db.query(
+            f"SELECT id FROM {LIVE.docs} WHERE kind = ? AND id IN ({','.join('?' * len(part))})",
+            (kind, *part),
+        )
         found.update(r["id"] for r in rows)
     return found
 
 
 def ids_of_agent(db: Database, agent_id: str, kinds: Sequence[str]) -> list[str]:
     """The ids of the agent's documents of these kinds, by kind and id."""
-    rows = db.query(f"SELECT id FROM {LIVE.docs} WHERE agent_id = ? AND kind IN ({','.join('?' * len(kinds))}) "
-                    "ORDER BY kind, id", (agent_id, *kinds))
+    rows = db.query(
+        f"SELECT id FROM {LIVE.docs} WHERE agent_id = ? AND kind IN ({','.join('?' * len(kinds))}) "
+        "ORDER BY kind, id",
+        (agent_id, *kinds),
+    )
     return [str(r["id"]) for r in rows]

@@ -29,7 +29,12 @@ from projections.kpi import (
 )
 
 TOLERANCE = 1e-9
-GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded", "Goal.ProgressOverridden", "Goal.Corrected")
+GOAL_CHANGES = (
+    "Goal.TargetRevised",
+    "Goal.ProgressRecorded",
+    "Goal.ProgressOverridden",
+    "Goal.Corrected",
+)
 
 
 def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> dict[str, Any]:
@@ -39,31 +44,59 @@ def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> di
         raise NotFound(f"no goal {goal_id}", id=str(goal_id))
     progress = [e for e in goal["events"] if e["type"] == "Goal.ProgressRecorded"]
     if not 1 <= n <= len(progress):
-        raise NotFound(f"goal {goal_id} has {len(progress)} progress records, not {n}", id=str(goal_id))
+        raise NotFound(
+            f"goal {goal_id} has {len(progress)} progress records, not {n}", id=str(goal_id)
+        )
     event, state = progress[n - 1], goal["state"]
     data = event["data"]
-    answer = {"goal_id": str(goal_id), "n": n, "version": event["sequence"], "at": event["at"],
-              "actor": event["actor"], "value": data["after"], "before": data["before"], "as_of": data["as_of"],
-              "source": data["source"], "note": data["note"], "hash": event["hash"], "agent_id": state["agent_id"],
-              "team_id": state["team_id"]}
+    answer = {
+        "goal_id": str(goal_id),
+        "n": n,
+        "version": event["sequence"],
+        "at": event["at"],
+        "actor": event["actor"],
+        "value": data["after"],
+        "before": data["before"],
+        "as_of": data["as_of"],
+        "source": data["source"],
+        "note": data["note"],
+        "hash": event["hash"],
+        "agent_id": state["agent_id"],
+        "team_id": state["team_id"],
+    }
     if not data["source"].startswith("kpi:"):
         return {**answer, "kind": "manual", "buckets": [], "telephony_event_ids": []}
     kpi = data["source"].removeprefix("kpi:")
     first, last = date.fromisoformat(state["period_start"]), date.fromisoformat(state["period_end"])
     inputs = kpi_inputs(db, state["agent_id"], first, last, event["at"])
     recomputed = inputs["kpis"].get(kpi)
-    reproduced = recomputed is not None and abs(recomputed - data["after"]) <= TOLERANCE * max(1.0, abs(recomputed))
-    return {**answer, "kind": "kpi", "kpi": kpi, "period": {"start": str(first), "end": str(last)},
-            "known_at": event["at"], "recomputed": recomputed, "reproduced": reproduced,
-            "buckets": inputs["buckets"], "telephony_event_ids": inputs["event_ids"]}
+    reproduced = recomputed is not None and abs(recomputed - data["after"]) <= TOLERANCE * max(
+        1.0, abs(recomputed)
+    )
+    return {
+        **answer,
+        "kind": "kpi",
+        "kpi": kpi,
+        "period": {"start": str(first), "end": str(last)},
+        "known_at": event["at"],
+        "recomputed": recomputed,
+        "reproduced": reproduced,
+        "buckets": inputs["buckets"],
+        "telephony_event_ids": inputs["event_ids"],
+    }
 
 
-def kpi_inputs(db: Database, agent_id: str, first: date, last: date, known_at: str) -> dict[str, Any]:
+def kpi_inputs(
+    db: Database, agent_id: str, first: date, last: date, known_at: str
+) -> dict[str, Any]:
     """The agent's day buckets over first..last and the telephony events counted in them, as known then."""
     lower = datetime.combine(first, time(), tzinfo=UTC)
     upper = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
     index, counted = PlacementIndex(), []
-    events = [{k: v for k, v in e.items() if k != "recorded_at"} for e in known_events(db, "agent", agent_id, known_at)]
+    events = [
+        {k: v for k, v in e.items() if k != "recorded_at"}
+        for e in known_events(db, "agent", agent_id, known_at)
+    ]
     for event in events:
         index.place(event)
     placed = {e["event_id"]: at for entries in index.linked.values() for e, at in entries}
@@ -74,12 +107,18 @@ def kpi_inputs(db: Database, agent_id: str, first: date, last: date, known_at: s
         if lower <= at < upper:
             batch.add(event, at)
             counted.append(event["event_id"])
-    days = {key: sums for key, sums in batch.records(("day",)).items() if key[0] == "agent" and key[1] == agent_id}
+    days = {
+        key: sums
+        for key, sums in batch.records(("day",)).items()
+        if key[0] == "agent" and key[1] == agent_id
+    }
     total = empty_sums()
     for sums in days.values():
         add_sums(total, sums)
-    buckets = [{"start": day_start(key[3]).isoformat(), "events": sums["events"], **kpis(sums)}
-               for key, sums in sorted(days.items(), key=lambda item: item[0][3])]
+    buckets = [
+        {"start": day_start(key[3]).isoformat(), "events": sums["events"], **kpis(sums)}
+        for key, sums in sorted(days.items(), key=lambda item: item[0][3])
+    ]
     return {"buckets": buckets, "event_ids": sorted(counted), "kpis": kpis(total)}
 
 
@@ -89,21 +128,35 @@ def explain_review(app: PerfLedger, db: Database, review_id: UUID) -> dict[str, 
     if review["type"] != "Review":
         raise NotFound(f"no review {review_id}", id=str(review_id))
     state = review["state"]
-    policy = ScoringPolicy(state["policy_id"], state["policy_version"], tuple(state["criteria"]),
-                           state["goal_weight"])
+    policy = ScoringPolicy(
+        state["policy_id"], state["policy_version"], tuple(state["criteria"]), state["goal_weight"]
+    )
     finalisations = []
     for entry in state["finalisations"]:
         try:
-            again = overall_score(policy, [(g["attainment"], g["weight"]) for g in entry["goal_results"]],
-                                  entry["criteria_scores"], entry["calibration"])
+            again = overall_score(
+                policy,
+                [(g["attainment"], g["weight"]) for g in entry["goal_results"]],
+                entry["criteria_scores"],
+                entry["calibration"],
+            )
         except InvalidValue:
             again = None
-        finalisations.append({**entry, "recomputed": again, "reproduced": again == entry["overall_score"]})
-    return {"review_id": str(review_id), "version": review["version"], "status": state["status"],
-            "agent_id": state["agent_id"], "team_id": state["team_id"],
-            "policy": policy.to_dict(), "score_changes": state["score_changes"],
-            "overall_score": state["overall_score"], "finalisations": finalisations,
-            "goals": [goal_inputs(app, db, goal_id) for goal_id in state["goal_ids"]]}
+        finalisations.append(
+            {**entry, "recomputed": again, "reproduced": again == entry["overall_score"]}
+        )
+    return {
+        "review_id": str(review_id),
+        "version": review["version"],
+        "status": state["status"],
+        "agent_id": state["agent_id"],
+        "team_id": state["team_id"],
+        "policy": policy.to_dict(),
+        "score_changes": state["score_changes"],
+        "overall_score": state["overall_score"],
+        "finalisations": finalisations,
+        "goals": [goal_inputs(app, db, goal_id) for goal_id in state["goal_ids"]],
+    }
 
 
 def goal_inputs(app: PerfLedger, db: Database, goal_id: str) -> dict[str, Any]:
@@ -112,12 +165,27 @@ def goal_inputs(app: PerfLedger, db: Database, goal_id: str) -> dict[str, Any]:
         goal = replay(app, UUID(goal_id))
     except (ValueError, NotFound):
         return {"goal_id": goal_id, "found": False}
-    changes = [{"version": e["sequence"], "type": e["type"], "at": e["at"], "actor": e["actor"],
-                "before": e["data"].get("before"), "after": e["data"].get("after"),
-                "reason": e["data"].get("reason") or e["data"].get("note")}
-               for e in goal["events"] if e["type"] in GOAL_CHANGES]
+    changes = [
+        {
+            "version": e["sequence"],
+            "type": e["type"],
+            "at": e["at"],
+            "actor": e["actor"],
+            "before": e["data"].get("before"),
+            "after": e["data"].get("after"),
+            "reason": e["data"].get("reason") or e["data"].get("note"),
+        }
+        for e in goal["events"]
+        if e["type"] in GOAL_CHANGES
+    ]
     count = sum(1 for c in changes if c["type"] == "Goal.ProgressRecorded")
     latest = explain_progress(app, db, UUID(goal_id), count) if count else None
-    return {"goal_id": goal_id, "found": True, "kpi": goal["state"]["kpi"], "target": goal["state"]["target"],
-            "score_changes": changes, "latest_progress": latest,
-            "explain": f"/v1/goals/{goal_id}/progress/{count}/explain" if count else None}
+    return {
+        "goal_id": goal_id,
+        "found": True,
+        "kpi": goal["state"]["kpi"],
+        "target": goal["state"]["target"],
+        "score_changes": changes,
+        "latest_progress": latest,
+        "explain": f"/v1/goals/{goal_id}/progress/{count}/explain" if count else None,
+    }

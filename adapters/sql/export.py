@@ -14,8 +14,20 @@ from adapters.sql.documents_view import ids_of_agent
 from engine.application import PerfLedger
 from engine.replay import replay
 
-COLUMNS = ("aggregate_id", "aggregate_type", "sequence", "type", "at", "actor", "hash", "prev_hash",
-           "before", "after", "reason", "data")
+COLUMNS = (
+    "aggregate_id",
+    "aggregate_type",
+    "sequence",
+    "type",
+    "at",
+    "actor",
+    "hash",
+    "prev_hash",
+    "before",
+    "after",
+    "reason",
+    "data",
+)
 AGENT_KINDS = ("Goal", "Review", "CheckIn")
 
 
@@ -24,14 +36,28 @@ def aggregate_rows(app: PerfLedger, aggregate_id: UUID) -> Iterator[dict[str, An
     result = replay(app, aggregate_id)
     for event in result["events"]:
         data = event["data"]
-        yield {"aggregate_id": result["id"], "aggregate_type": result["type"], "sequence": event["sequence"],
-               "type": event["type"], "at": event["at"], "actor": event["actor"], "hash": event["hash"],
-               "prev_hash": event["prev_hash"], "before": data.get("before"), "after": data.get("after"),
-               "reason": data.get("reason") or data.get("note"), "data": data}
+        yield {
+            "aggregate_id": result["id"],
+            "aggregate_type": result["type"],
+            "sequence": event["sequence"],
+            "type": event["type"],
+            "at": event["at"],
+            "actor": event["actor"],
+            "hash": event["hash"],
+            "prev_hash": event["prev_hash"],
+            "before": data.get("before"),
+            "after": data.get("after"),
+            "reason": data.get("reason") or data.get("note"),
+            "data": data,
+        }
 
 
 def agent_rows(
-    app: PerfLedger, db: Database, agent_id: str, start: datetime | None, end: datetime | None,
+    app: PerfLedger,
+    db: Database,
+    agent_id: str,
+    start: datetime | None,
+    end: datetime | None,
 ) -> Iterator[dict[str, Any]]:
     """The events of the agent's goals, reviews and check-ins within [start, end), record by record."""
     ids = ids_of_agent(db, agent_id, AGENT_KINDS)

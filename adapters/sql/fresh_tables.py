@@ -48,7 +48,9 @@ def swap(cur: Cursor, fresh: TableSet, live: Sequence[str], fresh_names: Sequenc
     for index in fresh.indexes():
         # SQLite cannot rename an index: drop the fresh one, build it under its own name below.
         cur.execute(f"DROP INDEX IF EXISTS {index}")
-    for statement in fresh.live().ddl():  # every statement is IF NOT EXISTS: only the missing ones run
+    for (
+        statement
+    ) in fresh.live().ddl():  # every statement is IF NOT EXISTS: only the missing ones run
         cur.execute(statement)
 
 
@@ -57,11 +59,15 @@ def differences(cur: Cursor, live: Sequence[str], fresh_names: Sequence[str]) ->
     found = []
     for table, copy in zip(live, fresh_names, strict=True):
         for label, first, second in (("only live", table, copy), ("only rebuilt", copy, table)):
-            cur.execute(f"SELECT COUNT(*) AS n FROM (SELECT * FROM {first} EXCEPT SELECT * FROM {second}) d")
+            cur.execute(
+                f"SELECT COUNT(*) AS n FROM (SELECT * FROM {first} EXCEPT SELECT * FROM {second}) d"
+            )
             count = int(cur.rows()[0]["n"])
             if not count:
                 continue
-            cur.execute(f"SELECT * FROM (SELECT * FROM {first} EXCEPT SELECT * FROM {second}) d LIMIT {SHOWN}")
+            cur.execute(
+                f"SELECT * FROM (SELECT * FROM {first} EXCEPT SELECT * FROM {second}) d LIMIT {SHOWN}"
+            )
             found.append(f"{table}: {count} row(s) {label}")
             found.extend(f"  {label}: {row}" for row in cur.rows())
     return found

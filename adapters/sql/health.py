@@ -28,19 +28,39 @@ def health_sink(db: Database) -> Sink:
                 "reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (component, instance) DO UPDATE "
                 "SET retries = excluded.retries, since = excluded.since, last_failure = excluded.last_failure, "
                 "position = excluded.position, reason = excluded.reason, updated_at = excluded.updated_at",
-                (entry.component, entry.instance, entry.retries, _iso(entry.since), _iso(entry.last_failure),
-                 entry.position, None if entry.reason is None else safe_text(entry.reason, 1000),
-                 datetime.now(UTC).isoformat()),
+                (
+                    entry.component,
+                    entry.instance,
+                    entry.retries,
+                    _iso(entry.since),
+                    _iso(entry.last_failure),
+                    entry.position,
+                    None if entry.reason is None else safe_text(entry.reason, 1000),
+                    datetime.now(UTC).isoformat(),
+                ),
             )
+
     return store
 
 
 def stored_health(db: Database) -> list[ComponentHealth]:
     """Every component instance that has ever retried, as last stored."""
-    rows = db.query("SELECT component, instance, retries, since, last_failure, position, reason "
-                    "FROM component_health ORDER BY component, instance")
-    return [ComponentHealth(r["component"], r["instance"], int(r["retries"]), _time(r["since"]),
-                            _time(r["last_failure"]), r["position"], r["reason"]) for r in rows]
+    rows = db.query(
+        "SELECT component, instance, retries, since, last_failure, position, reason "
+        "FROM component_health ORDER BY component, instance"
+    )
+    return [
+        ComponentHealth(
+            r["component"],
+            r["instance"],
+            int(r["retries"]),
+            _time(r["since"]),
+            _time(r["last_failure"]),
+            r["position"],
+            r["reason"],
+        )
+        for r in rows
+    ]
 
 
 def _iso(moment: datetime | None) -> str | None:

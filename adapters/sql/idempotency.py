@@ -49,18 +49,24 @@ def claim(db: Database, principal: str, key: str, digest: str) -> Claim:
         cur.execute(
             "INSERT INTO idempotency_keys (principal, idempotency_key, request_digest, created_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (principal, idempotency_key) DO NOTHING",
-            (principal, key, digest, now()))
+            (principal, key, digest, now()),
+        )
         fresh = cur.rowcount == 1
         row = cur.execute(
             "SELECT request_digest, status, headers, body FROM idempotency_keys"
-            " WHERE principal = ? AND idempotency_key = ?", (principal, key)).one()
+            " WHERE principal = ? AND idempotency_key = ?",
+            (principal, key),
+        ).one()
     assert row is not None
     if row["request_digest"] != digest:
         return Claim(fresh=False, conflict=True, answer=None)
     if row["status"] is None:
         return Claim(fresh=fresh, conflict=False, answer=None)
-    return Claim(fresh=False, conflict=False,
-                 answer=Answer(int(row["status"]), json.loads(row["headers"]), row["body"]))
+    return Claim(
+        fresh=False,
+        conflict=False,
+        answer=Answer(int(row["status"]), json.loads(row["headers"]), row["body"]),
+    )
 
 
 def record(db: Database, principal: str, key: str, answer: Answer) -> None:
@@ -69,14 +75,18 @@ def record(db: Database, principal: str, key: str, answer: Answer) -> None:
         cur.execute(
             "UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, answered_at = ?"
             " WHERE principal = ? AND idempotency_key = ?",
-            (answer.status, json.dumps(answer.headers), answer.body, now(), principal, key))
+            (answer.status, json.dumps(answer.headers), answer.body, now(), principal, key),
+        )
 
 
 def release(db: Database, principal: str, key: str) -> None:
     """Frees a key whose request was refused (nothing applied), so it can be corrected."""
     with db.transaction() as cur:
-        cur.execute("DELETE FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?"
-                    " AND status IS NULL", (principal, key))
+        cur.execute(
+            "DELETE FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?"
+            " AND status IS NULL",
+            (principal, key),
+        )
 
 
 def now() -> str:

@@ -26,7 +26,9 @@ def add(cur: Cursor, rows: Sequence[tuple[str, str, str, str | None, str]]) -> N
     """Keeps (event_id, key, payload, life, accepted_at) rows; an event already kept stays as it is."""
     cur.executemany(
         f"INSERT INTO {INBOX} (event_id, msg_key, payload, life, accepted_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (event_id) DO NOTHING", rows)
+        "ON CONFLICT (event_id) DO NOTHING",
+        rows,
+    )
 
 
 def is_empty(db: Database) -> bool:
@@ -36,25 +38,34 @@ def is_empty(db: Database) -> bool:
 def prune_archived(db: Database) -> None:
     """Forgets the events the archive holds."""
     with db.transaction() as cur:
-        cur.execute(f"DELETE FROM {INBOX} WHERE EXISTS "
-                    f"(SELECT 1 FROM {archive.ARCHIVE} a WHERE a.event_id = {INBOX}.event_id)")
+        cur.execute(
+            f"DELETE FROM {INBOX} WHERE EXISTS "
+            f"(SELECT 1 FROM {archive.ARCHIVE} a WHERE a.event_id = {INBOX}.event_id)"
+        )
 
 
 def not_in_life(db: Database, life: str, limit: int) -> list[dict[str, Any]]:
     """The oldest kept events not published into `life` (event_id, msg_key, payload)."""
     return db.query(
         f"SELECT event_id, msg_key, payload FROM {INBOX} WHERE life IS NULL OR life <> ? "
-        "ORDER BY accepted_at LIMIT ?", (life, limit))
+        "ORDER BY accepted_at LIMIT ?",
+        (life, limit),
+    )
 
 
-def mark(db: Database, event_ids: Sequence[str], life: str | None, only_life: str | None = None) -> None:
+def mark(
+    db: Database, event_ids: Sequence[str], life: str | None, only_life: str | None = None
+) -> None:
     """Records the life these events were published into (only where they are in `only_life`, if given)."""
     condition = "" if only_life is None else " AND life = ?"
     with db.transaction() as cur:
         for start in range(0, len(event_ids), CHUNK):
-            part = event_ids[start:start + CHUNK]
-            cur.execute(f"UPDATE {INBOX} SET life = ? WHERE event_id IN ({','.join('?' * len(part))})"
-                        f"{condition}", (life, *part, *(() if only_life is None else (only_life,))))
+            part = event_ids[start : start + CHUNK]
+            cur.execute(
+                f"UPDATE {INBOX} SET life = ? WHERE event_id IN ({','.join('?' * len(part))})"
+                f"{condition}",
+                (life, *part, *(() if only_life is None else (only_life,))),
+            )
 
 
 def pending(db: Database) -> int:

@@ -56,7 +56,11 @@ def accepted_total(db: Database) -> int:
 def deliveries(db: Database, day: str) -> dict[str, Any]:
     """What reached telephony ingestion on one UTC day, per source ("http", "kafka:<topic>"), and in total."""
     rows = db.query(
-        f"SELECT source, {', '.join(COUNTER_NAMES)} FROM {PER_DAY} WHERE day = ? ORDER BY source", (day,))
-    sources = [{"source": r["source"], **{name: int(r[name]) for name in COUNTER_NAMES}} for r in rows]
+        f"SELECT source, {', '.join(COUNTER_NAMES)} FROM {PER_DAY} WHERE day = ? ORDER BY source",
+        (day,),
+    )
+    sources = [
+        {"source": r["source"], **{name: int(r[name]) for name in COUNTER_NAMES}} for r in rows
+    ]
     total = {name: sum(s[name] for s in sources) for name in COUNTER_NAMES}
     return {"day": day, "sources": sources, "total": total}

@@ -19,7 +19,9 @@ SAVEPOINT = "perfledger_isolate"
 
 
 def isolate(
-    cur: Any, items: Sequence[T], apply: Callable[[Sequence[T]], R],
+    cur: Any,
+    items: Sequence[T],
+    apply: Callable[[Sequence[T]], R],
     park: Callable[[T, BaseException], None],
 ) -> list[R]:
     """Applies `items` (bisecting around data faults); returns the results of the parts that applied."""
@@ -37,6 +39,9 @@ def isolate(
             park(items[0], error)
             return []
         middle = len(items) // 2
-        return [*isolate(cur, items[:middle], apply, park), *isolate(cur, items[middle:], apply, park)]
+        return [
+            *isolate(cur, items[:middle], apply, park),
+            *isolate(cur, items[middle:], apply, park),
+        ]
     cur.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
     return [result]

@@ -22,7 +22,9 @@ def known_events(db: Database, scope: str, scope_id: str, known_at: str) -> list
     """The scope's archived telephony events recorded up to `known_at`, with their archive facts."""
     column = "agent_id" if scope == "agent" else "team_id"
     rows = archive.recorded_events(db, column, scope_id, known_at)
-    return [{**decode_archived(r["payload"].encode()), "recorded_at": r["recorded_at"]} for r in rows]
+    return [
+        {**decode_archived(r["payload"].encode()), "recorded_at": r["recorded_at"]} for r in rows
+    ]
 
 
 def records(events: Iterable[dict[str, Any]]) -> dict[SumsKey, dict[str, int]]:
@@ -31,8 +33,15 @@ def records(events: Iterable[dict[str, Any]]) -> dict[SumsKey, dict[str, int]]:
 
 
 def known_rows(
-    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
-    after: str | None, limit: int, known_at: str,
+    db: Database,
+    scope: str,
+    scope_id: str,
+    bucket: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int,
+    known_at: str,
 ) -> list[dict[str, Any]]:
     """KPI rows per bucket, oldest first, as they were known at `known_at`."""
     found = records(known_events(db, scope, scope_id, known_at))
@@ -52,12 +61,22 @@ def known_rows(
 
 
 def known_agent_totals(
-    db: Database, team_id: str, start: str | None, end: str | None, known_at: str,
+    db: Database,
+    team_id: str,
+    start: str | None,
+    end: str | None,
+    known_at: str,
 ) -> list[dict[str, Any]]:
     """Each agent of the team with KPIs over whole days in the range, as known at `known_at`."""
     totals: dict[str, dict[str, int]] = {}
-    for (kind, owner, bucket_kind, begin), sums in records(known_events(db, "team", team_id, known_at)).items():
-        if kind != "agent" or bucket_kind != "day" or not _within(begin.isoformat(), start, end, None):
+    for (kind, owner, bucket_kind, begin), sums in records(
+        known_events(db, "team", team_id, known_at)
+    ).items():
+        if (
+            kind != "agent"
+            or bucket_kind != "day"
+            or not _within(begin.isoformat(), start, end, None)
+        ):
             continue
         add_sums(totals.setdefault(owner, empty_sums()), sums)
     return [{"agent_id": agent, **kpis(sums)} for agent, sums in sorted(totals.items())]
@@ -66,7 +85,10 @@ def known_agent_totals(
 def _within(text: str, start: str | None, end: str | None, after: str | None) -> bool:
     moment = datetime.fromisoformat(text)
     checks: tuple[tuple[str | None, Callable[[datetime], bool]], ...] = (
-        (start, lambda b: moment >= b), (end, lambda b: moment < b), (after, lambda b: moment > b))
+        (start, lambda b: moment >= b),
+        (end, lambda b: moment < b),
+        (after, lambda b: moment > b),
+    )
     for bound, ok in checks:
         if bound is not None and not ok(datetime.fromisoformat(bound)):
             return False

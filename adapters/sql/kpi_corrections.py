@@ -37,7 +37,10 @@ class CorrectionTables(TableSet):
         return (self.corrections, self.effective)
 
     def indexes(self) -> tuple[str, ...]:
-        return (self.named("telephony_corrections_by_target"), self.named("telephony_corrections_of"))
+        return (
+            self.named("telephony_corrections_by_target"),
+            self.named("telephony_corrections_of"),
+        )
 
     def ddl(self) -> list[str]:
         by_target, of = self.indexes()
@@ -60,7 +63,7 @@ LIVE = CorrectionTables()
 
 def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield items[start : start + CHUNK]
 
 
 class Corrections:
@@ -73,27 +76,42 @@ class Corrections:
     def held(self, cur: Any, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Corrections that arrived before their original, for these event ids (rare: one probe first)."""
         found: dict[str, list[dict[str, Any]]] = {}
-        if not ids or not cur.execute(f"SELECT 1 AS found FROM {self.t.corrections} WHERE held = 1 LIMIT 1").rows():
+        if (
+            not ids
+            or not cur.execute(
+                f"SELECT 1 AS found FROM {self.t.corrections} WHERE held = 1 LIMIT 1"
+            ).rows()
+        ):
             return found
         for part in chunks(sorted(set(ids))):
             cur.execute(
                 f"SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM {self.t.corrections} "
-                f"WHERE held = 1 AND target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
+                f"WHERE held = 1 AND target IN ({','.join('?' * len(part))}) ORDER BY event_id",
+                part,
             )
             for row in cur.rows():
                 found.setdefault(row["target"], []).append(correction_of(row))
         return found
 
-    def count_held(self, cur: Any, event: Mapping[str, Any], corrections: list[dict[str, Any]]) -> Mapping[str, Any]:
+    def count_held(
+        self, cur: Any, event: Mapping[str, Any], corrections: list[dict[str, Any]]
+    ) -> Mapping[str, Any]:
         """An original arriving after its corrections: counted at once as corrected, the corrections released."""
         counted = effective(event, corrections)
         self.write_effective(cur, event["event_id"], counted, corrections)
-        cur.executemany(f"UPDATE {self.t.corrections} SET held = 0 WHERE event_id = ?",
-                        [(c["event_id"],) for c in corrections])
+        cur.executemany(
+            f"UPDATE {self.t.corrections} SET held = 0 WHERE event_id = ?",
+            [(c["event_id"],) for c in corrections],
+        )
         return counted
 
-    def write_effective(self, cur: Any, event_id: str, counted: Mapping[str, Any],
-                         corrections: Sequence[Mapping[str, Any]]) -> None:
+    def write_effective(
+        self,
+        cur: Any,
+        event_id: str,
+        counted: Mapping[str, Any],
+        corrections: Sequence[Mapping[str, Any]],
+    ) -> None:
         """Keeps what an event counts as, by the stored text of the winning body (the same live and rebuilt)."""
         if type(counted) is Voided:
             text: str | None = VOID_MARK
@@ -102,10 +120,17 @@ class Corrections:
         if text is None:
             cur.execute(f"DELETE FROM {self.t.effective} WHERE event_id = ?", (event_id,))
         else:
-            cur.execute(f"INSERT INTO {self.t.effective} (event_id, payload) VALUES (?, ?) "
-                        "ON CONFLICT (event_id) DO UPDATE SET payload = excluded.payload", (event_id, text))
+            cur.execute(
+                f"INSERT INTO {self.t.effective} (event_id, payload) VALUES (?, ?) "
+                "ON CONFLICT (event_id) DO UPDATE SET payload = excluded.payload",
+                (event_id, text),
+            )
 
-    def counted_originals(self, cur: Any, ids: Sequence[str], archived_until: ArchiveKey | None,
+    def counted_originals(
+        self,
+        cur: Any,
+        ids: Sequence[str],
+        archived_until: ArchiveKey | None,
     ) -> dict[str, tuple[dict[str, Any], Mapping[str, Any]]]:
         """Of these event ids, the measured events already counted: (original, as counted now)."""
         found: dict[str, tuple[dict[str, Any], Mapping[str, Any]]] = {}
@@ -113,13 +138,21 @@ class Corrections:
             cur.execute(
                 "SELECT a.event_id, a.seq, a.type, a.occurred_at, a.payload, e.payload AS effective "
                 f"FROM {self.archive} a LEFT JOIN {self.t.effective} e ON e.event_id = a.event_id "
-                f"WHERE a.event_id IN ({','.join('?' * len(part))})", part,
+                f"WHERE a.event_id IN ({','.join('?' * len(part))})",
+                part,
             )
             for row in cur.rows():
-                if is_correction(row) or (archived_until is not None and (int(row["seq"]), row["event_id"]) > archived_until):
+                if is_correction(row) or (
+                    archived_until is not None
+                    and (int(row["seq"]), row["event_id"]) > archived_until
+                ):
                     continue  # a correction of a correction is never applied; a rebuild has not reached it yet
                 # The stored time is the validated one, in UTC; the bytes are as sent.
-                original = {**json.loads(row["payload"]), "event_id": row["event_id"], "occurred_at": row["occurred_at"]}
+                original = {
+                    **json.loads(row["payload"]),
+                    "event_id": row["event_id"],
+                    "occurred_at": row["occurred_at"],
+                }
                 found[row["event_id"]] = (original, as_counted(original, row["effective"]))
         return found
 
@@ -128,7 +161,8 @@ class Corrections:
         for part in chunks(targets):
             cur.execute(
                 f"SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM {self.t.corrections} "
-                f"WHERE target IN ({','.join('?' * len(part))}) ORDER BY event_id", part,
+                f"WHERE target IN ({','.join('?' * len(part))}) ORDER BY event_id",
+                part,
             )
             for row in cur.rows():
                 found.setdefault(row["target"], []).append(correction_of(row))
@@ -139,9 +173,21 @@ class Corrections:
         cur.executemany(
             f"INSERT INTO {self.t.corrections} (event_id, target, kind, agent_id, team_id, occurred_at, body, held) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(f["event_id"], target_of(f), f["type"], f["agent_id"], f["team_id"], f["occurred_at"],
-              json.dumps(f["event"], sort_keys=True) if f["type"] == "event.corrected" else None,
-              int(target_of(f) not in known)) for f in fixes],
+            [
+                (
+                    f["event_id"],
+                    target_of(f),
+                    f["type"],
+                    f["agent_id"],
+                    f["team_id"],
+                    f["occurred_at"],
+                    json.dumps(f["event"], sort_keys=True)
+                    if f["type"] == "event.corrected"
+                    else None,
+                    int(target_of(f) not in known),
+                )
+                for f in fixes
+            ],
         )
 
 
@@ -155,8 +201,13 @@ def as_counted(original: dict[str, Any], stored: str | None) -> Mapping[str, Any
 
 
 def correction_of(row: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {"event_id": row["event_id"], "type": row["kind"], "occurred_at": row["occurred_at"],
-                             "agent_id": row["agent_id"], "team_id": row["team_id"]}
+    found: dict[str, Any] = {
+        "event_id": row["event_id"],
+        "type": row["kind"],
+        "occurred_at": row["occurred_at"],
+        "agent_id": row["agent_id"],
+        "team_id": row["team_id"],
+    }
     if row["body"] is not None:
         found["event"] = json.loads(row["body"])
         found["body_text"] = row["body"]
@@ -168,7 +219,9 @@ def corrections_rows(db: Database, event_id: str) -> list[dict[str, Any]]:
     return db.query(
         "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
         f"FROM {LIVE.corrections} c JOIN {archive.ARCHIVE} a ON a.event_id = c.event_id "
-        "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id", (event_id,))
+        "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id",
+        (event_id,),
+    )
 
 
 def counted_payload(db: Database, event_id: str) -> str | None:

@@ -29,18 +29,29 @@ __all__ = ["agent_totals", "corrections_of", "kpi_rows", "range_total", "team_of
 
 
 def kpi_rows(
-    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
-    after: str | None, limit: int,
+    db: Database,
+    scope: str,
+    scope_id: str,
+    bucket: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
     """KPI rows of one agent or team, bucket by bucket, oldest first."""
     if bucket == "total":
         return range_total(_sums(db, scope, scope_id, "day", start, end, None, None), start, after)
     if bucket not in STORED_KINDS:
         return _rows_from_days(db, scope, scope_id, bucket, start, end, after, limit)
-    return [{"start": r["start"], **kpis(r)} for r in _sums(db, scope, scope_id, bucket, start, end, after, limit)]
+    return [
+        {"start": r["start"], **kpis(r)}
+        for r in _sums(db, scope, scope_id, bucket, start, end, after, limit)
+    ]
 
 
-def range_total(days: list[dict[str, Any]], start: str | None, after: str | None) -> list[dict[str, Any]]:
+def range_total(
+    days: list[dict[str, Any]], start: str | None, after: str | None
+) -> list[dict[str, Any]]:
     """One row for the whole range: the day sums added up (KPIs are ratios of sums, not averages)."""
     if not days or after is not None:
         return []
@@ -51,8 +62,14 @@ def range_total(days: list[dict[str, Any]], start: str | None, after: str | None
 
 
 def _rows_from_days(
-    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
-    after: str | None, limit: int,
+    db: Database,
+    scope: str,
+    scope_id: str,
+    bucket: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
     """Week and month rows, summed from the day rows of the buckets asked for."""
     bucket_of = week_start if bucket == "week" else month_start
@@ -61,20 +78,32 @@ def _rows_from_days(
     totals: dict[str, dict[str, int]] = {}
     for day in _sums(db, scope, scope_id, "day", lower, upper, None, None):
         key = bucket_of(datetime.fromisoformat(day["start"])).isoformat()
-        if (start is not None and key < start) or (end is not None and key >= end) or (after and key <= after):
+        if (
+            (start is not None and key < start)
+            or (end is not None and key >= end)
+            or (after and key <= after)
+        ):
             continue
         add_sums(totals.setdefault(key, empty_sums()), day)
     return [{"start": key, **kpis(totals[key])} for key in sorted(totals)[:limit]]
 
 
 def _sums(
-    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
-    after: str | None, limit: int | None,
+    db: Database,
+    scope: str,
+    scope_id: str,
+    bucket: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int | None,
 ) -> list[dict[str, Any]]:
     return sums_rows(db, scope, scope_id, bucket, start, end, after, limit)
 
 
-def agent_totals(db: Database, team_id: str, start: str | None, end: str | None) -> list[dict[str, Any]]:
+def agent_totals(
+    db: Database, team_id: str, start: str | None, end: str | None
+) -> list[dict[str, Any]]:
     """Each agent of the team with KPIs over the whole range (summed day buckets)."""
     rows = agent_day_totals(db, team_id, start, end)
     return [{"agent_id": r["scope_id"], **kpis({c: int(r[c]) for c in COUNTERS})} for r in rows]
@@ -92,14 +121,22 @@ def corrections_of(db: Database, event_id: str) -> dict[str, Any] | None:
     counts_as = "voided" if counted == VOID_MARK else "corrected" if counted else "original"
     return {
         "event_id": event_id,
-        "original": ({"recorded_at": original[0]["recorded_at"], "event": base} if original else None),
+        "original": (
+            {"recorded_at": original[0]["recorded_at"], "event": base} if original else None
+        ),
         "counts_as": counts_as if original else "not received",
-        "counted": json.loads(counted) if counted and counted != VOID_MARK else base if original else None,
+        "counted": json.loads(counted)
+        if counted and counted != VOID_MARK
+        else base
+        if original
+        else None,
         "corrections": listed,
     }
 
 
-def _correction_row(row: dict[str, Any], original: dict[str, Any] | None, counted: str | None) -> dict[str, Any]:
+def _correction_row(
+    row: dict[str, Any], original: dict[str, Any] | None, counted: str | None
+) -> dict[str, Any]:
     sent = json.loads(row["payload"])
     if row["held"] or original is None:
         status = "held: the original is not received yet"
@@ -109,9 +146,24 @@ def _correction_row(row: dict[str, Any], original: dict[str, Any] | None, counte
         status = "applied"
     else:
         body = json.loads(row["body"])
-        base = {**original, "occurred_at": datetime.fromisoformat(original["occurred_at"].upper()).isoformat()}
+        base = {
+            **original,
+            "occurred_at": datetime.fromisoformat(original["occurred_at"].upper()).isoformat(),
+        }
         problem = identity_problem(base, body)
-        status = f"not applied: {problem}" if problem else "superseded" if counted != VOID_MARK else "void prevails"
-    return {"event_id": row["event_id"], "type": row["kind"], "occurred_at": row["occurred_at"],
-            "recorded_at": row["recorded_at"], "reason": sent.get("reason"), "status": status,
-            **({"event": json.loads(row["body"])} if row["body"] else {})}
+        status = (
+            f"not applied: {problem}"
+            if problem
+            else "superseded"
+            if counted != VOID_MARK
+            else "void prevails"
+        )
+    return {
+        "event_id": row["event_id"],
+        "type": row["kind"],
+        "occurred_at": row["occurred_at"],
+        "recorded_at": row["recorded_at"],
+        "reason": sent.get("reason"),
+        "status": status,
+        **({"event": json.loads(row["body"])} if row["body"] else {}),
+    }

@@ -30,11 +30,13 @@ class ParkedTables(TableSet):
         return (self.parked,)
 
     def ddl(self) -> list[str]:
-        return [f"""CREATE TABLE IF NOT EXISTS {self.parked} (
+        return [
+            f"""CREATE TABLE IF NOT EXISTS {self.parked} (
         consumer TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL,
         source TEXT NOT NULL, reason TEXT NOT NULL, digest TEXT NOT NULL, waits_behind BIGINT,
         parked_at TEXT NOT NULL,
-        PRIMARY KEY (consumer, aggregate_id, version))"""]
+        PRIMARY KEY (consumer, aggregate_id, version))"""
+        ]
 
 
 LIVE = ParkedTables()
@@ -47,8 +49,15 @@ class ParkedView:
         self.t = tables
 
     def park(
-        self, cur: Any, consumer: str, aggregate_id: str, version: int, source: str, reason: str | BaseException,
-        payload: bytes | None, waits_behind: int | None = None,
+        self,
+        cur: Any,
+        consumer: str,
+        aggregate_id: str,
+        version: int,
+        source: str,
+        reason: str | BaseException,
+        payload: bytes | None,
+        waits_behind: int | None = None,
     ) -> None:
         """Records one unappliable message (or one waiting behind an earlier parked version), with why."""
         if not isinstance(reason, str):
@@ -58,8 +67,16 @@ class ParkedView:
             "parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (consumer, aggregate_id, version) DO UPDATE SET "
             "source = excluded.source, reason = excluded.reason, digest = excluded.digest, "
             "waits_behind = excluded.waits_behind",
-            (consumer, safe_text(aggregate_id, ID_LIMIT), version, safe_text(source, ID_LIMIT),
-             safe_text(reason, REASON_LIMIT), digest(payload), waits_behind, datetime.now(UTC).isoformat()),
+            (
+                consumer,
+                safe_text(aggregate_id, ID_LIMIT),
+                version,
+                safe_text(source, ID_LIMIT),
+                safe_text(reason, REASON_LIMIT),
+                digest(payload),
+                waits_behind,
+                datetime.now(UTC).isoformat(),
+            ),
         )
 
     def blocked(self, cur: Any, consumers: Sequence[str], ids: Sequence[str]) -> dict[str, int]:
@@ -67,7 +84,7 @@ class ParkedView:
         found: dict[str, int] = {}
         marks = ",".join("?" * len(consumers))
         for start in range(0, len(ids), CHUNK):
-            part = ids[start:start + CHUNK]
+            part = ids[start : start + CHUNK]
             cur.execute(
                 f"SELECT aggregate_id, MIN(version) AS v FROM {self.t.parked} WHERE consumer IN ({marks}) "
                 f"AND aggregate_id IN ({','.join('?' * len(part))}) GROUP BY aggregate_id",
@@ -78,14 +95,19 @@ class ParkedView:
 
     def rows(self, cur: Any) -> list[dict[str, Any]]:
         """Every parked message of the table, in (aggregate, version) order."""
-        cur.execute(f"SELECT aggregate_id, version, source, reason, waits_behind FROM {self.t.parked} "
-                    "ORDER BY aggregate_id, version")
+        cur.execute(
+            f"SELECT aggregate_id, version, source, reason, waits_behind FROM {self.t.parked} "
+            "ORDER BY aggregate_id, version"
+        )
         return list(cur.rows())
 
     def take_over(self, cur: Any, fresh: ParkedTables, consumer: str) -> None:
         """The consumer's parked messages become those of `fresh` (a rebuild's), in the caller's transaction."""
         cur.execute(f"DELETE FROM {self.t.parked} WHERE consumer = ?", (consumer,))
-        cur.execute(f"INSERT INTO {self.t.parked} SELECT * FROM {fresh.parked} WHERE consumer = ?", (consumer,))
+        cur.execute(
+            f"INSERT INTO {self.t.parked} SELECT * FROM {fresh.parked} WHERE consumer = ?",
+            (consumer,),
+        )
 
 
 class SqlParking:
@@ -95,14 +117,18 @@ class SqlParking:
         self.db = db
         self.consumer = consumer
 
-    def park(self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None) -> None:
+    def park(
+        self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None
+    ) -> None:
         with self.db.transaction() as cur:
             ParkedView().park(cur, self.consumer, aggregate_id, version, source, reason, payload)
 
 
 def parked_counts(db: Database) -> dict[str, int]:
     """Parked messages per consumer."""
-    rows = db.query(f"SELECT consumer, COUNT(*) AS n FROM {LIVE.parked} GROUP BY consumer ORDER BY consumer")
+    rows = db.query(
+        f"SELECT consumer, COUNT(*) AS n FROM {LIVE.parked} GROUP BY consumer ORDER BY consumer"
+    )
     return {r["consumer"]: int(r["n"]) for r in rows}
 
 
@@ -114,5 +140,11 @@ def parked_list(db: Database, consumer: str | None, limit: int) -> list[dict[str
         f"FROM {LIVE.parked} {where} ORDER BY parked_at, consumer, aggregate_id, version LIMIT ?",
         (*params, limit),
     )
-    return [{**r, "version": int(r["version"]),
-             "waits_behind": None if r["waits_behind"] is None else int(r["waits_behind"])} for r in rows]
+    return [
+        {
+            **r,
+            "version": int(r["version"]),
+            "waits_behind": None if r["waits_behind"] is None else int(r["waits_behind"]),
+        }
+        for r in rows
+    ]

@@ -45,7 +45,10 @@ def load_offsets(db: Database, consumer: str) -> dict[tuple[str, int], Position]
         "SELECT topic, partition_id, life, next_offset FROM consumer_offsets WHERE consumer = ?",
         (consumer,),
     )
-    return {(r["topic"], int(r["partition_id"])): Position(r["life"], int(r["next_offset"])) for r in rows}
+    return {
+        (r["topic"], int(r["partition_id"])): Position(r["life"], int(r["next_offset"]))
+        for r in rows
+    }
 
 
 def save_offsets(
@@ -90,18 +93,30 @@ def partition_lags(db: Database) -> list[dict[str, object]]:
         "SELECT consumer, topic, partition_id, next_offset, highwater FROM consumer_offsets "
         "ORDER BY consumer, topic, partition_id"
     )
-    return [{"consumer": r["consumer"], "topic": r["topic"], "partition": int(r["partition_id"]),
-             "next_offset": int(r["next_offset"]), "highwater": int(r["highwater"]),
-             "lag": max(int(r["highwater"]) - int(r["next_offset"]), 0)} for r in rows]
+    return [
+        {
+            "consumer": r["consumer"],
+            "topic": r["topic"],
+            "partition": int(r["partition_id"]),
+            "next_offset": int(r["next_offset"]),
+            "highwater": int(r["highwater"]),
+            "lag": max(int(r["highwater"]) - int(r["next_offset"]), 0),
+        }
+        for r in rows
+    ]
 
 
 def claim_interval(db: Database, goal_id: str, interval_start: str) -> bool:
     """True once per goal and interval: the right to record progress in it."""
     with db.transaction() as cur:
-        cur.execute("SELECT 1 AS x FROM goal_progress_marks WHERE goal_id = ? AND interval_start = ?",
-                    (goal_id, interval_start))
+        cur.execute(
+            "SELECT 1 AS x FROM goal_progress_marks WHERE goal_id = ? AND interval_start = ?",
+            (goal_id, interval_start),
+        )
         if cur.rows():
             return False
-        cur.execute("INSERT INTO goal_progress_marks (goal_id, interval_start) VALUES (?, ?)",
-                    (goal_id, interval_start))
+        cur.execute(
+            "INSERT INTO goal_progress_marks (goal_id, interval_start) VALUES (?, ?)",
+            (goal_id, interval_start),
+        )
         return True

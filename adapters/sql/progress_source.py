@@ -58,9 +58,13 @@ class SqlProgressSource:
         goals = documents_of(self.db, "Goal", agent_id=agent_id, status="active")
         return [doc for doc in goals if doc.get("kpi") in KPI_NAMES]
 
-    def period_kpis(self, agent_id: str, start: date, end: date) -> tuple[dict[str, Any], datetime | None]:
+    def period_kpis(
+        self, agent_id: str, start: date, end: date
+    ) -> tuple[dict[str, Any], datetime | None]:
         """The agent's KPIs over whole days start..end, and the end of its latest interval with data."""
-        sums, latest = kpi_view.period_sums(self.db, agent_id, midnight(start), midnight(end + timedelta(days=1)))
+        sums, latest = kpi_view.period_sums(
+            self.db, agent_id, midnight(start), midnight(end + timedelta(days=1))
+        )
         if not sums["n"]:
             return kpis(dict.fromkeys(COUNTERS, 0)), None
         values = kpis({c: int(sums[c] or 0) for c in COUNTERS})

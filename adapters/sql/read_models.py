@@ -44,10 +44,17 @@ class SqlDocuments:
         return queries.find_document(self.db, doc_id)
 
     def page(
-        self, kind: str, *, filters: dict[str, str | None], teams: tuple[str, ...] | None,
-        after: str | None, limit: int,
+        self,
+        kind: str,
+        *,
+        filters: dict[str, str | None],
+        teams: tuple[str, ...] | None,
+        after: str | None,
+        limit: int,
     ) -> list[dict[str, Any]]:
-        return queries.list_documents(self.db, kind, filters=filters, teams=teams, after=after, limit=limit)
+        return queries.list_documents(
+            self.db, kind, filters=filters, teams=teams, after=after, limit=limit
+        )
 
     def event_trail(self, aggregate_id: str) -> list[dict[str, Any]]:
         return queries.event_trail(self.db, aggregate_id)
@@ -56,11 +63,16 @@ class SqlDocuments:
         return queries.team_ids(self.db)
 
     def goal_rollup(
-        self, team_id: str, template_id: str | None, start: date | None, end: date | None,
+        self,
+        team_id: str,
+        template_id: str | None,
+        start: date | None,
+        end: date | None,
     ) -> dict[str, Any]:
         """A team's goals (or one template's) whose period meets [start, end), rolled up."""
-        goals = queries.list_documents(self.db, "Goal", filters={"team_id": team_id}, teams=None,
-                                       after=None, limit=1_000_000)
+        goals = queries.list_documents(
+            self.db, "Goal", filters={"team_id": team_id}, teams=None, after=None, limit=1_000_000
+        )
         if template_id is not None:
             goals = [g for g in goals if g.get("template_id") == template_id]
         return roll_up(goals, start, end)
@@ -84,12 +96,18 @@ class SqlSealCheck:
     """Verifies every seal against the newest heads published outside the database."""
 
     def __init__(
-        self, app: PerfLedger, db: Database, settings: Settings, heads: Callable[[], PublishedHeads],
+        self,
+        app: PerfLedger,
+        db: Database,
+        settings: Settings,
+        heads: Callable[[], PublishedHeads],
     ) -> None:
         self.app = app
         self.db = db
         self.settings = settings
-        self.heads = heads  # the composition root's published heads (file, and Kafka when there is one)
+        self.heads = (
+            heads  # the composition root's published heads (file, and Kafka when there is one)
+        )
 
     def verify(self, *heads: tuple[int, str] | None) -> dict[str, Any]:
         key = seal_key(self.settings.signing_secret())
@@ -104,15 +122,26 @@ class SqlKpiFigures:
         self.db = db
 
     def rows(
-        self, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
-        after: str | None, limit: int, known_at: str | None,
+        self,
+        scope: str,
+        scope_id: str,
+        bucket: str,
+        start: str | None,
+        end: str | None,
+        after: str | None,
+        limit: int,
+        known_at: str | None,
     ) -> list[dict[str, Any]]:
         if known_at is None:
             return kpi_rows(self.db, scope, scope_id, bucket, start, end, after, limit)
         return known_rows(self.db, scope, scope_id, bucket, start, end, after, limit, known_at)
 
     def agent_totals(
-        self, team_id: str, start: str | None, end: str | None, known_at: str | None,
+        self,
+        team_id: str,
+        start: str | None,
+        end: str | None,
+        known_at: str | None,
     ) -> list[dict[str, Any]]:
         if known_at is None:
             return agent_totals(self.db, team_id, start, end)

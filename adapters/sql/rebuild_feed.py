@@ -27,7 +27,11 @@ BATCH = 5000
 
 
 def feed_events(
-    transaction: Transaction, projection: EventProjection, app: Any, after: int, progress: Progress,
+    transaction: Transaction,
+    projection: EventProjection,
+    app: Any,
+    after: int,
+    progress: Progress,
 ) -> int:
     """Projects every stored event after notification `after`; returns the last one fed.
 
@@ -37,7 +41,9 @@ def feed_events(
     total = app.recorder.max_notification_id() or 0
     position = after
     while True:
-        notifications = app.recorder.select_notifications(start=position, limit=BATCH, inclusive_of_start=False)
+        notifications = app.recorder.select_notifications(
+            start=position, limit=BATCH, inclusive_of_start=False
+        )
         if not notifications:
             return position
         events = [envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in notifications]
@@ -60,8 +66,12 @@ def apply_parking(cur: Any, projection: EventProjection, events: list[EventEnvel
 
 
 def feed_archive(
-    transaction: Transaction, kpi: KpiView, decode: Callable[[bytes], dict[str, Any]], after: ArchiveKey,
-    progress: Progress, total: int = 0,
+    transaction: Transaction,
+    kpi: KpiView,
+    decode: Callable[[bytes], dict[str, Any]],
+    after: ArchiveKey,
+    progress: Progress,
+    total: int = 0,
 ) -> ArchiveKey:
     """Counts every archived telephony event after `after` into the KPI view; returns the last key fed.
 

@@ -67,7 +67,10 @@ def chain_unchained(db: Database, key: bytes, batch: int = 5000) -> int:
     while True:
         with db.transaction() as cur:
             archive_sql.lock(cur)
-            rows = [tuple(r[c] for c in ARCHIVE_COLUMNS) for r in archive_sql.unchained(cur, ARCHIVE_COLUMNS, batch)]
+            rows = [
+                tuple(r[c] for c in ARCHIVE_COLUMNS)
+                for r in archive_sql.unchained(cur, ARCHIVE_COLUMNS, batch)
+            ]
             chain_archive(cur, rows, key)
         done += len(rows)
         if len(rows) < batch:
@@ -78,12 +81,20 @@ class Sealer:
     """Seals new notifications of the event store into the keyed chain."""
 
     def __init__(
-        self, app: Any, db: Database, key: bytes, batch: int = 1000, every: float = 1.0, settle: float = 2.0,
+        self,
+        app: Any,
+        db: Database,
+        key: bytes,
+        batch: int = 1000,
+        every: float = 1.0,
+        settle: float = 2.0,
         heads: PublishedHeads | None = None,
     ) -> None:
         self.app = app
         self.heads = heads
-        self.known: Heads | None = None  # the newest published heads (read once, then kept up to date)
+        self.known: Heads | None = (
+            None  # the newest published heads (read once, then kept up to date)
+        )
         self.refused: str | None = None
         self.archive_refused: str | None = None
         self.announced = False
@@ -99,7 +110,9 @@ class Sealer:
         known = self._known()
         if known.error:
             self.known = None  # read again next pass
-            raise SealingRefused(f"{known.error}: nothing is sealed until it is restored or removed")
+            raise SealingRefused(
+                f"{known.error}: nothing is sealed until it is restored or removed"
+            )
         self._check_reaches("events", known.events)
         sealed = self._seal_batch()
         self._publish(known)
@@ -111,9 +124,11 @@ class Sealer:
         # no other sealer moved the head meanwhile: commands are never kept waiting long.
         head = self._head(None)
         notifications = self.app.recorder.select_notifications(
-            start=head[0], limit=self.batch, inclusive_of_start=False)
-        envelopes = self._settled([(n, envelope_of(n.id, n.topic, self.app.event_as_dict(n)))
-                                   for n in notifications])
+            start=head[0], limit=self.batch, inclusive_of_start=False
+        )
+        envelopes = self._settled(
+            [(n, envelope_of(n.id, n.topic, self.app.event_as_dict(n))) for n in notifications]
+        )
         if not envelopes:
             return 0
         with self.db.transaction() as cur:
@@ -127,9 +142,13 @@ class Sealer:
                 prev = heads.get(envelope.id, GENESIS)
                 content = event_hash(prev, envelope)
                 sealed = digest(n.topic, n.state)
-                chain = link(self.key, chain, (n.id, envelope.id, envelope.version, sealed, content))
+                chain = link(
+                    self.key, chain, (n.id, envelope.id, envelope.version, sealed, content)
+                )
                 heads[envelope.id] = content
-                rows.append((n.id, envelope.id, envelope.version, sealed, content, prev, chain, now))
+                rows.append(
+                    (n.id, envelope.id, envelope.version, sealed, content, prev, chain, now)
+                )
             seals.add_seals(cur, rows)
         self.sealed += len(rows)
         return len(rows)
@@ -148,7 +167,8 @@ class Sealer:
             what = "is gone" if found is None else "holds another chain value"
             raise SealingRefused(
                 f"{store} chain position {head[0]}, published as a head, {what}: seals were deleted or "
-                "rewritten; nothing is sealed until they are restored (perfledger verify names what differs)")
+                "rewritten; nothing is sealed until they are restored (perfledger verify names what differs)"
+            )
 
     def _publish(self, known: Heads) -> None:
         """Publishes the heads reached, when they moved; an archive head only if it extends the known one."""
@@ -167,7 +187,9 @@ class Sealer:
             archive = known.archive or (0, GENESIS)
         new = Heads(events, archive)
         # The first pass always publishes: the places read at start may lack what the others hold.
-        if not self.announced or new != Heads(known.events or (0, GENESIS), known.archive or (0, GENESIS)):
+        if not self.announced or new != Heads(
+            known.events or (0, GENESIS), known.archive or (0, GENESIS)
+        ):
             self.announced = True
             self.heads.publish(new, time.monotonic())
             self.known = new

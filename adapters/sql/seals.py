@@ -40,8 +40,10 @@ class SealTables(TableSet):
         notification_id BIGINT PRIMARY KEY, originator_id TEXT NOT NULL,
         originator_version INTEGER NOT NULL, digest TEXT NOT NULL, hash TEXT NOT NULL,
         prev_hash TEXT NOT NULL, chain TEXT NOT NULL, sealed_at TEXT NOT NULL)""",
-            (f"CREATE UNIQUE INDEX IF NOT EXISTS {self.indexes()[0]} ON {self.events} "
-             "(originator_id, originator_version)"),
+            (
+                f"CREATE UNIQUE INDEX IF NOT EXISTS {self.indexes()[0]} ON {self.events} "
+                "(originator_id, originator_version)"
+            ),
             f"""CREATE TABLE IF NOT EXISTS {self.snapshots} (
         originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, seal TEXT NOT NULL,
         PRIMARY KEY (originator_id, originator_version))""",
@@ -58,7 +60,9 @@ def add_seals(cur: Cursor, rows: Sequence[tuple[Any, ...]]) -> None:
     """Rows of (notification_id, originator_id, originator_version, digest, hash, prev_hash, chain, sealed_at)."""
     cur.executemany(
         f"INSERT INTO {EVENTS} (notification_id, originator_id, originator_version, digest, hash, "
-        "prev_hash, chain, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "prev_hash, chain, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def head_rows(db: Database, cur: Cursor | None) -> list[dict[str, Any]]:
@@ -76,11 +80,13 @@ def aggregate_heads(cur: Cursor, ids: Sequence[str]) -> dict[str, str]:
     """The hash of each aggregate's latest sealed event."""
     found: dict[str, str] = {}
     for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
+        part = ids[start : start + CHUNK]
         cur.execute(
             f"SELECT s.originator_id, s.hash FROM {EVENTS} s JOIN (SELECT originator_id, "
             f"MAX(originator_version) AS v FROM {EVENTS} WHERE originator_id IN ({','.join('?' * len(part))}) "
-            "GROUP BY originator_id) m ON s.originator_id = m.originator_id AND s.originator_version = m.v", part)
+            "GROUP BY originator_id) m ON s.originator_id = m.originator_id AND s.originator_version = m.v",
+            part,
+        )
         found.update({r["originator_id"]: r["hash"] for r in cur.rows()})
     return found
 
@@ -96,19 +102,24 @@ class SqlSnapshotSeals:
         with self.db.transaction() as cur:
             cur.executemany(
                 f"INSERT INTO {LIVE.snapshots} (originator_id, originator_version, seal) VALUES (?, ?, ?) "
-                "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal", rows)
+                "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal",
+                rows,
+            )
 
     def seal_of(self, originator_id: str, version: int) -> str | None:
         rows = self.db.query(
             f"SELECT seal FROM {LIVE.snapshots} WHERE originator_id = ? AND originator_version = ?",
-            (originator_id, version))
+            (originator_id, version),
+        )
         return str(rows[0]["seal"]) if rows else None
 
 
 def snapshot_seals_by_key(db: Database) -> dict[tuple[str, int], str]:
     """Every snapshot seal by (aggregate id, version)."""
-    return {(r["originator_id"], int(r["originator_version"])): r["seal"]
-            for r in db.query(f"SELECT originator_id, originator_version, seal FROM {LIVE.snapshots}")}
+    return {
+        (r["originator_id"], int(r["originator_version"])): r["seal"]
+        for r in db.query(f"SELECT originator_id, originator_version, seal FROM {LIVE.snapshots}")
+    }
 
 
 def unsealed_snapshots(db: Database, table: str) -> Iterator[tuple[UUID, int]]:

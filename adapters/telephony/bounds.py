@@ -70,7 +70,9 @@ class Bounds:
         self.limits = limits
         self.now = now
         self.earliest = limits.earliest.astimezone(UTC).isoformat()
-        self.latest = (now + timedelta(seconds=limits.max_future_seconds)).astimezone(UTC).isoformat()
+        self.latest = (
+            (now + timedelta(seconds=limits.max_future_seconds)).astimezone(UTC).isoformat()
+        )
 
     def check(self, event: Mapping[str, Any]) -> None:
         """Raises InvalidTelephonyEvent naming every field outside its bounds."""
@@ -80,13 +82,19 @@ class Bounds:
             kind = event["type"]
             if kind == "call.completed":
                 most = limits.max_call_part_seconds
-                if event["talk_seconds"] <= most and event["hold_seconds"] <= most and event["acw_seconds"] <= most:
+                if (
+                    event["talk_seconds"] <= most
+                    and event["hold_seconds"] <= most
+                    and event["acw_seconds"] <= most
+                ):
                     return
             elif kind == "agent.interval":
                 whole = event["interval_seconds"]
-                if (whole <= limits.max_interval_seconds
-                        and event["handling_seconds"] <= event["available_seconds"] <= whole
-                        and event["adherent_seconds"] <= event["scheduled_seconds"] <= whole):
+                if (
+                    whole <= limits.max_interval_seconds
+                    and event["handling_seconds"] <= event["available_seconds"] <= whole
+                    and event["adherent_seconds"] <= event["scheduled_seconds"] <= whole
+                ):
                     return
             elif kind == "event.corrected":
                 # A corrected body is held to the bounds of its type, like any new event.
@@ -106,7 +114,8 @@ class Bounds:
             problems += _over(event, ("interval_seconds",), limits.max_interval_seconds)
             problems += [
                 f"{part}: must not exceed {whole} ({_num(event[part])} > {_num(event[whole])})"
-                for part, whole in _INTERVAL_ORDER if event[part] > event[whole]
+                for part, whole in _INTERVAL_ORDER
+                if event[part] > event[whole]
             ]
         elif event["type"] == "event.corrected":
             problems += [f"event.{problem}" for problem in self.problems(event["event"])]

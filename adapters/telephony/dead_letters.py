@@ -24,7 +24,11 @@ DeadLetter = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
 
 def dead_letter(
-    key: bytes | None, value: bytes | None, reason: str, source: str, extra: Sequence[tuple[str, str]] = (),
+    key: bytes | None,
+    value: bytes | None,
+    reason: str,
+    source: str,
+    extra: Sequence[tuple[str, str]] = (),
 ) -> DeadLetter:
     """The dead-letter message for one refused input, bounded in size."""
     payload, key = value or b"", key or b""
@@ -42,7 +46,13 @@ def dead_letter(
 
 def record_letter(record: Any, reason: str, extra: Sequence[tuple[str, str]] = ()) -> DeadLetter:
     """The dead letter of a Kafka record."""
-    return dead_letter(record.key, record.value, reason, f"{record.topic}:{record.partition}:{record.offset}", extra)
+    return dead_letter(
+        record.key,
+        record.value,
+        reason,
+        f"{record.topic}:{record.partition}:{record.offset}",
+        extra,
+    )
 
 
 def digest(payload: bytes) -> str:

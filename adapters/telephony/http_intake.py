@@ -27,7 +27,10 @@ class HttpIntake:
     """Validates and screens a batch as the ingestor would, publishes what passes, counts the rest."""
 
     def __init__(
-        self, db: Database, settings: Settings, publisher: Publisher | None,
+        self,
+        db: Database,
+        settings: Settings,
+        publisher: Publisher | None,
         inbox: Callable[[], TelephonyInbox] | None,
     ) -> None:
         self.db = db
@@ -58,9 +61,17 @@ class HttpIntake:
                 fresh.append((str(event["event_id"]), event["agent_id"].encode(), raw))
             elif verdict.outcome == REJECTED:
                 dead.append(dead_letter(b"", raw, verdict.reason, f"http:{index}", verdict.headers))
-        rejected = [{"index": a["index"], "reason": a["reason"]} for a in answers if a["outcome"] == REJECTED]
+        rejected = [
+            {"index": a["index"], "reason": a["reason"]}
+            for a in answers
+            if a["outcome"] == REJECTED
+        ]
         duplicates = sum(1 for a in answers if a["outcome"] == DUPLICATE)
-        counters = {"received": duplicates + len(rejected), "duplicates": duplicates, "dead_lettered": len(rejected)}
+        counters = {
+            "received": duplicates + len(rejected),
+            "duplicates": duplicates,
+            "dead_lettered": len(rejected),
+        }
         topics = topics_of(self.settings)
         try:
             if dead:
@@ -70,7 +81,12 @@ class HttpIntake:
             self._inbox().accept(fresh, counters)
         except Exception as error:  # any broker or store failure: the caller retries later
             raise StreamUnavailable(str(error)) from error
-        return {"accepted": len(fresh), "duplicates": duplicates, "rejected": rejected, "events": answers}
+        return {
+            "accepted": len(fresh),
+            "duplicates": duplicates,
+            "rejected": rejected,
+            "events": answers,
+        }
 
     def _publisher(self) -> Publisher:
         if self.publisher is None:
@@ -92,7 +108,11 @@ def _answer(index: int, item: Any, outcome: str, reason: str = "") -> dict[str, 
     event_id = item.get("event_id") if isinstance(item, dict) else None
     # An event_id that is not even plausible is not echoed: it may be megabytes long.
     readable = isinstance(event_id, str) and len(event_id) <= 128
-    answer: dict[str, Any] = {"index": index, "event_id": event_id if readable else None, "outcome": outcome}
+    answer: dict[str, Any] = {
+        "index": index,
+        "event_id": event_id if readable else None,
+        "outcome": outcome,
+    }
     if reason:
         answer["reason"] = reason
     return answer

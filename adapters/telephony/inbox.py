@@ -34,8 +34,14 @@ class TelephonyInbox:
     """Keeps HTTP-accepted telephony events until the archive holds them; publishes them again when needed."""
 
     def __init__(
-        self, db: Database, topic: str, route_publisher: Publisher, republisher: Publisher,
-        life: BrokerLife, available: Callable[[], bool] = lambda: True, batch_size: int = 5000,
+        self,
+        db: Database,
+        topic: str,
+        route_publisher: Publisher,
+        republisher: Publisher,
+        life: BrokerLife,
+        available: Callable[[], bool] = lambda: True,
+        batch_size: int = 5000,
     ) -> None:
         self.db = db
         self.topic = topic
@@ -52,15 +58,27 @@ class TelephonyInbox:
         life = self._life_hint()
         now = datetime.now(UTC).isoformat()
         with self.db.transaction() as cur:
-            inbox_store.add(cur, [(event_id, key.decode(), raw.decode(), life, now) for event_id, key, raw in events])
+            inbox_store.add(
+                cur,
+                [
+                    (event_id, key.decode(), raw.decode(), life, now)
+                    for event_id, key, raw in events
+                ],
+            )
             add_counters(cur, counters, source="http")
         if life is None or not events:
             return  # the broker is away: the re-publisher sends them when it is back
         try:
-            self.route_publisher.publish(self.topic, [(key, raw, HEADERS) for _, key, raw in events])
+            self.route_publisher.publish(
+                self.topic, [(key, raw, HEADERS) for _, key, raw in events]
+            )
         except Exception as error:  # noqa: BLE001 - durable already; the re-publisher retries
-            log.warning("telephony inbox: publishing %d accepted events failed (%s); they wait for the "
-                        "re-publisher", len(events), error)
+            log.warning(
+                "telephony inbox: publishing %d accepted events failed (%s); they wait for the "
+                "re-publisher",
+                len(events),
+                error,
+            )
             self._mark([event_id for event_id, _, _ in events], None, only_life=life)
 
     def _life_hint(self) -> str | None:
@@ -88,13 +106,20 @@ class TelephonyInbox:
         rows = inbox_store.not_in_life(self.db, life, self.batch_size)
         if not rows:
             return 0
-        self.republisher.publish(self.topic, [(r["msg_key"].encode(), r["payload"].encode(), HEADERS) for r in rows])
+        self.republisher.publish(
+            self.topic, [(r["msg_key"].encode(), r["payload"].encode(), HEADERS) for r in rows]
+        )
         self._mark([r["event_id"] for r in rows], life)
         self.republished += len(rows)
-        log.info("telephony inbox: published %d accepted events again into the broker's current life", len(rows))
+        log.info(
+            "telephony inbox: published %d accepted events again into the broker's current life",
+            len(rows),
+        )
         return len(rows)
 
-    def _mark(self, event_ids: Sequence[str], life: str | None, only_life: str | None = None) -> None:
+    def _mark(
+        self, event_ids: Sequence[str], life: str | None, only_life: str | None = None
+    ) -> None:
         inbox_store.mark(self.db, event_ids, life, only_life)
 
     def run(self, stop: threading.Event, every: float = 1.0) -> None:
@@ -117,4 +142,3 @@ class TelephonyInbox:
         self.route_publisher.close()
         self.republisher.close()
         self.life.close()
-

@@ -37,7 +37,9 @@ from adapters.telephony.screening import DUPLICATE, REJECTED, screen
 from engine.ports import Publisher
 
 log = logging.getLogger(__name__)
-_KPI = KpiView()  # the live KPI tables: the ingestor counts what it archives, in the same transaction
+_KPI = (
+    KpiView()
+)  # the live KPI tables: the ingestor counts what it archives, in the same transaction
 RECEIVED, ACCEPTED_COLUMN, DUPLICATES, DEAD_LETTERED = range(4)  # columns of a Tally
 
 
@@ -65,7 +67,10 @@ class Outcome:
 
 
 def archive_new(
-    cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes], seal_key: bytes | None = None,
+    cur: Cursor,
+    events: Sequence[dict[str, Any]],
+    raws: Sequence[bytes],
+    seal_key: bytes | None = None,
     promised: Sequence[bool] | None = None,
 ) -> Outcome:
     """Archives the events that pass screening, with their original bytes; says what became of the rest.
@@ -91,15 +96,27 @@ def archive_new(
         else:
             outcome.accepted.append(event)
             outcome.accepted_at.append(index)
-            rows.append((event["event_id"], base + len(rows), event["type"], event["agent_id"], event["team_id"],
-                         event["occurred_at"], recorded, bytes(raw).decode()))
+            rows.append(
+                (
+                    event["event_id"],
+                    base + len(rows),
+                    event["type"],
+                    event["agent_id"],
+                    event["team_id"],
+                    event["occurred_at"],
+                    recorded,
+                    bytes(raw).decode(),
+                )
+            )
     archive.insert(cur, rows)
     if seal_key is not None:
         chain_archive(cur, rows, seal_key)
     return outcome
 
 
-def archived_ids(run: Callable[[str, Sequence[str]], list[dict[str, Any]]], ids: Iterable[str]) -> set[str]:
+def archived_ids(
+    run: Callable[[str, Sequence[str]], list[dict[str, Any]]], ids: Iterable[str]
+) -> set[str]:
     """Which of these event ids the archive already holds (`run` executes a query, in or out of a transaction)."""
     return archive.archived_ids(run, list(ids))
 
@@ -149,7 +166,11 @@ class Tally:
             day = days.get(stamp // DAY_MS if type(stamp) is int else -1) or self._day(stamp)
             headers = getattr(record, "headers", None)
             topic = getattr(record, "topic", "unknown")
-            source = "http" if headers and _promised(record) else sources.get(topic) or self._source(topic)
+            source = (
+                "http"
+                if headers and _promised(record)
+                else sources.get(topic) or self._source(topic)
+            )
             found = counts.get((day, source))
             if found is None:
                 found = counts[(day, source)] = [0, 0, 0, 0]
@@ -164,8 +185,10 @@ class Tally:
     def _day(self, stamp: Any) -> str:
         index = stamp // DAY_MS if type(stamp) is int else -1
         day = self._days[index] = (
-            datetime.fromtimestamp(index * 86400, UTC).date().isoformat() if index in self._plausible
-            else self._today)
+            datetime.fromtimestamp(index * 86400, UTC).date().isoformat()
+            if index in self._plausible
+            else self._today
+        )
         return day
 
     def _source(self, topic: str) -> str:
@@ -180,7 +203,12 @@ class TelephonyIngestor:
     """Batch handler for the shared consumer loop on telephony.events."""
 
     def __init__(
-        self, topic: str, dlq_topic: str, group: str, dead_letters: Publisher, seal_key: bytes | None = None,
+        self,
+        topic: str,
+        dlq_topic: str,
+        group: str,
+        dead_letters: Publisher,
+        seal_key: bytes | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.group = group
@@ -204,8 +232,12 @@ class TelephonyIngestor:
             except InvalidTelephonyEvent as error:
                 parsed.invalid.append((record, error.reason))
             except Exception as error:
-                log.exception("message at %s:%s could not be validated", record.partition, record.offset)
-                parsed.invalid.append((record, f"message: could not be validated ({type(error).__name__})"))
+                log.exception(
+                    "message at %s:%s could not be validated", record.partition, record.offset
+                )
+                parsed.invalid.append(
+                    (record, f"message: could not be validated ({type(error).__name__})")
+                )
         return parsed
 
     def apply(self, cur: Cursor, records: Sequence[Any] | Parsed) -> bool:
@@ -218,16 +250,28 @@ class TelephonyIngestor:
         tally.add(parsed.records, RECEIVED)
         try:
             with savepoint(cur):
-                step = Tally()  # discarded with the savepoint if the poll is applied again one by one
-                accepted, duplicates = self._store(cur, parsed.valid, parsed.raws, parsed.records, letters, step)
+                step = (
+                    Tally()
+                )  # discarded with the savepoint if the poll is applied again one by one
+                accepted, duplicates = self._store(
+                    cur, parsed.valid, parsed.raws, parsed.records, letters, step
+                )
         except Exception as error:
             if not is_poison(error):
                 raise  # the database is away: the consumer loop retries the whole poll
-            log.warning("%s: a poll could not be applied (%s); applying its events one by one", self.group, error)
+            log.warning(
+                "%s: a poll could not be applied (%s); applying its events one by one",
+                self.group,
+                error,
+            )
             step = Tally()
             accepted, duplicates = self._one_by_one(cur, parsed, letters, step)
-        changes = {"received": parsed.count, "accepted": accepted,
-                   "duplicates": duplicates, "dead_lettered": len(letters)}
+        changes = {
+            "received": parsed.count,
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "dead_lettered": len(letters),
+        }
         add_counters(cur, changes)
         tally.merge(step)
         add_deliveries(cur, tally.counts)
@@ -244,8 +288,17 @@ class TelephonyIngestor:
         and dead-lettered (received = accepted + duplicates + dead-lettered still holds).
         The letter has no payload (none could be read); its `source` names the range.
         """
-        letter = dead_letter(None, None, reason, span.source, [
-            ("first-offset", str(span.first)), ("last-offset", str(span.last)), ("messages", str(span.count))])
+        letter = dead_letter(
+            None,
+            None,
+            reason,
+            span.source,
+            [
+                ("first-offset", str(span.first)),
+                ("last-offset", str(span.last)),
+                ("messages", str(span.count)),
+            ],
+        )
         tally = Tally()
         tally.add([_Unread(span.topic, span.timestamp)], RECEIVED)
         for counts in tally.counts.values():  # the one (day, source) of the batch
@@ -257,18 +310,30 @@ class TelephonyIngestor:
         for name, amount in changes.items():
             self.counts[name] += amount
 
-    def _store(self, cur: Cursor, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
-               sources: Sequence[Any], letters: list[DeadLetter], tally: Tally) -> tuple[int, int]:
+    def _store(
+        self,
+        cur: Cursor,
+        events: Sequence[dict[str, Any]],
+        raws: Sequence[bytes],
+        sources: Sequence[Any],
+        letters: list[DeadLetter],
+        tally: Tally,
+    ) -> tuple[int, int]:
         promised = [_promised(record) for record in sources]
         outcome = archive_new(cur, events, raws, self.seal_key, promised)
         _KPI.apply_events(cur, outcome.accepted)
-        letters += [record_letter(sources[index], reason, headers) for index, reason, headers in outcome.rejected]
+        letters += [
+            record_letter(sources[index], reason, headers)
+            for index, reason, headers in outcome.rejected
+        ]
         tally.add((sources[index] for index in outcome.accepted_at), ACCEPTED_COLUMN)
         tally.add((sources[index] for index in outcome.duplicate_at), DUPLICATES)
         tally.add((sources[index] for index, _, _ in outcome.rejected), DEAD_LETTERED)
         return len(outcome.accepted), outcome.duplicates
 
-    def _one_by_one(self, cur: Cursor, parsed: Parsed, letters: list[DeadLetter], tally: Tally) -> tuple[int, int]:
+    def _one_by_one(
+        self, cur: Cursor, parsed: Parsed, letters: list[DeadLetter], tally: Tally
+    ) -> tuple[int, int]:
         """Applies each event in its own savepoint: the ones the database refuses are dead-lettered."""
         accepted = duplicates = 0
         for event, raw, record in zip(parsed.valid, parsed.raws, parsed.records, strict=True):
@@ -280,7 +345,9 @@ class TelephonyIngestor:
             except Exception as error:
                 if not is_poison(error):
                     raise
-                mine = [record_letter(record, f"message: could not be applied ({_describe(error)})")]
+                mine = [
+                    record_letter(record, f"message: could not be applied ({_describe(error)})")
+                ]
                 done = again = 0
                 step = Tally()
                 step.add([record], DEAD_LETTERED)

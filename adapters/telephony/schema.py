@@ -31,7 +31,16 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from adapters.telephony.bounds import DEFAULT_LIMITS, Bounds, Limits, check_bounds
 from adapters.telephony.errors import InvalidTelephonyEvent
 
-__all__ = ["DEFAULT_LIMITS", "Bounds", "InvalidTelephonyEvent", "Limits", "parse_message", "parse_object", "to_archive_dict", "validate"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Bounds",
+    "InvalidTelephonyEvent",
+    "Limits",
+    "parse_message",
+    "parse_object",
+    "to_archive_dict",
+    "validate",
+]
 
 MAX_MESSAGE_BYTES = 65536
 SUPPORTED_SCHEMA_VERSIONS = (1,)
@@ -79,7 +88,8 @@ def _schema_version(value: Any) -> int:
     # for a replay once it is supported, whereas guessing would corrupt KPIs silently.
     if type(value) is not int or value not in SUPPORTED_SCHEMA_VERSIONS:
         raise PydanticCustomError(
-            "schema_version", "unsupported version (supported: {supported})",
+            "schema_version",
+            "unsupported version (supported: {supported})",
             {"supported": ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))},
         )
     return value
@@ -89,7 +99,12 @@ EventId = Annotated[str, StringConstraints(strict=True, pattern=_UUID_PATTERN, t
 Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
 Identifier = Annotated[str, BeforeValidator(_identifier)]
 SchemaVersion = Annotated[int, BeforeValidator(_schema_version)]
-Reason = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=MAX_REASON_LENGTH, strip_whitespace=True)]
+Reason = Annotated[
+    str,
+    StringConstraints(
+        strict=True, min_length=1, max_length=MAX_REASON_LENGTH, strip_whitespace=True
+    ),
+]
 Seconds = Annotated[float, Strict(), Field(ge=0)]
 Flag = Annotated[bool, Strict()]
 
@@ -170,11 +185,18 @@ class EventCorrected(_Event):
     @classmethod
     def _body_id(cls, data: Any) -> Any:
         # The body is the original event, corrected: its id is the original's, so it may be left out.
-        if isinstance(data, dict) and isinstance(data.get("event"), dict) and isinstance(data.get("corrects"), str):
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("event"), dict)
+            and isinstance(data.get("corrects"), str)
+        ):
             body = data["event"]
             if "event_id" not in body:
                 data = {**data, "event": {**body, "event_id": data["corrects"]}}
-            elif not isinstance(body["event_id"], str) or body["event_id"].lower() != data["corrects"].lower():
+            elif (
+                not isinstance(body["event_id"], str)
+                or body["event_id"].lower() != data["corrects"].lower()
+            ):
                 raise PydanticCustomError("body_id", "must be the corrected event's id (corrects)")
         return data
 
@@ -205,7 +227,9 @@ _MODELS: dict[str, type[_Event]] = {
 
 
 def parse_message(
-    raw: bytes, limits: Limits | None = DEFAULT_LIMITS, now: datetime | None = None,
+    raw: bytes,
+    limits: Limits | None = DEFAULT_LIMITS,
+    now: datetime | None = None,
 ) -> TelephonyEvent:
     """Validate one raw telephony message, or raise InvalidTelephonyEvent saying why.
 
@@ -237,7 +261,9 @@ def _parse_message(raw: bytes) -> TelephonyEvent:
     return parse_object(_json_value(raw), limits=None)
 
 
-def parse_object(obj: Any, limits: Limits | None = DEFAULT_LIMITS, now: datetime | None = None) -> TelephonyEvent:
+def parse_object(
+    obj: Any, limits: Limits | None = DEFAULT_LIMITS, now: datetime | None = None
+) -> TelephonyEvent:
     """Validate one already-decoded JSON value (e.g. one element of an HTTP batch)."""
     if not isinstance(obj, dict):
         _reject(f"message: not a JSON object (got {_json_kind(obj)})")

@@ -27,6 +27,18 @@ from engine.bootstrap.container import (
 )
 
 __all__ = [
-    "BROKER_ADDRESS", "WORKERS", "Bootstrap", "Container", "Started", "TelephonyStream", "Worker", "build",
-    "client_bootstrap", "ensure_topics", "open_database", "private_files", "start_broker", "telephony_stream",
+    "BROKER_ADDRESS",
+    "WORKERS",
+    "Bootstrap",
+    "Container",
+    "Started",
+    "TelephonyStream",
+    "Worker",
+    "build",
+    "client_bootstrap",
+    "ensure_topics",
+    "open_database",
+    "private_files",
+    "start_broker",
+    "telephony_stream",
 ]

@@ -29,7 +29,9 @@ def _broker(settings: Settings, stack: ExitStack) -> tuple[Bootstrap, BrokerSupe
     broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
     stack.callback(broker.stop)
     broker.start()
-    supervisor = BrokerSupervisor(broker, settings.data_dir / BROKER_ADDRESS, settings.broker_restart_seconds)
+    supervisor = BrokerSupervisor(
+        broker, settings.data_dir / BROKER_ADDRESS, settings.broker_restart_seconds
+    )
     stack.callback(supervisor.close)
     return supervisor.start().address, supervisor
 

@@ -59,7 +59,14 @@ from projections.projector import EventsProjector
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-Worker = Relay | ConsumerLoop[EventsProjector] | ConsumerLoop[TelephonyIngestor] | GoalProgress | AlertEvaluator | Sealer
+Worker = (
+    Relay
+    | ConsumerLoop[EventsProjector]
+    | ConsumerLoop[TelephonyIngestor]
+    | GoalProgress
+    | AlertEvaluator
+    | Sealer
+)
 
 
 @dataclass
@@ -76,7 +83,11 @@ class Started:
 
 def private_files(database: Path) -> None:
     """The SQLite file and its journals readable by their owner only, whatever the umask was."""
-    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+    for path in (
+        database,
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+    ):
         if path.exists():
             path.chmod(0o600)
 
@@ -127,8 +138,9 @@ class Container:
 
     def publisher(self, timeout: float = 15.0, stoppable: bool = True) -> KafkaPublisher:
         """A publisher of its own (one producer per worker); a stoppable one gives up waiting at stop."""
-        return KafkaPublisher(self.kafka(), self.settings, timeout=timeout,
-                              stop=self.stopping if stoppable else None)
+        return KafkaPublisher(
+            self.kafka(), self.settings, timeout=timeout, stop=self.stopping if stoppable else None
+        )
 
     def broker_life(self) -> BrokerLife:
         return BrokerLife(self.settings, self.kafka(), self.stopping)
@@ -151,19 +163,36 @@ class Container:
     def relay(self) -> Relay:
         settings = self.settings
         return Relay(
-            self.app, self.publisher(), self.broker_life(), SqlRelayPositions(self.db), self.topics.events,
-            settings.relay_batch_size, settings.life_check_seconds, self.health,
-            settings.retry_backoff_max_seconds, SqlParking(self.db, RELAY),
+            self.app,
+            self.publisher(),
+            self.broker_life(),
+            SqlRelayPositions(self.db),
+            self.topics.events,
+            settings.relay_batch_size,
+            settings.life_check_seconds,
+            self.health,
+            settings.retry_backoff_max_seconds,
+            SqlParking(self.db, RELAY),
         )
 
     def projector(self) -> ConsumerLoop[EventsProjector]:
         topics = self.topics
-        return self.consumer_loop(EventsProjector(topics.events, DocView(), ParkedView(), topics.group("perfledger.projector")))
+        return self.consumer_loop(
+            EventsProjector(
+                topics.events, DocView(), ParkedView(), topics.group("perfledger.projector")
+            )
+        )
 
     def ingestor(self) -> ConsumerLoop[TelephonyIngestor]:
         topics, settings = self.topics, self.settings
-        handler = TelephonyIngestor(topics.telephony, topics.telephony_dlq, topics.group("perfledger.ingestor"),
-                                    self.publisher(), seal_key(settings.signing_secret()), Limits.of(settings))
+        handler = TelephonyIngestor(
+            topics.telephony,
+            topics.telephony_dlq,
+            topics.group("perfledger.ingestor"),
+            self.publisher(),
+            seal_key(settings.signing_secret()),
+            Limits.of(settings),
+        )
         return self.consumer_loop(handler)
 
     def progress(self) -> GoalProgress:
@@ -174,14 +203,24 @@ class Container:
 
     def sealer(self) -> Sealer:
         settings = self.settings
-        return Sealer(self.app, self.db, seal_key(settings.signing_secret()),
-                      every=settings.seal_interval_seconds, heads=self.published_heads())
+        return Sealer(
+            self.app,
+            self.db,
+            seal_key(settings.signing_secret()),
+            every=settings.seal_interval_seconds,
+            heads=self.published_heads(),
+        )
 
     def worker(self, name: str) -> Worker:
         """A new worker for the component `name`, recorded in `started`."""
         builders: dict[str, Callable[[], Worker]] = {
-            "relay": self.relay, "projector": self.projector, "ingestor": self.ingestor,
-            "progress": self.progress, "alerts": self.alerts, "sealer": self.sealer}
+            "relay": self.relay,
+            "projector": self.projector,
+            "ingestor": self.ingestor,
+            "progress": self.progress,
+            "alerts": self.alerts,
+            "sealer": self.sealer,
+        }
         made = builders[name]()
         setattr(self.started, name, made)
         return made
@@ -197,9 +236,12 @@ class Container:
     def inbox(self) -> TelephonyInbox:
         """The process's inbox of HTTP-accepted telephony; `perfledger up` also runs its re-publisher."""
         return TelephonyInbox(
-            self.db, self.topics.telephony,
+            self.db,
+            self.topics.telephony,
             # The route's publish only delays a 202 for events already durable: it need not wait long.
-            self.publisher(timeout=5.0, stoppable=False), self.publisher(), self.broker_life(),
+            self.publisher(timeout=5.0, stoppable=False),
+            self.publisher(),
+            self.broker_life(),
             available=lambda: self.broker_available,
         )
 
@@ -213,7 +255,9 @@ class Container:
 WORKERS = tuple(f for f in Started.__dataclass_fields__)
 
 
-def build(settings: Settings, bootstrap: Bootstrap | None = None, broker: BrokerSupervisor | None = None) -> Container:
+def build(
+    settings: Settings, bootstrap: Bootstrap | None = None, broker: BrokerSupervisor | None = None
+) -> Container:
     """Connects the event store and the read-model database; creates missing tables."""
     settings.private_data_dir()
     app = PerfLedger(env=settings.eventsourcing_env())
@@ -223,8 +267,14 @@ def build(settings: Settings, bootstrap: Bootstrap | None = None, broker: Broker
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))
-    container = Container(settings=settings, app=app, db=db, bootstrap=bootstrap or settings.kafka_bootstrap,
-                          health=HealthBoard(sink=health_sink(db)), broker=broker)
+    container = Container(
+        settings=settings,
+        app=app,
+        db=db,
+        bootstrap=bootstrap or settings.kafka_bootstrap,
+        health=HealthBoard(sink=health_sink(db)),
+        broker=broker,
+    )
     container.services = application_services(container)
     return container
 
@@ -235,10 +285,20 @@ def application_services(container: Container) -> Services:
     # Neither connects before its first use: the publisher on its first publish, the inbox
     # (shared with the re-publisher `perfledger up` runs) when the first batch arrives.
     kafka = bool(container.bootstrap)
-    intake = HttpIntake(db, settings, container.telephony_publisher if kafka else None,
-                        (lambda: container.inbox) if kafka else None)
-    reads = ReadPorts(docs=SqlDocuments(db), explanations=SqlExplanations(app, db),
-                      seals=SqlSealCheck(app, db, settings, container.published_heads), intake=intake,
-                      telephony=SqlTelephonyRecords(db), figures=SqlKpiFigures(db), records=SqlOperations(app, db))
+    intake = HttpIntake(
+        db,
+        settings,
+        container.telephony_publisher if kafka else None,
+        (lambda: container.inbox) if kafka else None,
+    )
+    reads = ReadPorts(
+        docs=SqlDocuments(db),
+        explanations=SqlExplanations(app, db),
+        seals=SqlSealCheck(app, db, settings, container.published_heads),
+        intake=intake,
+        telephony=SqlTelephonyRecords(db),
+        figures=SqlKpiFigures(db),
+        records=SqlOperations(app, db),
+    )
     broker = {"broker": container.broker} if container.broker is not None else {}
     return services(settings, app, reads, container.health, broker)

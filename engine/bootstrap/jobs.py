@@ -21,21 +21,33 @@ Progress = Callable[[str, int, int], None]
 Head = tuple[int, str]
 
 
-def rebuild(container: Container, progress: Progress, chosen: Sequence[str], check: bool) -> Outcome:
+def rebuild(
+    container: Container, progress: Progress, chosen: Sequence[str], check: bool
+) -> Outcome:
     """Rebuilds the chosen read models into fresh tables (and swaps them in unless `check`)."""
-    return rebuild_into_fresh_tables(container.db, container.app, decode_archived, progress, chosen, check=check)
+    return rebuild_into_fresh_tables(
+        container.db, container.app, decode_archived, progress, chosen, check=check
+    )
 
 
-def verify(container: Container, events_head: Head | None, archive_head: Head | None, progress: Progress) -> Report:
+def verify(
+    container: Container, events_head: Head | None, archive_head: Head | None, progress: Progress
+) -> Report:
     """Checks the store and the archive against their seals, each chain against a kept or published head."""
     published = container.published_heads().latest()
     key = seal_key(container.settings.signing_secret())
-    return verify_against_published(container.db, container.app, key, published, events_head, archive_head,
-                                    progress=progress)
+    return verify_against_published(
+        container.db, container.app, key, published, events_head, archive_head, progress=progress
+    )
 
 
-def export_rows(container: Container, aggregate: UUID | None, agent: str | None, start: datetime | None,
-                end: datetime | None) -> Iterator[dict[str, Any]]:
+def export_rows(
+    container: Container,
+    aggregate: UUID | None,
+    agent: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Iterator[dict[str, Any]]:
     """The audit export's rows: one aggregate's events, or those of an agent's goals, reviews and check-ins."""
     if aggregate is not None:
         return aggregate_rows(container.app, aggregate)

@@ -68,14 +68,23 @@ class ReadPorts:
 
 
 def services(
-    settings: Settings, app: PerfLedger, reads: ReadPorts, health: HealthBoard, components: Mapping[str, Any],
+    settings: Settings,
+    app: PerfLedger,
+    reads: ReadPorts,
+    health: HealthBoard,
+    components: Mapping[str, Any],
 ) -> Services:
     """Every application service over one application and its read ports."""
     docs = reads.docs
     return Services(
-        goals=GoalService(app, docs), check_ins=CheckInService(app, docs),
-        reviews=ReviewService(app, docs), templates=TemplateService(app, docs),
-        alerts=AlertService(app, docs), audit=AuditService(app, docs, reads.explanations, reads.seals),
-        telephony=TelephonyService(reads.intake, reads.telephony), teams=TeamService(docs), kpis=KpiService(reads.figures),
+        goals=GoalService(app, docs),
+        check_ins=CheckInService(app, docs),
+        reviews=ReviewService(app, docs),
+        templates=TemplateService(app, docs),
+        alerts=AlertService(app, docs),
+        audit=AuditService(app, docs, reads.explanations, reads.seals),
+        telephony=TelephonyService(reads.intake, reads.telephony),
+        teams=TeamService(docs),
+        kpis=KpiService(reads.figures),
         operations=OperationsService(reads.records, settings, health, components),
     )

@@ -30,7 +30,11 @@ class AlertService:
         return alert
 
     def check_in(
-        self, who: Principal, alert_id: UUID, body: AlertCheckIn, version: int | None,
+        self,
+        who: Principal,
+        alert_id: UUID,
+        body: AlertCheckIn,
+        version: int | None,
     ) -> tuple[Alert, CheckIn]:
         """Turns the alert into a coaching check-in held by the caller, in one save."""
         alert = self._managed(who, alert_id, version)
@@ -48,22 +52,35 @@ class AlertService:
         return readable(self.docs, who, "Alert", alert_id)
 
     def page(
-        self, who: Principal, team_id: str | None, agent_id: str | None, status: str | None,
-        limit: int, cursor: str | None,
+        self,
+        who: Principal,
+        team_id: str | None,
+        agent_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Alerts by team, agent and status in the caller's scope, ordered by id."""
         require_role(who, "admin", "auditor", "manager", "agent")
         return self.docs.page(
-            "Alert", filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
-            teams=readable_teams(who), after=cursor, limit=limit)
+            "Alert",
+            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
+            teams=readable_teams(who),
+            after=cursor,
+            limit=limit,
+        )
 
     def rules(self, who: Principal, team_id: str) -> dict[str, Any]:
         """The team's alert rules in force (the defaults until a manager sets some)."""
         check_team_read(who, team_id)
         doc = self.docs.get("AlertRules", str(alert_rules_id(team_id)))
         rules = [rule.model_dump() for rule in parse_rules(doc["rules"] if doc else None)]
-        return {"team_id": team_id, "defaults": doc is None, "rules": rules,
-                "version": doc["version"] if doc else 0}
+        return {
+            "team_id": team_id,
+            "defaults": doc is None,
+            "rules": rules,
+            "version": doc["version"] if doc else 0,
+        }
 
     def set_rules(self, who: Principal, team_id: str, body: SetAlertRules) -> AlertRules:
         """Sets the team's alert rules, replacing the previous ones."""

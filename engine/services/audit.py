@@ -14,22 +14,34 @@ from engine.scope import check_read, require_role
 from engine.services.docs import parse_id, readable
 from engine.tokens import Principal
 
-GOAL_CHANGES = ("Goal.TargetRevised", "Goal.ProgressRecorded", "Goal.ProgressOverridden", "Goal.Corrected")
+GOAL_CHANGES = (
+    "Goal.TargetRevised",
+    "Goal.ProgressRecorded",
+    "Goal.ProgressOverridden",
+    "Goal.Corrected",
+)
 
 
 class AuditService:
     """What auditors (and, within their scope, everyone) read about how a record came to be."""
 
-    def __init__(self, app: PerfLedger, docs: Documents, explanations: Explanations, seals: SealCheck) -> None:
+    def __init__(
+        self, app: PerfLedger, docs: Documents, explanations: Explanations, seals: SealCheck
+    ) -> None:
         self.app = app
         self.docs = docs
         self.explanations = explanations
         self.seals = seals
 
-    def verify(self, who: Principal, events_head: str | None, archive_head: str | None) -> dict[str, Any]:
+    def verify(
+        self, who: Principal, events_head: str | None, archive_head: str | None
+    ) -> dict[str, Any]:
         """Checks every seal against the heads given (`N:CHAIN`), else the newest published (admins and auditors)."""
         require_role(who, "admin", "auditor")
-        heads = [parse_head(name, value) for name, value in (("events_head", events_head), ("archive_head", archive_head))]
+        heads = [
+            parse_head(name, value)
+            for name, value in (("events_head", events_head), ("archive_head", archive_head))
+        ]
         return self.seals.verify(*heads)
 
     def events(self, who: Principal, aggregate_id: str) -> list[dict[str, Any]]:
@@ -42,7 +54,11 @@ class AuditService:
         return rows
 
     def state(
-        self, who: Principal, aggregate_id: str, version: int | None, as_of: datetime | None,
+        self,
+        who: Principal,
+        aggregate_id: str,
+        version: int | None,
+        as_of: datetime | None,
     ) -> dict[str, Any]:
         """The aggregate as it was at a version or time, replayed from the event store."""
         require_role(who, "admin", "auditor", "manager", "agent")
@@ -53,12 +69,20 @@ class AuditService:
     def score_changes(self, who: Principal, review_id: str, goals: bool) -> list[dict[str, Any]]:
         """Every change of a score behind the review, oldest first (with its goals' unless goals is False)."""
         review = readable(self.docs, who, "Review", review_id)
-        changes = [{key: change[key] for key in ("kind", "criterion", "before", "after", "actor",
-                                                 "reason", "at")} for change in review["score_changes"]]
+        changes = [
+            {
+                key: change[key]
+                for key in ("kind", "criterion", "before", "after", "actor", "reason", "at")
+            }
+            for change in review["score_changes"]
+        ]
         if goals:
             for goal_id in review["goal_ids"]:
-                changes.extend(goal_change(goal_id, row) for row in self.docs.event_trail(goal_id)
-                               if row["type"] in GOAL_CHANGES)
+                changes.extend(
+                    goal_change(goal_id, row)
+                    for row in self.docs.event_trail(goal_id)
+                    if row["type"] in GOAL_CHANGES
+                )
         # Stable: changes with the same timestamp keep the order their own trail gives them.
         return sorted(changes, key=lambda change: change["at"])
 
@@ -97,5 +121,13 @@ def goal_change(goal_id: str, row: dict[str, Any]) -> dict[str, Any]:
         kind, reason = "goal_override", data["note"] or f"manual override of kpi:{data['kpi']}"
     else:
         kind, reason = "goal_progress", data["note"] or f"measured by {data['source']}"
-    return {"kind": kind, "criterion": None, "goal_id": goal_id, "before": data["before"],
-            "after": data["after"], "actor": row["actor"], "reason": reason, "at": row["at"]}
+    return {
+        "kind": kind,
+        "criterion": None,
+        "goal_id": goal_id,
+        "before": data["before"],
+        "after": data["after"],
+        "actor": row["actor"],
+        "reason": reason,
+        "at": row["at"],
+    }

@@ -27,18 +27,32 @@ class CheckInService:
         check_manage(who, command.team_id)
         return self.app.record_check_in(command, actor=who.actor)
 
-    def complete_action_item(self, who: Principal, check_in_id: UUID, index: int, version: int | None) -> CheckIn:
+    def complete_action_item(
+        self, who: Principal, check_in_id: UUID, index: int, version: int | None
+    ) -> CheckIn:
         """Marks an action item (0-based index) done."""
-        return self.app.complete_action_item(check_in_id, index, who.actor, version, managed_by(who))
+        return self.app.complete_action_item(
+            check_in_id, index, who.actor, version, managed_by(who)
+        )
 
     def get(self, who: Principal, check_in_id: str) -> dict[str, Any]:
         """The check-in as the read model holds it."""
         return readable(self.docs, who, "CheckIn", check_in_id)
 
     def page(
-        self, who: Principal, agent_id: str | None, team_id: str | None, limit: int, cursor: str | None,
+        self,
+        who: Principal,
+        agent_id: str | None,
+        team_id: str | None,
+        limit: int,
+        cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Check-ins by agent and team in the caller's scope, ordered by id."""
         require_role(who, "admin", "auditor", "manager", "agent")
-        return self.docs.page("CheckIn", filters={"agent_id": own_agent(who, agent_id), "team_id": team_id},
-                                   teams=readable_teams(who), after=cursor, limit=limit)
+        return self.docs.page(
+            "CheckIn",
+            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id},
+            teams=readable_teams(who),
+            after=cursor,
+            limit=limit,
+        )

@@ -39,9 +39,13 @@ class GoalService:
         check_manage(who, command.team_id)
         return self.app.set_goal(command, actor=who.actor)
 
-    def revise_target(self, who: Principal, goal_id: UUID, command: ReviseTarget, version: int | None) -> Goal:
+    def revise_target(
+        self, who: Principal, goal_id: UUID, command: ReviseTarget, version: int | None
+    ) -> Goal:
         """Revises the target; the reason and the old target are kept."""
-        return self.app.revise_target(goal_id, command.target, command.reason, who.actor, version, managed_by(who))
+        return self.app.revise_target(
+            goal_id, command.target, command.reason, who.actor, version, managed_by(who)
+        )
 
     def activate(self, who: Principal, goal_id: UUID, version: int | None) -> Goal:
         """Activates a draft goal."""
@@ -51,21 +55,40 @@ class GoalService:
         """Cancels the goal with a reason."""
         return self.app.cancel_goal(goal_id, reason, who.actor, version, managed_by(who))
 
-    def record_progress(self, who: Principal, goal_id: UUID, command: RecordProgress, version: int | None) -> Goal:
+    def record_progress(
+        self, who: Principal, goal_id: UUID, command: RecordProgress, version: int | None
+    ) -> Goal:
         """Records a manually measured value as of a time."""
-        return self.app.record_goal_progress(goal_id, command.value, command.as_of, "manual", who.actor,
-                                             command.note, version, managed_by(who))
+        return self.app.record_goal_progress(
+            goal_id,
+            command.value,
+            command.as_of,
+            "manual",
+            who.actor,
+            command.note,
+            version,
+            managed_by(who),
+        )
 
-    def correct(self, who: Principal, goal_id: UUID, command: CorrectGoal, version: int | None) -> Goal:
+    def correct(
+        self, who: Principal, goal_id: UUID, command: CorrectGoal, version: int | None
+    ) -> Goal:
         """Corrects a closed goal's measured value with a reason."""
-        return self.app.correct_goal(goal_id, command.value, command.reason, who.actor, version, managed_by(who))
+        return self.app.correct_goal(
+            goal_id, command.value, command.reason, who.actor, version, managed_by(who)
+        )
 
     def close(self, who: Principal, goal_id: UUID, command: CloseGoal, version: int | None) -> Goal:
         """Closes the goal after its period as achieved or missed."""
         return self.app.close_goal(goal_id, command.as_of, who.actor, version, managed_by(who))
 
     def rollup(
-        self, who: Principal, team_id: str, template_id: str | None, start: date | None, end: date | None,
+        self,
+        who: Principal,
+        team_id: str,
+        template_id: str | None,
+        start: date | None,
+        end: date | None,
     ) -> dict[str, Any]:
         """A team's goals (or one template's) whose period meets [start, end), rolled up."""
         check_team_read(who, team_id)
@@ -82,12 +105,20 @@ class GoalService:
         return doc
 
     def page(
-        self, who: Principal, agent_id: str | None, team_id: str | None, status: str | None,
-        limit: int, cursor: str | None,
+        self,
+        who: Principal,
+        agent_id: str | None,
+        team_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Goals by agent, team and status in the caller's scope, ordered by id."""
         require_role(who, "admin", "auditor", "manager", "agent")
         return self.docs.page(
-            "Goal", filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
-            teams=readable_teams(who), after=cursor, limit=limit,
+            "Goal",
+            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
+            teams=readable_teams(who),
+            after=cursor,
+            limit=limit,
         )

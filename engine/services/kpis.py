@@ -28,7 +28,11 @@ def as_utc(value: Bound) -> str | None:
 def check_range(start: Bound, end: Bound) -> None:
     """Refuses a range that ends before it starts (it could only ever answer no rows)."""
     first, last = as_utc(start), as_utc(end)
-    if first is not None and last is not None and datetime.fromisoformat(first) > datetime.fromisoformat(last):
+    if (
+        first is not None
+        and last is not None
+        and datetime.fromisoformat(first) > datetime.fromisoformat(last)
+    ):
         raise InvalidValue("from must not be after to", field="from")
 
 
@@ -52,36 +56,78 @@ class KpiService:
             raise NotFound(f"no team {team_id}: it has no KPI data and no records", team_id=team_id)
 
     def agent(
-        self, who: Principal, agent_id: str, start: Bound, end: Bound, bucket: str, limit: int,
-        cursor: str | None, as_known_at: datetime | None,
+        self,
+        who: Principal,
+        agent_id: str,
+        start: Bound,
+        end: Bound,
+        bucket: str,
+        limit: int,
+        cursor: str | None,
+        as_known_at: datetime | None,
     ) -> dict[str, Any]:
         """An agent's KPIs per bucket in [start, end), oldest first."""
         if not (who.role == "agent" and who.subject == agent_id):
             if who.role == "agent":
                 raise Forbidden("agents read only their own KPIs")
-            check_team_kpis(who, self.figures.team_of_agent(agent_id) if who.role == "manager" else None)
+            check_team_kpis(
+                who, self.figures.team_of_agent(agent_id) if who.role == "manager" else None
+            )
         check_range(start, end)
-        rows = self.figures.rows("agent", agent_id, bucket, as_utc(start), as_utc(end), cursor, limit,
-                                 as_utc(as_known_at))
-        return {"agent_id": agent_id, "bucket": bucket, "rows": rows, "next_cursor": next_start(rows, limit),
-                **known_at_field(as_known_at)}
+        rows = self.figures.rows(
+            "agent",
+            agent_id,
+            bucket,
+            as_utc(start),
+            as_utc(end),
+            cursor,
+            limit,
+            as_utc(as_known_at),
+        )
+        return {
+            "agent_id": agent_id,
+            "bucket": bucket,
+            "rows": rows,
+            "next_cursor": next_start(rows, limit),
+            **known_at_field(as_known_at),
+        }
 
     def team(
-        self, who: Principal, team_id: str, start: Bound, end: Bound, bucket: str, limit: int,
-        cursor: str | None, as_known_at: datetime | None,
+        self,
+        who: Principal,
+        team_id: str,
+        start: Bound,
+        end: Bound,
+        bucket: str,
+        limit: int,
+        cursor: str | None,
+        as_known_at: datetime | None,
     ) -> dict[str, Any]:
         """A team's KPIs per bucket, computed from the team's events."""
         check_team_kpis(who, team_id)
         check_range(start, end)
         self._team_exists(team_id)
-        rows = self.figures.rows("team", team_id, bucket, as_utc(start), as_utc(end), cursor, limit,
-                                 as_utc(as_known_at))
-        return {"team_id": team_id, "bucket": bucket, "rows": rows, "next_cursor": next_start(rows, limit),
-                **known_at_field(as_known_at)}
+        rows = self.figures.rows(
+            "team", team_id, bucket, as_utc(start), as_utc(end), cursor, limit, as_utc(as_known_at)
+        )
+        return {
+            "team_id": team_id,
+            "bucket": bucket,
+            "rows": rows,
+            "next_cursor": next_start(rows, limit),
+            **known_at_field(as_known_at),
+        }
 
     def leaderboard(
-        self, who: Principal, team_id: str, kpi: str, start: Bound, end: Bound,
-        as_known_at: datetime | None, limit: int, cursor: int | None,
+        self,
+        who: Principal,
+        team_id: str,
+        kpi: str,
+        start: Bound,
+        end: Bound,
+        as_known_at: datetime | None,
+        limit: int,
+        cursor: int | None,
     ) -> dict[str, Any]:
         """The team's agents ranked by one KPI; agents without data last, ties broken by agent id."""
         check_team_kpis(who, team_id)
@@ -91,14 +137,22 @@ class KpiService:
         reverse = kpi not in LOWER_IS_BETTER
         ranked = sorted(
             agents,
-            key=lambda a: (a[kpi] is None, -(a[kpi] or 0) if reverse else (a[kpi] or 0), a["agent_id"]),
+            key=lambda a: (
+                a[kpi] is None,
+                -(a[kpi] or 0) if reverse else (a[kpi] or 0),
+                a["agent_id"],
+            ),
         )
         first = cursor or 0
-        rows = [{"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
-                for n, a in enumerate(ranked[first:first + limit], start=first + 1)]
+        rows = [
+            {"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
+            for n, a in enumerate(ranked[first : first + limit], start=first + 1)
+        ]
         return {
             **known_at_field(as_known_at),
-            "team_id": team_id, "kpi": kpi, "order": "descending" if reverse else "ascending",
+            "team_id": team_id,
+            "kpi": kpi,
+            "order": "descending" if reverse else "ascending",
             "rows": rows,
             "next_cursor": rows[-1]["rank"] if rows and rows[-1]["rank"] < len(ranked) else None,
         }

@@ -32,15 +32,21 @@ class ReviewService:
         check_manage(who, command.team_id)
         return self.app.start_review(command, actor=who.actor)
 
-    def score(self, who: Principal, review_id: UUID, command: ScoreCriterion, version: int | None) -> Review:
+    def score(
+        self, who: Principal, review_id: UUID, command: ScoreCriterion, version: int | None
+    ) -> Review:
         """Scores a criterion."""
         return self.app.score_review(review_id, command, who.actor, version, managed_by(who))
 
-    def add_feedback(self, who: Principal, review_id: UUID, command: ReviewFeedback, version: int | None) -> Review:
+    def add_feedback(
+        self, who: Principal, review_id: UUID, command: ReviewFeedback, version: int | None
+    ) -> Review:
         """Adds a 360-degree input."""
         return self.app.add_review_feedback(review_id, command, who.actor, version, managed_by(who))
 
-    def calibrate(self, who: Principal, review_id: UUID, command: Calibrate, version: int | None) -> Review:
+    def calibrate(
+        self, who: Principal, review_id: UUID, command: Calibrate, version: int | None
+    ) -> Review:
         """Adjusts the overall score in calibration."""
         return self.app.calibrate_review(review_id, command, who.actor, version, managed_by(who))
 
@@ -60,24 +66,39 @@ class ReviewService:
         """Cancels an in-progress review, with a reason."""
         return self.app.cancel_review(review_id, reason, who.actor, version, managed_by(who))
 
-    def dispute(self, who: Principal, review_id: UUID, command: Dispute, version: int | None) -> Review:
+    def dispute(
+        self, who: Principal, review_id: UUID, command: Dispute, version: int | None
+    ) -> Review:
         """The agent disputes a finalised score."""
         return self.app.dispute_review(review_id, command, who.actor, version, owned_by(who))
 
-    def uphold(self, who: Principal, review_id: UUID, index: int, reason: str, version: int | None) -> Review:
+    def uphold(
+        self, who: Principal, review_id: UUID, index: int, reason: str, version: int | None
+    ) -> Review:
         """The reviewer keeps a disputed score, saying why."""
-        return self.app.uphold_dispute(review_id, index, reason, who.actor, version, managed_by(who))
+        return self.app.uphold_dispute(
+            review_id, index, reason, who.actor, version, managed_by(who)
+        )
 
     def get(self, who: Principal, review_id: str) -> dict[str, Any]:
         """The review as the read model holds it."""
         return readable(self.docs, who, "Review", review_id)
 
     def page(
-        self, who: Principal, agent_id: str | None, team_id: str | None, status: str | None,
-        limit: int, cursor: str | None,
+        self,
+        who: Principal,
+        agent_id: str | None,
+        team_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Reviews by agent, team and status in the caller's scope, ordered by id."""
         require_role(who, "admin", "auditor", "manager", "agent")
         return self.docs.page(
-            "Review", filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
-            teams=readable_teams(who), after=cursor, limit=limit)
+            "Review",
+            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
+            teams=readable_teams(who),
+            after=cursor,
+            limit=limit,
+        )

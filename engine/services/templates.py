@@ -29,10 +29,16 @@ class TemplateService:
         return self.app.create_goal_template(command, who.actor)
 
     def assign(
-        self, who: Principal, template_id: UUID, command: AssignTemplate, version: int | None,
+        self,
+        who: Principal,
+        template_id: UUID,
+        command: AssignTemplate,
+        version: int | None,
     ) -> tuple[GoalTemplate, list[Goal]]:
         """Sets the template's goal for every agent named, in one save."""
-        return self.app.assign_goal_template(template_id, command, who.actor, version, managed_by(who))
+        return self.app.assign_goal_template(
+            template_id, command, who.actor, version, managed_by(who)
+        )
 
     def get_goal_template(self, who: Principal, template_id: str) -> dict[str, Any]:
         """The goal template and the goal each agent got from it (not for agents)."""
@@ -41,7 +47,9 @@ class TemplateService:
         check_read(who, doc)
         return doc
 
-    def publish_review_template(self, who: Principal, command: PublishReviewTemplate) -> ReviewTemplate:
+    def publish_review_template(
+        self, who: Principal, command: PublishReviewTemplate
+    ) -> ReviewTemplate:
         """Publishes a scoring policy (admins)."""
         require_role(who, "admin")
         return self.app.publish_review_template(command, who.actor)

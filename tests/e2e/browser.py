@@ -18,9 +18,18 @@ import websocket
 
 from tests.support import wait_until
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-         "--remote-debugging-port=0", "--remote-allow-origins=*")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-extensions",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
+)
 
 
 def chromium_path() -> str | None:
@@ -34,10 +43,13 @@ class Browser:
         self.profile = Path(tempfile.mkdtemp(prefix="perfledger-chromium-"))
         self.process = subprocess.Popen(
             [executable, *FLAGS, *flags, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.ids = itertools.count(1)
-        self.events: list[dict[str, Any]] = []  # what the page reported in between, for tests to read
+        self.events: list[
+            dict[str, Any]
+        ] = []  # what the page reported in between, for tests to read
         self.socket: websocket.WebSocket | None = None
         try:
             self.socket = websocket.create_connection(self._page_url(), timeout=30)
@@ -50,8 +62,14 @@ class Browser:
         marker = self.profile / "DevToolsActivePort"
         wait_until(lambda: marker.exists() and marker.read_text().strip(), timeout=30)
         port = int(marker.read_text().split()[0])
-        pages = wait_until(lambda: [t for t in httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=5).json()
-                                    if t["type"] == "page"], timeout=15)
+        pages = wait_until(
+            lambda: [
+                t
+                for t in httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=5).json()
+                if t["type"] == "page"
+            ],
+            timeout=15,
+        )
         return str(pages[0]["webSocketDebuggerUrl"])
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
@@ -69,13 +87,21 @@ class Browser:
                 return dict(message.get("result", {}))
 
     def evaluate(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
     def open(self, url: str, width: int = 1440, height: int = 1100) -> None:
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         self.send("Page.navigate", url=url)
 
     def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
@@ -86,8 +112,13 @@ class Browser:
     def screenshot(self, path: Path) -> None:
         """A PNG of the whole page, not just the viewport."""
         height = int(self.evaluate("document.documentElement.scrollHeight"))
-        self.send("Emulation.setDeviceMetricsOverride", width=1440, height=min(max(height, 800), 4000),
-                  deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1440,
+            height=min(max(height, 800), 4000),
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         time.sleep(0.3)
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.parent.mkdir(parents=True, exist_ok=True)

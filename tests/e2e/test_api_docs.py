@@ -28,7 +28,9 @@ OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 def server(tmp_path: Path) -> Iterator[str]:
     """The API alone (no broker needed to serve documentation) on a free loopback port."""
     container = build(make_settings(tmp_path, f"sqlite:///{tmp_path / 'pl.db'}", None))
-    config = uvicorn.Config(create_app(container), host="127.0.0.1", port=free_port(), log_level="warning")
+    config = uvicorn.Config(
+        create_app(container), host="127.0.0.1", port=free_port(), log_level="warning"
+    )
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -57,23 +59,37 @@ def browser() -> Iterator[Browser]:
 def operation_ids(server: str) -> set[str]:
     """Every operation the OpenAPI document declares."""
     paths = httpx.get(f"{server}/openapi.json", timeout=10).json()["paths"]
-    return {operation["operationId"] for item in paths.values() for operation in item.values()
-            if isinstance(operation, dict) and "operationId" in operation}
+    return {
+        operation["operationId"]
+        for item in paths.values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
 
 
 def requests_sent(browser: Browser) -> list[str]:
     """URLs the page asked for, leaving out those its Content-Security-Policy stopped before sending."""
-    blocked = {e["params"]["requestId"] for e in browser.events
-               if e["method"] == "Network.loadingFailed" and e["params"].get("blockedReason") == "csp"}
-    return [e["params"]["request"]["url"] for e in browser.events
-            if e["method"] == "Network.requestWillBeSent" and e["params"]["requestId"] not in blocked]
+    blocked = {
+        e["params"]["requestId"]
+        for e in browser.events
+        if e["method"] == "Network.loadingFailed" and e["params"].get("blockedReason") == "csp"
+    }
+    return [
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e["method"] == "Network.requestWillBeSent" and e["params"]["requestId"] not in blocked
+    ]
 
 
 def elsewhere(urls: list[str], server: str) -> list[str]:
     """The URLs not served by the server itself (in-page data: and blob: URLs never leave the browser)."""
     origin = urlsplit(server)
-    return [u for u in urls if urlsplit(u).scheme not in ("data", "blob")
-            and (urlsplit(u).scheme, urlsplit(u).netloc) != (origin.scheme, origin.netloc)]
+    return [
+        u
+        for u in urls
+        if urlsplit(u).scheme not in ("data", "blob")
+        and (urlsplit(u).scheme, urlsplit(u).netloc) != (origin.scheme, origin.netloc)
+    ]
 
 
 def settle(browser: Browser) -> None:
@@ -95,12 +111,16 @@ def test_swagger_ui_renders_every_operation_from_the_package_without_network(
 ) -> None:
     browser.open(f"{server}/docs")
     browser.wait_for("document.querySelectorAll('.opblock').length > 0")
-    assert browser.evaluate("document.querySelectorAll('.opblock').length") == len(operation_ids(server))
+    assert browser.evaluate("document.querySelectorAll('.opblock').length") == len(
+        operation_ids(server)
+    )
     paths: Any = browser.evaluate(
-        "[...document.querySelectorAll('.opblock-summary-path')].map((p) => p.dataset.path)")
+        "[...document.querySelectorAll('.opblock-summary-path')].map((p) => p.dataset.path)"
+    )
     assert "/v1/goals" in paths
-    assert browser.evaluate("document.querySelector('.information-container .title').textContent").startswith(
-        "perfledger")
+    assert browser.evaluate(
+        "document.querySelector('.information-container .title').textContent"
+    ).startswith("perfledger")
     settle(browser)
     browser.screenshot(ARTIFACTS / "api-docs-swagger-ui.png")
     sent = requests_sent(browser)
@@ -109,11 +129,17 @@ def test_swagger_ui_renders_every_operation_from_the_package_without_network(
     assert elsewhere(sent, server) == []
 
 
-def test_redoc_renders_the_operations_from_the_package_without_network(server: str, browser: Browser) -> None:
+def test_redoc_renders_the_operations_from_the_package_without_network(
+    server: str, browser: Browser
+) -> None:
     browser.open(f"{server}/redoc")
-    browser.wait_for("document.querySelectorAll('.menu-content li[data-item-id*=\"/operation/\"]').length > 0")
-    listed: Any = browser.evaluate("[...document.querySelectorAll('.menu-content li[data-item-id*=\"/operation/\"]')]"
-                                   ".map((li) => li.dataset.itemId.split('/operation/')[1])")
+    browser.wait_for(
+        "document.querySelectorAll('.menu-content li[data-item-id*=\"/operation/\"]').length > 0"
+    )
+    listed: Any = browser.evaluate(
+        "[...document.querySelectorAll('.menu-content li[data-item-id*=\"/operation/\"]')]"
+        ".map((li) => li.dataset.itemId.split('/operation/')[1])"
+    )
     assert set(listed) == operation_ids(server)  # the side menu lists every operation
     assert "list_goals_v1_goals_get" in listed
     settle(browser)

@@ -29,8 +29,12 @@ def up(tmp_path: Path) -> Iterator[Up]:
 def broker_pid(up: Up) -> int:
     """The live embedded broker: the child process of `perfledger up` that is not a zombie."""
     assert up.process is not None
-    children = " ".join(p.read_text() for p in Path(f"/proc/{up.process.pid}/task").glob("*/children"))
-    alive = [int(pid) for pid in children.split() if " Z " not in Path(f"/proc/{pid}/stat").read_text()]
+    children = " ".join(
+        p.read_text() for p in Path(f"/proc/{up.process.pid}/task").glob("*/children")
+    )
+    alive = [
+        int(pid) for pid in children.split() if " Z " not in Path(f"/proc/{pid}/stat").read_text()
+    ]
     assert len(alive) == 1, alive
     return alive[0]
 
@@ -73,7 +77,9 @@ def test_a_killed_broker_is_reaped_and_restarted_and_readyz_names_it_meanwhile(u
     assert reaped(pid)
     assert broker_pid(up) != pid and up.broker_port() == port
     metrics = httpx.get(f"{up.url}/metrics", timeout=5).text
-    assert "perfledger_broker_restarts_total 1.0" in metrics and "perfledger_broker_up 1.0" in metrics
+    assert (
+        "perfledger_broker_restarts_total 1.0" in metrics and "perfledger_broker_up 1.0" in metrics
+    )
     after = post_goal(up, title="after the broker came back")
     wait_until(lambda: read(up, f"/v1/goals/{after}"), timeout=15)
     assert read(up, f"/v1/goals/{before}")["title"] == "before the broker died"

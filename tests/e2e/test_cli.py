@@ -21,8 +21,12 @@ ROOT = Path(__file__).parents[2]
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh SQLite data directory that the CLI uses, with its own secret file."""
     monkeypatch.setenv("PERFLEDGER_DATA_DIR", str(tmp_path / "data"))
-    for name in ("PERFLEDGER_SECRET", "PERFLEDGER_SECRET_FILE", "PERFLEDGER_DATABASE_URL",
-                 "PERFLEDGER_KAFKA_BOOTSTRAP"):
+    for name in (
+        "PERFLEDGER_SECRET",
+        "PERFLEDGER_SECRET_FILE",
+        "PERFLEDGER_DATABASE_URL",
+        "PERFLEDGER_KAFKA_BOOTSTRAP",
+    ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path / "data"
 
@@ -34,9 +38,20 @@ def goal_id(data_dir: Path) -> Iterator[str]:
 
     container = build(Settings())
     try:
-        goal = container.app.set_goal(SetGoal(
-            agent_id="a1", team_id="t1", title="AHT", kpi="aht_seconds", target=300, direction="at_most",
-            period_start=date(2026, 10, 1), period_end=date(2026, 12, 31), weight=1), "manager:bob")
+        goal = container.app.set_goal(
+            SetGoal(
+                agent_id="a1",
+                team_id="t1",
+                title="AHT",
+                kpi="aht_seconds",
+                target=300,
+                direction="at_most",
+                period_start=date(2026, 10, 1),
+                period_end=date(2026, 12, 31),
+                weight=1,
+            ),
+            "manager:bob",
+        )
     finally:
         container.close()
     yield str(goal.id)
@@ -45,8 +60,13 @@ def goal_id(data_dir: Path) -> Iterator[str]:
 def closed_reader(*args: str) -> tuple[int, str]:
     """Runs `perfledger ARGS` with its stdout a pipe whose reader has gone (as `| head` does once it has
     read enough); returns the exit status and stderr."""
-    child = subprocess.Popen([sys.executable, "-m", "engine.cli", *args], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     assert child.stdout is not None
     child.stdout.close()  # the only reading end: every write the child makes now fails with EPIPE
     try:
@@ -68,7 +88,8 @@ def test_help_into_a_closed_pipe_ends_quietly() -> None:
 
 
 def test_replay_warns_that_version_is_deprecated_and_still_replays(
-    goal_id: str, capsys: pytest.CaptureFixture[str],
+    goal_id: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["replay", goal_id, "--at-version", "1"]) == 0
     assert "at version 1" in capsys.readouterr().out
@@ -78,27 +99,39 @@ def test_replay_warns_that_version_is_deprecated_and_still_replays(
 
 
 def test_a_kpi_rebuild_says_it_read_the_telephony_archive(
-    data_dir: Path, capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["rebuild", "--projection", "kpi"]) == 0
     err = capsys.readouterr().err
     assert "kpi: recounted from the telephony archive, 0 archived telephony events" in err
-    assert "event store" not in err and "\r" not in err  # no progress bar drawn into a captured stream
+    assert (
+        "event store" not in err and "\r" not in err
+    )  # no progress bar drawn into a captured stream
 
 
-def test_token_issue_names_the_secret_it_signed_with(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_issue_names_the_secret_it_signed_with(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["token", "issue", "--role", "admin", "--subject", "you"]) == 0
     captured = capsys.readouterr()
     assert captured.out.count(".") == 1 and captured.out[-1] == "\n"  # the token alone on stdout
-    assert f"the secret in {data_dir / 'secret'}" in captured.err and "PERFLEDGER_DATA_DIR" in captured.err
+    assert (
+        f"the secret in {data_dir / 'secret'}" in captured.err
+        and "PERFLEDGER_DATA_DIR" in captured.err
+    )
 
 
 def test_a_token_from_another_data_directory_is_refused_with_a_hint(
-    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["token", "issue", "--role", "admin", "--subject", "you"]) == 0
     issued = capsys.readouterr().out.strip()
-    other = Pipeline(make_settings(tmp_path / "other", f"sqlite:///{tmp_path / 'other.db'}", None, secret=None))
+    other = Pipeline(
+        make_settings(tmp_path / "other", f"sqlite:///{tmp_path / 'other.db'}", None, secret=None)
+    )
     try:
         answer = other.client().get("/v1/goals", headers={"Authorization": f"Bearer {issued}"})
     finally:

@@ -18,8 +18,12 @@ from tests.support import Pipeline, make_settings, settings_env, wait_until
 
 
 def start_ingestor(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--only", "ingestor"],
-                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "up", "--only", "ingestor"],
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def received(pipeline: Pipeline) -> int:
@@ -32,8 +36,9 @@ def received(pipeline: Pipeline) -> int:
 def test_killing_the_ingestor_mid_stream_loses_and_double_counts_nothing(
     tmp_path: Path, broker: EmbeddedBroker
 ) -> None:
-    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'kpi.db'}", broker.bootstrap,
-                             consumer_poll_records=500)
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'kpi.db'}", broker.bootstrap, consumer_poll_records=500
+    )
     pipeline = Pipeline(settings)  # the test's own view of the database, and the API
     env = {**os.environ, **settings_env(settings)}
     stream = list(simulate(agents=30, teams=3, rate=20_000, duration=1, bad_fraction=0.1, seed=11))
@@ -51,7 +56,11 @@ def test_killing_the_ingestor_mid_stream_loses_and_double_counts_nothing(
         values = [v for _, v in stream]
         events, invalid, duplicates = valid_events(values)
         assert ingest_counters(pipeline.container.db) == {
-            "received": len(stream), "accepted": len(events), "duplicates": duplicates, "dead_lettered": invalid}
+            "received": len(stream),
+            "accepted": len(events),
+            "duplicates": duplicates,
+            "dead_lettered": invalid,
+        }
         assert_api_matches_oracle(pipeline.client(), values)
     finally:
         if process.poll() is None:

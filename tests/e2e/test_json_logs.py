@@ -27,19 +27,31 @@ def answers(url: str, process: subprocess.Popen[bytes]) -> bool:
         return False
 
 
-def test_up_logs_json_lines_with_request_id_route_status_latency_and_principal(tmp_path: Path) -> None:
+def test_up_logs_json_lines_with_request_id_route_status_latency_and_principal(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PERFLEDGER_DATA_DIR": str(tmp_path / "data"), "PERFLEDGER_SECRET": SECRET,
-           "PERFLEDGER_LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "PERFLEDGER_DATA_DIR": str(tmp_path / "data"),
+        "PERFLEDGER_SECRET": SECRET,
+        "PERFLEDGER_LOG_FORMAT": "json",
+    }
     env.pop("PERFLEDGER_KAFKA_BOOTSTRAP", None)
     stderr = tmp_path / "stderr.log"
     with open(stderr, "wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--only", "api", "--port", str(port)],
-                                   env=env, stdout=subprocess.DEVNULL, stderr=sink)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "up", "--only", "api", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
     try:
         wait_until(lambda: answers(url, process), timeout=30, interval=0.1)
-        response = httpx.get(f"{url}/v1/goals", headers={**ADMIN, "X-Request-ID": "json-check-1"}, timeout=5)
+        response = httpx.get(
+            f"{url}/v1/goals", headers={**ADMIN, "X-Request-ID": "json-check-1"}, timeout=5
+        )
         assert response.status_code == 200 and response.headers["X-Request-ID"] == "json-check-1"
 
         def access_line() -> dict[str, Any] | None:

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NEEDS_POSTGRES = ("tests/integration/test_goal_and_review_rules.py::"
-                  "test_a_manager_cannot_command_their_own_goal[postgres]")
+NEEDS_POSTGRES = (
+    "tests/integration/test_goal_and_review_rules.py::"
+    "test_a_manager_cannot_command_their_own_goal[postgres]"
+)
 
 
 def closed_port() -> int:
@@ -21,8 +23,15 @@ def closed_port() -> int:
 
 def run_pytest(target: str, server: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PERFLEDGER_TEST_POSTGRES": server}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", target],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", target],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_a_run_needing_postgres_without_a_server_fails_saying_what_to_start() -> None:
@@ -31,7 +40,9 @@ def test_a_run_needing_postgres_without_a_server_fails_saying_what_to_start() ->
     output = result.stdout + result.stderr
     assert result.returncode == 4, output  # pytest's usage error: non-zero, not a skip
     assert f"PostgreSQL is not reachable at {server}" in output
-    assert "trust auth and a database `test`" in output and "apt-get install -y postgresql" in output
+    assert (
+        "trust auth and a database `test`" in output and "apt-get install -y postgresql" in output
+    )
     assert "PERFLEDGER_TEST_POSTGRES=" in output
     assert "skipped" not in output.split("PostgreSQL is not reachable")[0]
 

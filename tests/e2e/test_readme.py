@@ -50,9 +50,14 @@ def fresh_env() -> dict[str, str]:
 
 def start_server(block: str, workdir: Path, port: int) -> subprocess.Popen[bytes]:
     log = open(workdir / "server.log", "ab")  # noqa: SIM115 (closed with the process)
-    return subprocess.Popen(["bash", "-c", f"exec {block.strip()}"], cwd=workdir, stdout=log,
-                            stderr=subprocess.STDOUT, env={**fresh_env(), "PERFLEDGER_PORT": str(port)},
-                            start_new_session=True)
+    return subprocess.Popen(
+        ["bash", "-c", f"exec {block.strip()}"],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**fresh_env(), "PERFLEDGER_PORT": str(port)},
+        start_new_session=True,
+    )
 
 
 def ready(server: subprocess.Popen[bytes], base: str, workdir: Path) -> bool:
@@ -101,11 +106,19 @@ def test_readme_commands_run_as_written(tmp_path: Path) -> None:
     server = start_server(server_block, workdir, port)
     try:
         wait_until(lambda: ready(server, base, workdir), timeout=60, interval=0.2)
-        result = subprocess.run(["bash", "-c", script], cwd=workdir, env=fresh_env(),
-                                capture_output=True, text=True, timeout=300, check=False)
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=workdir,
+            env=fresh_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert result.returncode == 0, (
             f"README commands failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
-            f"server log:\n{(workdir / 'server.log').read_text()}")
+            f"server log:\n{(workdir / 'server.log').read_text()}"
+        )
         assert '"Lower handle time"' in result.stdout  # the goal read back
         assert '"occupancy_rate"' in result.stdout  # the simulated day's KPIs
     finally:

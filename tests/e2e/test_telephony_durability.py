@@ -26,7 +26,9 @@ TEAM = "team-durable"
 @pytest.fixture
 def up(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Up]:
     store = getattr(request, "param", "sqlite")
-    running = Up(tmp_path / "data", request.getfixturevalue("postgres_url") if store == "postgres" else None)
+    running = Up(
+        tmp_path / "data", request.getfixturevalue("postgres_url") if store == "postgres" else None
+    )
     running.env["PERFLEDGER_BROKER_RESTART_SECONDS"] = "1.5"  # long enough to see /readyz say so
     running.env["PERFLEDGER_INBOX_EVERY_SECONDS"] = "0.2"
     try:
@@ -37,10 +39,22 @@ def up(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Up]:
 
 def calls(count: int) -> list[dict[str, Any]]:
     at = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
-    return [{"event_id": str(uuid.uuid4()), "type": "call.completed", "agent_id": f"agent-{n % 5}",
-             "team_id": TEAM, "occurred_at": at, "call_id": f"call-{uuid.uuid4().hex}", "talk_seconds": 100,
-             "hold_seconds": 5, "acw_seconds": 10, "transferred": False, "resolved_first_contact": True}
-            for n in range(count)]
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "call.completed",
+            "agent_id": f"agent-{n % 5}",
+            "team_id": TEAM,
+            "occurred_at": at,
+            "call_id": f"call-{uuid.uuid4().hex}",
+            "talk_seconds": 100,
+            "hold_seconds": 5,
+            "acw_seconds": 10,
+            "transferred": False,
+            "resolved_first_contact": True,
+        }
+        for n in range(count)
+    ]
 
 
 def post(up: Up, events: list[dict[str, Any]]) -> httpx.Response:
@@ -48,7 +62,9 @@ def post(up: Up, events: list[dict[str, Any]]) -> httpx.Response:
 
 
 def stored(up: Up, sql: str) -> list[dict[str, Any]]:
-    db = open_database(up.env.get("PERFLEDGER_DATABASE_URL") or f"sqlite:///{up.data_dir / 'perfledger.db'}")
+    db = open_database(
+        up.env.get("PERFLEDGER_DATABASE_URL") or f"sqlite:///{up.data_dir / 'perfledger.db'}"
+    )
     try:
         return db.query(sql)
     finally:
@@ -56,7 +72,10 @@ def stored(up: Up, sql: str) -> list[dict[str, Any]]:
 
 
 def counters(up: Up) -> dict[str, int]:
-    return {row["name"]: int(row["value"]) for row in stored(up, "SELECT name, value FROM ingest_counters")}
+    return {
+        row["name"]: int(row["value"])
+        for row in stored(up, "SELECT name, value FROM ingest_counters")
+    }
 
 
 def archived(up: Up) -> set[str]:
@@ -64,7 +83,9 @@ def archived(up: Up) -> set[str]:
 
 
 def calls_handled(up: Up) -> int:
-    rows = httpx.get(f"{up.url}/v1/teams/{TEAM}/kpis", params={"bucket": "day"}, headers=ADMIN, timeout=10)
+    rows = httpx.get(
+        f"{up.url}/v1/teams/{TEAM}/kpis", params={"bucket": "day"}, headers=ADMIN, timeout=10
+    )
     return sum(row["calls_handled"] or 0 for row in rows.json()["rows"])
 
 
@@ -73,9 +94,13 @@ def assert_counted_exactly_once(up: Up, acknowledged: set[str]) -> None:
     assert archived(up) == acknowledged
     found = counters(up)
     assert found["accepted"] == len(acknowledged)
-    assert found["received"] == found["accepted"] + found.get("duplicates", 0) + found.get("dead_lettered", 0)
+    assert found["received"] == found["accepted"] + found.get("duplicates", 0) + found.get(
+        "dead_lettered", 0
+    )
     wait_until(lambda: calls_handled(up) == len(acknowledged), timeout=30, interval=0.2)
-    wait_until(lambda: not stored(up, "SELECT event_id FROM telephony_inbox"), timeout=30, interval=0.2)
+    wait_until(
+        lambda: not stored(up, "SELECT event_id FROM telephony_inbox"), timeout=30, interval=0.2
+    )
 
 
 @pytest.mark.parametrize("up", ["sqlite", "postgres"], indirect=True)
@@ -125,7 +150,9 @@ class Poster:
 
 
 @pytest.mark.parametrize("up", ["sqlite", "postgres"], indirect=True)
-def test_a_broker_killed_under_load_is_restarted_and_every_acknowledged_event_counts_once(up: Up) -> None:
+def test_a_broker_killed_under_load_is_restarted_and_every_acknowledged_event_counts_once(
+    up: Up,
+) -> None:
     up.start()
     with Poster(up) as poster:
         wait_until(lambda: len(poster.acknowledged) >= 400, timeout=30)
@@ -133,7 +160,9 @@ def test_a_broker_killed_under_load_is_restarted_and_every_acknowledged_event_co
         os.kill(pid, signal.SIGKILL)
         body = wait_until(lambda: unready(up), timeout=10)
         assert body["down"] == ["broker"]
-        wait_until(lambda: readiness(up)[0] == 200 and broker_pid(up) != pid, timeout=60, interval=0.2)
+        wait_until(
+            lambda: readiness(up)[0] == 200 and broker_pid(up) != pid, timeout=60, interval=0.2
+        )
         resumed = len(poster.acknowledged)
         wait_until(lambda: len(poster.acknowledged) >= resumed + 400, timeout=30)
     assert poster.refused == 0

@@ -20,9 +20,15 @@ from adapters.kafka.broker import free_port
 from tests.support import SECRET, token, wait_until
 
 GOAL: dict[str, Any] = {
-    "agent_id": "agent-7", "team_id": "team-e2e", "title": "First contact resolution",
-    "kpi": "fcr_rate", "target": 0.75, "direction": "at_least",
-    "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 1,
+    "agent_id": "agent-7",
+    "team_id": "team-e2e",
+    "title": "First contact resolution",
+    "kpi": "fcr_rate",
+    "target": 0.75,
+    "direction": "at_least",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1,
 }
 ADMIN = token("admin", "alice")
 
@@ -33,8 +39,12 @@ class Up:
     def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
         self.data_dir = data_dir
         self.port = free_port()
-        self.env = {**os.environ, "PERFLEDGER_DATA_DIR": str(data_dir), "PERFLEDGER_SECRET": SECRET,
-                    "PERFLEDGER_KAFKA_SESSION_TIMEOUT_MS": "2000"}
+        self.env = {
+            **os.environ,
+            "PERFLEDGER_DATA_DIR": str(data_dir),
+            "PERFLEDGER_SECRET": SECRET,
+            "PERFLEDGER_KAFKA_SESSION_TIMEOUT_MS": "2000",
+        }
         self.env.pop("PERFLEDGER_KAFKA_BOOTSTRAP", None)
         if database_url:
             self.env["PERFLEDGER_DATABASE_URL"] = database_url
@@ -50,7 +60,10 @@ class Up:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "engine.cli", "up", "--port", str(self.port), *self.args],
-            env=self.env, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, text=True,  # noqa: SIM115
+            env=self.env,
+            stdout=open(self.log, "a"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         wait_until(self._answers, timeout=30, interval=0.1)
         return self
@@ -108,7 +121,10 @@ def test_a_goal_posted_is_readable_within_two_seconds(up: Up) -> None:
     up.start()
     goal_id = post_goal(up)
     posted = time.monotonic()
-    wait_until(lambda: read(up, f"/v1/goals/{goal_id}") and read(up, f"/v1/audit/{goal_id}/events"), timeout=2)
+    wait_until(
+        lambda: read(up, f"/v1/goals/{goal_id}") and read(up, f"/v1/audit/{goal_id}/events"),
+        timeout=2,
+    )
     assert time.monotonic() - posted < 2
     assert read(up, f"/v1/audit/{goal_id}/events")[0]["actor"] == "admin:alice"
 
@@ -124,11 +140,20 @@ def test_restarts_and_sigkill_lose_and_duplicate_nothing(up: Up) -> None:
     up.start()
     ids = [post_goal(up, title=f"goal {n}") for n in range(10)]
     revised = ids[0]
-    response = httpx.post(f"{up.url}/v1/goals/{revised}/revise-target", json={"target": 0.8, "reason": "raise"},
-                          headers=ADMIN, timeout=10)
+    response = httpx.post(
+        f"{up.url}/v1/goals/{revised}/revise-target",
+        json={"target": 0.8, "reason": "raise"},
+        headers=ADMIN,
+        timeout=10,
+    )
     assert response.status_code == 200
-    wait_until(lambda: all(read(up, f"/v1/goals/{i}") for i in ids) and
-               read(up, f"/v1/goals/{revised}")["version"] == 2, timeout=15)
+    wait_until(
+        lambda: (
+            all(read(up, f"/v1/goals/{i}") for i in ids)
+            and read(up, f"/v1/goals/{revised}")["version"] == 2
+        ),
+        timeout=15,
+    )
     broker = up.broker_port()
     assert up.stop(signal.SIGTERM) == 0
     up.start()
@@ -151,19 +176,33 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "PERFLEDGER_DATA_DIR": str(tmp_path / "data"), "PERFLEDGER_SECRET": SECRET}
-        done = subprocess.run([sys.executable, "-m", "engine.cli", "up", "--port", str(port)], env=env,
-                              capture_output=True, text=True, timeout=60)
+        env = {
+            **os.environ,
+            "PERFLEDGER_DATA_DIR": str(tmp_path / "data"),
+            "PERFLEDGER_SECRET": SECRET,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "engine.cli", "up", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 2 and "in use" in done.stderr
     assert not (tmp_path / "data" / "broker.address").exists()
 
 
-def test_a_restart_right_after_a_stop_is_not_refused_while_the_old_port_is_in_time_wait(up: Up) -> None:
+def test_a_restart_right_after_a_stop_is_not_refused_while_the_old_port_is_in_time_wait(
+    up: Up,
+) -> None:
     up.start()
     with httpx.Client() as client:  # a kept-alive connection: the server closes it first, on stop
         assert client.get(f"{up.url}/healthz").status_code == 200
         assert up.stop(signal.SIGINT) == 0
-    with socket.socket() as plain, pytest.raises(OSError):  # TIME_WAIT: a bind without reuse is refused
+    with (
+        socket.socket() as plain,
+        pytest.raises(OSError),
+    ):  # TIME_WAIT: a bind without reuse is refused
         plain.bind(("127.0.0.1", up.port))
     up.start()
     assert httpx.get(f"{up.url}/healthz", timeout=5).status_code == 200

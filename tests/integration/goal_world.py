@@ -20,19 +20,44 @@ from tests.support import make_settings, token
 
 ADMIN = token("admin", "alice")
 MANAGER = token("manager", "bob", "t1")
-GOAL = {"agent_id": "a1", "team_id": "t1", "title": "Delight callers", "kpi": "csat_avg", "target": 4.0,
-        "direction": "at_least", "period_start": "2026-10-01", "period_end": "2026-10-31", "weight": 1}
+GOAL = {
+    "agent_id": "a1",
+    "team_id": "t1",
+    "title": "Delight callers",
+    "kpi": "csat_avg",
+    "target": 4.0,
+    "direction": "at_least",
+    "period_start": "2026-10-01",
+    "period_end": "2026-10-31",
+    "weight": 1,
+}
 CLOCK = datetime(2026, 10, 20, 9, tzinfo=UTC)
 
 
 def call(n: int, csat: int) -> list[tuple[bytes, bytes]]:
     events = [
-        {"event_id": f"00000000-0000-4000-8000-{n:012d}", "type": "call.completed", "agent_id": "a1",
-         "team_id": "t1", "occurred_at": f"2026-10-{5 + n:02d}T10:00:00Z", "call_id": f"c{n}",
-         "talk_seconds": 100, "hold_seconds": 0, "acw_seconds": 20, "transferred": False,
-         "resolved_first_contact": True},
-        {"event_id": f"00000000-0000-4000-9000-{n:012d}", "type": "survey.completed", "agent_id": "a1",
-         "team_id": "t1", "occurred_at": f"2026-10-{5 + n:02d}T11:00:00Z", "call_id": f"c{n}", "csat": csat},
+        {
+            "event_id": f"00000000-0000-4000-8000-{n:012d}",
+            "type": "call.completed",
+            "agent_id": "a1",
+            "team_id": "t1",
+            "occurred_at": f"2026-10-{5 + n:02d}T10:00:00Z",
+            "call_id": f"c{n}",
+            "talk_seconds": 100,
+            "hold_seconds": 0,
+            "acw_seconds": 20,
+            "transferred": False,
+            "resolved_first_contact": True,
+        },
+        {
+            "event_id": f"00000000-0000-4000-9000-{n:012d}",
+            "type": "survey.completed",
+            "agent_id": "a1",
+            "team_id": "t1",
+            "occurred_at": f"2026-10-{5 + n:02d}T11:00:00Z",
+            "call_id": f"c{n}",
+            "csat": csat,
+        },
     ]
     return [(b"a1", json.dumps(e).encode()) for e in events]
 
@@ -41,10 +66,16 @@ class World:
     def __init__(self, live: LiveModels, client: TestClient) -> None:
         self.live, self.client = live, client
         self.clock = [CLOCK]
-        self.manager = GoalProgress(live.container.app, SqlProgressSource(live.container.db),
-                                    lambda: self.clock[0], settle=0)
+        self.manager = GoalProgress(
+            live.container.app,
+            SqlProgressSource(live.container.db),
+            lambda: self.clock[0],
+            settle=0,
+        )
 
-    def post(self, path: str, body: Any = None, who: dict[str, str] = ADMIN, status: int = 200) -> Any:
+    def post(
+        self, path: str, body: Any = None, who: dict[str, str] = ADMIN, status: int = 200
+    ) -> Any:
         response = self.client.post(path, json={} if body is None else body, headers=who)
         assert response.status_code == status, response.text
         return response.json()
@@ -64,5 +95,3 @@ def open_world(tmp_path: Path, database_url: str) -> Iterator[World]:
         yield World(LiveModels(container), TestClient(container.api()))
     finally:
         container.close()
-
-

@@ -38,10 +38,13 @@ class LiveModels:
         """Projects every event stored since the last call; returns how many."""
         app, done = self.container.app, 0
         while notifications := app.recorder.select_notifications(
-                start=self.position, limit=500, inclusive_of_start=False):
+            start=self.position, limit=500, inclusive_of_start=False
+        ):
             events = [envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in notifications]
             with self.container.db.transaction() as cur:
-                apply_parking(cur, self.projection, events)  # as the live projector: park what cannot apply
+                apply_parking(
+                    cur, self.projection, events
+                )  # as the live projector: park what cannot apply
             self.position = notifications[-1].id
             done += len(events)
         return done
@@ -50,7 +53,9 @@ class LiveModels:
         """Ingests telephony messages (key, value) in polls of `batch`."""
         records: list[Any] = []
         for offset, (key, value) in enumerate(messages):
-            records.append(SimpleNamespace(key=key, value=value, topic="t", partition=0, offset=offset))
+            records.append(
+                SimpleNamespace(key=key, value=value, topic="t", partition=0, offset=offset)
+            )
             if len(records) == batch:
                 self._poll(records)
                 records = []

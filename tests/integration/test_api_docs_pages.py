@@ -44,9 +44,16 @@ def client(tmp_path: Path) -> Iterator[Any]:
         container.close()
 
 
-@pytest.mark.parametrize(("page", "asset"), [("/docs", "/static/vendor/swagger-ui/swagger-ui-bundle.js"),
-                                             ("/redoc", "/static/vendor/redoc/redoc.standalone.js")])
-def test_the_reference_pages_load_their_assets_from_the_server_only(client: Any, page: str, asset: str) -> None:
+@pytest.mark.parametrize(
+    ("page", "asset"),
+    [
+        ("/docs", "/static/vendor/swagger-ui/swagger-ui-bundle.js"),
+        ("/redoc", "/static/vendor/redoc/redoc.standalone.js"),
+    ],
+)
+def test_the_reference_pages_load_their_assets_from_the_server_only(
+    client: Any, page: str, asset: str
+) -> None:
     answer = client.get(page)
     assert answer.status_code == 200
     found = links(answer.text)
@@ -58,8 +65,15 @@ def test_the_reference_pages_load_their_assets_from_the_server_only(client: Any,
         assert client.get(link).status_code == 200, link
 
 
-@pytest.mark.parametrize("path", ["/static/vendor/swagger-ui/LICENSE", "/static/vendor/swagger-ui/NOTICE",
-                                  "/static/vendor/redoc/LICENSE", "/static/vendor/VENDORED.md"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/vendor/swagger-ui/LICENSE",
+        "/static/vendor/swagger-ui/NOTICE",
+        "/static/vendor/redoc/LICENSE",
+        "/static/vendor/VENDORED.md",
+    ],
+)
 def test_the_vendored_assets_are_served_with_their_licences(client: Any, path: str) -> None:
     answer = client.get(path)
     assert answer.status_code == 200

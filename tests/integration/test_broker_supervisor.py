@@ -16,7 +16,9 @@ from engine.bootstrap import client_bootstrap
 from tests.support import make_settings, wait_until
 
 
-def test_a_broker_whose_port_was_taken_comes_back_on_a_new_one_that_clients_follow(tmp_path: Path) -> None:
+def test_a_broker_whose_port_was_taken_comes_back_on_a_new_one_that_clients_follow(
+    tmp_path: Path,
+) -> None:
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 't.db'}", None)
     address_file = settings.data_dir / "broker.address"
     settings.data_dir.mkdir(parents=True)

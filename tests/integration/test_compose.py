@@ -25,7 +25,11 @@ def compose() -> dict[str, Any]:
 
 
 def perfledger_services() -> dict[str, dict[str, Any]]:
-    return {name: svc for name, svc in compose()["services"].items() if svc.get("image", "").startswith("perfledger")}
+    return {
+        name: svc
+        for name, svc in compose()["services"].items()
+        if svc.get("image", "").startswith("perfledger")
+    }
 
 
 def with_defaults(value: str) -> str:
@@ -39,8 +43,11 @@ def component_of(svc: dict[str, Any]) -> str:
 
 
 def dockerfile() -> list[str]:
-    return [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line.strip()
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def test_the_scale_out_runs_kafka_in_kraft_mode_and_postgres() -> None:
@@ -61,7 +68,11 @@ def test_every_setting_passed_is_one_the_settings_know() -> None:
     for name, svc in perfledger_services().items():
         passed = set(svc["environment"])
         assert passed <= known, f"{name}: unknown settings {passed - known}"
-        assert {"PERFLEDGER_DATABASE_URL", "PERFLEDGER_KAFKA_BOOTSTRAP", "PERFLEDGER_SECRET"} <= passed
+        assert {
+            "PERFLEDGER_DATABASE_URL",
+            "PERFLEDGER_KAFKA_BOOTSTRAP",
+            "PERFLEDGER_SECRET",
+        } <= passed
 
 
 def test_services_point_at_the_composed_kafka_and_postgres() -> None:
@@ -70,8 +81,13 @@ def test_services_point_at_the_composed_kafka_and_postgres() -> None:
         assert env["PERFLEDGER_KAFKA_BOOTSTRAP"].split(":")[0] == "kafka"
         assert env["PERFLEDGER_DATABASE_URL"].startswith("postgresql://")
         assert "@postgres:" in env["PERFLEDGER_DATABASE_URL"]
-        settings = Settings.model_validate({k.removeprefix("PERFLEDGER_").lower(): with_defaults(v)
-                                            for k, v in env.items() if k != "PERFLEDGER_SECRET"})
+        settings = Settings.model_validate(
+            {
+                k.removeprefix("PERFLEDGER_").lower(): with_defaults(v)
+                for k, v in env.items()
+                if k != "PERFLEDGER_SECRET"
+            }
+        )
         assert settings.is_postgres and settings.eventsourcing_env()["POSTGRES_HOST"] == "postgres"
         assert set(svc["depends_on"]) == {"kafka", "postgres"}
 
@@ -92,7 +108,9 @@ def test_the_kafka_cluster_id_is_a_kraft_id_the_operator_can_replace() -> None:
     value = compose()["services"]["kafka"]["environment"]["CLUSTER_ID"]
     assert value.startswith("${KAFKA_CLUSTER_ID:-")
     default = with_defaults(value)
-    assert len(base64.urlsafe_b64decode(default + "==")) == 16  # what kafka-storage random-uuid prints
+    assert (
+        len(base64.urlsafe_b64decode(default + "==")) == 16
+    )  # what kafka-storage random-uuid prints
     assert "kafka-storage.sh random-uuid" in (ROOT / "docker-compose.yml").read_text()
 
 
@@ -101,13 +119,19 @@ def test_telephony_producers_outside_compose_have_a_listener_of_their_own() -> N
     env = kafka["environment"]
     listeners = dict(item.split("://") for item in env["KAFKA_LISTENERS"].split(","))
     advertised = dict(item.split("://") for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
-    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    protocols = dict(
+        item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
     assert set(listeners) == set(protocols)
     assert set(advertised) == set(listeners) - {env["KAFKA_CONTROLLER_LISTENER_NAMES"]}
-    inside = {svc["environment"]["PERFLEDGER_KAFKA_BOOTSTRAP"] for svc in perfledger_services().values()}
+    inside = {
+        svc["environment"]["PERFLEDGER_KAFKA_BOOTSTRAP"] for svc in perfledger_services().values()
+    }
     assert inside == {advertised["INTERNAL"]}
     assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] == "INTERNAL"
-    assert advertised["EXTERNAL"].startswith("${KAFKA_EXTERNAL_HOST:-"), "the advertised host is the operator's"
+    assert advertised["EXTERNAL"].startswith("${KAFKA_EXTERNAL_HOST:-"), (
+        "the advertised host is the operator's"
+    )
     host, port = with_defaults(advertised["EXTERNAL"]).rsplit(":", 1)
     assert host == "localhost"
     published = [with_defaults(p) for p in kafka["ports"]]
@@ -119,8 +143,10 @@ def test_every_service_has_a_health_check_and_perfledger_waits_for_healthy_depen
     for name, svc in services.items():
         assert svc["healthcheck"]["test"], name
     for name, svc in perfledger_services().items():
-        assert svc["depends_on"] == {"kafka": {"condition": "service_healthy"},
-                                     "postgres": {"condition": "service_healthy"}}, name
+        assert svc["depends_on"] == {
+            "kafka": {"condition": "service_healthy"},
+            "postgres": {"condition": "service_healthy"},
+        }, name
 
 
 def test_each_perfledger_service_checks_the_component_it_runs() -> None:
@@ -153,14 +179,21 @@ def test_the_image_installs_exactly_the_pinned_dependencies() -> None:
         requirement = Requirement(text)
         pinned = pins.get(canonicalize_name(requirement.name))
         assert pinned is not None, f"{requirement.name} is not pinned in constraints.txt"
-        assert requirement.specifier.contains(pinned), f"{requirement.name}=={pinned} does not satisfy {text}"
+        assert requirement.specifier.contains(pinned), (
+            f"{requirement.name}=={pinned} does not satisfy {text}"
+        )
 
 
 def test_the_build_context_leaves_out_local_state_and_keeps_what_the_image_copies() -> None:
-    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".venv", "data", ".git", ".pytest_cache", "test-artifacts", "**/__pycache__"} <= ignored
-    copied = {part for line in dockerfile() if line.startswith("COPY") for part in line.split()[1:-1]}
+    copied = {
+        part for line in dockerfile() if line.startswith("COPY") for part in line.split()[1:-1]
+    }
     assert copied and not copied & ignored
 
 
@@ -170,4 +203,6 @@ def test_the_services_use_the_database_password_postgres_is_given() -> None:
         url = svc["environment"]["PERFLEDGER_DATABASE_URL"]
         assert f":{postgres['POSTGRES_PASSWORD']}@" in url, name
         settings = Settings(database_url=with_defaults(url))
-        assert settings.eventsourcing_env()["POSTGRES_PASSWORD"] == with_defaults(postgres["POSTGRES_PASSWORD"])
+        assert settings.eventsourcing_env()["POSTGRES_PASSWORD"] == with_defaults(
+            postgres["POSTGRES_PASSWORD"]
+        )

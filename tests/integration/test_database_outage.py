@@ -14,8 +14,15 @@ from tests.pg_cluster import Cluster, own_cluster
 from tests.support import Pipeline, make_settings, token, wait_until
 
 GOAL: dict[str, Any] = {
-    "agent_id": "agent-1", "team_id": "team-a", "title": "AHT", "kpi": "aht_seconds", "target": 300,
-    "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 1,
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "title": "AHT",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1,
 }
 ADMIN = token("admin", "alice")
 BUDGET = 2.0  # seconds a request may wait for its answer while the database is down
@@ -51,7 +58,8 @@ def assert_unavailable(response: Any, elapsed: float) -> None:
 
 
 def test_during_an_outage_commands_and_reads_answer_503_at_once_and_recover(
-    client: Any, cluster: Cluster,
+    client: Any,
+    cluster: Cluster,
 ) -> None:
     goal_id = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
     cluster.stop("immediate")
@@ -59,8 +67,11 @@ def test_during_an_outage_commands_and_reads_answer_503_at_once_and_recover(
     for _ in range(3):  # the pools' broken connections, then the refused new ones
         assert_unavailable(*timed(lambda: client.post("/v1/goals", json=GOAL, headers=ADMIN)))
     revise = {"target": 200, "reason": "outage"}  # loads the goal (snapshots, then events) first
-    assert_unavailable(*timed(lambda: client.post(f"/v1/goals/{goal_id}/revise-target", json=revise,
-                                                  headers=ADMIN)))
+    assert_unavailable(
+        *timed(
+            lambda: client.post(f"/v1/goals/{goal_id}/revise-target", json=revise, headers=ADMIN)
+        )
+    )
     assert_unavailable(*timed(lambda: client.get(f"/v1/audit/{goal_id}/events", headers=ADMIN)))
     assert_unavailable(*timed(lambda: client.get(f"/v1/goals/{goal_id}", headers=ADMIN)))
     assert_unavailable(*timed(lambda: client.get("/v1/goals", headers=ADMIN)))
@@ -69,8 +80,15 @@ def test_during_an_outage_commands_and_reads_answer_503_at_once_and_recover(
     assert ready.json()["unavailable"] == ["database"]
 
     cluster.start()
-    created = wait_until(lambda: client.post("/v1/goals", json=GOAL, headers=ADMIN).status_code == 201
-                         or None, timeout=15)
+    created = wait_until(
+        lambda: client.post("/v1/goals", json=GOAL, headers=ADMIN).status_code == 201 or None,
+        timeout=15,
+    )
     assert created
-    assert client.post(f"/v1/goals/{goal_id}/cancel", json={"reason": "back"}, headers=ADMIN).status_code == 200
+    assert (
+        client.post(
+            f"/v1/goals/{goal_id}/cancel", json={"reason": "back"}, headers=ADMIN
+        ).status_code
+        == 200
+    )
     assert client.get("/readyz").status_code == 200

@@ -51,7 +51,9 @@ class Load:
     def create(self, key: str, body: dict[str, Any]) -> str:
         while True:
             started = time.monotonic()
-            response = self.client.post("/v1/goals", json=body, headers={**ADMIN, "Idempotency-Key": key})
+            response = self.client.post(
+                "/v1/goals", json=body, headers={**ADMIN, "Idempotency-Key": key}
+            )
             self.slowest = max(self.slowest, time.monotonic() - started)
             self.statuses.add(response.status_code)
             if response.status_code == 201:
@@ -64,9 +66,17 @@ class Load:
 
 
 def goal(number: int) -> dict[str, Any]:
-    return {"agent_id": f"agent-{number % 7}", "team_id": "team-a", "title": f"goal {number}",
-            "kpi": "manual", "target": 10, "direction": "at_least", "period_start": "2026-10-01",
-            "period_end": "2026-12-31", "weight": 1}
+    return {
+        "agent_id": f"agent-{number % 7}",
+        "team_id": "team-a",
+        "title": f"goal {number}",
+        "kpi": "manual",
+        "target": 10,
+        "direction": "at_least",
+        "period_start": "2026-10-01",
+        "period_end": "2026-12-31",
+        "weight": 1,
+    }
 
 
 @pytest.fixture
@@ -77,7 +87,9 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def pipeline(cluster: Cluster, broker: Any, tmp_path: Path) -> Iterator[Pipeline]:
-    running = Pipeline(make_settings(tmp_path, cluster.url, broker.bootstrap)).start("relay", "projector")
+    running = Pipeline(make_settings(tmp_path, cluster.url, broker.bootstrap)).start(
+        "relay", "projector"
+    )
     try:
         yield running
     finally:
@@ -91,7 +103,8 @@ def goals_stored(pipeline: Pipeline) -> list[str]:
 
 
 def test_an_outage_under_load_answers_fast_applies_once_and_loses_nothing(
-    cluster: Cluster, pipeline: Pipeline,
+    cluster: Cluster,
+    pipeline: Pipeline,
 ) -> None:
     load = Load(pipeline.client())
     worker = threading.Thread(target=load.run, name="load", daemon=True)
@@ -116,5 +129,7 @@ def test_an_outage_under_load_answers_fast_applies_once_and_loses_nothing(
     assert set(stored) == set(load.acknowledged.values())  # nothing acknowledged is lost
     client = pipeline.client()
     last = list(load.acknowledged.values())[-1]
-    wait_until(lambda: client.get(f"/v1/goals/{last}", headers=ADMIN).status_code == 200, timeout=30)
+    wait_until(
+        lambda: client.get(f"/v1/goals/{last}", headers=ADMIN).status_code == 200, timeout=30
+    )
     wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)

@@ -10,8 +10,15 @@ import pytest
 from tests.support import token
 
 GOAL: dict[str, Any] = {
-    "agent_id": "agent-1", "team_id": "team-a", "title": "AHT", "kpi": "aht_seconds", "target": 300,
-    "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 1,
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "title": "AHT",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1,
 }
 ADMIN = token("admin", "alice")
 
@@ -28,8 +35,13 @@ def test_a_forged_token_is_refused(client: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "who", [token("manager", "bob", "team-b"), token("agent", "agent-1"), token("auditor", "ann"),
-            token("ingest", "pbx")],
+    "who",
+    [
+        token("manager", "bob", "team-b"),
+        token("agent", "agent-1"),
+        token("auditor", "ann"),
+        token("ingest", "pbx"),
+    ],
 )
 def test_only_admins_and_the_teams_managers_set_goals(client: Any, who: dict[str, str]) -> None:
     assert client.post("/v1/goals", json=GOAL, headers=who).status_code == 403
@@ -42,41 +54,64 @@ def test_a_manager_of_the_team_sets_a_goal_and_is_its_actor(client: Any) -> None
 
 @pytest.mark.parametrize(
     "change, field",
-    [({"weight": -1}, "weight"), ({"period_end": "2026-01-01"}, "body"), ({"target": "high"}, "target"),
-     ({"direction": None}, "direction")],
+    [
+        ({"weight": -1}, "weight"),
+        ({"period_end": "2026-01-01"}, "body"),
+        ({"target": "high"}, "target"),
+        ({"direction": None}, "direction"),
+    ],
 )
-def test_invalid_input_is_422_naming_the_field(client: Any, change: dict[str, Any], field: str) -> None:
+def test_invalid_input_is_422_naming_the_field(
+    client: Any, change: dict[str, Any], field: str
+) -> None:
     response = client.post("/v1/goals", json={**GOAL, **change}, headers=ADMIN)
     assert response.status_code == 422
     assert field in [e["field"] for e in response.json()["errors"]]
 
 
 def test_malformed_json_is_422(client: Any) -> None:
-    response = client.post("/v1/goals", content=b"{not json", headers={**ADMIN, "content-type": "application/json"})
+    response = client.post(
+        "/v1/goals", content=b"{not json", headers={**ADMIN, "content-type": "application/json"}
+    )
     assert response.status_code == 422
 
 
 def test_a_stale_if_match_is_a_409_and_changes_nothing(client: Any) -> None:
     goal_id = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
     revise = {"target": 280, "reason": "new baseline"}
-    ok = client.post(f"/v1/goals/{goal_id}/revise-target", json=revise, headers={**ADMIN, "If-Match": "1"})
+    ok = client.post(
+        f"/v1/goals/{goal_id}/revise-target", json=revise, headers={**ADMIN, "If-Match": "1"}
+    )
     assert ok.status_code == 200 and ok.json()["version"] == 2
-    stale = client.post(f"/v1/goals/{goal_id}/revise-target", json=revise, headers={**ADMIN, "If-Match": "1"})
+    stale = client.post(
+        f"/v1/goals/{goal_id}/revise-target", json=revise, headers={**ADMIN, "If-Match": "1"}
+    )
     assert stale.status_code == 409
-    bad = client.post(f"/v1/goals/{goal_id}/revise-target", json=revise, headers={**ADMIN, "If-Match": "v?"})
+    bad = client.post(
+        f"/v1/goals/{goal_id}/revise-target", json=revise, headers={**ADMIN, "If-Match": "v?"}
+    )
     assert bad.status_code == 422
 
 
 def test_a_revision_without_reason_is_422(client: Any) -> None:
     goal_id = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
-    response = client.post(f"/v1/goals/{goal_id}/revise-target", json={"target": 1, "reason": "  "}, headers=ADMIN)
+    response = client.post(
+        f"/v1/goals/{goal_id}/revise-target", json={"target": 1, "reason": "  "}, headers=ADMIN
+    )
     assert response.status_code == 422
 
 
 def test_revising_a_cancelled_goal_is_409(client: Any) -> None:
     goal_id = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
-    assert client.post(f"/v1/goals/{goal_id}/cancel", json={"reason": "moved"}, headers=ADMIN).status_code == 200
-    response = client.post(f"/v1/goals/{goal_id}/revise-target", json={"target": 1, "reason": "x"}, headers=ADMIN)
+    assert (
+        client.post(
+            f"/v1/goals/{goal_id}/cancel", json={"reason": "moved"}, headers=ADMIN
+        ).status_code
+        == 200
+    )
+    response = client.post(
+        f"/v1/goals/{goal_id}/revise-target", json={"target": 1, "reason": "x"}, headers=ADMIN
+    )
     assert response.status_code == 409 and "cancelled" in response.json()["detail"]
 
 
@@ -88,15 +123,22 @@ def test_unknown_goals_are_404(client: Any) -> None:
 
 def test_a_manager_of_another_team_cannot_revise(client: Any) -> None:
     goal_id = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
-    response = client.post(f"/v1/goals/{goal_id}/revise-target", json={"target": 1, "reason": "x"},
-                           headers=token("manager", "eve", "team-b"))
+    response = client.post(
+        f"/v1/goals/{goal_id}/revise-target",
+        json={"target": 1, "reason": "x"},
+        headers=token("manager", "eve", "team-b"),
+    )
     assert response.status_code == 403
 
 
 def test_health_needs_no_token(client: Any) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["ready"] is True and ready.json()["relay_lag"] == 0
+    assert (
+        ready.status_code == 200
+        and ready.json()["ready"] is True
+        and ready.json()["relay_lag"] == 0
+    )
 
 
 def test_readyz_is_unready_while_the_relay_lags(client: Any, tmp_path: Path) -> None:
@@ -109,8 +151,16 @@ def test_readyz_is_unready_while_the_relay_lags(client: Any, tmp_path: Path) -> 
 def test_a_draft_goal_is_activated_once_by_its_teams_manager(client: Any) -> None:
     goal_id = client.post("/v1/goals", json={**GOAL, "draft": True}, headers=ADMIN).json()["id"]
     assert client.post(f"/v1/goals/{goal_id}/activate").status_code == 401
-    assert client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "eve", "team-b")).status_code == 403
-    assert client.post(f"/v1/goals/{goal_id}/activate", headers={**ADMIN, "If-Match": "7"}).status_code == 409
+    assert (
+        client.post(
+            f"/v1/goals/{goal_id}/activate", headers=token("manager", "eve", "team-b")
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/v1/goals/{goal_id}/activate", headers={**ADMIN, "If-Match": "7"}).status_code
+        == 409
+    )
     ok = client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "bob", "team-a"))
     assert ok.status_code == 200 and ok.json()["version"] == 2
     assert client.post(f"/v1/goals/{goal_id}/activate", headers=ADMIN).status_code == 409

@@ -14,12 +14,28 @@ from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from tests.support import Pipeline, make_settings, token, wait_until
 
 INGEST = token("ingest", "pbx-1")
-CALL = {"event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d01", "type": "call.completed", "agent_id": "agent-017",
-        "team_id": "team-north", "occurred_at": "2026-10-05T09:14:03+02:00", "call_id": "c-88121",
-        "talk_seconds": 212.4, "hold_seconds": 31.0, "acw_seconds": 45.5, "transferred": False,
-        "resolved_first_contact": True}
-SURVEY = {"event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d03", "type": "survey.completed", "agent_id": "agent-017",
-          "team_id": "team-north", "occurred_at": "2026-10-07T11:00:00Z", "call_id": "c-88121", "csat": 4}
+CALL = {
+    "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d01",
+    "type": "call.completed",
+    "agent_id": "agent-017",
+    "team_id": "team-north",
+    "occurred_at": "2026-10-05T09:14:03+02:00",
+    "call_id": "c-88121",
+    "talk_seconds": 212.4,
+    "hold_seconds": 31.0,
+    "acw_seconds": 45.5,
+    "transferred": False,
+    "resolved_first_contact": True,
+}
+SURVEY = {
+    "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d03",
+    "type": "survey.completed",
+    "agent_id": "agent-017",
+    "team_id": "team-north",
+    "occurred_at": "2026-10-07T11:00:00Z",
+    "call_id": "c-88121",
+    "csat": 4,
+}
 
 
 @pytest.fixture
@@ -48,18 +64,31 @@ def test_a_batch_is_accepted_deduplicated_and_rejected_item_by_item(pipeline: Pi
     assert "talk_seconds" in body["rejected"][0]["reason"]
     wait_until(lambda: ingest_counters(pipeline.container.db).get("accepted") == 2, timeout=30)
     assert ingest_counters(pipeline.container.db) == {
-        "received": 6, "accepted": 2, "duplicates": 1, "dead_lettered": 3}
+        "received": 6,
+        "accepted": 2,
+        "duplicates": 1,
+        "dead_lettered": 3,
+    }
     again = post(client, [CALL])
-    assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": [],
-                            "events": [{"index": 0, "event_id": CALL["event_id"], "outcome": "duplicate"}]}
-    day = client.get("/v1/agents/agent-017/kpis", params={"bucket": "day"}, headers=token()).json()["rows"]
+    assert again.json() == {
+        "accepted": 0,
+        "duplicates": 1,
+        "rejected": [],
+        "events": [{"index": 0, "event_id": CALL["event_id"], "outcome": "duplicate"}],
+    }
+    day = client.get("/v1/agents/agent-017/kpis", params={"bucket": "day"}, headers=token()).json()[
+        "rows"
+    ]
     # the survey arrived first and still counts on the call's day (5 Oct, 07:14 UTC)
     assert [(r["start"], r["calls_handled"], r["csat_avg"]) for r in day] == [
-        ("2026-10-05T00:00:00+00:00", 1, 4.0)]
+        ("2026-10-05T00:00:00+00:00", 1, 4.0)
+    ]
     assert day[0]["aht_seconds"] == pytest.approx(288.9) and day[0]["qa_avg"] is None
 
 
-@pytest.mark.parametrize("body", ["{not json", '{"an": "object"}', "[" + ",".join(["{}"] * 10_001) + "]"])
+@pytest.mark.parametrize(
+    "body", ["{not json", '{"an": "object"}', "[" + ",".join(["{}"] * 10_001) + "]"]
+)
 def test_a_body_that_is_not_a_json_array_is_422(pipeline: Pipeline, body: str) -> None:
     response = pipeline.client().post("/v1/telephony/events", content=body, headers=INGEST)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body"
@@ -77,29 +106,78 @@ def test_kpi_routes_keep_to_the_callers_scope(pipeline: Pipeline) -> None:
     post(client, [CALL])
     wait_until(lambda: ingest_counters(pipeline.container.db).get("accepted") == 1, timeout=30)
     assert client.get("/v1/agents/agent-017/kpis").status_code == 401
-    assert client.get("/v1/agents/agent-017/kpis", headers=token("agent", "agent-017")).status_code == 200
-    assert client.get("/v1/agents/agent-017/kpis", headers=token("agent", "agent-018")).status_code == 403
-    assert client.get("/v1/agents/agent-017/kpis", headers=token("manager", "m", "team-north")).status_code == 200
-    assert client.get("/v1/agents/agent-017/kpis", headers=token("manager", "m", "team-south")).status_code == 403
-    assert client.get("/v1/teams/team-north/kpis", headers=token("manager", "m", "team-south")).status_code == 403
+    assert (
+        client.get("/v1/agents/agent-017/kpis", headers=token("agent", "agent-017")).status_code
+        == 200
+    )
+    assert (
+        client.get("/v1/agents/agent-017/kpis", headers=token("agent", "agent-018")).status_code
+        == 403
+    )
+    assert (
+        client.get(
+            "/v1/agents/agent-017/kpis", headers=token("manager", "m", "team-north")
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            "/v1/agents/agent-017/kpis", headers=token("manager", "m", "team-south")
+        ).status_code
+        == 403
+    )
+    assert (
+        client.get(
+            "/v1/teams/team-north/kpis", headers=token("manager", "m", "team-south")
+        ).status_code
+        == 403
+    )
     assert client.get("/v1/teams/team-north/kpis", headers=token("auditor", "a")).status_code == 200
-    assert client.get("/v1/agents/agent-017/kpis", params={"bucket": "year"}, headers=token()).status_code == 422
-    assert client.get("/v1/agents/agent-017/kpis", params={"from": "yesterday"}, headers=token()).status_code == 422
-    board = client.get("/v1/teams/team-north/leaderboard", params={"kpi": "fcr_rate"}, headers=token()).json()
+    assert (
+        client.get(
+            "/v1/agents/agent-017/kpis", params={"bucket": "year"}, headers=token()
+        ).status_code
+        == 422
+    )
+    assert (
+        client.get(
+            "/v1/agents/agent-017/kpis", params={"from": "yesterday"}, headers=token()
+        ).status_code
+        == 422
+    )
+    board = client.get(
+        "/v1/teams/team-north/leaderboard", params={"kpi": "fcr_rate"}, headers=token()
+    ).json()
     assert board["rows"][0]["agent_id"] == "agent-017" and board["rows"][0]["value"] == 1.0
-    assert client.get("/v1/teams/team-north/leaderboard", params={"kpi": "mood"}, headers=token()).status_code == 422
+    assert (
+        client.get(
+            "/v1/teams/team-north/leaderboard", params={"kpi": "mood"}, headers=token()
+        ).status_code
+        == 422
+    )
 
 
 def test_the_leaderboard_pages_by_rank(pipeline: Pipeline) -> None:
     client = pipeline.client()
-    calls = [{**CALL, "event_id": f"0b7e2c1a-4f4e-4c39-9d0e-{n:012d}", "agent_id": f"agent-{n:03d}",
-              "call_id": f"c-{n}", "talk_seconds": 100.0 + n} for n in range(5)]
+    calls = [
+        {
+            **CALL,
+            "event_id": f"0b7e2c1a-4f4e-4c39-9d0e-{n:012d}",
+            "agent_id": f"agent-{n:03d}",
+            "call_id": f"c-{n}",
+            "talk_seconds": 100.0 + n,
+        }
+        for n in range(5)
+    ]
     post(client, calls)
     wait_until(lambda: ingest_counters(pipeline.container.db).get("accepted") == 5, timeout=30)
     ranks, cursor = [], None
     while True:
-        page = client.get("/v1/teams/team-north/leaderboard", headers=token(),
-                          params={"kpi": "aht_seconds", "limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        page = client.get(
+            "/v1/teams/team-north/leaderboard",
+            headers=token(),
+            params={"kpi": "aht_seconds", "limit": 2, **({"cursor": cursor} if cursor else {})},
+        ).json()
         ranks += [(r["rank"], r["agent_id"]) for r in page["rows"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -109,19 +187,31 @@ def test_the_leaderboard_pages_by_rank(pipeline: Pipeline) -> None:
 
 def test_the_total_bucket_sums_the_range_from_its_days(pipeline: Pipeline) -> None:
     client = pipeline.client()
-    second = {**CALL, "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d0b", "call_id": "c-2",
-              "occurred_at": "2026-10-06T12:00:00Z", "talk_seconds": 100.0, "hold_seconds": 0.0,
-              "acw_seconds": 10.0, "resolved_first_contact": None}
+    second = {
+        **CALL,
+        "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d0b",
+        "call_id": "c-2",
+        "occurred_at": "2026-10-06T12:00:00Z",
+        "talk_seconds": 100.0,
+        "hold_seconds": 0.0,
+        "acw_seconds": 10.0,
+        "resolved_first_contact": None,
+    }
     post(client, [CALL, SURVEY, second])
     wait_until(lambda: ingest_counters(pipeline.container.db).get("accepted") == 3, timeout=30)
     params = {"bucket": "total", "from": "2026-10-01", "to": "2026-11-01"}
     for extra in ({}, {"as_known_at": "2030-01-01T00:00:00Z"}):
-        (row,) = client.get("/v1/agents/agent-017/kpis", params={**params, **extra}, headers=token()).json()["rows"]
+        (row,) = client.get(
+            "/v1/agents/agent-017/kpis", params={**params, **extra}, headers=token()
+        ).json()["rows"]
         assert row["start"] == "2026-10-01T00:00:00+00:00" and row["calls_handled"] == 2
         assert row["aht_seconds"] == pytest.approx((288.9 + 110.0) / 2) and row["fcr_rate"] == 1.0
         assert row["csat_avg"] == 4.0
-    empty = client.get("/v1/agents/agent-017/kpis", headers=token(),
-                       params={"bucket": "total", "from": "2026-12-01", "to": "2027-01-01"}).json()
+    empty = client.get(
+        "/v1/agents/agent-017/kpis",
+        headers=token(),
+        params={"bucket": "total", "from": "2026-12-01", "to": "2027-01-01"},
+    ).json()
     assert empty["rows"] == []
 
 

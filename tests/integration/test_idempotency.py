@@ -18,15 +18,31 @@ from tests.support import Pipeline, make_settings, token
 
 ADMIN = token("admin", "alice")
 GOAL: dict[str, Any] = {
-    "agent_id": "agent-1", "team_id": "team-a", "title": "AHT", "kpi": "aht_seconds", "target": 300,
-    "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 1,
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "title": "AHT",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1,
 }
 CREATES: dict[str, dict[str, Any]] = {
     "/v1/goals": GOAL,
-    "/v1/check-ins": {"agent_id": "agent-1", "team_id": "team-a", "held_at": "2026-10-02T10:00:00+00:00",
-                      "notes": "1:1"},
-    "/v1/reviews": {"agent_id": "agent-1", "team_id": "team-a", "period_start": "2026-10-01",
-                    "period_end": "2026-12-31", "criteria": ["quality"]},
+    "/v1/check-ins": {
+        "agent_id": "agent-1",
+        "team_id": "team-a",
+        "held_at": "2026-10-02T10:00:00+00:00",
+        "notes": "1:1",
+    },
+    "/v1/reviews": {
+        "agent_id": "agent-1",
+        "team_id": "team-a",
+        "period_start": "2026-10-01",
+        "period_end": "2026-12-31",
+        "criteria": ["quality"],
+    },
     "/v1/goal-templates": {key: value for key, value in GOAL.items() if key != "agent_id"},
     "/v1/review-templates": {"policy_id": "standard", "criteria": ["quality"], "goal_weight": 0.5},
 }
@@ -56,7 +72,9 @@ def keyed(key: str, who: dict[str, str] = ADMIN) -> dict[str, str]:
 
 @pytest.mark.parametrize("path", list(CREATES))
 def test_a_retry_with_the_same_key_answers_as_the_first_and_applies_once(
-    client: Any, pipeline: Pipeline, path: str,
+    client: Any,
+    pipeline: Pipeline,
+    path: str,
 ) -> None:
     first = client.post(path, json=CREATES[path], headers=keyed("k-1"))
     assert first.status_code == 201, first.text
@@ -70,9 +88,13 @@ def test_a_retry_with_the_same_key_answers_as_the_first_and_applies_once(
     assert stored_events(pipeline) == events
 
 
-@pytest.mark.parametrize("path", ["/v1/goals", "/v1/check-ins", "/v1/reviews", "/v1/goal-templates"])
+@pytest.mark.parametrize(
+    "path", ["/v1/goals", "/v1/check-ins", "/v1/reviews", "/v1/goal-templates"]
+)
 def test_a_retry_whose_first_answer_was_lost_finds_its_create_and_stores_nothing_twice(
-    client: Any, pipeline: Pipeline, path: str,
+    client: Any,
+    pipeline: Pipeline,
+    path: str,
 ) -> None:
     first = client.post(path, json=CREATES[path], headers=keyed("k-lost"))
     events = stored_events(pipeline)
@@ -89,11 +111,20 @@ def test_a_retry_whose_first_answer_was_lost_finds_its_create_and_stores_nothing
 
 
 def test_a_lost_answer_to_turning_an_alert_into_a_check_in_is_given_again(
-    client: Any, pipeline: Pipeline,
+    client: Any,
+    pipeline: Pipeline,
 ) -> None:
-    finding = Finding(key="deviation:aht_seconds:agent-1:2026-10-06", rule="deviation", team_id="team-a",
-                      agent_id="agent-1", kpi="aht_seconds", day=date(2026, 10, 6), value=512.0,
-                      threshold=431.0, summary="AHT high")
+    finding = Finding(
+        key="deviation:aht_seconds:agent-1:2026-10-06",
+        rule="deviation",
+        team_id="team-a",
+        agent_id="agent-1",
+        kpi="aht_seconds",
+        day=date(2026, 10, 6),
+        value=512.0,
+        threshold=431.0,
+        summary="AHT high",
+    )
     assert raise_alert(pipeline.container.app, finding)
     path = f"/v1/alerts/{alert_id(finding.key)}/check-in"
     first = client.post(path, json={}, headers=keyed("k-alert"))
@@ -108,7 +139,9 @@ def test_a_lost_answer_to_turning_an_alert_into_a_check_in_is_given_again(
     assert stored_events(pipeline) == events
 
 
-def test_the_same_key_with_another_request_is_refused_and_changes_nothing(client: Any, pipeline: Pipeline) -> None:
+def test_the_same_key_with_another_request_is_refused_and_changes_nothing(
+    client: Any, pipeline: Pipeline
+) -> None:
     client.post("/v1/goals", json=GOAL, headers=keyed("k-2"))
     events = stored_events(pipeline)
 
@@ -124,7 +157,9 @@ def test_the_same_key_with_another_request_is_refused_and_changes_nothing(client
 
 def test_keys_belong_to_their_caller(client: Any) -> None:
     mine = client.post("/v1/goals", json=GOAL, headers=keyed("shared"))
-    theirs = client.post("/v1/goals", json=GOAL, headers=keyed("shared", token("manager", "bob", "team-a")))
+    theirs = client.post(
+        "/v1/goals", json=GOAL, headers=keyed("shared", token("manager", "bob", "team-a"))
+    )
     assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
     assert theirs.json()["id"] != mine.json()["id"]
 

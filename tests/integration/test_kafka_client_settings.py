@@ -20,7 +20,9 @@ def test_topics_created_and_a_record_round_trips_with_the_default_security(
     topics = topics_of(settings)
     client = admin(settings, broker.bootstrap)
     try:
-        assert {topics.events, topics.telephony, topics.telephony_dlq, topics.life} <= set(client.list_topics())
+        assert {topics.events, topics.telephony, topics.telephony_dlq, topics.life} <= set(
+            client.list_topics()
+        )
     finally:
         client.close()
     writer = producer(settings, broker.bootstrap)
@@ -31,7 +33,9 @@ def test_topics_created_and_a_record_round_trips_with_the_default_security(
     reader = consumer(settings, broker.bootstrap, None)
     try:
         reader.assign([TopicPartition(topics.telephony_dlq, 0)])
-        polled = wait_until(lambda: [r for rs in reader.poll(timeout_ms=200).values() for r in rs], timeout=20)
+        polled = wait_until(
+            lambda: [r for rs in reader.poll(timeout_ms=200).values() for r in rs], timeout=20
+        )
         assert [(r.key, r.value) for r in polled] == [(b"k", b"v")]
     finally:
         reader.close()

@@ -33,7 +33,8 @@ def test_a_running_component_is_healthy_and_a_stopped_one_goes_stale(tmp_path: P
         beat.beat()
         assert problems(settings, ["relay"], max_age=10) == []
         assert problems(settings, ["projector"], max_age=10) == [
-            f"projector: not running (no {live_dir(settings) / 'projector'})"]
+            f"projector: not running (no {live_dir(settings) / 'projector'})"
+        ]
         age(live_dir(settings) / "relay", 30)
         assert problems(settings, ["relay"], max_age=10)[0].startswith("relay: last alive 30s ago")
         beat.beat()
@@ -44,10 +45,13 @@ def test_a_running_component_is_healthy_and_a_stopped_one_goes_stale(tmp_path: P
 
 def test_nothing_reported_is_not_healthy(tmp_path: Path) -> None:
     assert problems(settings_in(tmp_path), [], max_age=10) == [
-        f"no component has reported in {tmp_path / 'live'}"]
+        f"no component has reported in {tmp_path / 'live'}"
+    ]
 
 
-def test_the_heartbeat_keeps_files_fresh_drops_stale_ones_and_removes_its_own_at_stop(tmp_path: Path) -> None:
+def test_the_heartbeat_keeps_files_fresh_drops_stale_ones_and_removes_its_own_at_stop(
+    tmp_path: Path,
+) -> None:
     settings, stop = settings_in(tmp_path), threading.Event()
     worker = threading.Thread(target=stop.wait, name="perfledger-sealer", daemon=True)
     worker.start()
@@ -77,7 +81,12 @@ def test_the_api_is_healthy_only_when_readyz_answers(tmp_path: Path) -> None:
 
 
 def test_a_worker_stuck_inside_one_call_stops_being_marked_alive(tmp_path: Path) -> None:
-    settings, stop, release, entered = settings_in(tmp_path), threading.Event(), threading.Event(), threading.Event()
+    settings, stop, release, entered = (
+        settings_in(tmp_path),
+        threading.Event(),
+        threading.Event(),
+        threading.Event(),
+    )
 
     def run(loop: threading.Event, stuck: threading.Event) -> None:
         while not loop.is_set():

@@ -20,12 +20,30 @@ from tests.support import Pipeline, make_settings, token
 
 ADMIN = token("admin", "alice")
 AGENT = token("agent", "agent-1")
-GOAL = {"agent_id": "agent-1", "team_id": "team-a", "title": "AHT", "target": 300, "direction": "at_most",
-        "period_start": "2026-07-01", "period_end": "2026-09-30"}
-REVIEW = {"agent_id": "agent-1", "team_id": "team-a", "period_start": "2026-07-01", "period_end": "2026-09-30",
-          "criteria": ["quality"]}
-CHECK_IN = {"agent_id": "agent-1", "team_id": "team-a", "held_at": "2026-08-03T10:00:00+00:00",
-            "action_items": [{"description": "Shadow a senior", "owner_id": "agent-1", "due": "2026-08-20"}]}
+GOAL = {
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "title": "AHT",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-07-01",
+    "period_end": "2026-09-30",
+}
+REVIEW = {
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "period_start": "2026-07-01",
+    "period_end": "2026-09-30",
+    "criteria": ["quality"],
+}
+CHECK_IN = {
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "held_at": "2026-08-03T10:00:00+00:00",
+    "action_items": [
+        {"description": "Shadow a senior", "owner_id": "agent-1", "due": "2026-08-20"}
+    ],
+}
 TEMPLATE = {k: v for k, v in GOAL.items() if k != "agent_id"}
 
 # Routes that change no aggregate of the event store (telephony goes to Kafka via the inbox).
@@ -56,8 +74,15 @@ def world(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, CountingRepo
         pipeline.close()
 
 
-def command(client: Any, counting: CountingRepository, method: str, path: str, body: Any = None,
-            headers: dict[str, str] = ADMIN, target: str | None = None) -> dict[str, Any]:
+def command(
+    client: Any,
+    counting: CountingRepository,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] = ADMIN,
+    target: str | None = None,
+) -> dict[str, Any]:
     """Calls one command route; asserts it succeeded and loaded its target (if any) once, and nothing twice."""
     counting.loads.clear()
     response = client.request(method, path, json=body, headers=headers)
@@ -65,70 +90,172 @@ def command(client: Any, counting: CountingRepository, method: str, path: str, b
     twice = {aggregate_id: n for aggregate_id, n in counting.loads.items() if n > 1}
     assert not twice, f"{method} {path} loaded {twice}"
     if target is not None:
-        assert counting.loads[target] == 1, f"{method} {path} loaded its aggregate {counting.loads[target]} times"
+        assert counting.loads[target] == 1, (
+            f"{method} {path} loaded its aggregate {counting.loads[target]} times"
+        )
     return dict(response.json())
 
 
 def alert(pipeline: Pipeline, day: int) -> str:
     app = pipeline.container.app
-    raise_alert(app, Finding(key=f"deviation:aht_seconds:agent-1:2026-08-{day:02d}", rule="deviation",
-                             team_id="team-a", agent_id="agent-1", kpi="aht_seconds", day=date(2026, 8, day),
-                             value=600, threshold=450, summary="slow"))
-    return next(str(n.originator_id) for n in reversed(app.recorder.select_notifications(1, 1000))
-                if n.topic.endswith("Alert.Raised"))
+    raise_alert(
+        app,
+        Finding(
+            key=f"deviation:aht_seconds:agent-1:2026-08-{day:02d}",
+            rule="deviation",
+            team_id="team-a",
+            agent_id="agent-1",
+            kpi="aht_seconds",
+            day=date(2026, 8, day),
+            value=600,
+            threshold=450,
+            summary="slow",
+        ),
+    )
+    return next(
+        str(n.originator_id)
+        for n in reversed(app.recorder.select_notifications(1, 1000))
+        if n.topic.endswith("Alert.Raised")
+    )
 
 
-def test_every_command_route_loads_its_aggregate_once(world: tuple[Any, CountingRepository, Pipeline]) -> None:
+def test_every_command_route_loads_its_aggregate_once(
+    world: tuple[Any, CountingRepository, Pipeline],
+) -> None:
     client, counting, pipeline = world
     called: set[tuple[str, str]] = set()
 
-    def run(method: str, template: str, ids: dict[str, str], body: Any = None, headers: dict[str, str] = ADMIN,
-            target: str | None = None) -> dict[str, Any]:
+    def run(
+        method: str,
+        template: str,
+        ids: dict[str, str],
+        body: Any = None,
+        headers: dict[str, str] = ADMIN,
+        target: str | None = None,
+    ) -> dict[str, Any]:
         called.add((method, template))
         return command(client, counting, method, template.format(**ids), body, headers, target)
 
     goal = run("POST", "/v1/goals", {}, GOAL)["id"]
     ids = {"goal_id": goal}
-    run("POST", "/v1/goals/{goal_id}/revise-target", ids, {"target": 280, "reason": "new baseline"}, target=goal)
-    run("POST", "/v1/goals/{goal_id}/progress", ids, {"value": 290, "as_of": "2026-08-01T00:00:00+00:00"},
-        target=goal)
+    run(
+        "POST",
+        "/v1/goals/{goal_id}/revise-target",
+        ids,
+        {"target": 280, "reason": "new baseline"},
+        target=goal,
+    )
+    run(
+        "POST",
+        "/v1/goals/{goal_id}/progress",
+        ids,
+        {"value": 290, "as_of": "2026-08-01T00:00:00+00:00"},
+        target=goal,
+    )
     run("POST", "/v1/goals/{goal_id}/close", ids, {}, target=goal)
-    run("POST", "/v1/goals/{goal_id}/correct", ids, {"value": 270, "reason": "recount"}, target=goal)
+    run(
+        "POST", "/v1/goals/{goal_id}/correct", ids, {"value": 270, "reason": "recount"}, target=goal
+    )
     draft = run("POST", "/v1/goals", {}, {**GOAL, "draft": True})["id"]
     run("POST", "/v1/goals/{goal_id}/activate", {"goal_id": draft}, target=draft)
-    run("POST", "/v1/goals/{goal_id}/cancel", {"goal_id": draft}, {"reason": "duplicate"}, target=draft)
+    run(
+        "POST",
+        "/v1/goals/{goal_id}/cancel",
+        {"goal_id": draft},
+        {"reason": "duplicate"},
+        target=draft,
+    )
 
     check_in = run("POST", "/v1/check-ins", {}, CHECK_IN)["id"]
-    run("POST", "/v1/check-ins/{check_in_id}/action-items/{n}/complete", {"check_in_id": check_in, "n": "1"},
-        target=check_in)
+    run(
+        "POST",
+        "/v1/check-ins/{check_in_id}/action-items/{n}/complete",
+        {"check_in_id": check_in, "n": "1"},
+        target=check_in,
+    )
 
     review = run("POST", "/v1/reviews", {}, REVIEW)["id"]
     ids = {"review_id": review, "index": "0"}
-    run("POST", "/v1/reviews/{review_id}/scores", ids, {"criterion": "quality", "score": 4, "rationale": "solid"},
-        target=review)
-    run("POST", "/v1/reviews/{review_id}/feedback", ids,
-        {"source": "peer", "author_id": "agent-2", "text": "helpful", "rating": 4}, target=review)
-    run("POST", "/v1/reviews/{review_id}/calibrate", ids, {"adjustment": 0.5, "reason": "panel"}, target=review)
+    run(
+        "POST",
+        "/v1/reviews/{review_id}/scores",
+        ids,
+        {"criterion": "quality", "score": 4, "rationale": "solid"},
+        target=review,
+    )
+    run(
+        "POST",
+        "/v1/reviews/{review_id}/feedback",
+        ids,
+        {"source": "peer", "author_id": "agent-2", "text": "helpful", "rating": 4},
+        target=review,
+    )
+    run(
+        "POST",
+        "/v1/reviews/{review_id}/calibrate",
+        ids,
+        {"adjustment": 0.5, "reason": "panel"},
+        target=review,
+    )
     run("POST", "/v1/reviews/{review_id}/finalize", ids, target=review)
-    run("POST", "/v1/reviews/{review_id}/disputes", ids, {"reason": "too low"}, AGENT, target=review)
-    run("POST", "/v1/reviews/{review_id}/disputes/{index}/uphold", ids, {"reason": "stands"}, target=review)
+    run(
+        "POST", "/v1/reviews/{review_id}/disputes", ids, {"reason": "too low"}, AGENT, target=review
+    )
+    run(
+        "POST",
+        "/v1/reviews/{review_id}/disputes/{index}/uphold",
+        ids,
+        {"reason": "stands"},
+        target=review,
+    )
     run("POST", "/v1/reviews/{review_id}/reopen", ids, {"reason": "new evidence"}, target=review)
     run("POST", "/v1/reviews/{review_id}/finalize", ids, target=review)
     run("POST", "/v1/reviews/{review_id}/acknowledge", ids, headers=AGENT, target=review)
-    other = run("POST", "/v1/reviews", {}, {**REVIEW, "period_start": "2026-10-01", "period_end": "2026-10-31"})["id"]
-    run("POST", "/v1/reviews/{review_id}/cancel", {"review_id": other}, {"reason": "wrong period"}, target=other)
+    other = run(
+        "POST",
+        "/v1/reviews",
+        {},
+        {**REVIEW, "period_start": "2026-10-01", "period_end": "2026-10-31"},
+    )["id"]
+    run(
+        "POST",
+        "/v1/reviews/{review_id}/cancel",
+        {"review_id": other},
+        {"reason": "wrong period"},
+        target=other,
+    )
 
     template = run("POST", "/v1/goal-templates", {}, TEMPLATE)["id"]
-    run("POST", "/v1/goal-templates/{template_id}/assign", {"template_id": template}, {"agent_ids": ["agent-2"]},
-        target=template)
-    run("POST", "/v1/review-templates", {}, {"policy_id": "p1", "criteria": ["quality"], "goal_weight": 0.5})
+    run(
+        "POST",
+        "/v1/goal-templates/{template_id}/assign",
+        {"template_id": template},
+        {"agent_ids": ["agent-2"]},
+        target=template,
+    )
+    run(
+        "POST",
+        "/v1/review-templates",
+        {},
+        {"policy_id": "p1", "criteria": ["quality"], "goal_weight": 0.5},
+    )
 
     first, second = alert(pipeline, 3), alert(pipeline, 4)
     run("POST", "/v1/alerts/{alert_id}/check-in", {"alert_id": first}, {}, target=first)
-    run("POST", "/v1/alerts/{alert_id}/dismiss", {"alert_id": second}, {"reason": "noise"}, target=second)
+    run(
+        "POST",
+        "/v1/alerts/{alert_id}/dismiss",
+        {"alert_id": second},
+        {"reason": "noise"},
+        target=second,
+    )
     run("PUT", "/v1/teams/{team_id}/alert-rules", {"team_id": "team-a"}, {"rules": []})
 
     # Every command route of the API is in this test, so a new one cannot skip the rule.
-    routes = {(method.upper(), path) for path, operations in client.app.openapi()["paths"].items()
-              for method in operations if method in ("post", "put", "patch", "delete")}
+    routes = {
+        (method.upper(), path)
+        for path, operations in client.app.openapi()["paths"].items()
+        for method in operations
+        if method in ("post", "put", "patch", "delete")
+    }
     assert routes - NOT_AGGREGATE_COMMANDS == called

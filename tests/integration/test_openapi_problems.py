@@ -9,14 +9,24 @@ PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas
 
 
 def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method, path, operation) for path, ops in schema["paths"].items() for method, operation in ops.items()]
+    return [
+        (method, path, operation)
+        for path, ops in schema["paths"].items()
+        for method, operation in ops.items()
+    ]
 
 
 def test_every_operation_declares_its_problem_answers_as_problem_json(client: Any) -> None:
     schema = client.get("/openapi.json").json()
-    assert {"type", "title", "status", "detail"} <= set(schema["components"]["schemas"]["Problem"]["required"])
+    assert {"type", "title", "status", "detail"} <= set(
+        schema["components"]["schemas"]["Problem"]["required"]
+    )
     for method, path, operation in operations(schema):
-        expected = ("400", "401", "403", "404", "409", "422") if operation.get("security") else ("400", "404", "422")
+        expected = (
+            ("400", "401", "403", "404", "409", "422")
+            if operation.get("security")
+            else ("400", "404", "422")
+        )
         for status in expected:
             assert operation["responses"][status]["content"] == PROBLEM, (method, path, status)
     assert "HTTPValidationError" not in schema["components"]["schemas"]
@@ -24,8 +34,12 @@ def test_every_operation_declares_its_problem_answers_as_problem_json(client: An
 
 def test_every_command_taking_if_match_declares_its_format(client: Any) -> None:
     schema = client.get("/openapi.json").json()
-    declared = [(method, path, parameter) for method, path, operation in operations(schema)
-                for parameter in operation.get("parameters", []) if parameter["name"].lower() == "if-match"]
+    declared = [
+        (method, path, parameter)
+        for method, path, operation in operations(schema)
+        for parameter in operation.get("parameters", [])
+        if parameter["name"].lower() == "if-match"
+    ]
     assert len(declared) > 10
     for method, path, parameter in declared:
         assert method == "post" or method == "put", path
@@ -36,5 +50,8 @@ def test_every_command_taking_if_match_declares_its_format(client: Any) -> None:
 
 def test_a_declared_problem_is_what_the_api_answers(client: Any) -> None:
     response = client.get("/v1/goals")
-    assert response.status_code == 401 and response.headers["content-type"] == "application/problem+json"
+    assert (
+        response.status_code == 401
+        and response.headers["content-type"] == "application/problem+json"
+    )
     assert {"type", "title", "status", "detail"} <= set(response.json())

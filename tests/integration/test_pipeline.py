@@ -14,9 +14,16 @@ from adapters.kafka.broker import EmbeddedBroker
 from tests.support import Pipeline, make_settings, token, wait_until
 
 GOAL = {
-    "agent_id": "agent-1", "team_id": "team-a", "title": "Handle calls faster",
-    "description": "Bring AHT under five minutes", "kpi": "aht_seconds", "target": 300,
-    "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 2,
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "title": "Handle calls faster",
+    "description": "Bring AHT under five minutes",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 2,
 }
 ADMIN = token("admin", "alice")
 
@@ -59,7 +66,9 @@ def test_a_goal_travels_through_kafka_into_both_read_models(pipeline: Pipeline) 
     doc = wait_until(lambda: projected(client, goal_id), timeout=15)
     assert doc["target"] == 300 and doc["status"] == "active" and doc["set_by"] == "admin:alice"
     events = wait_until(lambda: history(client, goal_id))
-    assert [(e["sequence"], e["type"], e["actor"]) for e in events] == [(1, "Goal.Set", "admin:alice")]
+    assert [(e["sequence"], e["type"], e["actor"]) for e in events] == [
+        (1, "Goal.Set", "admin:alice")
+    ]
     assert events[0]["prev_hash"] == "0" * 64 and len(events[0]["hash"]) == 64
 
 
@@ -81,15 +90,24 @@ def test_revisions_and_cancellation_reach_the_read_model_in_order(pipeline: Pipe
     client = pipeline.client()
     goal_id = set_goal(client)
     for target in (290, 280):
-        response = client.post(f"/v1/goals/{goal_id}/revise-target",
-                               json={"target": target, "reason": f"to {target}"}, headers=ADMIN)
+        response = client.post(
+            f"/v1/goals/{goal_id}/revise-target",
+            json={"target": target, "reason": f"to {target}"},
+            headers=ADMIN,
+        )
         assert response.status_code == 200, response.text
-    assert client.post(f"/v1/goals/{goal_id}/cancel", json={"reason": "moved team"},
-                       headers=ADMIN).status_code == 200
+    assert (
+        client.post(
+            f"/v1/goals/{goal_id}/cancel", json={"reason": "moved team"}, headers=ADMIN
+        ).status_code
+        == 200
+    )
     doc = wait_until(lambda: projected(client, goal_id, version=4), timeout=15)
     assert doc["status"] == "cancelled" and doc["target"] == 280
     assert [(r["before"], r["after"], r["reason"]) for r in doc["revisions"]] == [
-        (300, 290, "to 290"), (290, 280, "to 280")]
+        (300, 290, "to 290"),
+        (290, 280, "to 280"),
+    ]
     events = history(client, goal_id)
     assert [e["sequence"] for e in events] == [1, 2, 3, 4]
     assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(events))
@@ -109,7 +127,9 @@ def test_redelivery_of_every_event_changes_nothing(pipeline: Pipeline) -> None:
     loop = pipeline.container.started.projector
     assert loop is not None
     wait_until(lambda: loop.handler.counts.duplicates >= 10, timeout=15)
-    assert pipeline.container.db.query("SELECT id, version, doc FROM documents ORDER BY id") == before
+    assert (
+        pipeline.container.db.query("SELECT id, version, doc FROM documents ORDER BY id") == before
+    )
     assert history_rows(pipeline) == 5
 
 
@@ -145,7 +165,9 @@ def test_commands_succeed_while_the_broker_is_away_and_models_catch_up(
     tmp_path: Path, database_url: str
 ) -> None:
     broker = EmbeddedBroker().start()
-    running = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap)).start("relay", "projector")
+    running = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap)).start(
+        "relay", "projector"
+    )
     try:
         client = running.client()
         first = set_goal(client, title="before the outage")
@@ -167,4 +189,6 @@ def test_a_draft_is_projected_as_a_draft_until_activated(pipeline: Pipeline) -> 
     goal_id = set_goal(client, draft=True)
     assert wait_until(lambda: projected(client, goal_id), timeout=15)["status"] == "draft"
     assert client.post(f"/v1/goals/{goal_id}/activate", headers=ADMIN).status_code == 200
-    assert wait_until(lambda: projected(client, goal_id, version=2), timeout=15)["status"] == "active"
+    assert (
+        wait_until(lambda: projected(client, goal_id, version=2), timeout=15)["status"] == "active"
+    )

@@ -38,8 +38,15 @@ class Counting:
 
 @pytest.fixture
 def pipeline(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Iterator[Pipeline]:
-    running = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap, stuck_after_seconds=1.0,
-                                     retry_backoff_max_seconds=0.5))
+    running = Pipeline(
+        make_settings(
+            tmp_path,
+            database_url,
+            broker.bootstrap,
+            stuck_after_seconds=1.0,
+            retry_backoff_max_seconds=0.5,
+        )
+    )
     with running.container.db.transaction() as cur:
         cur.execute("CREATE TABLE counted (n BIGINT PRIMARY KEY)")
     try:
@@ -48,7 +55,9 @@ def pipeline(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Itera
         running.close()
 
 
-def run_loop(pipeline: Pipeline, handler: Counting) -> tuple[ConsumerLoop[Counting], threading.Event, threading.Thread]:
+def run_loop(
+    pipeline: Pipeline, handler: Counting
+) -> tuple[ConsumerLoop[Counting], threading.Event, threading.Thread]:
     container = pipeline.container
     loop = container.consumer_loop(handler)
     stop = threading.Event()
@@ -104,26 +113,35 @@ def test_a_message_that_cannot_be_applied_is_parked_with_its_reason_and_the_rest
         stop.set()
         thread.join(timeout=20)
     parked = pipeline.container.db.query(
-        "SELECT consumer, source, reason, digest FROM parked_events ORDER BY version")
+        "SELECT consumer, source, reason, digest FROM parked_events ORDER BY version"
+    )
     assert [p["consumer"] for p in parked] == [handler.group] * 2
     assert [p["source"] for p in parked] == [f"{topic}:0:2", f"{topic}:0:4"]
     assert parked[0]["reason"].startswith("ValueError: invalid literal for int()")
-    assert parked[1]["reason"].split(":")[0] in ("OverflowError", "NumericValueOutOfRange", "DataError")
+    assert parked[1]["reason"].split(":")[0] in (
+        "OverflowError",
+        "NumericValueOutOfRange",
+        "DataError",
+    )
     assert all(len(p["digest"]) == 64 for p in parked)
     offsets = pipeline.container.db.query(
-        "SELECT next_offset FROM consumer_offsets WHERE consumer = ?", (handler.group,))
+        "SELECT next_offset FROM consumer_offsets WHERE consumer = ?", (handler.group,)
+    )
     assert [int(o["next_offset"]) for o in offsets] == [7]
     assert loop.status.parked == 2 and loop.status.retries == 0
     client = pipeline.client()
     listed = client.get("/v1/admin/parked", headers=ADMIN).json()
     assert listed["counts"] == {handler.group: 2} and len(listed["items"]) == 2
     assert client.get("/v1/admin/parked", headers=token("agent", "a1")).status_code == 403
-    assert metric(client.get("/metrics").text, "perfledger_parked_events", consumer=handler.group) == 2
+    assert (
+        metric(client.get("/metrics").text, "perfledger_parked_events", consumer=handler.group) == 2
+    )
     assert client.get("/readyz").json()["parked"] == {handler.group: 2}
 
 
 def test_an_infrastructure_fault_is_retried_counted_and_makes_readyz_name_the_stuck_consumer_in_any_process(
-    pipeline: Pipeline, tmp_path: Path,
+    pipeline: Pipeline,
+    tmp_path: Path,
 ) -> None:
     topic = one_partition_topic(pipeline)
     handler = Counting(topic)
@@ -139,9 +157,16 @@ def test_an_infrastructure_fault_is_retried_counted_and_makes_readyz_name_the_st
             body = answer.json()
             assert [s["component"] for s in body["stuck"]] == [handler.group]
             assert body["stuck"][0]["position"] == f"{topic}:0:0"
-            assert "database is locked" in body["stuck"][0]["reason"] and handler.group in body["reason"]
+            assert (
+                "database is locked" in body["stuck"][0]["reason"]
+                and handler.group in body["reason"]
+            )
         assert counted(pipeline) == [] and loop.status.parked == 0  # retried, never parked
-        retries = metric(client.get("/metrics").text, "perfledger_component_retries_total", component=handler.group)
+        retries = metric(
+            client.get("/metrics").text,
+            "perfledger_component_retries_total",
+            component=handler.group,
+        )
         assert retries is not None and retries >= 1
         handler.infrastructure_down.clear()
         wait_until(lambda: counted(pipeline) == [1, 2], timeout=30)
@@ -154,7 +179,8 @@ def test_an_infrastructure_fault_is_retried_counted_and_makes_readyz_name_the_st
 
 
 def test_readyz_names_a_stuck_worker_at_once_even_while_the_database_does_not_answer(
-    postgres_url: str, tmp_path: Path,
+    postgres_url: str,
+    tmp_path: Path,
 ) -> None:
     import psycopg
 
@@ -168,7 +194,9 @@ def test_readyz_names_a_stuck_worker_at_once_even_while_the_database_does_not_an
         with psycopg.connect(postgres_url) as blocker:
             # Every readiness query about positions would now wait for this transaction.
             blocker.execute("LOCK TABLE relay_position, consumer_offsets IN ACCESS EXCLUSIVE MODE")
-            asking = threading.Thread(target=lambda: answers.append(client.get("/readyz")), daemon=True)
+            asking = threading.Thread(
+                target=lambda: answers.append(client.get("/readyz")), daemon=True
+            )
             asking.start()
             asking.join(timeout=20)
             answered_while_locked = bool(answers)
@@ -190,17 +218,31 @@ def test_a_telephony_event_the_kpi_store_cannot_hold_is_dead_lettered_and_later_
     from tests.integration.test_telephony_ingest import dead_letters, produce
 
     def call(n: int, talk: float) -> tuple[bytes, bytes]:
-        event = {"event_id": f"00000000-0000-4000-8000-{n:012d}", "type": "call.completed", "agent_id": "agent-1",
-                 "team_id": "team-a", "occurred_at": "2026-10-01T10:00:00Z", "call_id": f"c{n}",
-                 "talk_seconds": talk, "hold_seconds": 0, "acw_seconds": 0, "transferred": False,
-                 "resolved_first_contact": True}
+        event = {
+            "event_id": f"00000000-0000-4000-8000-{n:012d}",
+            "type": "call.completed",
+            "agent_id": "agent-1",
+            "team_id": "team-a",
+            "occurred_at": "2026-10-01T10:00:00Z",
+            "call_id": f"c{n}",
+            "talk_seconds": talk,
+            "hold_seconds": 0,
+            "acw_seconds": 0,
+            "transferred": False,
+            "resolved_first_contact": True,
+        }
         return b"agent-1", json.dumps(event).encode()
 
     pipeline.start("ingestor")
     topics = topics_of(pipeline.settings)
     # 1e16 s: "Python int too large to convert to SQLite INTEGER", bigint out of range on PostgreSQL
     # (or refused by validation at the door): either way dead-lettered, never retried forever.
-    produce(pipeline.settings.kafka_bootstrap or "", topics.telephony, [call(1, 1e16), call(2, 60), call(3, 90)])
+    produce(
+        pipeline.settings.kafka_bootstrap or "",
+        topics.telephony,
+        [call(1, 1e16), call(2, 60), call(3, 90)],
+    )
+
     def received(count: int) -> dict[str, int]:
         found = ingest_counters(pipeline.container.db)
         return found if found.get("received") == count else {}

@@ -65,22 +65,49 @@ def day(n: int) -> date:
     return date(2026, 10, n)
 
 
-def calls(agent: str, team: str, on: date, handle: int, count: int = 3, hour: int = 9) -> list[dict[str, Any]]:
+def calls(
+    agent: str, team: str, on: date, handle: int, count: int = 3, hour: int = 9
+) -> list[dict[str, Any]]:
     """Accepted call.completed events, one a minute from `hour` o'clock."""
-    return [{"event_id": str(uuid.uuid4()), "type": "call.completed", "agent_id": agent, "team_id": team,
-             "occurred_at": datetime(on.year, on.month, on.day, hour, n, tzinfo=UTC),
-             "call_id": f"{agent}-{on}-{hour}-{n}", "talk_seconds": handle, "hold_seconds": 0, "acw_seconds": 0,
-             "transferred": False, "resolved_first_contact": True, "schema_version": 1} for n in range(count)]
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "call.completed",
+            "agent_id": agent,
+            "team_id": team,
+            "occurred_at": datetime(on.year, on.month, on.day, hour, n, tzinfo=UTC),
+            "call_id": f"{agent}-{on}-{hour}-{n}",
+            "talk_seconds": handle,
+            "hold_seconds": 0,
+            "acw_seconds": 0,
+            "transferred": False,
+            "resolved_first_contact": True,
+            "schema_version": 1,
+        }
+        for n in range(count)
+    ]
 
 
-def goal_command(agent: str = "agent-1", team: str = "team-a", kpi: str = "aht_seconds",
-                 draft: bool = False) -> SetGoal:
-    return SetGoal(agent_id=agent, team_id=team, title="Handle time", description="", kpi=kpi, target=300,
-                   direction="at_most", period_start=day(1), period_end=date(2026, 12, 31), weight=1,
-                   draft=draft)
+def goal_command(
+    agent: str = "agent-1", team: str = "team-a", kpi: str = "aht_seconds", draft: bool = False
+) -> SetGoal:
+    return SetGoal(
+        agent_id=agent,
+        team_id=team,
+        title="Handle time",
+        description="",
+        kpi=kpi,
+        target=300,
+        direction="at_most",
+        period_start=day(1),
+        period_end=date(2026, 12, 31),
+        weight=1,
+        draft=draft,
+    )
 
 
 # --- read-model worlds --------------------------------------------------------------------
+
 
 class World(ABC):
     """The command side (an application) and the read models a source reads."""
@@ -94,10 +121,13 @@ class World(ABC):
 
     def sync(self) -> None:
         """Projects the domain events stored since the last sync, as the projector would."""
-        notifications = self.app.recorder.select_notifications(start=self._position, limit=10_000,
-                                                               inclusive_of_start=False)
+        notifications = self.app.recorder.select_notifications(
+            start=self._position, limit=10_000, inclusive_of_start=False
+        )
         if notifications:
-            self.project([envelope_of(n.id, n.topic, self.app.event_as_dict(n)) for n in notifications])
+            self.project(
+                [envelope_of(n.id, n.topic, self.app.event_as_dict(n)) for n in notifications]
+            )
             self._position = notifications[-1].id
 
     def set_goal(self, command: SetGoal) -> str:
@@ -143,8 +173,11 @@ class SqlWorld(World):
     def accept(self, events: Sequence[dict[str, Any]]) -> None:
         with self.container.db.transaction() as cur:
             KpiView().apply_events(cur, events)
-            cur.execute("INSERT INTO ingest_counters (name, value) VALUES ('accepted', ?) ON CONFLICT (name) "
-                        "DO UPDATE SET value = ingest_counters.value + excluded.value", (len(events),))
+            cur.execute(
+                "INSERT INTO ingest_counters (name, value) VALUES ('accepted', ?) ON CONFLICT (name) "
+                "DO UPDATE SET value = ingest_counters.value + excluded.value",
+                (len(events),),
+            )
 
 
 @pytest.fixture
@@ -163,8 +196,11 @@ def fake_world() -> World:
 
 # --- ProgressSource -------------------------------------------------------------------------
 
+
 class ProgressSourceContract:
-    def test_an_agent_whose_kpis_moved_stays_listed_until_that_very_change_is_forgotten(self, world: World) -> None:
+    def test_an_agent_whose_kpis_moved_stays_listed_until_that_very_change_is_forgotten(
+        self, world: World
+    ) -> None:
         assert world.progress.changed_agents() == {}
         world.accept(calls("agent-1", "team-a", day(5), 300))
         changed = world.progress.changed_agents()
@@ -197,14 +233,26 @@ class ProgressSourceContract:
         assert [doc["id"] for doc in world.progress.measured_goals("agent-1")] == [measured]
         assert world.progress.measured_goals("agent-3") == []
 
-    def test_period_kpis_sum_the_days_of_the_period_and_say_where_the_data_ends(self, world: World) -> None:
-        world.accept([*calls("agent-1", "team-a", day(4), 100), *calls("agent-1", "team-a", day(5), 200),
-                      *calls("agent-1", "team-a", day(6), 400, count=1, hour=16),
-                      *calls("agent-1", "team-a", day(7), 900)])
+    def test_period_kpis_sum_the_days_of_the_period_and_say_where_the_data_ends(
+        self, world: World
+    ) -> None:
+        world.accept(
+            [
+                *calls("agent-1", "team-a", day(4), 100),
+                *calls("agent-1", "team-a", day(5), 200),
+                *calls("agent-1", "team-a", day(6), 400, count=1, hour=16),
+                *calls("agent-1", "team-a", day(7), 900),
+            ]
+        )
         values, latest = world.progress.period_kpis("agent-1", day(5), day(6))
         assert values["calls_handled"] == 4 and values["aht_seconds"] == 250
-        assert latest == datetime(2026, 10, 6, 16, 15, tzinfo=UTC)  # the end of the last interval with data
-        assert world.progress.period_kpis("agent-9", day(5), day(6)) == (kpis(dict.fromkeys(COUNTERS, 0)), None)
+        assert latest == datetime(
+            2026, 10, 6, 16, 15, tzinfo=UTC
+        )  # the end of the last interval with data
+        assert world.progress.period_kpis("agent-9", day(5), day(6)) == (
+            kpis(dict.fromkeys(COUNTERS, 0)),
+            None,
+        )
 
     def test_progress_is_claimed_once_per_goal_and_interval(self, world: World) -> None:
         assert world.progress.claim("g1", "2026-10-05T09:00:00+00:00")
@@ -227,21 +275,38 @@ class TestSqlProgressSource(ProgressSourceContract):
 
 # --- AlertSource ----------------------------------------------------------------------------
 
+
 class AlertSourceContract:
     def test_teams_with_day_data_since_a_date_are_listed_in_order(self, world: World) -> None:
-        world.accept([*calls("agent-1", "team-b", day(5), 300), *calls("agent-2", "team-a", day(5), 300),
-                      *calls("agent-3", "team-c", day(1), 300)])
+        world.accept(
+            [
+                *calls("agent-1", "team-b", day(5), 300),
+                *calls("agent-2", "team-a", day(5), 300),
+                *calls("agent-3", "team-c", day(1), 300),
+            ]
+        )
         assert world.alerts.teams(day(3)) == ["team-a", "team-b"]
         assert world.alerts.teams(day(1)) == ["team-a", "team-b", "team-c"]
 
     def test_day_values_are_each_of_the_teams_agents_kpis_per_day(self, world: World) -> None:
-        world.accept([*calls("agent-1", "team-a", day(5), 300), *calls("agent-1", "team-a", day(6), 360),
-                      *calls("agent-2", "team-a", day(6), 200, count=2), *calls("agent-3", "team-b", day(6), 100),
-                      *calls("agent-1", "team-a", day(1), 999)])
+        world.accept(
+            [
+                *calls("agent-1", "team-a", day(5), 300),
+                *calls("agent-1", "team-a", day(6), 360),
+                *calls("agent-2", "team-a", day(6), 200, count=2),
+                *calls("agent-3", "team-b", day(6), 100),
+                *calls("agent-1", "team-a", day(1), 999),
+            ]
+        )
         values = world.alerts.day_values("team-a", day(3))
         assert {agent: sorted(days) for agent, days in values.items()} == {
-            "agent-1": [day(5), day(6)], "agent-2": [day(6)]}
-        assert (values["agent-1"][day(6)]["aht_seconds"], values["agent-1"][day(6)]["calls_handled"]) == (360, 3)
+            "agent-1": [day(5), day(6)],
+            "agent-2": [day(6)],
+        }
+        assert (
+            values["agent-1"][day(6)]["aht_seconds"],
+            values["agent-1"][day(6)]["calls_handled"],
+        ) == (360, 3)
         assert values["agent-2"][day(6)]["calls_handled"] == 2
 
     def test_active_goals_are_the_teams_active_kpi_measured_goals(self, world: World) -> None:
@@ -253,16 +318,29 @@ class AlertSourceContract:
 
     def test_a_teams_rules_are_none_until_it_sets_them(self, world: World) -> None:
         assert world.alerts.rules("team-a") is None
-        set_alert_rules(world.app, "team-a", SetAlertRules.model_validate(
-            {"rules": [{"kind": "goal_streak", "days": 2}]}), ADMIN)
+        set_alert_rules(
+            world.app,
+            "team-a",
+            SetAlertRules.model_validate({"rules": [{"kind": "goal_streak", "days": 2}]}),
+            ADMIN,
+        )
         world.sync()
         (rule,) = world.alerts.rules("team-a") or []
         assert (rule["kind"], rule["days"]) == ("goal_streak", 2)
         assert world.alerts.rules("team-b") is None
 
     def test_known_alerts_are_those_among_the_ids_already_raised(self, world: World) -> None:
-        finding = Finding(key="k1", rule="goal_streak", team_id="team-a", agent_id="agent-1", kpi="aht_seconds",
-                          day=day(5), value=320.0, threshold=300.0, summary="slow")
+        finding = Finding(
+            key="k1",
+            rule="goal_streak",
+            team_id="team-a",
+            agent_id="agent-1",
+            kpi="aht_seconds",
+            day=day(5),
+            value=320.0,
+            threshold=300.0,
+            summary="slow",
+        )
         assert raise_alert(world.app, finding)
         world.sync()
         raised = str(world.app.recorder.select_notifications(0, 1)[0].originator_id)
@@ -270,7 +348,9 @@ class AlertSourceContract:
         assert world.alerts.known_alerts([raised, other]) == {raised}
         assert world.alerts.known_alerts([]) == set()
 
-    def test_the_fingerprint_moves_with_telephony_goals_and_rules_and_with_nothing_else(self, world: World) -> None:
+    def test_the_fingerprint_moves_with_telephony_goals_and_rules_and_with_nothing_else(
+        self, world: World
+    ) -> None:
         marks = [world.alerts.fingerprint()]
         assert world.alerts.fingerprint() == marks[0]
         world.accept(calls("agent-1", "team-a", day(5), 300))
@@ -299,8 +379,11 @@ class TestSqlAlertSource(AlertSourceContract):
 
 # --- RelayPositions -------------------------------------------------------------------------
 
+
 class RelayPositionsContract:
-    def test_a_position_is_none_until_saved_then_the_last_one_saved(self, positions: RelayPositions) -> None:
+    def test_a_position_is_none_until_saved_then_the_last_one_saved(
+        self, positions: RelayPositions
+    ) -> None:
         assert positions.load() is None
         positions.save("life-1", 10)
         positions.save("life-2", 3)
@@ -325,17 +408,22 @@ class TestSqlRelayPositions(RelayPositionsContract):
 
 # --- Parking ---------------------------------------------------------------------------------
 
+
 class ParkingContract:
     @abstractmethod
     def parked(self) -> dict[tuple[str, int], tuple[str, str]]:
         """What is parked: (aggregate id, version) -> (source, reason)."""
 
-    def test_each_version_is_parked_once_and_parking_it_again_keeps_the_latest_reason(self, parking: Parking) -> None:
+    def test_each_version_is_parked_once_and_parking_it_again_keeps_the_latest_reason(
+        self, parking: Parking
+    ) -> None:
         parking.park("g1", 2, "store:5", "KeyError: 'before'", b"{}")
         parking.park("g1", 3, "store:6", "MessageSizeTooLargeError: big", None)
         parking.park("g1", 2, "store:9", "TypeError: again", b"{}")
-        assert self.parked() == {("g1", 2): ("store:9", "TypeError: again"),
-                                 ("g1", 3): ("store:6", "MessageSizeTooLargeError: big")}
+        assert self.parked() == {
+            ("g1", 2): ("store:9", "TypeError: again"),
+            ("g1", 3): ("store:6", "MessageSizeTooLargeError: big"),
+        }
 
 
 class TestFakeParking(ParkingContract):
@@ -355,11 +443,14 @@ class TestSqlParking(ParkingContract):
         return SqlParking(self.db, "relay")
 
     def parked(self) -> dict[tuple[str, int], tuple[str, str]]:
-        rows = self.db.query("SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'")
+        rows = self.db.query(
+            "SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'"
+        )
         return {(r["aggregate_id"], int(r["version"])): (r["source"], r["reason"]) for r in rows}
 
 
 # --- Publisher and BrokerLifeSource ---------------------------------------------------------
+
 
 class Wire(ABC):
     """A publisher, a broker life, and a way to read back what a topic holds."""
@@ -402,13 +493,20 @@ class KafkaWire(Wire):
         return self.lives[-1]
 
     def read(self, count: int) -> list[Message]:
-        consumer = KafkaConsumer(**security_options(self.settings), bootstrap_servers=self.bootstrap,
-                                 group_id=None, enable_auto_commit=False)
-        partitions = [TopicPartition(self.topic, p) for p in consumer.partitions_for_topic(self.topic) or ()]
+        consumer = KafkaConsumer(
+            **security_options(self.settings),
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+        )
+        partitions = [
+            TopicPartition(self.topic, p) for p in consumer.partitions_for_topic(self.topic) or ()
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         found: list[Any] = []
         try:
+
             def enough() -> bool:
                 found.extend(r for rs in consumer.poll(200).values() for r in rs)
                 return len(found) >= count
@@ -468,7 +566,10 @@ class TestKafkaWire(PublisherContract, BrokerLifeContract):
 def test_the_fake_read_models_fold_telephony_as_the_real_ones_sum_it(sql_world: SqlWorld) -> None:
     """The fake sums with the projections' own fold: the SQL sums and it agree for the same stream."""
     fake = FakeWorld()
-    stream = [*calls("agent-1", "team-a", day(5), 300), *calls("agent-2", "team-a", day(5) + timedelta(days=1), 100)]
+    stream = [
+        *calls("agent-1", "team-a", day(5), 300),
+        *calls("agent-2", "team-a", day(5) + timedelta(days=1), 100),
+    ]
     for world in (fake, sql_world):
         world.accept(stream)
     assert fake.alerts.day_values("team-a", day(1)) == sql_world.alerts.day_values("team-a", day(1))

@@ -23,9 +23,18 @@ from tests.integration.live import LiveModels
 from tests.support import Pipeline, make_settings, token, wait_until
 
 ADMIN = token("admin", "alice")
-GOAL = {"agent_id": "agent-1", "team_id": "team-a", "title": "AHT", "description": "", "kpi": "aht_seconds",
-        "target": 300, "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31",
-        "weight": 1}
+GOAL = {
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "title": "AHT",
+    "description": "",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1,
+}
 NUL_AGENT = "ag\u0000ent"
 
 
@@ -40,9 +49,19 @@ def pipeline(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Itera
 
 def store_goal_with_nul(container: Container) -> Goal:
     """A goal whose agent id holds a NUL, saved straight into the event store (as HTTP once accepted)."""
-    goal = Goal(agent_id=NUL_AGENT, team_id="team-a", title="AHT", description="", kpi="aht_seconds",
-                target=300, direction="at_most", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31),
-                weight=1, actor="admin:alice")
+    goal = Goal(
+        agent_id=NUL_AGENT,
+        team_id="team-a",
+        title="AHT",
+        description="",
+        kpi="aht_seconds",
+        target=300,
+        direction="at_most",
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
+        weight=1,
+        actor="admin:alice",
+    )
     container.app.save(goal)
     return goal
 
@@ -53,8 +72,10 @@ def goal_version(client: Any, goal_id: str) -> int | None:
 
 
 def parked(container: Container) -> list[dict[str, Any]]:
-    return container.db.query("SELECT aggregate_id, version, source, reason, waits_behind FROM parked_events "
-                              "WHERE consumer = 'events' ORDER BY aggregate_id, version")
+    return container.db.query(
+        "SELECT aggregate_id, version, source, reason, waits_behind FROM parked_events "
+        "WHERE consumer = 'events' ORDER BY aggregate_id, version"
+    )
 
 
 def parked_count(container: Container, count: int) -> list[dict[str, Any]]:
@@ -65,7 +86,10 @@ def parked_count(container: Container, count: int) -> list[dict[str, Any]]:
 def parked_metric(client: Any) -> float | None:
     for family in text_string_to_metric_families(client.get("/metrics").text):
         for sample in family.samples:
-            if sample.name == "perfledger_parked_events" and sample.labels.get("consumer") == "events":
+            if (
+                sample.name == "perfledger_parked_events"
+                and sample.labels.get("consumer") == "events"
+            ):
                 return float(sample.value)
     return None
 
@@ -86,11 +110,17 @@ def test_a_goal_with_a_nul_in_its_agent_id_is_parked_on_postgresql_and_later_goa
         return
     rows = wait_until(lambda: parked_count(container, 2), timeout=30)
     assert [(r["aggregate_id"], r["version"], r["waits_behind"]) for r in rows] == [
-        (str(poison.id), 1, None), (str(poison.id), 2, 1)]
-    assert "NUL (0x00)" in rows[0]["reason"] and rows[0]["source"].startswith(topics_of(pipeline.settings).events)
+        (str(poison.id), 1, None),
+        (str(poison.id), 2, 1),
+    ]
+    assert "NUL (0x00)" in rows[0]["reason"] and rows[0]["source"].startswith(
+        topics_of(pipeline.settings).events
+    )
     assert goal_version(client, str(poison.id)) is None
     listed = client.get("/v1/admin/parked", params={"consumer": "events"}, headers=ADMIN).json()
-    assert [i["version"] for i in listed["items"]] == [1, 2] and len(listed["items"][0]["digest"]) == 64
+    assert [i["version"] for i in listed["items"]] == [1, 2] and len(
+        listed["items"][0]["digest"]
+    ) == 64
     assert parked_metric(client) == 2
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["parked"] == {"events": 2}
@@ -100,9 +130,16 @@ def test_a_goal_with_a_nul_in_its_agent_id_is_parked_on_postgresql_and_later_goa
 
 
 def envelope(aggregate: str, version: int, kind: str, data: dict[str, Any]) -> EventEnvelope:
-    return EventEnvelope(id=aggregate, version=version, type=f"Goal.{kind}", topic=f"aggregates.goal:Goal.{kind}",
-                         at=f"2026-10-01T10:00:0{version}+00:00", actor="admin:alice",
-                         data={**data, "actor": "admin:alice"}, notification_id=version)
+    return EventEnvelope(
+        id=aggregate,
+        version=version,
+        type=f"Goal.{kind}",
+        topic=f"aggregates.goal:Goal.{kind}",
+        at=f"2026-10-01T10:00:0{version}+00:00",
+        actor="admin:alice",
+        data={**data, "actor": "admin:alice"},
+        notification_id=version,
+    )
 
 
 def goal_set(aggregate: str) -> EventEnvelope:
@@ -110,7 +147,9 @@ def goal_set(aggregate: str) -> EventEnvelope:
 
 
 def revised(aggregate: str, version: int, before: float, after: float) -> EventEnvelope:
-    return envelope(aggregate, version, "TargetRevised", {"before": before, "after": after, "reason": "r"})
+    return envelope(
+        aggregate, version, "TargetRevised", {"before": before, "after": after, "reason": "r"}
+    )
 
 
 def test_later_versions_wait_behind_a_parked_event_while_every_other_aggregate_goes_on(
@@ -119,18 +158,32 @@ def test_later_versions_wait_behind_a_parked_event_while_every_other_aggregate_g
     pipeline.start("projector")
     client, container = pipeline.client(), pipeline.container
     stuck, other = str(uuid.uuid4()), str(uuid.uuid4())
-    broken = envelope(stuck, 2, "TargetRevised", {"reason": "no before, no after"})  # the goal builder: KeyError
-    events = [goal_set(stuck), broken, revised(stuck, 3, 300, 280), goal_set(other), revised(other, 2, 300, 290)]
+    broken = envelope(
+        stuck, 2, "TargetRevised", {"reason": "no before, no after"}
+    )  # the goal builder: KeyError
+    events = [
+        goal_set(stuck),
+        broken,
+        revised(stuck, 3, 300, 280),
+        goal_set(other),
+        revised(other, 2, 300, 290),
+    ]
     publish(pipeline, events)
     wait_until(lambda: goal_version(client, other) == 2, timeout=30)
     wait_until(lambda: len(parked(container)) == 2, timeout=30)
     publish(pipeline, [revised(stuck, 4, 280, 270), revised(other, 3, 290, 285)])
     wait_until(lambda: goal_version(client, other) == 3, timeout=30)
     rows = wait_until(lambda: parked_count(container, 3), timeout=30)
-    assert goal_version(client, stuck) == 1  # a prefix of its history: v1, nothing after the parked v2
+    assert (
+        goal_version(client, stuck) == 1
+    )  # a prefix of its history: v1, nothing after the parked v2
     assert [(r["version"], r["waits_behind"]) for r in rows] == [(2, None), (3, 2), (4, 2)]
-    assert rows[0]["reason"].startswith("KeyError") and "waits behind version 2" in rows[1]["reason"]
-    history = container.db.query("SELECT version FROM history WHERE aggregate_id = ? ORDER BY version", (stuck,))
+    assert (
+        rows[0]["reason"].startswith("KeyError") and "waits behind version 2" in rows[1]["reason"]
+    )
+    history = container.db.query(
+        "SELECT version FROM history WHERE aggregate_id = ? ORDER BY version", (stuck,)
+    )
     assert [int(h["version"]) for h in history] == [1]
     projector = container.started.projector
     assert projector is not None
@@ -140,7 +193,9 @@ def test_later_versions_wait_behind_a_parked_event_while_every_other_aggregate_g
 def publish(pipeline: Pipeline, events: list[EventEnvelope]) -> None:
     publisher = pipeline.container.publisher()
     try:
-        publisher.publish(topics_of(pipeline.settings).events, [(e.id.encode(), encode(e)) for e in events])
+        publisher.publish(
+            topics_of(pipeline.settings).events, [(e.id.encode(), encode(e)) for e in events]
+        )
     finally:
         publisher.close()
 
@@ -155,7 +210,8 @@ def live(tmp_path: Path, database_url: str) -> Iterator[LiveModels]:
 
 
 def test_rebuild_check_reports_an_unappliable_event_as_parked_instead_of_raising(
-    live: LiveModels, capsys: pytest.CaptureFixture[str],
+    live: LiveModels,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     container = live.container
     poison = store_goal_with_nul(container)
@@ -168,13 +224,17 @@ def test_rebuild_check_reports_an_unappliable_event_as_parked_instead_of_raising
     assert "equal the live ones" in out
     if container.settings.is_postgres:
         assert "parked (cannot be applied; later versions of the aggregate wait behind): 3" in out
-        assert f"{poison.id} v1 (store:1): DataError: PostgreSQL text fields cannot contain NUL" in out
+        assert (
+            f"{poison.id} v1 (store:1): DataError: PostgreSQL text fields cannot contain NUL" in out
+        )
         assert f"{poison.id} v2 (store:2): waits behind version 1" in out
         assert len(parked(container)) == 3
     else:
         assert "parked" not in out
     # Swapped in, the rebuilt parked entries replace the live ones (same aggregates and versions).
-    assert jobs.rebuild(container.settings, argparse.Namespace(projection="events", check=False)) == 0
+    assert (
+        jobs.rebuild(container.settings, argparse.Namespace(projection="events", check=False)) == 0
+    )
     assert len(parked(container)) == (3 if container.settings.is_postgres else 0)
 
 
@@ -183,19 +243,37 @@ def test_an_event_too_large_for_the_broker_is_parked_by_the_relay_and_the_pipeli
 ) -> None:
     pipeline.start("relay", "projector")
     client, container = pipeline.client(), pipeline.container
-    huge = Goal(agent_id="agent-1", team_id="team-a", title="AHT", description="x" * 1_100_000, kpi="aht_seconds",
-                target=300, direction="at_most", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31),
-                weight=1, actor="admin:alice")
+    huge = Goal(
+        agent_id="agent-1",
+        team_id="team-a",
+        title="AHT",
+        description="x" * 1_100_000,
+        kpi="aht_seconds",
+        target=300,
+        direction="at_most",
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
+        weight=1,
+        actor="admin:alice",
+    )
     container.app.save(huge)
     container.app.revise_target(huge.id, 250, "stretch", "admin:alice")
     later = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
     wait_until(lambda: goal_version(client, later) == 1, timeout=30)
-    relay_parked = wait_until(lambda: container.db.query(
-        "SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'"), timeout=30)
-    assert [(r["aggregate_id"], r["version"], r["source"]) for r in relay_parked] == [(str(huge.id), 1, "store:1")]
+    relay_parked = wait_until(
+        lambda: container.db.query(
+            "SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'"
+        ),
+        timeout=30,
+    )
+    assert [(r["aggregate_id"], r["version"], r["source"]) for r in relay_parked] == [
+        (str(huge.id), 1, "store:1")
+    ]
     assert "MessageSizeTooLarge" in relay_parked[0]["reason"]
     rows = wait_until(lambda: parked_count(container, 1), timeout=30)
-    assert [(r["aggregate_id"], r["version"], r["waits_behind"]) for r in rows] == [(str(huge.id), 2, 1)]
+    assert [(r["aggregate_id"], r["version"], r["waits_behind"]) for r in rows] == [
+        (str(huge.id), 2, 1)
+    ]
     assert goal_version(client, str(huge.id)) is None
     relay = container.started.relay
     assert relay is not None and relay.status.errors == 0

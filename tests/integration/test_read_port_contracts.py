@@ -29,8 +29,17 @@ ACTOR = "admin:alice"
 
 
 def goal(agent: str, team: str, **more: Any) -> SetGoal:
-    return SetGoal(agent_id=agent, team_id=team, title="AHT", kpi="aht_seconds", target=300.0,
-                   direction="at_most", period_start=date(2026, 7, 1), period_end=date(2026, 10, 1), **more)
+    return SetGoal(
+        agent_id=agent,
+        team_id=team,
+        title="AHT",
+        kpi="aht_seconds",
+        target=300.0,
+        direction="at_most",
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 10, 1),
+        **more,
+    )
 
 
 class Store(ABC):
@@ -43,7 +52,9 @@ class Store(ABC):
         self._position = 0
 
     def sync(self) -> None:
-        stored = self.app.recorder.select_notifications(start=self._position, limit=10_000, inclusive_of_start=False)
+        stored = self.app.recorder.select_notifications(
+            start=self._position, limit=10_000, inclusive_of_start=False
+        )
         if stored:
             self.project([envelope_of(n.id, n.topic, self.app.event_as_dict(n)) for n in stored])
             self._position = stored[-1].id
@@ -90,19 +101,28 @@ class DocumentsContract:
         assert store.docs.find("no-such-id") is None
 
     def test_a_page_is_filtered_scoped_to_teams_ordered_by_id_and_continues_after_the_cursor(
-        self, store: Store,
+        self,
+        store: Store,
     ) -> None:
         mine = sorted(store.set_goal(goal(f"agent-{n}", "team-a")) for n in range(3))
         other = store.set_goal(goal("agent-9", "team-b"))
-        everyone = [d["id"] for d in store.docs.page("Goal", filters={"team_id": None}, teams=None,
-                                                           after=None, limit=10)]
+        everyone = [
+            d["id"]
+            for d in store.docs.page(
+                "Goal", filters={"team_id": None}, teams=None, after=None, limit=10
+            )
+        ]
         assert everyone == sorted([*mine, other])
         scoped = store.docs.page("Goal", filters={}, teams=("team-a",), after=None, limit=2)
         assert [d["id"] for d in scoped] == mine[:2]
         rest = store.docs.page("Goal", filters={}, teams=("team-a",), after=mine[1], limit=2)
         assert [d["id"] for d in rest] == mine[2:]
-        assert store.docs.page("Goal", filters={"agent_id": "agent-9"}, teams=None, after=None,
-                                    limit=10)[0]["id"] == other
+        assert (
+            store.docs.page(
+                "Goal", filters={"agent_id": "agent-9"}, teams=None, after=None, limit=10
+            )[0]["id"]
+            == other
+        )
         assert store.docs.page("Goal", filters={}, teams=(), after=None, limit=10) == []
 
     def test_a_history_is_every_event_oldest_first_chained_by_hash(self, store: Store) -> None:
@@ -124,10 +144,14 @@ class DocumentsContract:
         for agent in ("agent-1", "agent-2"):
             store.set_goal(goal(agent, "team-a", weight=2.0))
         store.set_goal(goal("agent-3", "team-b"))
-        goals = store.docs.page("Goal", filters={"team_id": "team-a"}, teams=None, after=None, limit=10)
+        goals = store.docs.page(
+            "Goal", filters={"team_id": "team-a"}, teams=None, after=None, limit=10
+        )
         expected = roll_up(goals, None, None)
         assert store.docs.goal_rollup("team-a", None, None, None) == expected
-        assert store.docs.goal_rollup("team-a", "no-template", None, None) == roll_up([], None, None)
+        assert store.docs.goal_rollup("team-a", "no-template", None, None) == roll_up(
+            [], None, None
+        )
 
 
 @pytest.fixture

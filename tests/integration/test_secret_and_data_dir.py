@@ -36,7 +36,9 @@ def test_concurrent_first_starts_share_one_non_empty_private_secret(tmp_path: Pa
     data_dir = tmp_path / "fresh" / "data"
     context = multiprocessing.get_context("fork")
     barrier, out = context.Barrier(STARTS), context.Queue()
-    processes = [context.Process(target=first_start, args=(data_dir, barrier, out)) for _ in range(STARTS)]
+    processes = [
+        context.Process(target=first_start, args=(data_dir, barrier, out)) for _ in range(STARTS)
+    ]
     for process in processes:
         process.start()
     try:
@@ -55,13 +57,17 @@ def test_concurrent_first_starts_share_one_non_empty_private_secret(tmp_path: Pa
 
 
 @pytest.mark.parametrize("content", ["", "\n", "only-15-chars!!"])
-def test_an_empty_or_short_secret_file_is_refused_with_a_clear_error(tmp_path: Path, content: str) -> None:
+def test_an_empty_or_short_secret_file_is_refused_with_a_clear_error(
+    tmp_path: Path, content: str
+) -> None:
     (tmp_path / "secret").write_text(content)
     with pytest.raises(SecretFileError, match=r"secret file .* (empty|too short).*16 characters"):
         Settings(data_dir=tmp_path).signing_secret()
 
 
-def test_the_secret_file_can_live_outside_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_secret_file_can_live_outside_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PERFLEDGER_SECRET_FILE", str(tmp_path / "keys" / "perfledger.secret"))
     settings = Settings(data_dir=tmp_path / "data")
     secret = settings.signing_secret()
@@ -80,7 +86,9 @@ def test_a_short_secret_is_refused_without_being_echoed() -> None:
 def test_the_data_dir_and_sqlite_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        container = build(Settings(data_dir=tmp_path / "data", secret=SecretStr("s" * 20 + "-distinct")))
+        container = build(
+            Settings(data_dir=tmp_path / "data", secret=SecretStr("s" * 20 + "-distinct"))
+        )
         container.close()
     finally:
         os.umask(old)
@@ -93,15 +101,24 @@ def test_the_cli_creates_no_file_others_can_read(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     env = {**os.environ, "PERFLEDGER_DATA_DIR": str(data_dir)}
     env.pop("PERFLEDGER_SECRET", None)
-    done = subprocess.run([sys.executable, "-m", "engine.cli", "verify"], check=False, env=env, capture_output=True,
-                          text=True, timeout=120, cwd=Path(__file__).parents[2])
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "verify"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
     assert done.returncode == 0, done.stderr
     created = [data_dir, *data_dir.rglob("*")]
     assert all(mode(p) & 0o077 == 0 for p in created), {p.name: oct(mode(p)) for p in created}
 
 
 def test_the_cli_refuses_an_empty_secret_file_with_a_message(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from engine.cli import main
 
@@ -110,4 +127,6 @@ def test_the_cli_refuses_an_empty_secret_file_with_a_message(
     monkeypatch.delenv("PERFLEDGER_SECRET", raising=False)
     monkeypatch.delenv("PERFLEDGER_SECRET_FILE", raising=False)
     assert main(["verify"]) == 2
-    assert "the secret file" in capsys.readouterr().err and not (tmp_path / "perfledger.db").exists()
+    assert (
+        "the secret file" in capsys.readouterr().err and not (tmp_path / "perfledger.db").exists()
+    )

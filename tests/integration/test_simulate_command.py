@@ -19,8 +19,13 @@ from tests.support import wait_until
 
 
 def published(bootstrap: str, topic: str, expected: int) -> list[dict[str, Any]]:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     found: list[Any] = []
 
     def all_there() -> bool:
@@ -35,7 +40,10 @@ def published(bootstrap: str, topic: str, expected: int) -> list[dict[str, Any]]
 
 
 def test_simulate_by_default_sends_the_last_day_up_to_now(
-    broker: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    broker: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PERFLEDGER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PERFLEDGER_KAFKA_BOOTSTRAP", broker.bootstrap)

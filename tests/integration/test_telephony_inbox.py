@@ -17,7 +17,9 @@ def inbox_rows(pipeline: Pipeline) -> dict[str, str | None]:
 
 
 def test_accepted_events_wait_in_the_inbox_until_archived_and_a_lost_life_is_published_again(
-    tmp_path: Path, broker: EmbeddedBroker, database_url: str,
+    tmp_path: Path,
+    broker: EmbeddedBroker,
+    database_url: str,
 ) -> None:
     pipeline = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap))
     try:
@@ -34,9 +36,15 @@ def test_accepted_events_wait_in_the_inbox_until_archived_and_a_lost_life_is_pub
         assert set(inbox_rows(pipeline).values()) == {life}
         assert inbox.step() == 0  # published into this life already
         pipeline.start("ingestor")
-        wait_until(lambda: ingest_counters(pipeline.container.db).get("received") == 101, timeout=60)
+        wait_until(
+            lambda: ingest_counters(pipeline.container.db).get("received") == 101, timeout=60
+        )
         assert ingest_counters(pipeline.container.db) == {
-            "received": 101, "accepted": 50, "duplicates": 50, "dead_lettered": 1}
+            "received": 101,
+            "accepted": 50,
+            "duplicates": 50,
+            "dead_lettered": 1,
+        }
         inbox.step()
         assert inbox_rows(pipeline) == {}
     finally:

@@ -38,6 +38,7 @@ def dead_letters(bootstrap: str, topic: str, expected: int) -> list[Any]:
     consumer.seek_to_beginning(tp)
     found: list[Any] = []
     try:
+
         def enough() -> bool:
             found.extend(r for rs in consumer.poll(200).values() for r in rs)
             return len(found) >= expected
@@ -74,20 +75,30 @@ def test_twenty_thousand_events_match_an_independent_recomputation(
     try:
         topics = topics_of(settings)
         produce(broker.bootstrap, topics.telephony, stream)
-        wait_until(lambda: ingest_counters(pipeline.container.db).get("received", 0) >= len(stream), timeout=120)
+        wait_until(
+            lambda: ingest_counters(pipeline.container.db).get("received", 0) >= len(stream),
+            timeout=120,
+        )
         values = [v for _, v in stream]
         events, invalid, duplicates = valid_events(values)
         counters = ingest_counters(pipeline.container.db)
-        assert counters == {"received": len(stream), "accepted": len(events),
-                            "duplicates": duplicates, "dead_lettered": invalid}
+        assert counters == {
+            "received": len(stream),
+            "accepted": len(events),
+            "duplicates": duplicates,
+            "dead_lettered": invalid,
+        }
         assert invalid > 0.03 * len(stream) and duplicates > 0.03 * len(stream)
         assert_api_matches_oracle(pipeline.client(), values)
         letters = dead_letters(broker.bootstrap, topics.telephony_dlq, invalid)
         assert len(letters) == invalid
         # dead letters are cut to a publishable size; the digest proves the original
-        assert sorted(r.value for r in letters) == sorted(v[:MAX_PAYLOAD_BYTES] for v in values if _invalid(v))
+        assert sorted(r.value for r in letters) == sorted(
+            v[:MAX_PAYLOAD_BYTES] for v in values if _invalid(v)
+        )
         assert sorted(dict(r.headers)["original-sha256"] for r in letters) == sorted(
-            digest(v).encode() for v in values if _invalid(v))
+            digest(v).encode() for v in values if _invalid(v)
+        )
         assert all(dict(r.headers)["reason"] for r in letters)
         pipeline.stop("ingestor")
         assert_rebuild_equals_live(pipeline)
@@ -97,16 +108,23 @@ def test_twenty_thousand_events_match_an_independent_recomputation(
 
 def kpi_tables(pipeline: Pipeline) -> list[list[dict[str, Any]]]:
     db = pipeline.container.db
-    return [db.query("SELECT * FROM kpi_sums ORDER BY scope, scope_id, bucket, start"),
-            db.query("SELECT * FROM telephony_calls ORDER BY call_ref"),
-            db.query("SELECT * FROM telephony_linked ORDER BY event_id")]
+    return [
+        db.query("SELECT * FROM kpi_sums ORDER BY scope, scope_id, bucket, start"),
+        db.query("SELECT * FROM telephony_calls ORDER BY call_ref"),
+        db.query("SELECT * FROM telephony_linked ORDER BY event_id"),
+    ]
 
 
 def assert_rebuild_equals_live(pipeline: Pipeline) -> None:
     live = kpi_tables(pipeline)
     seen: list[tuple[int, int]] = []
-    outcome = rebuild(pipeline.container.db, pipeline.container.app, decode_archived,
-                      lambda _, done, total: seen.append((done, total)), projections=("kpi",))
+    outcome = rebuild(
+        pipeline.container.db,
+        pipeline.container.app,
+        decode_archived,
+        lambda _, done, total: seen.append((done, total)),
+        projections=("kpi",),
+    )
     assert kpi_tables(pipeline) == live and len(live[0]) > 100 and outcome.differences == []
     assert seen[-1][0] == seen[-1][1] > 0
 
@@ -128,10 +146,19 @@ def test_tombstones_and_garbage_are_dead_lettered_and_the_stream_goes_on(
     pipeline = Pipeline(settings).start("ingestor")
     try:
         good = list(simulate(agents=2, teams=1, rate=50, duration=1, seed=2))
-        bad: list[tuple[bytes, bytes | None]] = [(b"a", None), (b"a", b""), (b"a", b"\x00\xff"), (b"a", b"[]")]
+        bad: list[tuple[bytes, bytes | None]] = [
+            (b"a", None),
+            (b"a", b""),
+            (b"a", b"\x00\xff"),
+            (b"a", b"[]"),
+        ]
         produce(broker.bootstrap, topics_of(settings).telephony, [*bad, *good])  # type: ignore[list-item]
-        wait_until(lambda: ingest_counters(pipeline.container.db).get("received", 0) == len(bad) + len(good),
-                   timeout=60)
+        wait_until(
+            lambda: (
+                ingest_counters(pipeline.container.db).get("received", 0) == len(bad) + len(good)
+            ),
+            timeout=60,
+        )
         counters = ingest_counters(pipeline.container.db)
         assert counters["dead_lettered"] == len(bad) and counters["accepted"] == len(good)
     finally:

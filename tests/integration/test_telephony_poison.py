@@ -22,9 +22,17 @@ from adapters.telephony.poison import is_poison
 from engine.bootstrap import Container, build
 from tests.support import make_settings
 
-CALL = {"type": "call.completed", "agent_id": "agent-017", "team_id": "team-north",
-        "occurred_at": "2026-10-05T09:14:03Z", "talk_seconds": 200.0, "hold_seconds": 0.0, "acw_seconds": 10.0,
-        "transferred": False, "resolved_first_contact": True}
+CALL = {
+    "type": "call.completed",
+    "agent_id": "agent-017",
+    "team_id": "team-north",
+    "occurred_at": "2026-10-05T09:14:03Z",
+    "talk_seconds": 200.0,
+    "hold_seconds": 0.0,
+    "acw_seconds": 10.0,
+    "transferred": False,
+    "resolved_first_contact": True,
+}
 WIDE_OPEN = Limits(max_call_part_seconds=1e30)
 
 
@@ -49,18 +57,23 @@ def container(tmp_path: Path, database_url: str) -> Iterator[Container]:
 
 
 def call(n: int, **changes: Any) -> bytes:
-    return json.dumps({**CALL, "event_id": f"3b7e2c1a-4f4e-4c39-9d0e-{n:012d}", "call_id": f"c-{n}",
-                       **changes}).encode()
+    return json.dumps(
+        {**CALL, "event_id": f"3b7e2c1a-4f4e-4c39-9d0e-{n:012d}", "call_id": f"c-{n}", **changes}
+    ).encode()
 
 
 def ingest(container: Container, ingestor: TelephonyIngestor, values: list[bytes]) -> None:
-    records = [SimpleNamespace(key=b"agent-017", value=v, topic="t", partition=0, offset=n, headers=[])
-               for n, v in enumerate(values)]
+    records = [
+        SimpleNamespace(key=b"agent-017", value=v, topic="t", partition=0, offset=n, headers=[])
+        for n, v in enumerate(values)
+    ]
     with container.db.transaction() as cur:
         ingestor.apply(cur, ingestor.prepare(records))
 
 
-def test_an_event_the_database_cannot_hold_is_dead_lettered_and_the_poll_goes_on(container: Container) -> None:
+def test_an_event_the_database_cannot_hold_is_dead_lettered_and_the_poll_goes_on(
+    container: Container,
+) -> None:
     letters = Letters()
     ingestor = TelephonyIngestor("t", "t.dlq", "g", letters, limits=WIDE_OPEN)
     ingest(container, ingestor, [call(1), call(2, talk_seconds=1e16), call(3)])
@@ -71,16 +84,22 @@ def test_an_event_the_database_cannot_hold_is_dead_lettered_and_the_poll_goes_on
     assert headers["reason"].startswith(b"message: could not be applied (")
     archived = container.db.query("SELECT event_id FROM telephony_archive ORDER BY event_id")
     assert [r["event_id"][-1] for r in archived] == ["1", "3"]
-    (day,) = container.db.query("SELECT calls FROM kpi_sums WHERE scope = 'agent' AND bucket = 'day'")
+    (day,) = container.db.query(
+        "SELECT calls FROM kpi_sums WHERE scope = 'agent' AND bucket = 'day'"
+    )
     assert day["calls"] == 2
     # the next poll goes on as usual
     ingest(container, ingestor, [call(4)])
     assert ingest_counters(container.db)["accepted"] == 3
 
 
-def test_sums_that_would_overflow_dead_letter_the_event_that_overflows(container: Container) -> None:
+def test_sums_that_would_overflow_dead_letter_the_event_that_overflows(
+    container: Container,
+) -> None:
     if not container.db.is_postgres:
-        pytest.skip("SQLite turns an overflowing integer sum into a float instead of failing; the bounds prevent it")
+        pytest.skip(
+            "SQLite turns an overflowing integer sum into a float instead of failing; the bounds prevent it"
+        )
     letters = Letters()
     ingestor = TelephonyIngestor("t", "t.dlq", "g", letters, limits=WIDE_OPEN)
     ingest(container, ingestor, [call(n, talk_seconds=1e15) for n in range(10)])
@@ -103,9 +122,12 @@ def test_calls_known_before_the_upgrade_are_known_to_the_survey_check(container:
     from adapters.sql.schema import create_tables
 
     with container.db.transaction() as cur:
-        cur.execute("INSERT INTO telephony_calls (call_ref, occurred_at) VALUES (?, ?)",
-                    ("agent-017\x1fc-9", "2026-10-05T07:14:03+00:00"))
+        cur.execute(
+            "INSERT INTO telephony_calls (call_ref, occurred_at) VALUES (?, ?)",
+            ("agent-017\x1fc-9", "2026-10-05T07:14:03+00:00"),
+        )
         cur.execute("DELETE FROM telephony_call_agents")
     create_tables(container.db)  # what the first start of the new version does
     assert container.db.query("SELECT call_id, agent_id FROM telephony_call_agents") == [
-        {"call_id": "c-9", "agent_id": "agent-017"}]
+        {"call_id": "c-9", "agent_id": "agent-017"}
+    ]

@@ -61,11 +61,21 @@ def run(loop: ConsumerLoop[Any]) -> tuple[threading.Event, threading.Thread]:
 
 
 def call(n: int, marked: bool = False) -> bytes:
-    return json.dumps({
-        "event_id": str(uuid.uuid4()), "type": "call.completed", "agent_id": "agent-1", "team_id": "team-a",
-        "occurred_at": "2026-10-05T09:14:03Z", "call_id": (MARK.decode() if marked else "c") + f"-{n}",
-        "talk_seconds": 100.0, "hold_seconds": 0.0, "acw_seconds": 10.0, "transferred": False,
-        "resolved_first_contact": True}).encode()
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "call.completed",
+            "agent_id": "agent-1",
+            "team_id": "team-a",
+            "occurred_at": "2026-10-05T09:14:03Z",
+            "call_id": (MARK.decode() if marked else "c") + f"-{n}",
+            "talk_seconds": 100.0,
+            "hold_seconds": 0.0,
+            "acw_seconds": 10.0,
+            "transferred": False,
+            "resolved_first_contact": True,
+        }
+    ).encode()
 
 
 def produce_batches(bootstrap: str, topic: str, *batches: Sequence[bytes]) -> None:
@@ -87,6 +97,7 @@ def read_all(bootstrap: str, topic: str, expected: int) -> list[Any]:
     consumer.seek_to_beginning(tp)
     found: list[Any] = []
     try:
+
         def enough() -> bool:
             found.extend(r for rs in consumer.poll(200).values() for r in rs)
             return len(found) >= expected
@@ -102,8 +113,13 @@ def test_an_undecodable_batch_is_dead_lettered_by_offset_range_and_later_events_
     pipeline: Pipeline, broker: EmbeddedBroker
 ) -> None:
     topics = topics_of(pipeline.settings)
-    produce_batches(broker.bootstrap, topics.telephony,
-                    [call(n) for n in range(3)], [call(n, marked=True) for n in range(4)], [call(n) for n in range(3)])
+    produce_batches(
+        broker.bootstrap,
+        topics.telephony,
+        [call(n) for n in range(3)],
+        [call(n, marked=True) for n in range(4)],
+        [call(n) for n in range(3)],
+    )
     loop = pipeline.container.ingestor()
     stop, thread = run(loop)
     db = pipeline.container.db
@@ -120,14 +136,17 @@ def test_an_undecodable_batch_is_dead_lettered_by_offset_range_and_later_events_
     assert headers["source"] == f"{topics.telephony}:0:3-6"
     assert (headers["first-offset"], headers["last-offset"], headers["messages"]) == ("3", "6", "4")
     assert headers["reason"] == (
-        "batch could not be decoded: UnsupportedCodecError: Libraries for lz4 compression codec not found")
+        "batch could not be decoded: UnsupportedCodecError: Libraries for lz4 compression codec not found"
+    )
     assert letter.value == b""
     (day,) = [d for d in db.query("SELECT DISTINCT day FROM ingest_deliveries")]
     report = deliveries(db, day["day"])
     assert report["total"] == {"received": 10, "accepted": 6, "duplicates": 0, "dead_lettered": 4}
     # The offset stored is past everything: a restarted ingestor does not meet the batch again.
-    (stored,) = db.query("SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND partition_id = 0",
-                         (loop.handler.group,))
+    (stored,) = db.query(
+        "SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND partition_id = 0",
+        (loop.handler.group,),
+    )
     assert stored["next_offset"] == 10
 
 
@@ -145,7 +164,9 @@ class Counting:
 
 
 @pytest.mark.usefixtures("lz4_missing_for_marked_batches")
-def test_any_consumer_parks_an_undecodable_range_and_goes_on(pipeline: Pipeline, broker: EmbeddedBroker) -> None:
+def test_any_consumer_parks_an_undecodable_range_and_goes_on(
+    pipeline: Pipeline, broker: EmbeddedBroker
+) -> None:
     topic = topics_of(pipeline.settings).telephony_dlq  # a topic of this test alone, one partition
     produce_batches(broker.bootstrap, topic, [b"1", b"2"], [MARK + b"3", MARK + b"4"], [b"5"])
     handler = Counting(topic)
@@ -157,9 +178,15 @@ def test_any_consumer_parks_an_undecodable_range_and_goes_on(pipeline: Pipeline,
     finally:
         stop.set()
         thread.join(timeout=20)
-    (parked,) = container.db.query("SELECT consumer, aggregate_id, version, source, reason FROM parked_events")
-    assert parked == {"consumer": handler.group, "aggregate_id": f"{topic}:0", "version": 2,
-                      "source": f"{topic}:0:2-3",
-                      "reason": "batch could not be decoded: UnsupportedCodecError: "
-                                "Libraries for lz4 compression codec not found"}
+    (parked,) = container.db.query(
+        "SELECT consumer, aggregate_id, version, source, reason FROM parked_events"
+    )
+    assert parked == {
+        "consumer": handler.group,
+        "aggregate_id": f"{topic}:0",
+        "version": 2,
+        "source": f"{topic}:0:2-3",
+        "reason": "batch could not be decoded: UnsupportedCodecError: "
+        "Libraries for lz4 compression codec not found",
+    }
     assert loop.status.undecodable == 2

@@ -11,9 +11,19 @@ from aggregates.errors import InvalidValue, RuleViolation
 
 
 def alert() -> Alert:
-    return Alert(key="deviation:aht_seconds:a1:2026-10-05", rule="deviation", team_id="t1", agent_id="a1",
-                 kpi="aht_seconds", day=date(2026, 10, 5), value=600.0, threshold=450.0, summary="slow",
-                 details={}, actor="system:alerts")
+    return Alert(
+        key="deviation:aht_seconds:a1:2026-10-05",
+        rule="deviation",
+        team_id="t1",
+        agent_id="a1",
+        kpi="aht_seconds",
+        day=date(2026, 10, 5),
+        value=600.0,
+        threshold=450.0,
+        summary="slow",
+        details={},
+        actor="system:alerts",
+    )
 
 
 def test_an_alert_id_is_derived_from_its_finding() -> None:

@@ -17,10 +17,22 @@ TODAY = datetime(2026, 10, 9, 12, tzinfo=UTC)
 
 
 def calls(agent: str, day: int, handle: int, count: int = 6) -> list[dict[str, Any]]:
-    return [{"event_id": str(uuid.uuid4()), "type": "call.completed", "agent_id": agent, "team_id": "team-a",
-             "occurred_at": datetime(2026, 10, day, 9, n, tzinfo=UTC), "call_id": f"{agent}-{day}-{n}",
-             "talk_seconds": handle, "hold_seconds": 0, "acw_seconds": 0, "transferred": False,
-             "resolved_first_contact": True} for n in range(count)]
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "call.completed",
+            "agent_id": agent,
+            "team_id": "team-a",
+            "occurred_at": datetime(2026, 10, day, 9, n, tzinfo=UTC),
+            "call_id": f"{agent}-{day}-{n}",
+            "talk_seconds": handle,
+            "hold_seconds": 0,
+            "acw_seconds": 0,
+            "transferred": False,
+            "resolved_first_contact": True,
+        }
+        for n in range(count)
+    ]
 
 
 class CountingSource(FakeAlertSource):
@@ -36,9 +48,21 @@ class CountingSource(FakeAlertSource):
 def slow_agent() -> tuple[PerfLedger, FakeReadModels]:
     """A goal of AHT at most 300 s, missed on the 5th, 6th and 7th, met on the 8th."""
     app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.set_goal(SetGoal(agent_id="agent-1", team_id="team-a", title="Handle time", description="",
-                         kpi="aht_seconds", target=300, direction="at_most", period_start=date(2026, 10, 1),
-                         period_end=date(2026, 12, 31), weight=1), "admin:alice")
+    app.set_goal(
+        SetGoal(
+            agent_id="agent-1",
+            team_id="team-a",
+            title="Handle time",
+            description="",
+            kpi="aht_seconds",
+            target=300,
+            direction="at_most",
+            period_start=date(2026, 10, 1),
+            period_end=date(2026, 12, 31),
+            weight=1,
+        ),
+        "admin:alice",
+    )
     models = FakeReadModels()
     models.sync(app)
     for day, handle in ((5, 320), (6, 330), (7, 340), (8, 290)):
@@ -48,14 +72,20 @@ def slow_agent() -> tuple[PerfLedger, FakeReadModels]:
 
 def alerts_in(app: PerfLedger) -> list[Alert]:
     stored = app.recorder.select_notifications(0, 1000)
-    found: list[Any] = [app.repository.get(uuid.UUID(str(n.originator_id))) for n in stored
-                        if n.topic.endswith("Alert.Raised")]
+    found: list[Any] = [
+        app.repository.get(uuid.UUID(str(n.originator_id)))
+        for n in stored
+        if n.topic.endswith("Alert.Raised")
+    ]
     return [alert for alert in found if isinstance(alert, Alert)]
 
 
 def test_three_missed_days_raise_one_alert_for_the_last_of_them() -> None:
     app, models = slow_agent()
-    assert AlertEvaluator(app, FakeAlertSource(models), lookback_days=30, clock=lambda: TODAY).step() == 1
+    assert (
+        AlertEvaluator(app, FakeAlertSource(models), lookback_days=30, clock=lambda: TODAY).step()
+        == 1
+    )
     (alert,) = alerts_in(app)
     assert (alert.rule, alert.agent_id, alert.day) == ("goal_streak", "agent-1", date(2026, 10, 7))
 
@@ -65,7 +95,10 @@ def test_a_finding_already_raised_is_not_raised_again_by_a_restarted_evaluator()
     AlertEvaluator(app, FakeAlertSource(models), lookback_days=30, clock=lambda: TODAY).step()
     models.sync(app)  # the alert is projected
     models.accept(calls("agent-2", 8, 100))  # something changed, so the rules are evaluated again
-    assert AlertEvaluator(app, FakeAlertSource(models), lookback_days=30, clock=lambda: TODAY).step() == 0
+    assert (
+        AlertEvaluator(app, FakeAlertSource(models), lookback_days=30, clock=lambda: TODAY).step()
+        == 0
+    )
     assert len(alerts_in(app)) == 1
 
 

@@ -30,8 +30,16 @@ def app() -> PerfLedger:
 
 
 def set_goal(app: PerfLedger, agent: str = "a1", **changes: Any) -> Goal:
-    fields: dict[str, Any] = {"agent_id": agent, "team_id": "t", "title": "AHT", "kpi": "aht_seconds",
-                              "target": 300, "direction": "at_most", "weight": 1, **Q3}
+    fields: dict[str, Any] = {
+        "agent_id": agent,
+        "team_id": "t",
+        "title": "AHT",
+        "kpi": "aht_seconds",
+        "target": 300,
+        "direction": "at_most",
+        "weight": 1,
+        **Q3,
+    }
     return app.set_goal(SetGoal(**{**fields, **changes}), MANAGER)
 
 
@@ -40,14 +48,22 @@ def at(month: int, day: int = 1) -> datetime:
 
 
 def start_review(app: PerfLedger, goals: list[Goal], **changes: Any) -> Any:
-    fields: dict[str, Any] = {"agent_id": "a1", "team_id": "t", "goal_ids": [str(g.id) for g in goals],
-                              "criteria": ["quality"], "goal_weight": 0.5, **Q3}
+    fields: dict[str, Any] = {
+        "agent_id": "a1",
+        "team_id": "t",
+        "goal_ids": [str(g.id) for g in goals],
+        "criteria": ["quality"],
+        "goal_weight": 0.5,
+        **Q3,
+    }
     return app.start_review(StartReview(**{**fields, **changes}), MANAGER)
 
 
 def test_record_progress_takes_the_process_managers_arguments(app: PerfLedger) -> None:
     goal = set_goal(app)
-    app.record_progress(goal.id, 320.0, at(8), "kpi:aht_seconds", "system:progress", note="interval")
+    app.record_progress(
+        goal.id, 320.0, at(8), "kpi:aht_seconds", "system:progress", note="interval"
+    )
     app.record_progress(str(goal.id), 300.0, at(9), "kpi:aht_seconds", "system:progress")
     stored = app.load(Goal, goal.id)
     assert stored.latest_value == 300.0 and stored.attainment == 1.0 and stored.version == 3
@@ -61,11 +77,17 @@ def test_a_stale_expected_version_changes_nothing(app: PerfLedger) -> None:
 
 
 def test_bulk_assignment_sets_one_goal_per_agent_in_one_save(app: PerfLedger) -> None:
-    template = app.create_goal_template(CreateGoalTemplate(
-        team_id="t", title="CSAT", kpi="csat_avg", target=4.5, direction="at_least", **Q3), MANAGER)
+    template = app.create_goal_template(
+        CreateGoalTemplate(
+            team_id="t", title="CSAT", kpi="csat_avg", target=4.5, direction="at_least", **Q3
+        ),
+        MANAGER,
+    )
     before = app.recorder.max_notification_id() or 0
     agents = [f"agent-{n}" for n in range(300)]
-    template, goals = app.assign_goal_template(template.id, AssignTemplate(agent_ids=agents), MANAGER)
+    template, goals = app.assign_goal_template(
+        template.id, AssignTemplate(agent_ids=agents), MANAGER
+    )
     notifications = app.recorder.select_notifications(before + 1, 1000)
     assert len(notifications) == 301
     assert sorted(template.assignments) == sorted(agents)
@@ -73,8 +95,10 @@ def test_bulk_assignment_sets_one_goal_per_agent_in_one_save(app: PerfLedger) ->
 
 
 def test_a_bulk_assignment_with_one_agent_already_assigned_sets_no_goal(app: PerfLedger) -> None:
-    template = app.create_goal_template(CreateGoalTemplate(
-        team_id="t", title="CSAT", target=4.5, direction="at_least", **Q3), MANAGER)
+    template = app.create_goal_template(
+        CreateGoalTemplate(team_id="t", title="CSAT", target=4.5, direction="at_least", **Q3),
+        MANAGER,
+    )
     app.assign_goal_template(template.id, AssignTemplate(agent_ids=["a1"]), MANAGER)
     before = app.recorder.max_notification_id()
     with pytest.raises(RuleViolation):
@@ -85,8 +109,10 @@ def test_a_bulk_assignment_with_one_agent_already_assigned_sets_no_goal(app: Per
 def test_a_check_in_keeps_the_goals_progress_as_it_was_then(app: PerfLedger) -> None:
     goal = set_goal(app)
     app.record_progress(goal.id, 400.0, at(8), "kpi:aht_seconds", "system:progress")
-    check_in = app.record_check_in(RecordCheckIn(
-        agent_id="a1", team_id="t", held_at=at(8, 2), goal_ids=[str(goal.id)]), MANAGER)
+    check_in = app.record_check_in(
+        RecordCheckIn(agent_id="a1", team_id="t", held_at=at(8, 2), goal_ids=[str(goal.id)]),
+        MANAGER,
+    )
     app.record_progress(goal.id, 300.0, at(9), "kpi:aht_seconds", "system:progress")
     assert check_in.goals[0]["latest_value"] == 400.0 and check_in.goals[0]["attainment"] == 0.75
 
@@ -94,19 +120,28 @@ def test_a_check_in_keeps_the_goals_progress_as_it_was_then(app: PerfLedger) -> 
 def test_a_check_in_refuses_another_agents_goal(app: PerfLedger) -> None:
     other = set_goal(app, agent="a2")
     with pytest.raises(InvalidValue) as error:
-        app.record_check_in(RecordCheckIn(agent_id="a1", team_id="t", held_at=at(8),
-                                          goal_ids=[str(other.id)]), MANAGER)
+        app.record_check_in(
+            RecordCheckIn(agent_id="a1", team_id="t", held_at=at(8), goal_ids=[str(other.id)]),
+            MANAGER,
+        )
     assert error.value.field == "goal_ids[0]"
 
 
 def test_a_review_records_the_stored_policy_version_it_used(app: PerfLedger) -> None:
-    app.publish_review_template(PublishReviewTemplate(policy_id="std", criteria=["quality"],
-                                                      goal_weight=0.5), "admin:alice")
-    app.publish_review_template(PublishReviewTemplate(policy_id="std", criteria=["quality", "care"],
-                                                      goal_weight=0.4), "admin:alice")
+    app.publish_review_template(
+        PublishReviewTemplate(policy_id="std", criteria=["quality"], goal_weight=0.5), "admin:alice"
+    )
+    app.publish_review_template(
+        PublishReviewTemplate(policy_id="std", criteria=["quality", "care"], goal_weight=0.4),
+        "admin:alice",
+    )
     latest = start_review(app, [], criteria=None, policy_id="std")
     first = start_review(app, [], criteria=None, policy_id="std", policy_version=1, agent_id="a2")
-    assert (latest.policy_version, latest.criteria, latest.goal_weight) == (2, ["quality", "care"], 0.4)
+    assert (latest.policy_version, latest.criteria, latest.goal_weight) == (
+        2,
+        ["quality", "care"],
+        0.4,
+    )
     assert (first.policy_version, first.criteria) == (1, ["quality"])
 
 
@@ -121,7 +156,9 @@ def test_finalising_weighs_the_in_scope_goals_attainment(app: PerfLedger) -> Non
     app.record_progress(met.id, 300.0, at(8), "kpi", "system:progress")  # attainment 1.0
     app.record_progress(half.id, 600.0, at(8), "kpi", "system:progress")  # attainment 0.5
     review = start_review(app, [met, half])
-    app.score_review(review.id, ScoreCriterion(criterion="quality", score=3, rationale="ok"), MANAGER)
+    app.score_review(
+        review.id, ScoreCriterion(criterion="quality", score=3, rationale="ok"), MANAGER
+    )
     review = app.finalise_review(review.id, MANAGER)
     # A = (1.0*3 + 0.5*1) / 4 = 0.875 -> G = 1 + 2*0.875 = 2.75; overall 0.5*2.75 + 0.5*3.
     assert review.overall_score == 2.88

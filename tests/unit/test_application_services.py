@@ -32,8 +32,16 @@ MANAGER = Principal("manager", "bob", ("team-a",))
 OUTSIDER = Principal("manager", "eve", ("team-b",))
 AGENT = Principal("agent", "agent-1")
 AUDITOR = Principal("auditor", "ann")
-GOAL = SetGoal(agent_id="agent-1", team_id="team-a", title="AHT", kpi="aht_seconds", target=300.0,
-               direction="at_most", period_start=date(2026, 7, 1), period_end=date(2026, 10, 1))
+GOAL = SetGoal(
+    agent_id="agent-1",
+    team_id="team-a",
+    title="AHT",
+    kpi="aht_seconds",
+    target=300.0,
+    direction="at_most",
+    period_start=date(2026, 7, 1),
+    period_end=date(2026, 10, 1),
+)
 
 
 class Counting:
@@ -55,14 +63,19 @@ def world() -> tuple[GoalService, PerfLedger, FakeDocuments, Counting]:
 
 
 def sync(app: PerfLedger, docs: FakeDocuments) -> None:
-    docs.record(envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in app.recorder.select_notifications(1, 100))
+    docs.record(
+        envelope_of(n.id, n.topic, app.event_as_dict(n))
+        for n in app.recorder.select_notifications(1, 100)
+    )
 
 
 def test_a_manager_changes_goals_of_their_team_with_one_load(world: Any) -> None:
     service, _, _, counting = world
     goal = service.set(MANAGER, GOAL)
     counting.loads.clear()
-    revised = service.revise_target(MANAGER, goal.id, ReviseTarget(target=280, reason="baseline"), 1)
+    revised = service.revise_target(
+        MANAGER, goal.id, ReviseTarget(target=280, reason="baseline"), 1
+    )
     assert revised.target == 280 and revised.version == 2
     assert counting.loads == {str(goal.id): 1}
 
@@ -71,7 +84,9 @@ def test_a_caller_outside_the_team_is_refused_before_the_version_is_compared(wor
     service, _, _, counting = world
     goal = service.set(ADMIN, GOAL)
     counting.loads.clear()
-    with pytest.raises(Forbidden):  # not VersionConflict: a stale If-Match says nothing to an outsider
+    with pytest.raises(
+        Forbidden
+    ):  # not VersionConflict: a stale If-Match says nothing to an outsider
         service.revise_target(OUTSIDER, goal.id, ReviseTarget(target=280, reason="baseline"), 7)
     assert counting.loads == {str(goal.id): 1}
     with pytest.raises(VersionConflict):
@@ -99,7 +114,9 @@ def test_reads_keep_to_the_caller_s_scope(world: Any) -> None:
     assert service.get(AGENT, str(goal.id))["agent_id"] == "agent-1"
     with pytest.raises(Forbidden):
         service.get(OUTSIDER, str(goal.id))
-    assert [g["agent_id"] for g in service.page(AGENT, "agent-2", None, None, 10, None)] == ["agent-1"]
+    assert [g["agent_id"] for g in service.page(AGENT, "agent-2", None, None, 10, None)] == [
+        "agent-1"
+    ]
     assert [g["team_id"] for g in service.page(MANAGER, None, None, None, 10, None)] == ["team-a"]
     assert len(service.page(AUDITOR, None, None, None, 10, None)) == 2
     with pytest.raises(Forbidden):
@@ -107,11 +124,19 @@ def test_reads_keep_to_the_caller_s_scope(world: Any) -> None:
     assert service.rollup(MANAGER, "team-a", None, None, None)["goals"] == 1
 
 
-@pytest.mark.parametrize(("who", "team", "allowed"), [
-    (ADMIN, "team-a", True), (MANAGER, "team-a", True), (MANAGER, "team-b", False),
-    (AUDITOR, "team-a", False), (AGENT, "team-a", False),
-])
-def test_only_admins_and_the_team_s_managers_change_its_records(who: Principal, team: str, allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("who", "team", "allowed"),
+    [
+        (ADMIN, "team-a", True),
+        (MANAGER, "team-a", True),
+        (MANAGER, "team-b", False),
+        (AUDITOR, "team-a", False),
+        (AGENT, "team-a", False),
+    ],
+)
+def test_only_admins_and_the_team_s_managers_change_its_records(
+    who: Principal, team: str, allowed: bool
+) -> None:
     if allowed:
         check_manage(who, team)
     else:

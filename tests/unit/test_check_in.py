@@ -15,30 +15,53 @@ HELD_AT = datetime(2025, 3, 4, 10, 30, tzinfo=timezone(timedelta(hours=1)))
 
 
 def goal_snapshot(**changes: Any) -> dict[str, Any]:
-    return {"goal_id": "g-1", "title": "AHT under 5 minutes", "target": 300,
-            "direction": "at_most", "latest_value": 320.0, "attainment": 0.9375, **changes}
+    return {
+        "goal_id": "g-1",
+        "title": "AHT under 5 minutes",
+        "target": 300,
+        "direction": "at_most",
+        "latest_value": 320.0,
+        "attainment": 0.9375,
+        **changes,
+    }
 
 
 def positive(**changes: Any) -> dict[str, Any]:
-    return {"kind": "positive", "behavior": "Calm on an escalated call",
-            "impact": "Customer stayed", "appreciation": "Thank you", **changes}
+    return {
+        "kind": "positive",
+        "behavior": "Calm on an escalated call",
+        "impact": "Customer stayed",
+        "appreciation": "Thank you",
+        **changes,
+    }
 
 
 def constructive(**changes: Any) -> dict[str, Any]:
-    return {"kind": "constructive", "behavior": "Long holds while searching",
-            "impact": "AHT above target", "desired_outcome": "Use the knowledge base",
-            **changes}
+    return {
+        "kind": "constructive",
+        "behavior": "Long holds while searching",
+        "impact": "AHT above target",
+        "desired_outcome": "Use the knowledge base",
+        **changes,
+    }
 
 
 def action_item(**changes: Any) -> dict[str, Any]:
-    return {"description": "Shadow a senior agent", "owner_id": "agent-7",
-            "due": date(2025, 3, 18), **changes}
+    return {
+        "description": "Shadow a senior agent",
+        "owner_id": "agent-7",
+        "due": date(2025, 3, 18),
+        **changes,
+    }
 
 
 def check_in(**changes: Any) -> CheckIn:
     fields: dict[str, Any] = {
-        "agent_id": "agent-7", "team_id": "team-a", "held_at": HELD_AT,
-        "notes": "Good week overall.", "goals": [goal_snapshot()],
+        "agent_id": "agent-7",
+        "team_id": "team-a",
+        "held_at": HELD_AT,
+        "notes": "Good week overall.",
+        "goals": [goal_snapshot()],
         "feedback": [positive(), constructive()],
         "action_items": [action_item(), action_item(description="Review two calls")],
         "actor": "manager-1",
@@ -213,9 +236,7 @@ def test_completing_an_action_item_records_who_and_when() -> None:
     completed = meeting.collect_events()[-1]
     assert meeting.action_items[1]["completed_by"] == "agent-7"
     assert meeting.action_items[1]["completed_at"] == completed.timestamp
-    assert [item["description"] for item in meeting.open_action_items] == [
-        "Shadow a senior agent"
-    ]
+    assert [item["description"] for item in meeting.open_action_items] == ["Shadow a senior agent"]
 
 
 def test_completing_an_action_item_twice_is_refused() -> None:
@@ -246,7 +267,9 @@ def test_events_are_named_in_the_past_tense_and_carry_the_actor() -> None:
 
 def in_memory_store() -> PerfLedger:
     """The real application on in-memory persistence, snapshots on: no I/O."""
-    return PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
+    return PerfLedger(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"}
+    )
 
 
 def test_a_stored_check_in_replays_and_snapshots_to_the_same_state() -> None:

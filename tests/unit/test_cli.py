@@ -43,8 +43,11 @@ def test_every_subcommand_has_a_description_and_every_option_has_help() -> None:
             missing.append(f"{name}: no description")
         for action in each._actions:
             if isinstance(action, argparse._SubParsersAction):
-                missing += [f"{name} {choice.dest}: no summary" for choice in action._choices_actions
-                            if not choice.help]
+                missing += [
+                    f"{name} {choice.dest}: no summary"
+                    for choice in action._choices_actions
+                    if not choice.help
+                ]
             elif not action.help or action.help == argparse.SUPPRESS:
                 missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}: no help")
     assert missing == []
@@ -91,13 +94,16 @@ def test_simulate_reads_a_date_or_a_time_as_start() -> None:
     by_time = parser().parse_args(["simulate", "--start", "2026-10-05T08:00:00+02:00"])
     assert by_date.start == datetime(2026, 10, 5, tzinfo=UTC) and by_date.days == 3.0
     assert by_time.start == datetime(2026, 10, 5, 6, tzinfo=UTC) and by_time.duration is None
-    assert parser().parse_args(["simulate", "--start", "2026-10-05T06:00:00Z"]).start == by_time.start
+    assert (
+        parser().parse_args(["simulate", "--start", "2026-10-05T06:00:00Z"]).start == by_time.start
+    )
 
 
 def test_a_kpi_rebuild_names_the_archive_and_not_the_event_store() -> None:
     outcome = SimpleNamespace(events=0, archived=1200)
     assert what_was_read(("kpi",), outcome) == [
-        "kpi: recounted from the telephony archive, 1200 archived telephony events"]
+        "kpi: recounted from the telephony archive, 1200 archived telephony events"
+    ]
 
 
 def test_a_full_rebuild_names_each_source() -> None:
@@ -105,7 +111,8 @@ def test_a_full_rebuild_names_each_source() -> None:
     assert lines[0] == "events: rebuilt from the event store, up to notification 42"
     assert lines[1].startswith("kpi: recounted from the telephony archive, 7")
     assert what_was_read(("events",), SimpleNamespace(events=0, archived=0)) == [
-        "events: rebuilt from the event store, which is empty"]
+        "events: rebuilt from the event store, which is empty"
+    ]
 
 
 class Terminal(io.StringIO):

@@ -10,8 +10,15 @@ from pydantic import ValidationError
 from engine.commands import RecordCheckIn, RecordProgress, ReviewFeedback, SetGoal, StartReview
 
 GOAL: dict[str, Any] = {
-    "agent_id": "agent-1", "team_id": "team-a", "title": "AHT", "kpi": "aht_seconds", "target": 300,
-    "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 1,
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "title": "AHT",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1,
 }
 
 
@@ -23,7 +30,9 @@ def fields_refused(model: type[Any], data: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("field", ["agent_id", "team_id", "title", "description"])
 @pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\ud800"])
-def test_goal_text_with_a_control_character_or_lone_surrogate_is_refused(field: str, char: str) -> None:
+def test_goal_text_with_a_control_character_or_lone_surrogate_is_refused(
+    field: str, char: str
+) -> None:
     assert fields_refused(SetGoal, {**GOAL, field: f"ab{char}cd"}) == [field]
 
 
@@ -39,13 +48,24 @@ def test_text_has_a_length_limit(field: str, limit: int) -> None:
     assert fields_refused(SetGoal, {**GOAL, field: "x" * (limit + 1)}) == [field]
 
 
-@pytest.mark.parametrize("field, value", [("target", True), ("weight", False), ("target", "300"),
-                                          ("draft", 1), ("draft", "true"), ("target", 1e13)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("target", True),
+        ("weight", False),
+        ("target", "300"),
+        ("draft", 1),
+        ("draft", "true"),
+        ("target", 1e13),
+    ],
+)
 def test_booleans_are_not_numbers_and_numbers_not_booleans(field: str, value: Any) -> None:
     assert fields_refused(SetGoal, {**GOAL, field: value}) == [field]
 
 
-@pytest.mark.parametrize("field, value", [("period_end", "9999-12-31"), ("period_start", "1900-01-01")])
+@pytest.mark.parametrize(
+    "field, value", [("period_end", "9999-12-31"), ("period_start", "1900-01-01")]
+)
 def test_dates_outside_2000_to_2100_are_refused(field: str, value: str) -> None:
     assert field in fields_refused(SetGoal, {**GOAL, field: value})
 
@@ -56,12 +76,21 @@ def test_moments_outside_the_window_are_refused_whatever_their_offset() -> None:
 
 
 def test_nested_text_and_referenced_ids_are_checked_too() -> None:
-    check_in = {"agent_id": "a", "team_id": "t", "held_at": "2026-10-01T10:00:00+00:00",
-                "feedback": [{"kind": "positive", "behavior": "b\x00", "impact": "i", "outcome": "o"}],
-                "goal_ids": ["not-a-uuid"]}
+    check_in = {
+        "agent_id": "a",
+        "team_id": "t",
+        "held_at": "2026-10-01T10:00:00+00:00",
+        "feedback": [{"kind": "positive", "behavior": "b\x00", "impact": "i", "outcome": "o"}],
+        "goal_ids": ["not-a-uuid"],
+    }
     assert sorted(fields_refused(RecordCheckIn, check_in)) == ["feedback.0.behavior", "goal_ids.0"]
-    review = {"agent_id": "a", "team_id": "t", "period_start": "2026-10-01", "period_end": "2026-12-31",
-              "criteria": ["quality\x00"]}
+    review = {
+        "agent_id": "a",
+        "team_id": "t",
+        "period_start": "2026-10-01",
+        "period_end": "2026-12-31",
+        "criteria": ["quality\x00"],
+    }
     assert fields_refused(StartReview, review) == ["criteria.0"]
     feedback = {"source": "peer", "author_id": "p", "text": "ok", "rating": True}
     assert fields_refused(ReviewFeedback, feedback) == ["rating"]

@@ -25,8 +25,9 @@ CONSTRUCTORS: dict[str, frozenset[str]] = {
     # The consumer loop reads the life of the broker it consumes from (its own client).
     "adapters.kafka.life.BrokerLife": frozenset({"adapters.kafka.consumer"}),
     # client.py's factories, called by the adapters that wrap one client each.
-    "adapters.kafka.client.producer": frozenset({
-        "adapters.kafka.publisher", "adapters.kafka.life", "adapters.kafka.seal_heads"}),
+    "adapters.kafka.client.producer": frozenset(
+        {"adapters.kafka.publisher", "adapters.kafka.life", "adapters.kafka.seal_heads"}
+    ),
     "adapters.kafka.client.consumer": frozenset({"adapters.kafka.consumer"}),
     "adapters.kafka.client.reader": frozenset({"adapters.kafka.life", "adapters.kafka.seal_heads"}),
     "adapters.kafka.client.admin": frozenset({"adapters.kafka.seal_heads"}),
@@ -60,8 +61,11 @@ def canonical(name: str) -> str:
 
 def names_of(tree: ast.Module, module: str) -> dict[str, str]:
     """Each local name of the module -> the qualified name it stands for (imports anywhere, own definitions)."""
-    names = {node.name: f"{module}.{node.name}" for node in tree.body
-             if isinstance(node, ast.ClassDef | ast.FunctionDef)}
+    names = {
+        node.name: f"{module}.{node.name}"
+        for node in tree.body
+        if isinstance(node, ast.ClassDef | ast.FunctionDef)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.update({(a.asname or a.name): f"{node.module}.{a.name}" for a in node.names})
@@ -101,18 +105,29 @@ def constructions(source: str, module: str) -> list[tuple[int, str]]:
 def forbidden(source: str, module: str) -> list[str]:
     if in_root(module):
         return []
-    return [f"{module}:{line} constructs {name}" for line, name in constructions(source, module)
-            if module not in CONSTRUCTORS[name] and name.rsplit(".", 1)[0] != module]
+    return [
+        f"{module}:{line} constructs {name}"
+        for line, name in constructions(source, module)
+        if module not in CONSTRUCTORS[name] and name.rsplit(".", 1)[0] != module
+    ]
 
 
-def test_only_the_composition_root_constructs_publishers_databases_consumers_and_kafka_clients() -> None:
+def test_only_the_composition_root_constructs_publishers_databases_consumers_and_kafka_clients() -> (
+    None
+):
     assert [problem for module, source in modules() for problem in forbidden(source, module)] == []
 
 
 def test_every_allowed_exception_is_still_used() -> None:
-    used = {(module, name) for module, source in modules() for _, name in constructions(source, module)}
-    unused = [(module, name) for name, allowed in CONSTRUCTORS.items() for module in allowed
-              if (module, name) not in used]
+    used = {
+        (module, name) for module, source in modules() for _, name in constructions(source, module)
+    }
+    unused = [
+        (module, name)
+        for name, allowed in CONSTRUCTORS.items()
+        for module in allowed
+        if (module, name) not in used
+    ]
     assert unused == []
 
 
@@ -122,12 +137,22 @@ def test_the_scan_sees_through_aliases_and_dotted_calls() -> None:
     deep = "from kafka.producer import KafkaProducer\nKafkaProducer()\n"
     factory = "from adapters.kafka import client\nclient.producer(None, 'x')\n"
     assert forbidden(aliased, "adapters.http.routes.telephony") == [
-        "adapters.http.routes.telephony:2 constructs adapters.kafka.publisher.KafkaPublisher"]
+        "adapters.http.routes.telephony:2 constructs adapters.kafka.publisher.KafkaPublisher"
+    ]
     assert forbidden(dotted, "engine.runner") == ["engine.runner:2 constructs kafka.KafkaConsumer"]
-    assert forbidden(deep, "adapters.telephony.inbox") == ["adapters.telephony.inbox:2 constructs kafka.KafkaProducer"]
-    assert forbidden(factory, "engine.jobs") == ["engine.jobs:2 constructs adapters.kafka.client.producer"]
+    assert forbidden(deep, "adapters.telephony.inbox") == [
+        "adapters.telephony.inbox:2 constructs kafka.KafkaProducer"
+    ]
+    assert forbidden(factory, "engine.jobs") == [
+        "engine.jobs:2 constructs adapters.kafka.client.producer"
+    ]
     assert forbidden(aliased, "engine.bootstrap.container") == []
-    assert forbidden("from adapters.sql.database import Database\nDatabase('x')\n", "adapters.sql.database") == []
+    assert (
+        forbidden(
+            "from adapters.sql.database import Database\nDatabase('x')\n", "adapters.sql.database"
+        )
+        == []
+    )
 
 
 def test_the_container_names_the_type_of_everything_it_holds() -> None:

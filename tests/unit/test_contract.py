@@ -13,10 +13,17 @@ from aggregates.contract import EnvelopeError, EventEnvelope, decode, encode, en
 from aggregates.faults import is_data_fault
 
 ATTRIBUTES = {
-    "originator_id": UUID("5a0c1a2e-0c3b-4f4e-9a57-3a4b9a1f0c11"), "originator_version": 3,
-    "timestamp": datetime(2026, 10, 5, 9, 30, 1, 250000, tzinfo=UTC), "originator_topic": "aggregates.goal:Goal",
-    "actor": "manager:bob", "target": Decimal("300.50"), "value": 1.5, "due": date(2026, 12, 31),
-    "items": ({"owner": "agent-1", "done": None}, ["x", 2]), "note": 'Sûr — "quoted"\n', "ok": True,
+    "originator_id": UUID("5a0c1a2e-0c3b-4f4e-9a57-3a4b9a1f0c11"),
+    "originator_version": 3,
+    "timestamp": datetime(2026, 10, 5, 9, 30, 1, 250000, tzinfo=UTC),
+    "originator_topic": "aggregates.goal:Goal",
+    "actor": "manager:bob",
+    "target": Decimal("300.50"),
+    "value": 1.5,
+    "due": date(2026, 12, 31),
+    "items": ({"owner": "agent-1", "done": None}, ["x", 2]),
+    "note": 'Sûr — "quoted"\n',
+    "ok": True,
 }
 # Encoded by the pydantic envelope the contract replaced (engine/envelope.py): the same bytes.
 WIRE = (
@@ -35,7 +42,12 @@ SYSTEM_WIRE = (
 def test_an_event_is_encoded_to_the_same_bytes_as_before_the_contract_moved() -> None:
     assert encode(envelope_of(42, "aggregates.goal:Goal.TargetRevised", ATTRIBUTES)) == WIRE
     plus_two = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))
-    system = {"originator_id": "x", "originator_version": 1, "timestamp": plus_two, "originator_topic": "t"}
+    system = {
+        "originator_id": "x",
+        "originator_version": 1,
+        "timestamp": plus_two,
+        "originator_topic": "t",
+    }
     assert encode(envelope_of(7, "aggregates.alert:Alert.Raised", system)) == SYSTEM_WIRE
 
 
@@ -49,11 +61,20 @@ def test_unknown_fields_are_ignored_so_a_newer_relay_does_not_stop_an_older_proj
     assert decode(SYSTEM_WIRE[:-1] + b',"partition_hint":3}') == decode(SYSTEM_WIRE)
 
 
-@pytest.mark.parametrize("raw", [
-    None, b"not json", b"\xff\xfe", b"[1, 2]", SYSTEM_WIRE.replace(b'"version":1', b'"version":"one"'),
-    SYSTEM_WIRE.replace(b'"version":1', b'"version":true'), SYSTEM_WIRE.replace(b'"actor":null', b'"actor":5'),
-    SYSTEM_WIRE.replace(b'"data":{}', b'"data":[]'), SYSTEM_WIRE.replace(b'"id":"x",', b""),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        b"not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        SYSTEM_WIRE.replace(b'"version":1', b'"version":"one"'),
+        SYSTEM_WIRE.replace(b'"version":1', b'"version":true'),
+        SYSTEM_WIRE.replace(b'"actor":null', b'"actor":5'),
+        SYSTEM_WIRE.replace(b'"data":{}', b'"data":[]'),
+        SYSTEM_WIRE.replace(b'"id":"x",', b""),
+    ],
+)
 def test_what_is_not_an_envelope_is_refused_as_a_data_fault(raw: bytes | None) -> None:
     with pytest.raises(EnvelopeError) as refused:
         decode(raw)
@@ -62,6 +83,19 @@ def test_what_is_not_an_envelope_is_refused_as_a_data_fault(raw: bytes | None) -
 
 def test_an_event_whose_actor_is_not_text_cannot_be_enveloped() -> None:
     with pytest.raises(EnvelopeError):
-        envelope_of(1, "t:Goal.Set", {"originator_id": "x", "originator_version": 1, "timestamp": "z", "actor": 5})
+        envelope_of(
+            1,
+            "t:Goal.Set",
+            {"originator_id": "x", "originator_version": 1, "timestamp": "z", "actor": 5},
+        )
     with pytest.raises(EnvelopeError):
-        EventEnvelope(id="x", version=1, type="T", topic="t", at="z", actor=None, data={}, notification_id=1.5)  # type: ignore[arg-type]
+        EventEnvelope(
+            id="x",
+            version=1,
+            type="T",
+            topic="t",
+            at="z",
+            actor=None,
+            data={},
+            notification_id=1.5,  # type: ignore[arg-type]
+        )

@@ -26,28 +26,38 @@ def validation_error() -> Exception:
     raise AssertionError("no error")
 
 
-@pytest.mark.parametrize("error", [
-    psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"),
-    psycopg.errors.NumericValueOutOfRange("bigint out of range"),
-    psycopg.errors.NotNullViolation("null value in column"),
-    OverflowError("Python int too large to convert to SQLite INTEGER"),
-    sqlite3.IntegrityError("NOT NULL constraint failed"),
-    ValueError("bad value"), TypeError("unsupported type"), KeyError("after"),
-    MessageSizeTooLargeError("too large"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"),
+        psycopg.errors.NumericValueOutOfRange("bigint out of range"),
+        psycopg.errors.NotNullViolation("null value in column"),
+        OverflowError("Python int too large to convert to SQLite INTEGER"),
+        sqlite3.IntegrityError("NOT NULL constraint failed"),
+        ValueError("bad value"),
+        TypeError("unsupported type"),
+        KeyError("after"),
+        MessageSizeTooLargeError("too large"),
+    ],
+)
 def test_faults_of_the_data_being_applied_are_data_faults(error: Exception) -> None:
     assert is_data_fault(error)
 
 
-@pytest.mark.parametrize("error", [
-    sqlite3.OperationalError("database is locked"),
-    psycopg.OperationalError("connection refused"),
-    psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
-    psycopg.InterfaceError("the connection is closed"),
-    ConnectionRefusedError(111, "refused"), TimeoutError("timed out"),
-    KafkaTimeoutError(), KafkaConnectionError("lost"),
-    RuntimeError("a bug nobody classified"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("database is locked"),
+        psycopg.OperationalError("connection refused"),
+        psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+        psycopg.InterfaceError("the connection is closed"),
+        ConnectionRefusedError(111, "refused"),
+        TimeoutError("timed out"),
+        KafkaTimeoutError(),
+        KafkaConnectionError("lost"),
+        RuntimeError("a bug nobody classified"),
+    ],
+)
 def test_infrastructure_and_unknown_faults_are_retried_not_parked(error: Exception) -> None:
     assert not is_data_fault(error)
 
@@ -90,14 +100,23 @@ def test_a_failing_sink_does_not_stop_the_board() -> None:
     assert board.failed(key, "store:7", "down").retries == 1
 
 
-def test_entries_of_other_processes_count_unless_stale_and_this_process_knows_its_own_best() -> None:
+def test_entries_of_other_processes_count_unless_stale_and_this_process_knows_its_own_best() -> (
+    None
+):
     board = HealthBoard()
     key = board.register("relay")
     local = board.failed(key, "store:1", "now")
     now = datetime.now(UTC)
     old = local.__class__("relay", key, retries=1, since=now - timedelta(hours=1), last_failure=now)
-    other = local.__class__("projector", "host:2:abc", retries=5, since=now - timedelta(minutes=5),
-                            last_failure=now - timedelta(minutes=4))
+    other = local.__class__(
+        "projector",
+        "host:2:abc",
+        retries=5,
+        since=now - timedelta(minutes=5),
+        last_failure=now - timedelta(minutes=4),
+    )
     merged = merge(board.entries(), [old, other])
-    assert [e.retries for e in merged if e.instance == key] == [1] and merged[0].since == local.since
+    assert [e.retries for e in merged if e.instance == key] == [1] and merged[
+        0
+    ].since == local.since
     assert is_stale(other, now, threshold=30) and not is_stale(local, now, threshold=30)

@@ -11,14 +11,25 @@ from adapters.sql.parked import ParkedTables
 from adapters.sql.seals import SealTables
 from adapters.sql.tables import FRESH, TableSet
 
-SETS: list[TableSet] = [DocTables(), ParkedTables(), ArchiveTables(), SealTables(), *KpiTables().sets()]
+SETS: list[TableSet] = [
+    DocTables(),
+    ParkedTables(),
+    ArchiveTables(),
+    SealTables(),
+    *KpiTables().sets(),
+]
 NAMED = re.compile(r"(?:TABLE IF NOT EXISTS|INDEX IF NOT EXISTS|\bON)\s+(\w+)")
 
 
 def test_fresh_names_prefix_every_table_and_index_a_view_creates() -> None:
     for tables in SETS:
-        names = {m.group(1) for statement in tables.fresh().ddl() for m in NAMED.finditer(statement)}
-        assert names and all(name.startswith(FRESH) for name in names), (type(tables).__name__, names)
+        names = {
+            m.group(1) for statement in tables.fresh().ddl() for m in NAMED.finditer(statement)
+        }
+        assert names and all(name.startswith(FRESH) for name in names), (
+            type(tables).__name__,
+            names,
+        )
 
 
 def test_live_names_are_the_fresh_ones_without_the_prefix() -> None:

@@ -13,9 +13,16 @@ from aggregates.goal import Goal
 
 def new_goal(**changes: Any) -> Goal:
     fields: dict[str, Any] = {
-        "agent_id": "agent-1", "team_id": "team-a", "title": "Faster calls", "description": "",
-        "kpi": "aht_seconds", "target": 300.0, "direction": "at_most",
-        "period_start": date(2026, 10, 1), "period_end": date(2026, 12, 31), "weight": 1.0,
+        "agent_id": "agent-1",
+        "team_id": "team-a",
+        "title": "Faster calls",
+        "description": "",
+        "kpi": "aht_seconds",
+        "target": 300.0,
+        "direction": "at_most",
+        "period_start": date(2026, 10, 1),
+        "period_end": date(2026, 12, 31),
+        "weight": 1.0,
         "actor": "manager:bob",
     }
     fields.update(changes)

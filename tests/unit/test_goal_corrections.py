@@ -26,11 +26,17 @@ def measured(goal: Goal, value: float, as_of: datetime = OCT) -> Goal:
 
 def test_a_manual_value_on_a_kpi_goal_is_an_override_event() -> None:
     goal = measured(new_goal(), 330.0)
-    goal.record_progress(value=290.0, as_of=DEC, source="manual", note="outage", actor="manager:bob")
+    goal.record_progress(
+        value=290.0, as_of=DEC, source="manual", note="outage", actor="manager:bob"
+    )
     override = goal.collect_events()[-1]
     assert type(override).__qualname__ == "Goal.ProgressOverridden"
     assert {k: vars(override)[k] for k in ("before", "after", "kpi", "note")} == {
-        "before": 330.0, "after": 290.0, "kpi": "aht_seconds", "note": "outage"}
+        "before": 330.0,
+        "after": 290.0,
+        "kpi": "aht_seconds",
+        "note": "outage",
+    }
     assert goal.overridden and goal.latest_value == 290.0
 
 
@@ -61,8 +67,12 @@ def test_a_closed_goal_is_corrected_with_a_reason_and_its_outcome_re_evaluated()
     assert goal.status == "achieved" and goal.latest_value == 290.0 and goal.closed is not None
     assert goal.closed["outcome"] == "achieved" and goal.closed["value"] == 290.0
     (correction,) = goal.corrections
-    assert (correction["before"], correction["after"], correction["before_outcome"], correction["outcome"]) == (
-        400.0, 290.0, "missed", "achieved")
+    assert (
+        correction["before"],
+        correction["after"],
+        correction["before_outcome"],
+        correction["outcome"],
+    ) == (400.0, 290.0, "missed", "achieved")
     assert correction["actor"] == "manager:bob" and correction["at"] is not None
 
 
@@ -75,12 +85,17 @@ def test_only_a_closed_goal_is_corrected_and_only_with_a_change() -> None:
         goal.correct(value=400.0, reason="same", actor="manager:bob")
 
 
-@pytest.mark.parametrize("command", [
-    lambda g: g.revise_target(target=1.0, reason="easier", actor="manager:a1"),
-    lambda g: g.cancel(reason="no", actor="manager:a1"),
-    lambda g: g.record_progress(value=1.0, as_of=OCT, source="manual", note="", actor="manager:a1"),
-    lambda g: g.close(as_of=AFTER, actor="a1"),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda g: g.revise_target(target=1.0, reason="easier", actor="manager:a1"),
+        lambda g: g.cancel(reason="no", actor="manager:a1"),
+        lambda g: g.record_progress(
+            value=1.0, as_of=OCT, source="manual", note="", actor="manager:a1"
+        ),
+        lambda g: g.close(as_of=AFTER, actor="a1"),
+    ],
+)
 def test_nobody_commands_their_own_goal(command: Callable[[Goal], None]) -> None:
     goal = new_goal(agent_id="a1")
     with pytest.raises(RuleViolation, match="own goal"):
@@ -89,10 +104,19 @@ def test_nobody_commands_their_own_goal(command: Callable[[Goal], None]) -> None
 
 def test_nobody_sets_their_own_goal_directly_or_from_a_template() -> None:
     app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    fields = {"team_id": "t", "title": "AHT", "kpi": "aht_seconds", "target": 300, "direction": "at_most",
-              "period_start": "2026-10-01", "period_end": "2026-12-31"}
+    fields = {
+        "team_id": "t",
+        "title": "AHT",
+        "kpi": "aht_seconds",
+        "target": 300,
+        "direction": "at_most",
+        "period_start": "2026-10-01",
+        "period_end": "2026-12-31",
+    }
     with pytest.raises(RuleViolation, match="own goal"):
         app.set_goal(SetGoal.model_validate({**fields, "agent_id": "bob"}), "manager:bob")
     template = app.create_goal_template(CreateGoalTemplate.model_validate(fields), "manager:bob")
     with pytest.raises(RuleViolation, match="own goal"):
-        app.assign_goal_template(template.id, AssignTemplate(agent_ids=["a1", "bob"]), "manager:bob")
+        app.assign_goal_template(
+            template.id, AssignTemplate(agent_ids=["a1", "bob"]), "manager:bob"
+        )

@@ -22,7 +22,9 @@ def test_a_goal_set_as_a_draft_is_a_draft() -> None:
 def test_a_draft_refuses_progress_until_activated() -> None:
     goal = new_goal(draft=True)
     with pytest.raises(RuleViolation):
-        goal.record_progress(value=250.0, as_of=AS_OF, source="manual", note="", actor="manager:bob")
+        goal.record_progress(
+            value=250.0, as_of=AS_OF, source="manual", note="", actor="manager:bob"
+        )
     goal.activate(actor="manager:bob")
     goal.record_progress(value=250.0, as_of=AS_OF, source="manual", note="", actor="manager:bob")
     assert goal.status == "active" and goal.latest_value == 250.0
@@ -43,10 +45,22 @@ def test_only_a_draft_can_be_activated() -> None:
 
 def test_a_stored_draft_replays_as_a_draft_and_activation_is_an_event() -> None:
     app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    goal = app.set_goal(SetGoal.model_validate({
-        "agent_id": "a1", "team_id": "t1", "title": "AHT", "kpi": "aht_seconds", "target": 300,
-        "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "draft": True,
-    }), actor="manager:bob")
+    goal = app.set_goal(
+        SetGoal.model_validate(
+            {
+                "agent_id": "a1",
+                "team_id": "t1",
+                "title": "AHT",
+                "kpi": "aht_seconds",
+                "target": 300,
+                "direction": "at_most",
+                "period_start": "2026-10-01",
+                "period_end": "2026-12-31",
+                "draft": True,
+            }
+        ),
+        actor="manager:bob",
+    )
     assert app.repository.get(goal.id).status == "draft"
     app.activate_goal(goal.id, actor="manager:bob")
     assert app.repository.get(goal.id).status == "active"

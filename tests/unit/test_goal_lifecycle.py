@@ -17,8 +17,13 @@ AFTER = datetime(2027, 1, 1, 0, 1, tzinfo=UTC)
 
 
 def progressed(goal: Goal, value: float, as_of: datetime = AUG, **changes: Any) -> Goal:
-    fields: dict[str, Any] = {"value": value, "as_of": as_of, "source": "kpi:aht_seconds",
-                              "note": "", "actor": "system:progress"}
+    fields: dict[str, Any] = {
+        "value": value,
+        "as_of": as_of,
+        "source": "kpi:aht_seconds",
+        "note": "",
+        "actor": "system:progress",
+    }
     goal.record_progress(**{**fields, **changes})
     return goal
 
@@ -27,8 +32,13 @@ def test_progress_keeps_the_value_before_and_after() -> None:
     goal = progressed(progressed(new_goal(), 330.0), 310.0, DEC, note="better")
     events: list[Any] = list(goal.collect_events())
     assert [(e.before, e.after) for e in events[1:]] == [(None, 330.0), (330.0, 310.0)]
-    assert goal.latest_progress == {"value": 310.0, "as_of": DEC, "source": "kpi:aht_seconds",
-                                    "note": "better", "actor": "system:progress"}
+    assert goal.latest_progress == {
+        "value": 310.0,
+        "as_of": DEC,
+        "source": "kpi:aht_seconds",
+        "note": "better",
+        "actor": "system:progress",
+    }
     assert goal.progress_count == 2
 
 

@@ -15,10 +15,22 @@ from tests.fakes import FakeProgressSource, FakeReadModels
 
 
 def calls(agent: str, day: int, handle: int, count: int = 2) -> list[dict[str, Any]]:
-    return [{"event_id": str(uuid.uuid4()), "type": "call.completed", "agent_id": agent, "team_id": "team-a",
-             "occurred_at": datetime(2026, 10, day, 9, n, tzinfo=UTC), "call_id": f"{agent}-{day}-{n}-{handle}",
-             "talk_seconds": handle, "hold_seconds": 0, "acw_seconds": 0, "transferred": False,
-             "resolved_first_contact": True} for n in range(count)]
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "call.completed",
+            "agent_id": agent,
+            "team_id": "team-a",
+            "occurred_at": datetime(2026, 10, day, 9, n, tzinfo=UTC),
+            "call_id": f"{agent}-{day}-{n}-{handle}",
+            "talk_seconds": handle,
+            "hold_seconds": 0,
+            "acw_seconds": 0,
+            "transferred": False,
+            "resolved_first_contact": True,
+        }
+        for n in range(count)
+    ]
 
 
 class Side:
@@ -28,12 +40,26 @@ class Side:
         self.app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
         self.models = FakeReadModels()
         self.now = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
-        self.manager = GoalProgress(self.app, FakeProgressSource(self.models), lambda: self.now, settle=0)
+        self.manager = GoalProgress(
+            self.app, FakeProgressSource(self.models), lambda: self.now, settle=0
+        )
 
     def set_goal(self, agent: str = "agent-1", kpi: str = "aht_seconds") -> str:
-        goal = self.app.set_goal(SetGoal(agent_id=agent, team_id="team-a", title="AHT", description="", kpi=kpi,
-                                         target=300, direction="at_most", period_start=date(2026, 10, 1),
-                                         period_end=date(2026, 12, 31), weight=1), "admin:alice")
+        goal = self.app.set_goal(
+            SetGoal(
+                agent_id=agent,
+                team_id="team-a",
+                title="AHT",
+                description="",
+                kpi=kpi,
+                target=300,
+                direction="at_most",
+                period_start=date(2026, 10, 1),
+                period_end=date(2026, 12, 31),
+                weight=1,
+            ),
+            "admin:alice",
+        )
         self.models.sync(self.app)
         return str(goal.id)
 
@@ -45,7 +71,9 @@ class Side:
 def test_a_goal_set_after_its_agents_calls_is_measured_on_the_next_pass() -> None:
     side = Side()
     side.models.accept(calls("agent-1", 5, 320))
-    side.manager.source.forget_change("agent-1", side.models.changes["agent-1"])  # already looked at
+    side.manager.source.forget_change(
+        "agent-1", side.models.changes["agent-1"]
+    )  # already looked at
     goal_id = side.set_goal()
     assert side.manager.step() == 1
     goal = side.goal(goal_id)
@@ -53,7 +81,9 @@ def test_a_goal_set_after_its_agents_calls_is_measured_on_the_next_pass() -> Non
     assert side.manager.source.goal_position() > 0 and side.manager.step() == 0
 
 
-def test_an_agents_moving_kpis_become_progress_once_per_interval_and_the_held_back_agent_stays_marked() -> None:
+def test_an_agents_moving_kpis_become_progress_once_per_interval_and_the_held_back_agent_stays_marked() -> (
+    None
+):
     side = Side()
     goal_id = side.set_goal()
     side.manager.step()  # nothing measured yet: no data

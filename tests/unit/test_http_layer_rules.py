@@ -20,13 +20,33 @@ SQL = re.compile(
     r"|\bALTER\s+TABLE\b|\bDROP\s+TABLE\b|\bON\s+CONFLICT\b",
     re.IGNORECASE | re.DOTALL,
 )
-KAFKA_CLIENTS = {"KafkaPublisher", "KafkaProducer", "KafkaConsumer", "KafkaAdminClient", "BrokerLife",
-                 "KafkaHeads", "producer", "consumer", "admin"}
+KAFKA_CLIENTS = {
+    "KafkaPublisher",
+    "KafkaProducer",
+    "KafkaConsumer",
+    "KafkaAdminClient",
+    "BrokerLife",
+    "KafkaHeads",
+    "producer",
+    "consumer",
+    "admin",
+}
 # Modules the routes would only need to run queries or talk to the broker themselves.
-FORBIDDEN_IMPORTS = ("kafka", "adapters.kafka", "adapters.sql", "adapters.telephony", "psycopg", "sqlite3")
+FORBIDDEN_IMPORTS = (
+    "kafka",
+    "adapters.kafka",
+    "adapters.sql",
+    "adapters.telephony",
+    "psycopg",
+    "sqlite3",
+)
 # The idempotency middleware keeps its keys through adapters/sql/idempotency.py (it wraps every
 # route, below the services); errors.py names the database drivers' errors to map them to 503.
-ALLOWED_IMPORTS = {("idempotency.py", "adapters.sql"), ("errors.py", "psycopg"), ("errors.py", "sqlite3")}
+ALLOWED_IMPORTS = {
+    ("idempotency.py", "adapters.sql"),
+    ("errors.py", "psycopg"),
+    ("errors.py", "sqlite3"),
+}
 
 
 def test_the_scan_sees_the_http_layer() -> None:
@@ -38,7 +58,11 @@ def strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             yield node.lineno, node.value
         elif isinstance(node, ast.JoinedStr):
-            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            text = "".join(
+                v.value
+                for v in node.values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            )
             yield node.lineno, text
 
 
@@ -68,8 +92,11 @@ def test_no_sql_text_in_the_http_layer(path: Path) -> None:
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(HTTP)) for p in FILES])
 def test_the_http_layer_builds_no_kafka_client(path: Path) -> None:
     tree = ast.parse(path.read_text(), str(path))
-    built = [(node.lineno, called_name(node)) for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and called_name(node) in KAFKA_CLIENTS]
+    built = [
+        (node.lineno, called_name(node))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and called_name(node) in KAFKA_CLIENTS
+    ]
     assert not built, f"{path.name} builds Kafka clients: {built}"
 
 
@@ -78,7 +105,9 @@ def test_the_http_layer_loads_no_aggregate_and_skips_no_service(path: Path) -> N
     tree = ast.parse(path.read_text(), str(path))
     # The container's application (`services.app`, `container.app`) and, in routes, its database;
     # `request.app` and a middleware's `self.app` are the ASGI application, not ours.
-    reached = {"app", "repository", "recorder"} | ({"db"} if path.parent.name == "routes" else set())
+    reached = {"app", "repository", "recorder"} | (
+        {"db"} if path.parent.name == "routes" else set()
+    )
     reaches = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in reached:
@@ -93,12 +122,24 @@ def test_the_http_layer_loads_no_aggregate_and_skips_no_service(path: Path) -> N
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(HTTP)) for p in FILES])
 def test_the_http_layer_imports_neither_the_database_nor_the_broker(path: Path) -> None:
     tree = ast.parse(path.read_text(), str(path))
-    names = [(node.lineno, alias.name) for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names]
-    names += [(node.lineno, node.module) for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module and not node.level]
-    wrong = [(line, name) for line, name in names
-             if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IMPORTS)
-             and not any(path.name == file and (name == f or name.startswith(f + "."))
-                         for file, f in ALLOWED_IMPORTS)]
+    names = [
+        (node.lineno, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    names += [
+        (node.lineno, node.module)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    ]
+    wrong = [
+        (line, name)
+        for line, name in names
+        if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IMPORTS)
+        and not any(
+            path.name == file and (name == f or name.startswith(f + "."))
+            for file, f in ALLOWED_IMPORTS
+        )
+    ]
     assert not wrong, f"{path.name} imports {wrong}"

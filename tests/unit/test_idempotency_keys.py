@@ -15,9 +15,19 @@ from aggregates.goal import Goal
 from aggregates.ids import derived_ids, new_id
 from engine.settings import Settings
 
-GOAL: dict[str, Any] = {"agent_id": "a", "team_id": "t", "title": "x", "kpi": "manual", "target": 1.0,
-        "direction": "at_least", "period_start": "2026-10-01", "period_end": "2026-12-31",
-        "weight": 1.0, "description": "", "actor": "admin:alice"}
+GOAL: dict[str, Any] = {
+    "agent_id": "a",
+    "team_id": "t",
+    "title": "x",
+    "kpi": "manual",
+    "target": 1.0,
+    "direction": "at_least",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1.0,
+    "description": "",
+    "actor": "admin:alice",
+}
 
 
 def test_under_the_same_seed_new_aggregates_get_the_same_ids_in_order() -> None:
@@ -39,7 +49,11 @@ def test_another_caller_or_key_gets_other_ids_and_no_seed_random_ones() -> None:
 def test_a_goal_created_under_a_seed_takes_the_derived_id() -> None:
     from datetime import date
 
-    fields: dict[str, Any] = {**GOAL, "period_start": date(2026, 10, 1), "period_end": date(2026, 12, 31)}
+    fields: dict[str, Any] = {
+        **GOAL,
+        "period_start": date(2026, 10, 1),
+        "period_end": date(2026, 12, 31),
+    }
     with derived_ids("s"):
         expected = new_id()
     with derived_ids("s"):
@@ -52,7 +66,9 @@ def test_json_bodies_compare_by_content_not_spacing_or_order() -> None:
     assert a == b
     assert a != request_digest("POST", "/v1/goals", "", b'{"a": 2, "b": [1, 2]}')
     assert a != request_digest("POST", "/v1/check-ins", "", b'{"a": 1, "b": [1, 2]}')
-    assert request_digest("POST", "/x", "", b"not json") != request_digest("POST", "/x", "", b"not json!")
+    assert request_digest("POST", "/x", "", b"not json") != request_digest(
+        "POST", "/x", "", b"not json!"
+    )
 
 
 def test_an_unreachable_database_is_a_fault_but_a_missing_table_is_a_mistake() -> None:
@@ -64,8 +80,9 @@ def test_an_unreachable_database_is_a_fault_but_a_missing_table_is_a_mistake() -
 
 
 def test_the_event_store_gets_bounded_waits_and_no_library_retries(tmp_path: Path) -> None:
-    env = Settings(data_dir=tmp_path, database_url="postgresql://u@h:5432/db",
-                   db_pool_timeout_seconds=1.5).eventsourcing_env()
+    env = Settings(
+        data_dir=tmp_path, database_url="postgresql://u@h:5432/db", db_pool_timeout_seconds=1.5
+    ).eventsourcing_env()
     assert env["POSTGRES_CONNECT_TIMEOUT"] == "2" and env["POSTGRES_PRE_PING"] == "y"
     assert env["PERFLEDGER_POOL_TIMEOUT"] == "1.5"
     assert env["PERSISTENCE_MODULE"] == "engine.event_store:Factory"

@@ -38,6 +38,8 @@ COMPOSITION_ROOT = "engine.bootstrap"
 
 def in_composition_root(module: str) -> bool:
     return module == COMPOSITION_ROOT or module.startswith(COMPOSITION_ROOT + ".")
+
+
 # Arrows against the rule that are still to be removed, with what removes them. The test
 # fails once one is no longer needed, so the list only shrinks.
 PENDING: dict[str, frozenset[str]] = {}
@@ -75,9 +77,12 @@ def allowed(folder: str, module: str, imported: str) -> bool:
 
 
 def violations(folder: str) -> list[str]:
-    return [f"{path.relative_to(ROOT)}:{line} imports {imported}"
-            for module, path in modules(folder) for line, imported in imports(path, module)
-            if not allowed(folder, module, imported)]
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for module, path in modules(folder)
+        for line, imported in imports(path, module)
+        if not allowed(folder, module, imported)
+    ]
 
 
 @pytest.mark.parametrize("folder", sorted(MAY_IMPORT))
@@ -86,8 +91,12 @@ def test_each_folder_imports_only_what_its_rule_allows(folder: str) -> None:
 
 
 def test_projections_import_neither_engine_nor_adapters() -> None:
-    found = [(module, imported) for module, path in modules("projections") for _, imported in imports(path, module)
-             if imported.split(".")[0] in {"engine", "adapters"}]
+    found = [
+        (module, imported)
+        for module, path in modules("projections")
+        for _, imported in imports(path, module)
+        if imported.split(".")[0] in {"engine", "adapters"}
+    ]
     assert found == []
 
 
@@ -95,7 +104,9 @@ def test_every_pending_exception_is_still_needed() -> None:
     for module, extra in PENDING.items():
         path = ROOT / (module.replace(".", "/") + ".py")
         used = {imported.split(".")[0] for _, imported in imports(path, module)}
-        assert extra <= used, f"{module} no longer imports {sorted(extra - used)}: remove it from PENDING"
+        assert extra <= used, (
+            f"{module} no longer imports {sorted(extra - used)}: remove it from PENDING"
+        )
 
 
 def test_the_rule_catches_an_arrow_against_it() -> None:

@@ -17,18 +17,28 @@ from kafka.record.default_records import DefaultRecordBatch
 
 from adapters.kafka.undecodable import Span, locate
 
-CODECS = {"gzip": DefaultRecordBatch.CODEC_GZIP, "snappy": DefaultRecordBatch.CODEC_SNAPPY,
-          "lz4": DefaultRecordBatch.CODEC_LZ4, "zstd": DefaultRecordBatch.CODEC_ZSTD}
+CODECS = {
+    "gzip": DefaultRecordBatch.CODEC_GZIP,
+    "snappy": DefaultRecordBatch.CODEC_SNAPPY,
+    "lz4": DefaultRecordBatch.CODEC_LZ4,
+    "zstd": DefaultRecordBatch.CODEC_ZSTD,
+}
 
 
 def batches(*parts: tuple[int, int, int]) -> bytes:
     """Record batches of (codec, first offset, messages), as a broker returns them in a fetch."""
     data = b""
     for codec, first, count in parts:
-        builder = MemoryRecordsBuilder(magic=2, compression_type=codec, batch_size=1 << 20, offset=first)
+        builder = MemoryRecordsBuilder(
+            magic=2, compression_type=codec, batch_size=1 << 20, offset=first
+        )
         for n in range(count):
-            builder.append(timestamp=1_790_000_000_000 + n, key=b"agent-1", value=b'{"n": %d}' % (first + n),
-                           headers=[])
+            builder.append(
+                timestamp=1_790_000_000_000 + n,
+                key=b"agent-1",
+                value=b'{"n": %d}' % (first + n),
+                headers=[],
+            )
         builder.close()
         data += builder.buffer()
     return data
@@ -36,7 +46,9 @@ def batches(*parts: tuple[int, int, int]) -> bytes:
 
 def unpack(data: bytes, fetch_offset: int = 0) -> list[Any]:
     """The records of fetched bytes, decoded by the consumer's own fetcher code."""
-    part = Fetcher.PartitionRecords(fetch_offset, TopicPartition("telephony.events", 2), MemoryRecords(data))
+    part = Fetcher.PartitionRecords(
+        fetch_offset, TopicPartition("telephony.events", 2), MemoryRecords(data)
+    )
     records: list[Any] = part.take()
     return records
 
@@ -47,17 +59,31 @@ def test_a_consumer_decodes_batches_compressed_with_every_codec(name: str) -> No
     assert [(r.offset, r.value) for r in records] == [(n, b'{"n": %d}' % n) for n in range(3)]
 
 
-def test_an_undecodable_batch_is_located_by_partition_and_offset_range(monkeypatch: pytest.MonkeyPatch) -> None:
-    fetched = batches((DefaultRecordBatch.CODEC_NONE, 0, 2), (CODECS["lz4"], 2, 4), (DefaultRecordBatch.CODEC_NONE, 6, 1))
+def test_an_undecodable_batch_is_located_by_partition_and_offset_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fetched = batches(
+        (DefaultRecordBatch.CODEC_NONE, 0, 2),
+        (CODECS["lz4"], 2, 4),
+        (DefaultRecordBatch.CODEC_NONE, 6, 1),
+    )
     # A consumer process without the lz4 library, as the issue's ingestor was.
     monkeypatch.setattr("kafka.codec.has_lz4", lambda: False)
-    part = Fetcher.PartitionRecords(0, TopicPartition("telephony.events", 2), MemoryRecords(fetched))
+    part = Fetcher.PartitionRecords(
+        0, TopicPartition("telephony.events", 2), MemoryRecords(fetched)
+    )
     assert [r.offset for r in part.take()] == [0, 1]  # what came before is returned first
     with pytest.raises(UnsupportedCodecError) as raised:
         part.take()
     span = locate(raised.value)
     assert span is not None
-    assert (span.topic, span.partition, span.first, span.last, span.count) == ("telephony.events", 2, 2, 5, 4)
+    assert (span.topic, span.partition, span.first, span.last, span.count) == (
+        "telephony.events",
+        2,
+        2,
+        5,
+        4,
+    )
     assert span.source == "telephony.events:2:2-5"
     assert span.timestamp == 1_790_000_000_003
 
@@ -74,7 +100,9 @@ def test_a_fetch_starting_inside_an_undecodable_batch_sets_aside_only_the_rest_o
 
 def test_bytes_that_are_no_batch_at_all_are_set_aside_one_offset_at_a_time() -> None:
     good = batches((DefaultRecordBatch.CODEC_NONE, 0, 2))
-    garbage = (2).to_bytes(8, "big") + (20).to_bytes(4, "big") + b"\x00" * 20  # a header too short for a batch
+    garbage = (
+        (2).to_bytes(8, "big") + (20).to_bytes(4, "big") + b"\x00" * 20
+    )  # a header too short for a batch
     part = Fetcher.PartitionRecords(0, TopicPartition("t", 0), MemoryRecords(good + garbage))
     assert [r.offset for r in part.take()] == [0, 1]
     with pytest.raises(CorruptRecordError) as raised:

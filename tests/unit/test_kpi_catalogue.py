@@ -53,8 +53,18 @@ def test_the_read_model_s_kpi_row_is_the_catalogue_s_formulas_in_catalogue_order
 
 
 def test_the_catalogue_keeps_the_kpis_and_directions_the_three_old_copies_agreed_on() -> None:
-    assert KPI_NAMES == ("calls_handled", "aht_seconds", "avg_hold_seconds", "fcr_rate", "transfer_rate",
-                         "csat_avg", "csat_top2_rate", "qa_avg", "adherence_rate", "occupancy_rate")
+    assert KPI_NAMES == (
+        "calls_handled",
+        "aht_seconds",
+        "avg_hold_seconds",
+        "fcr_rate",
+        "transfer_rate",
+        "csat_avg",
+        "csat_top2_rate",
+        "qa_avg",
+        "adherence_rate",
+        "occupancy_rate",
+    )
     assert sorted(LOWER_IS_BETTER) == ["aht_seconds", "avg_hold_seconds", "transfer_rate"]
     assert len(BY_NAME) == len(CATALOGUE)  # names are unique
 
@@ -62,7 +72,9 @@ def test_the_catalogue_keeps_the_kpis_and_directions_the_three_old_copies_agreed
 def test_every_entry_describes_itself_for_the_api_without_code() -> None:
     for kpi in CATALOGUE:
         shown = kpi.describe()
-        assert shown["name"] == kpi.name and shown["label"] and shown["unit"] and shown["definition"]
+        assert (
+            shown["name"] == kpi.name and shown["label"] and shown["unit"] and shown["definition"]
+        )
         assert shown["number_format"] in ("integer", "seconds", "percent", "decimal")
         assert shown["better"] in ("higher", "lower")
         assert shown["sums"] == list(kpi.sums)
@@ -71,8 +83,14 @@ def test_every_entry_describes_itself_for_the_api_without_code() -> None:
 
 def test_a_goal_may_name_each_catalogue_kpi_or_a_manual_measure_and_nothing_else() -> None:
     assert list(KPIS) == [*KPI_NAMES, "manual"]
-    fields: dict[str, object] = {"team_id": "t", "title": "x", "target": 1.0, "direction": "at_least",
-              "period_start": "2026-01-01", "period_end": "2026-02-01"}
+    fields: dict[str, object] = {
+        "team_id": "t",
+        "title": "x",
+        "target": 1.0,
+        "direction": "at_least",
+        "period_start": "2026-01-01",
+        "period_end": "2026-02-01",
+    }
     for name in KPIS:
         assert GoalFields.model_validate({**fields, "kpi": name}).kpi == name
     with pytest.raises(ValidationError):
@@ -115,12 +133,18 @@ def python_lists(source: str) -> list[str]:
     for node in ast.walk(tree):
         names: set[str] = set()
         if isinstance(node, ast.List | ast.Tuple | ast.Set):
-            names = {e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in _NAMES}
+            names = {
+                e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in _NAMES
+            }
         elif isinstance(node, ast.Dict):
-            names = {k.value for k in node.keys if isinstance(k, ast.Constant) and k.value in _NAMES}
+            names = {
+                k.value for k in node.keys if isinstance(k, ast.Constant) and k.value in _NAMES
+            }
         elif isinstance(node, ast.Call):
             names = {k.arg for k in node.keywords if k.arg in _NAMES}
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+        elif (
+            isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+        ):
             names = _named(node.value)
         if len(names) >= 2:
             found.append(f"line {getattr(node, 'lineno', '?')}: {sorted(names)}")
@@ -167,29 +191,41 @@ def test_no_module_but_the_catalogue_spells_a_kpi_list() -> None:
     assert spelled == {}
 
 
-@pytest.mark.parametrize("source", [
-    'KPIS = ("aht_seconds", "fcr_rate")',
-    'LOWER = {"aht_seconds", "transfer_rate"}',
-    'ROW = {"aht_seconds": 1.0, "csat_avg": 4.2}',
-    'Kpi = Literal["aht_seconds", "qa_avg", "manual"]',
-    'row = dict(aht_seconds=1, fcr_rate=2)',
-    'SQL = "SELECT aht_seconds, fcr_rate FROM kpis"',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'KPIS = ("aht_seconds", "fcr_rate")',
+        'LOWER = {"aht_seconds", "transfer_rate"}',
+        'ROW = {"aht_seconds": 1.0, "csat_avg": 4.2}',
+        'Kpi = Literal["aht_seconds", "qa_avg", "manual"]',
+        "row = dict(aht_seconds=1, fcr_rate=2)",
+        'SQL = "SELECT aht_seconds, fcr_rate FROM kpis"',
+    ],
+)
 def test_the_scan_finds_a_python_kpi_list_in_any_of_its_spellings(source: str) -> None:
     assert python_lists(source)
 
 
-@pytest.mark.parametrize("source", [
-    '"""Two KPIs, aht_seconds and fcr_rate, explained."""\nDEFAULT = "aht_seconds"',
-    'RULES = (Rule(kpi="aht_seconds"), Rule(kpi="csat_avg"))',
-    'def f():\n    """aht_seconds or fcr_rate"""\n    return {"kpi": "aht_seconds", "value": 1}',
-])
-def test_the_scan_leaves_docstrings_single_names_and_one_kpi_per_structure_alone(source: str) -> None:
+@pytest.mark.parametrize(
+    "source",
+    [
+        '"""Two KPIs, aht_seconds and fcr_rate, explained."""\nDEFAULT = "aht_seconds"',
+        'RULES = (Rule(kpi="aht_seconds"), Rule(kpi="csat_avg"))',
+        'def f():\n    """aht_seconds or fcr_rate"""\n    return {"kpi": "aht_seconds", "value": 1}',
+    ],
+)
+def test_the_scan_leaves_docstrings_single_names_and_one_kpi_per_structure_alone(
+    source: str,
+) -> None:
     assert python_lists(source) == []
 
 
 def test_the_scan_counts_kpi_names_in_javascript_code_but_not_in_comments() -> None:
     assert javascript_names('const K = ["aht_seconds", "fcr_rate"];') == {"aht_seconds", "fcr_rate"}
     assert javascript_names("const L = {aht_seconds: 1, qa_avg: 2};") == {"aht_seconds", "qa_avg"}
-    assert javascript_names('// aht_seconds, fcr_rate\n/* qa_avg */ let k = "csat_avg"; // x') == {"csat_avg"}
-    assert javascript_names('fetch("http://h/v1/kpis"); const d = "aht_seconds";') == {"aht_seconds"}
+    assert javascript_names('// aht_seconds, fcr_rate\n/* qa_avg */ let k = "csat_avg"; // x') == {
+        "csat_avg"
+    }
+    assert javascript_names('fetch("http://h/v1/kpis"); const d = "aht_seconds";') == {
+        "aht_seconds"
+    }

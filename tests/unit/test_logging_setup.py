@@ -30,7 +30,8 @@ def lines() -> Iterator[tuple[logging.Logger, logging.Handler, io.StringIO]]:
 
 
 def test_a_text_line_written_during_a_request_names_its_id(
-        lines: tuple[logging.Logger, logging.Handler, io.StringIO]) -> None:
+    lines: tuple[logging.Logger, logging.Handler, io.StringIO],
+) -> None:
     logger, handler, out = lines
     handler.setFormatter(formatter("text"))
     logger.warning("outside")
@@ -45,12 +46,15 @@ def test_a_text_line_written_during_a_request_names_its_id(
 
 
 def test_a_json_line_is_one_object_with_the_request_id_and_the_extras(
-        lines: tuple[logging.Logger, logging.Handler, io.StringIO]) -> None:
+    lines: tuple[logging.Logger, logging.Handler, io.StringIO],
+) -> None:
     logger, handler, out = lines
     handler.setFormatter(formatter("json"))
     token = request_id.set("req-10")
     try:
-        logger.info("GET /v1/goals 200", extra={"route": "/v1/goals", "status": 200, "latency_ms": 1.5})
+        logger.info(
+            "GET /v1/goals 200", extra={"route": "/v1/goals", "status": 200, "latency_ms": 1.5}
+        )
         try:
             raise RuntimeError("boom")
         except RuntimeError:
@@ -59,9 +63,18 @@ def test_a_json_line_is_one_object_with_the_request_id_and_the_extras(
         request_id.reset(token)
     logger.info("after")
     access, failed, after = (json.loads(line) for line in out.getvalue().splitlines())
-    assert {k: access[k] for k in ("level", "name", "message", "request_id", "route", "status", "latency_ms")} == {
-        "level": "INFO", "name": "perfledger.test.logging_setup", "message": "GET /v1/goals 200",
-        "request_id": "req-10", "route": "/v1/goals", "status": 200, "latency_ms": 1.5}
+    assert {
+        k: access[k]
+        for k in ("level", "name", "message", "request_id", "route", "status", "latency_ms")
+    } == {
+        "level": "INFO",
+        "name": "perfledger.test.logging_setup",
+        "message": "GET /v1/goals 200",
+        "request_id": "req-10",
+        "route": "/v1/goals",
+        "status": 200,
+        "latency_ms": 1.5,
+    }
     assert access["time"].endswith("+00:00") and "request_tag" not in access
     assert failed["request_id"] == "req-10" and "RuntimeError: boom" in failed["exc_info"]
     assert "request_id" not in after

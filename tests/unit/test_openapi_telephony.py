@@ -21,14 +21,24 @@ def reason(item: object) -> str | None:
 
 
 def test_there_is_a_valid_example_of_every_event_type() -> None:
-    assert set(TELEPHONY_EVENTS) == {"call.completed", "survey.completed", "qa.evaluated", "agent.interval",
-                                     "event.corrected", "event.voided"}
+    assert set(TELEPHONY_EVENTS) == {
+        "call.completed",
+        "survey.completed",
+        "qa.evaluated",
+        "agent.interval",
+        "event.corrected",
+        "event.voided",
+    }
     for kind, event in TELEPHONY_EVENTS.items():
         assert event["type"] == kind and reason(event) is None, kind
 
 
 def test_the_rejected_batch_example_answers_what_the_door_answers() -> None:
-    got = [{"index": i, "reason": r} for i, item in enumerate(REJECTED_BATCH) if (r := reason(item)) is not None]
+    got = [
+        {"index": i, "reason": r}
+        for i, item in enumerate(REJECTED_BATCH)
+        if (r := reason(item)) is not None
+    ]
     assert got == REJECTED_ANSWER["rejected"]
     assert REJECTED_ANSWER["accepted"] == len(REJECTED_BATCH) - len(got)
     assert [e["index"] for e in REJECTED_ANSWER["events"]] == list(range(len(REJECTED_BATCH)))

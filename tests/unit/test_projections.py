@@ -15,14 +15,31 @@ GOAL_ID = "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44"
 
 def event(version: int, type_: str, **data: Any) -> EventEnvelope:
     return EventEnvelope(
-        id=GOAL_ID, version=version, type=type_, topic=f"aggregates.goal:{type_}",
-        at=f"2026-10-0{version}T10:00:00+00:00", actor="manager:bob", data={"actor": "manager:bob", **data},
+        id=GOAL_ID,
+        version=version,
+        type=type_,
+        topic=f"aggregates.goal:{type_}",
+        at=f"2026-10-0{version}T10:00:00+00:00",
+        actor="manager:bob",
+        data={"actor": "manager:bob", **data},
         notification_id=version,
     )
 
 
-SET = event(1, "Goal.Set", agent_id="a1", team_id="t1", title="AHT", description="", kpi="aht_seconds",
-            target=300.0, direction="at_most", period_start="2026-10-01", period_end="2026-12-31", weight=1.0)
+SET = event(
+    1,
+    "Goal.Set",
+    agent_id="a1",
+    team_id="t1",
+    title="AHT",
+    description="",
+    kpi="aht_seconds",
+    target=300.0,
+    direction="at_most",
+    period_start="2026-10-01",
+    period_end="2026-12-31",
+    weight=1.0,
+)
 
 
 def test_a_set_goal_becomes_an_active_document() -> None:
@@ -31,7 +48,9 @@ def test_a_set_goal_becomes_an_active_document() -> None:
 
 
 def test_a_revision_changes_the_target_and_keeps_the_trail() -> None:
-    doc = apply_goal(apply_goal(None, SET), event(2, "Goal.TargetRevised", before=300.0, after=280.0, reason="r"))
+    doc = apply_goal(
+        apply_goal(None, SET), event(2, "Goal.TargetRevised", before=300.0, after=280.0, reason="r")
+    )
     assert doc["target"] == 280.0 and doc["version"] == 2
     assert doc["revisions"][0]["before"] == 300.0 and doc["revisions"][0]["actor"] == "manager:bob"
 

@@ -16,9 +16,23 @@ TOPIC = "events"
 
 
 def add_goal(app: PerfLedger, agent_id: str) -> str:
-    return str(app.set_goal(SetGoal(agent_id=agent_id, team_id="t1", title="AHT", description="", kpi="aht_seconds",
-                                    target=300, direction="at_most", period_start=date(2026, 10, 1),
-                                    period_end=date(2026, 12, 31), weight=1), "admin:alice").id)
+    return str(
+        app.set_goal(
+            SetGoal(
+                agent_id=agent_id,
+                team_id="t1",
+                title="AHT",
+                description="",
+                kpi="aht_seconds",
+                target=300,
+                direction="at_most",
+                period_start=date(2026, 10, 1),
+                period_end=date(2026, 12, 31),
+                weight=1,
+            ),
+            "admin:alice",
+        ).id
+    )
 
 
 def app_with_goals(count: int) -> tuple[PerfLedger, list[str]]:
@@ -26,13 +40,27 @@ def app_with_goals(count: int) -> tuple[PerfLedger, list[str]]:
     return app, [add_goal(app, f"a{n}") for n in range(count)]
 
 
-def relay_of(app: PerfLedger, publisher: FakePublisher | None = None, life: FakeBrokerLife | None = None,
-             positions: FakeRelayPositions | None = None, batch_size: int = 1000) -> Relay:
-    return Relay(app, publisher or FakePublisher(), life or FakeBrokerLife(), positions or FakeRelayPositions(),
-                 TOPIC, batch_size=batch_size, life_max_age=0)
+def relay_of(
+    app: PerfLedger,
+    publisher: FakePublisher | None = None,
+    life: FakeBrokerLife | None = None,
+    positions: FakeRelayPositions | None = None,
+    batch_size: int = 1000,
+) -> Relay:
+    return Relay(
+        app,
+        publisher or FakePublisher(),
+        life or FakeBrokerLife(),
+        positions or FakeRelayPositions(),
+        TOPIC,
+        batch_size=batch_size,
+        life_max_age=0,
+    )
 
 
-def test_stored_events_are_published_in_order_keyed_by_aggregate_and_the_position_kept_with_the_life() -> None:
+def test_stored_events_are_published_in_order_keyed_by_aggregate_and_the_position_kept_with_the_life() -> (
+    None
+):
     app, ids = app_with_goals(3)
     publisher, positions = FakePublisher(), FakeRelayPositions()
     relay = relay_of(app, publisher, positions=positions, batch_size=2)

@@ -16,10 +16,23 @@ LIMIT = 3000  # the broker refuses messages over this many bytes
 
 
 def goal(app: PerfLedger, description: str) -> str:
-    return str(app.set_goal(SetGoal(agent_id="a1", team_id="t1", title="AHT", description=description,
-                                    kpi="aht_seconds", target=300, direction="at_most",
-                                    period_start=date(2026, 10, 1), period_end=date(2026, 12, 31), weight=1),
-                            "admin:alice").id)
+    return str(
+        app.set_goal(
+            SetGoal(
+                agent_id="a1",
+                team_id="t1",
+                title="AHT",
+                description=description,
+                kpi="aht_seconds",
+                target=300,
+                direction="at_most",
+                period_start=date(2026, 10, 1),
+                period_end=date(2026, 12, 31),
+                weight=1,
+            ),
+            "admin:alice",
+        ).id
+    )
 
 
 def test_an_event_the_broker_refuses_as_too_large_is_parked_and_the_rest_are_published() -> None:
@@ -31,7 +44,9 @@ def test_an_event_the_broker_refuses_as_too_large_is_parked_and_the_rest_are_pub
     assert [(*key, entry[0]) for key, entry in parked.parked.items()] == [(huge, 1, "store:2")]
     assert parked.parked[(huge, 1)][1].startswith("MessageSizeTooLargeError")
     published = broker.values("events")
-    assert sum(first.encode() in m for m in published) == 1 and any(last.encode() in m for m in published)
+    assert sum(first.encode() in m for m in published) == 1 and any(
+        last.encode() in m for m in published
+    )
     assert positions.saved == ("life-1", 3) and relay.status.parked == 1
 
 
@@ -40,14 +55,26 @@ def test_a_broker_outage_is_retried_with_backoff_and_reported_until_it_ends() ->
     goal(app, "small")
     broker, board, stop = FakePublisher(max_bytes=LIMIT), HealthBoard(), threading.Event()
     broker.down = True
-    relay = Relay(app, broker, FakeBrokerLife(), FakeRelayPositions(), "events", health=board, backoff_cap=0.05)
+    relay = Relay(
+        app,
+        broker,
+        FakeBrokerLife(),
+        FakeRelayPositions(),
+        "events",
+        health=board,
+        backoff_cap=0.05,
+    )
     thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
     thread.start()
     try:
         while relay.status.errors < 3:
             stop.wait(0.01)
         (entry,) = board.entries()
-        assert entry.component == "relay" and entry.position == "store:1" and "broker away" in (entry.reason or "")
+        assert (
+            entry.component == "relay"
+            and entry.position == "store:1"
+            and "broker away" in (entry.reason or "")
+        )
         broker.down = False
         while not broker.values("events"):
             stop.wait(0.01)

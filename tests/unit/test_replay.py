@@ -23,11 +23,24 @@ def app() -> PerfLedger:
 
 
 def set_goal(app: PerfLedger) -> Any:
-    return app.set_goal(SetGoal(agent_id="a1", team_id="t", title="CSAT", kpi="csat_avg", target=4.5,
-                                direction="at_least", weight=2, **Q4), MANAGER)
+    return app.set_goal(
+        SetGoal(
+            agent_id="a1",
+            team_id="t",
+            title="CSAT",
+            kpi="csat_avg",
+            target=4.5,
+            direction="at_least",
+            weight=2,
+            **Q4,
+        ),
+        MANAGER,
+    )
 
 
-def remember(seen: dict[int, tuple[dict[str, Any], datetime]], app: PerfLedger, aggregate: Any) -> None:
+def remember(
+    seen: dict[int, tuple[dict[str, Any], datetime]], app: PerfLedger, aggregate: Any
+) -> None:
     """What the aggregate was right after a command, and the time of its last event."""
     last: Any = list(app.events.get(aggregate.id))[-1]  # an aggregate event: it has a timestamp
     stamp = last.timestamp
@@ -42,7 +55,9 @@ def test_a_goal_replays_exactly_at_every_one_of_many_progress_versions(app: Perf
     start = datetime(2026, 10, 1, 9, tzinfo=UTC)
     for n in range(130):  # past the snapshot interval (100), so snapshots are exercised
         value = round(3.0 + (n % 17) / 10, 2)
-        goal = app.record_progress(goal.id, value, start + timedelta(hours=n), "kpi:csat_avg", "system:x")
+        goal = app.record_progress(
+            goal.id, value, start + timedelta(hours=n), "kpi:csat_avg", "system:x"
+        )
         values[goal.version] = value
         remember(seen, app, goal)
     for version, (state, stamp) in seen.items():
@@ -58,20 +73,38 @@ def test_a_goal_replays_exactly_at_every_one_of_many_progress_versions(app: Perf
 def test_a_review_replays_exactly_at_every_one_of_many_score_changes(app: PerfLedger) -> None:
     goal = set_goal(app)
     goal = app.record_progress(goal.id, 4.5, datetime(2026, 10, 2, tzinfo=UTC), "manual", MANAGER)
-    review = app.start_review(StartReview(agent_id="a1", team_id="t", goal_ids=[str(goal.id)],
-                                          criteria=["quality", "teamwork"], goal_weight=0.5, **Q4), MANAGER)
+    review = app.start_review(
+        StartReview(
+            agent_id="a1",
+            team_id="t",
+            goal_ids=[str(goal.id)],
+            criteria=["quality", "teamwork"],
+            goal_weight=0.5,
+            **Q4,
+        ),
+        MANAGER,
+    )
     seen: dict[int, tuple[dict[str, Any], datetime]] = {}
     remember(seen, app, review)
     criteria: dict[int, dict[str, int]] = {1: {}}
     for n in range(60):  # past the review snapshot interval (50)
         if n % 5 == 4:
             step = 0.1 if (n // 5) % 2 == 0 else -0.1
-            review = app.calibrate_review(review.id, Calibrate(adjustment=step, reason=f"panel {n}"), MANAGER)
+            review = app.calibrate_review(
+                review.id, Calibrate(adjustment=step, reason=f"panel {n}"), MANAGER
+            )
         else:
             name = ("quality", "teamwork")[n % 2]
-            review = app.score_review(review.id, ScoreCriterion(
-                criterion=name, score=1 + n % 5, rationale="seen on calls",
-                reason=None if n < 2 else f"re-scored {n}"), MANAGER)
+            review = app.score_review(
+                review.id,
+                ScoreCriterion(
+                    criterion=name,
+                    score=1 + n % 5,
+                    rationale="seen on calls",
+                    reason=None if n < 2 else f"re-scored {n}",
+                ),
+                MANAGER,
+            )
         criteria[review.version] = {k: v["score"] for k, v in review.scores.items()}
         remember(seen, app, review)
     for version, (state, stamp) in seen.items():
@@ -87,8 +120,12 @@ def test_a_review_replays_exactly_at_every_one_of_many_score_changes(app: PerfLe
 
 def test_a_review_sees_its_goals_as_they_were_at_that_moment(app: PerfLedger) -> None:
     goal = set_goal(app)
-    review = app.start_review(StartReview(agent_id="a1", team_id="t", goal_ids=[str(goal.id)],
-                                          criteria=["quality"], **Q4), MANAGER)
+    review = app.start_review(
+        StartReview(
+            agent_id="a1", team_id="t", goal_ids=[str(goal.id)], criteria=["quality"], **Q4
+        ),
+        MANAGER,
+    )
     started_event: Any = list(app.events.get(review.id))[-1]
     started = started_event.timestamp
     app.record_progress(goal.id, 2.25, datetime(2026, 10, 2, tzinfo=UTC), "manual", MANAGER)

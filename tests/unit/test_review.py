@@ -13,17 +13,24 @@ from aggregates.scoring import ScoringPolicy
 from engine.application import PerfLedger
 
 AGENT, REVIEWER, CALIBRATOR = "agent-7", "manager-1", "hr-2"
-POLICY = ScoringPolicy(policy_id="agent-2025", version=2, criteria=("quality", "teamwork"),
-                       goal_weight=0.5)
-GOALS_MET = [{"goal_id": "g-1", "attainment": 1.0, "weight": 2.0},
-             {"goal_id": "g-2", "attainment": 1.0, "weight": 1.0}]
+POLICY = ScoringPolicy(
+    policy_id="agent-2025", version=2, criteria=("quality", "teamwork"), goal_weight=0.5
+)
+GOALS_MET = [
+    {"goal_id": "g-1", "attainment": 1.0, "weight": 2.0},
+    {"goal_id": "g-2", "attainment": 1.0, "weight": 1.0},
+]
 
 
 def review(**changes: Any) -> Review:
     fields: dict[str, Any] = {
-        "agent_id": AGENT, "team_id": "team-a", "period_start": date(2025, 1, 1),
-        "period_end": date(2025, 3, 31), "goal_ids": ["g-1", "g-2"],
-        "policy": POLICY.to_dict(), "actor": REVIEWER,
+        "agent_id": AGENT,
+        "team_id": "team-a",
+        "period_start": date(2025, 1, 1),
+        "period_end": date(2025, 3, 31),
+        "goal_ids": ["g-1", "g-2"],
+        "policy": POLICY.to_dict(),
+        "actor": REVIEWER,
     }
     return Review(**{**fields, **changes})
 
@@ -118,7 +125,10 @@ def test_a_first_score_needs_no_reason_and_enters_the_trail() -> None:
     assert subject.scores["quality"]["score"] == 3
     change = subject.score_changes[0]
     assert (change["criterion"], change["before"], change["after"], change["reason"]) == (
-        "quality", None, 3, None
+        "quality",
+        None,
+        3,
+        None,
     )
 
 
@@ -126,22 +136,33 @@ def test_changing_a_score_requires_a_reason() -> None:
     subject = scored()
     for reason in (None, "", "   "):
         with pytest.raises(InvalidValue) as error:
-            subject.score(criterion="quality", score=5, rationale="Better", actor=REVIEWER,
-                          reason=reason)
+            subject.score(
+                criterion="quality", score=5, rationale="Better", actor=REVIEWER, reason=reason
+            )
         assert error.value.field == "reason"
     assert subject.scores["quality"]["score"] == 4
 
 
 def test_a_score_change_keeps_before_after_actor_reason_and_time() -> None:
     subject = scored()
-    subject.score(criterion="quality", score=5, rationale="Top QA in March", actor=CALIBRATOR,
-                  reason="March QA results arrived")
+    subject.score(
+        criterion="quality",
+        score=5,
+        rationale="Top QA in March",
+        actor=CALIBRATOR,
+        reason="March QA results arrived",
+    )
     event = last_event(subject)
     change = subject.score_changes[-1]
     assert change == {
-        "kind": "criterion", "criterion": "quality", "before": 4, "after": 5,
-        "rationale": "Top QA in March", "actor": CALIBRATOR,
-        "reason": "March QA results arrived", "at": event.timestamp,
+        "kind": "criterion",
+        "criterion": "quality",
+        "before": 4,
+        "after": 5,
+        "rationale": "Top QA in March",
+        "actor": CALIBRATOR,
+        "reason": "March QA results arrived",
+        "at": event.timestamp,
     }
     assert type(event).__name__ == "CriterionScored"
 
@@ -176,48 +197,51 @@ def test_the_agent_cannot_score_their_own_review() -> None:
 def test_360_inputs_are_kept_with_source_author_and_rating() -> None:
     subject = review()
     subject.add_feedback(source="self", author_id=AGENT, text="I improved", rating=4, actor=AGENT)
-    subject.add_feedback(source="peer", author_id="agent-9", text="Helpful", rating=5,
-                         actor=REVIEWER)
-    subject.add_feedback(source="customer", author_id="cust-1", text="Kind", rating=5,
-                         actor=REVIEWER)
+    subject.add_feedback(
+        source="peer", author_id="agent-9", text="Helpful", rating=5, actor=REVIEWER
+    )
+    subject.add_feedback(
+        source="customer", author_id="cust-1", text="Kind", rating=5, actor=REVIEWER
+    )
     assert [(i["source"], i["author_id"], i["rating"]) for i in subject.inputs] == [
-        ("self", AGENT, 4), ("peer", "agent-9", 5), ("customer", "cust-1", 5)
+        ("self", AGENT, 4),
+        ("peer", "agent-9", 5),
+        ("customer", "cust-1", 5),
     ]
 
 
 def test_an_unknown_360_source_is_refused() -> None:
     with pytest.raises(InvalidValue) as error:
-        review().add_feedback(source="vendor", author_id="v-1", text="x", rating=3,
-                              actor=REVIEWER)
+        review().add_feedback(source="vendor", author_id="v-1", text="x", rating=3, actor=REVIEWER)
     assert error.value.field == "source"
 
 
 @pytest.mark.parametrize("rating", [0, 6, 4.5])
 def test_a_360_rating_must_be_from_one_to_five(rating: Any) -> None:
     with pytest.raises(InvalidValue) as error:
-        review().add_feedback(source="peer", author_id="agent-9", text="x", rating=rating,
-                              actor=REVIEWER)
+        review().add_feedback(
+            source="peer", author_id="agent-9", text="x", rating=rating, actor=REVIEWER
+        )
     assert error.value.field == "rating"
 
 
 def test_a_360_input_needs_text() -> None:
     with pytest.raises(InvalidValue) as error:
-        review().add_feedback(source="peer", author_id="agent-9", text="", rating=3,
-                              actor=REVIEWER)
+        review().add_feedback(source="peer", author_id="agent-9", text="", rating=3, actor=REVIEWER)
     assert error.value.field == "text"
 
 
 def test_a_360_input_needs_an_author() -> None:
     with pytest.raises(InvalidValue) as error:
-        review().add_feedback(source="customer", author_id=" ", text="x", rating=3,
-                              actor=REVIEWER)
+        review().add_feedback(source="customer", author_id=" ", text="x", rating=3, actor=REVIEWER)
     assert error.value.field == "author_id"
 
 
 def test_a_self_input_must_be_authored_by_the_agent() -> None:
     with pytest.raises(InvalidValue) as error:
-        review().add_feedback(source="self", author_id="agent-9", text="x", rating=3,
-                              actor=REVIEWER)
+        review().add_feedback(
+            source="self", author_id="agent-9", text="x", rating=3, actor=REVIEWER
+        )
     assert error.value.field == "author_id"
 
 
@@ -229,16 +253,14 @@ def test_a_peer_input_cannot_be_authored_by_the_agent_reviewed() -> None:
 
 def test_the_agent_can_only_give_a_self_input() -> None:
     with pytest.raises(RuleViolation):
-        review().add_feedback(source="manager", author_id=REVIEWER, text="x", rating=5,
-                              actor=AGENT)
+        review().add_feedback(source="manager", author_id=REVIEWER, text="x", rating=5, actor=AGENT)
 
 
 def test_an_author_gives_one_input_per_source() -> None:
     subject = review()
     subject.add_feedback(source="peer", author_id="agent-9", text="x", rating=3, actor=REVIEWER)
     with pytest.raises(RuleViolation):
-        subject.add_feedback(source="peer", author_id="agent-9", text="y", rating=5,
-                             actor=REVIEWER)
+        subject.add_feedback(source="peer", author_id="agent-9", text="y", rating=5, actor=REVIEWER)
 
 
 # --- calibration ---------------------------------------------------------------------
@@ -250,8 +272,10 @@ def test_calibration_adjustments_accumulate_and_keep_before_and_after() -> None:
     subject.calibrate(adjustment=-0.1, reason="Second look", actor=CALIBRATOR)
     assert subject.calibration == 0.15
     changes = [(c["kind"], c["before"], c["after"], c["reason"]) for c in subject.score_changes]
-    assert changes[-2:] == [("calibration", 0.0, 0.25, "Calibration panel"),
-                            ("calibration", 0.25, 0.15, "Second look")]
+    assert changes[-2:] == [
+        ("calibration", 0.0, 0.25, "Calibration panel"),
+        ("calibration", 0.25, 0.15, "Second look"),
+    ]
 
 
 def test_calibration_requires_a_reason() -> None:
@@ -292,8 +316,10 @@ def test_the_agent_cannot_calibrate_their_own_review() -> None:
 def test_finalising_computes_the_overall_score_and_records_its_inputs() -> None:
     subject = scored(quality=4, teamwork=5)
     subject.calibrate(adjustment=0.2, reason="Panel", actor=CALIBRATOR)
-    results: list[dict[str, Any]] = [{"goal_id": "g-1", "attainment": 1.25, "weight": 1.0},
-                                     {"goal_id": "g-2", "attainment": None, "weight": 1.0}]
+    results: list[dict[str, Any]] = [
+        {"goal_id": "g-1", "attainment": 1.25, "weight": 1.0},
+        {"goal_id": "g-2", "attainment": None, "weight": 1.0},
+    ]
     subject.finalise(goal_results=results, actor=REVIEWER)
     # goals: 1.25 -> 4.0; criteria: 4.5; 0.5 * 4.0 + 0.5 * 4.5 + 0.2
     assert subject.overall_score == 4.45
@@ -301,11 +327,11 @@ def test_finalising_computes_the_overall_score_and_records_its_inputs() -> None:
     event = last_event(subject)
     assert type(event).__name__ == "Finalised"
     assert (event.goal_results, event.criteria_scores, event.calibration) == (
-        results, {"quality": 4, "teamwork": 5}, 0.2
+        results,
+        {"quality": 4, "teamwork": 5},
+        0.2,
     )
-    assert (event.policy_id, event.policy_version, event.overall_score) == (
-        "agent-2025", 2, 4.45
-    )
+    assert (event.policy_id, event.policy_version, event.overall_score) == ("agent-2025", 2, 4.45)
 
 
 def test_finalising_requires_every_criterion_scored() -> None:
@@ -317,8 +343,11 @@ def test_finalising_requires_every_criterion_scored() -> None:
 
 @pytest.mark.parametrize(
     "results",
-    [GOALS_MET[:1], [*GOALS_MET, {"goal_id": "g-3", "attainment": 1.0, "weight": 1.0}],
-     [GOALS_MET[0], GOALS_MET[0]]],
+    [
+        GOALS_MET[:1],
+        [*GOALS_MET, {"goal_id": "g-3", "attainment": 1.0, "weight": 1.0}],
+        [GOALS_MET[0], GOALS_MET[0]],
+    ],
     ids=["missing", "extra", "duplicate"],
 )
 def test_finalising_needs_a_result_for_exactly_the_goals_in_scope(
@@ -382,8 +411,7 @@ def test_finalised_review_refuses_a_new_score_until_reopened() -> None:
 def test_finalised_review_refuses_360_inputs_calibration_and_refinalising() -> None:
     subject = finalised()
     with pytest.raises(RuleViolation):
-        subject.add_feedback(source="peer", author_id="agent-9", text="x", rating=3,
-                             actor=REVIEWER)
+        subject.add_feedback(source="peer", author_id="agent-9", text="x", rating=3, actor=REVIEWER)
     with pytest.raises(RuleViolation):
         subject.calibrate(adjustment=0.5, reason="Panel", actor=CALIBRATOR)
     with pytest.raises(RuleViolation):
@@ -447,11 +475,14 @@ def test_reopening_clears_the_acknowledgement_and_keeps_the_earlier_finalisation
     subject.acknowledge(actor=AGENT)
     subject.reopen(reason="New QA evidence", actor=REVIEWER)
     assert (subject.status, subject.overall_score, subject.acknowledged_by) == (
-        "in_progress", None, None
+        "in_progress",
+        None,
+        None,
     )
     assert subject.reopenings[0]["reason"] == "New QA evidence"
-    subject.score(criterion="teamwork", score=2, rationale="x", actor=REVIEWER,
-                  reason="Complaint upheld")
+    subject.score(
+        criterion="teamwork", score=2, rationale="x", actor=REVIEWER, reason="Complaint upheld"
+    )
     subject.finalise(goal_results=GOALS_MET, actor=REVIEWER)
     # goals met (3) blended half and half with the criteria mean: (4+4)/2, then (4+2)/2
     assert [f["overall_score"] for f in subject.finalisations] == [3.5, 3.0]
@@ -464,7 +495,9 @@ def test_the_agent_disputes_a_finalised_score_and_it_is_listed_as_open() -> None
     subject = disputed(criterion="quality")
     [dispute] = subject.open_disputes
     assert (dispute["criterion"], dispute["disputed_score"], dispute["raised_by"]) == (
-        "quality", 4, AGENT
+        "quality",
+        4,
+        AGENT,
     )
 
 
@@ -537,13 +570,19 @@ def test_rescoring_a_disputed_score_requires_reopening_and_closes_the_dispute() 
     with pytest.raises(RuleViolation):
         subject.score(criterion="quality", score=5, rationale="x", actor=REVIEWER, reason="r")
     subject.reopen(reason="Dispute 0", actor=REVIEWER)
-    subject.score(criterion="quality", score=5, rationale="Full QA sample", actor=REVIEWER,
-                  reason="Dispute 0 upheld on the full sample")
+    subject.score(
+        criterion="quality",
+        score=5,
+        rationale="Full QA sample",
+        actor=REVIEWER,
+        reason="Dispute 0 upheld on the full sample",
+    )
     subject.finalise(goal_results=GOALS_MET, actor=REVIEWER)
     assert last_event(subject).resolved_disputes == [0]
     assert subject.open_disputes == []
     assert (subject.disputes[0]["status"], subject.disputes[0]["resolved_by"]) == (
-        "rescored", REVIEWER
+        "rescored",
+        REVIEWER,
     )
 
 
@@ -574,8 +613,10 @@ def test_score_changes_list_every_change_in_order() -> None:
     subject.finalise(goal_results=GOALS_MET, actor=REVIEWER)
     subject.reopen(reason="three", actor=REVIEWER)
     subject.score(criterion="quality", score=3, rationale="y", actor=CALIBRATOR, reason="four")
-    trail = [(c["criterion"], c["before"], c["after"], c["actor"], c["reason"])
-             for c in subject.score_changes]
+    trail = [
+        (c["criterion"], c["before"], c["after"], c["actor"], c["reason"])
+        for c in subject.score_changes
+    ]
     assert trail == [
         ("quality", None, 4, REVIEWER, None),
         ("teamwork", None, 4, REVIEWER, None),
@@ -593,8 +634,12 @@ def test_every_event_carries_its_actor() -> None:
     subject.acknowledge(actor=AGENT)
     names_and_actors = [(type(e).__name__, vars(e)["actor"]) for e in subject.collect_events()]
     assert names_and_actors == [
-        ("Started", REVIEWER), ("CriterionScored", REVIEWER), ("CriterionScored", REVIEWER),
-        ("Finalised", REVIEWER), ("Disputed", AGENT), ("DisputeUpheld", REVIEWER),
+        ("Started", REVIEWER),
+        ("CriterionScored", REVIEWER),
+        ("CriterionScored", REVIEWER),
+        ("Finalised", REVIEWER),
+        ("Disputed", AGENT),
+        ("DisputeUpheld", REVIEWER),
         ("Acknowledged", AGENT),
     ]
 
@@ -624,7 +669,9 @@ def test_events_carry_only_plain_json_types() -> None:
 
 def in_memory_store() -> PerfLedger:
     """The real application on in-memory persistence, snapshots on: no I/O."""
-    return PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
+    return PerfLedger(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"}
+    )
 
 
 def test_a_stored_review_replays_and_snapshots_to_the_same_state() -> None:

@@ -14,8 +14,9 @@ CRITERIA = ("quality", "teamwork", "ownership")
 
 
 def policy(goal_weight: float = 0.6, criteria: tuple[str, ...] = CRITERIA) -> ScoringPolicy:
-    return ScoringPolicy(policy_id="agent-2025", version=3, criteria=criteria,
-                         goal_weight=goal_weight)
+    return ScoringPolicy(
+        policy_id="agent-2025", version=3, criteria=criteria, goal_weight=goal_weight
+    )
 
 
 # --- attainment -------------------------------------------------------------------
@@ -224,8 +225,12 @@ def test_policy_is_immutable() -> None:
 def test_policy_round_trips_through_plain_data() -> None:
     original = policy()
     data = original.to_dict()
-    assert data == {"policy_id": "agent-2025", "version": 3,
-                    "criteria": list(CRITERIA), "goal_weight": 0.6}
+    assert data == {
+        "policy_id": "agent-2025",
+        "version": 3,
+        "criteria": list(CRITERIA),
+        "goal_weight": 0.6,
+    }
     assert ScoringPolicy.from_dict(data) == original
 
 

@@ -24,9 +24,18 @@ def heads(events: int, archive: int = 0) -> Heads:
 
 
 def test_the_newest_head_of_each_chain_wins_whoever_published_it() -> None:
-    found = newest([Heads((5, "a" * 64), (1, "b" * 64), "file"), Heads((3, "c" * 64), (2, "d" * 64), "kafka"),
-                    None])
-    assert (found.events, found.archive, found.source) == ((5, "a" * 64), (2, "d" * 64), "file+kafka")
+    found = newest(
+        [
+            Heads((5, "a" * 64), (1, "b" * 64), "file"),
+            Heads((3, "c" * 64), (2, "d" * 64), "kafka"),
+            None,
+        ]
+    )
+    assert (found.events, found.archive, found.source) == (
+        (5, "a" * 64),
+        (2, "d" * 64),
+        "file+kafka",
+    )
     assert newest([None]) == Heads()
 
 

@@ -12,20 +12,38 @@ from engine.commands import SetGoal
 from engine.settings import Settings
 
 GOAL: dict[str, Any] = {
-    "agent_id": "a1", "team_id": "t1", "title": "AHT", "kpi": "aht_seconds", "target": 300,
-    "direction": "at_most", "period_start": "2026-10-01", "period_end": "2026-12-31", "weight": 1,
+    "agent_id": "a1",
+    "team_id": "t1",
+    "title": "AHT",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "weight": 1,
 }
 
 
 def test_sqlite_is_the_default_store_in_the_data_dir(tmp_path: Path) -> None:
     env = Settings(data_dir=tmp_path).eventsourcing_env()
-    assert env == {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "perfledger.db")}
+    assert env == {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(tmp_path / "perfledger.db"),
+    }
 
 
 def test_a_postgres_url_selects_the_postgres_store() -> None:
-    env = Settings(database_url="postgresql://pl:s%40cret@db.internal:6543/ledger").eventsourcing_env()
-    assert env["PERSISTENCE_MODULE"] == "engine.event_store:Factory"  # eventsourcing.postgres, bounded
-    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "6543", "ledger")
+    env = Settings(
+        database_url="postgresql://pl:s%40cret@db.internal:6543/ledger"
+    ).eventsourcing_env()
+    assert (
+        env["PERSISTENCE_MODULE"] == "engine.event_store:Factory"
+    )  # eventsourcing.postgres, bounded
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db.internal",
+        "6543",
+        "ledger",
+    )
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("pl", "s@cret")
 
 

@@ -21,7 +21,8 @@ def test_readme_settings_table_is_the_generated_one() -> None:
     text = README.read_text(encoding="utf-8")
     assert settings_doc.with_table(text) == text, (
         f"README.md's settings table differs from engine/settings.py: run "
-        f"`{settings_doc.REGENERATE}` and commit README.md")
+        f"`{settings_doc.REGENERATE}` and commit README.md"
+    )
 
 
 def test_table_names_every_variable_once_with_its_default() -> None:

@@ -28,13 +28,17 @@ def test_dot_env_in_the_working_directory_is_read(clean_env: Path) -> None:
     assert Settings().port == 8123
 
 
-def test_the_environment_wins_over_the_dot_env_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_wins_over_the_dot_env_file(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (clean_env / ".env").write_text("PERFLEDGER_PORT=8123\n")
     monkeypatch.setenv("PERFLEDGER_PORT", "8124")
     assert Settings().port == 8124
 
 
-def test_perfledger_env_file_names_another_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_perfledger_env_file_names_another_file(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (clean_env / ".env").write_text("PERFLEDGER_PORT=8123\n")
     other = clean_env / "prod.env"
     other.write_text("PERFLEDGER_PORT=8125\nPERFLEDGER_HOST=0.0.0.0\n")
@@ -43,7 +47,9 @@ def test_perfledger_env_file_names_another_file(clean_env: Path, monkeypatch: py
     assert (settings.port, settings.host) == (8125, "0.0.0.0")
 
 
-def test_a_missing_named_env_file_is_refused(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_named_env_file_is_refused(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PERFLEDGER_ENV_FILE", str(clean_env / "absent.env"))
     with pytest.raises(ValidationError, match="PERFLEDGER_ENV_FILE names no readable file"):
         Settings()
@@ -62,9 +68,14 @@ def test_a_weak_secret_from_dot_env_is_refused_without_echo(clean_env: Path) -> 
 
 def test_secrets_are_secret_strings_never_in_repr() -> None:
     settings = Settings(
-        secret=SecretStr("a-long-enough-secret-value"), kafka_bootstrap="kafka:9092",
-        kafka_security_protocol="SASL_SSL", kafka_sasl_username="u", kafka_sasl_password=SecretStr(SASL),
-        kafka_ssl_key_password=SecretStr(KEY), database_url="postgresql://u:db-password-hidden@h/db")
+        secret=SecretStr("a-long-enough-secret-value"),
+        kafka_bootstrap="kafka:9092",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_username="u",
+        kafka_sasl_password=SecretStr(SASL),
+        kafka_ssl_key_password=SecretStr(KEY),
+        database_url="postgresql://u:db-password-hidden@h/db",
+    )
     shown = repr(settings) + str(settings)
     for secret in ("a-long-enough-secret-value", SASL, KEY, "db-password-hidden"):
         assert secret not in shown
@@ -76,12 +87,17 @@ def test_secrets_are_secret_strings_never_in_repr() -> None:
 
 def test_refused_kafka_settings_do_not_echo_the_passwords() -> None:
     with pytest.raises(ValidationError) as refused:
-        Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_password=SecretStr(SASL), kafka_ssl_key_password=SecretStr(KEY))
+        Settings(
+            kafka_security_protocol="SASL_SSL",
+            kafka_sasl_password=SecretStr(SASL),
+            kafka_ssl_key_password=SecretStr(KEY),
+        )
     assert SASL not in str(refused.value) and KEY not in str(refused.value)
 
 
 def test_the_cli_refusing_settings_prints_no_secret(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from engine.cli import main
 
     (clean_env / ".env").write_text(f"PERFLEDGER_KAFKA_SASL_PASSWORD={SASL}\n")

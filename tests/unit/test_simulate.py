@@ -83,7 +83,10 @@ def test_the_key_is_the_agent_id(clean: list[Message], events: list[dict[str, An
 
 def test_every_event_type_appears(events: list[dict[str, Any]]) -> None:
     assert set(Counter(event["type"] for event in events)) == {
-        "call.completed", "survey.completed", "qa.evaluated", "agent.interval"
+        "call.completed",
+        "survey.completed",
+        "qa.evaluated",
+        "agent.interval",
     }
 
 
@@ -100,12 +103,15 @@ def test_calls_are_realistic(events: list[dict[str, Any]]) -> None:
 
 
 def test_surveys_and_qa_scores_come_hours_to_days_after_their_call(
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]],
 ) -> None:
     calls = {(c["agent_id"], c["call_id"]): _at(c) for c in _of_type(events, "call.completed")}
     linked = _of_type(events, "survey.completed") + _of_type(events, "qa.evaluated")
-    delays = [_at(e) - calls[(e["agent_id"], e["call_id"])] for e in linked
-              if (e["agent_id"], e["call_id"]) in calls]
+    delays = [
+        _at(e) - calls[(e["agent_id"], e["call_id"])]
+        for e in linked
+        if (e["agent_id"], e["call_id"]) in calls
+    ]
     assert delays and all(timedelta(hours=1) <= delay <= timedelta(days=5) for delay in delays)
     assert max(delays) > timedelta(days=1)
     # Surveys of ~20% of calls, QA of ~5%; fewer in a short stream, as the latest are unsent.
@@ -115,10 +121,16 @@ def test_surveys_and_qa_scores_come_hours_to_days_after_their_call(
 
 
 def test_some_calls_arrive_after_their_survey(events: list[dict[str, Any]]) -> None:
-    position = {(e["agent_id"], e["call_id"]): n for n, e in enumerate(events)
-                if e["type"] == "call.completed"}
-    linked = [(n, (e["agent_id"], e["call_id"])) for n, e in enumerate(events)
-              if e["type"] in ("survey.completed", "qa.evaluated")]
+    position = {
+        (e["agent_id"], e["call_id"]): n
+        for n, e in enumerate(events)
+        if e["type"] == "call.completed"
+    }
+    linked = [
+        (n, (e["agent_id"], e["call_id"]))
+        for n, e in enumerate(events)
+        if e["type"] in ("survey.completed", "qa.evaluated")
+    ]
     assert any(n < position.get(key, -1) for n, key in linked)
 
 
@@ -151,24 +163,32 @@ def test_intervals_are_quarter_hours_with_consistent_figures(events: list[dict[s
 def test_start_sets_the_first_timestamps() -> None:
     start = datetime(2027, 3, 1, 8, tzinfo=UTC)
     stream = list(simulate(agents=3, teams=1, rate=50, duration=1, start=start))
-    first = to_archive_dict(parse_message(stream[0][1], limits=None))  # 2027: beyond the future bound
+    first = to_archive_dict(
+        parse_message(stream[0][1], limits=None)
+    )  # 2027: beyond the future bound
     assert start <= _at(first) < start + timedelta(hours=1)
 
 
 def test_an_end_closes_the_span_and_nothing_later_is_sent() -> None:
     start = datetime(2026, 11, 30, 9, tzinfo=UTC)
     end = start + timedelta(days=1)
-    stream = list(simulate(agents=6, teams=2, rate=100, duration=None, start=start, end=end, seed=3))
+    stream = list(
+        simulate(agents=6, teams=2, rate=100, duration=None, start=start, end=end, seed=3)
+    )
     # Read as sent, not through the ingest bounds: this span may lie ahead of the real clock.
     stamps = [datetime.fromisoformat(json.loads(value)["occurred_at"]) for _, value in stream]
     assert stamps and max(stamps) <= end
-    calls = [t for (_, value), t in zip(stream, stamps, strict=True) if b'"call.completed"' in value]
+    calls = [
+        t for (_, value), t in zip(stream, stamps, strict=True) if b'"call.completed"' in value
+    ]
     assert max(calls) > end - timedelta(hours=1)  # the span is covered up to its end
 
 
 def test_a_duration_still_caps_a_stream_with_an_end() -> None:
     start = datetime(2026, 11, 30, tzinfo=UTC)
-    capped = list(simulate(agents=6, teams=2, rate=10, duration=5, start=start, end=start + timedelta(days=3)))
+    capped = list(
+        simulate(agents=6, teams=2, rate=10, duration=5, start=start, end=start + timedelta(days=3))
+    )
     assert len(capped) == 50
 
 
@@ -187,17 +207,31 @@ def test_every_kind_of_invalid_message_appears() -> None:
             parse_message(value)
         except InvalidTelephonyEvent as error:
             reasons.append(error.reason)
-    for expected in ("not valid JSON", "must be a number", "required", "must be >= 0",
-                     "csat: must be between 1 and 5", "unknown event type", "too big",
-                     "must be an RFC 3339 timestamp", "must be a JSON boolean"):
+    for expected in (
+        "not valid JSON",
+        "must be a number",
+        "required",
+        "must be >= 0",
+        "csat: must be between 1 and 5",
+        "unknown event type",
+        "too big",
+        "must be an RFC 3339 timestamp",
+        "must be a JSON boolean",
+    ):
         assert any(expected in reason for reason in reasons), expected
 
 
 @pytest.mark.parametrize(
     "arguments",
     [
-        {"agents": 0}, {"teams": 0}, {"rate": 0}, {"duration": -1}, {"bad_fraction": 1.5},
-        {"start": datetime(2026, 10, 5)}, {"end": datetime(2026, 10, 5)}, {"duration": None},
+        {"agents": 0},
+        {"teams": 0},
+        {"rate": 0},
+        {"duration": -1},
+        {"bad_fraction": 1.5},
+        {"start": datetime(2026, 10, 5)},
+        {"end": datetime(2026, 10, 5)},
+        {"duration": None},
     ],
 )
 def test_impossible_arguments_are_refused_at_the_call(arguments: dict[str, Any]) -> None:

@@ -26,7 +26,9 @@ def messages(n: int) -> list[Message]:
 
 def test_every_message_is_sent_and_progress_ends_at_the_total() -> None:
     seen: list[int] = []
-    sent = stream_paced(messages(250), Recorder(), "t", 10_000, 250, lambda _, d, __: seen.append(d))
+    sent = stream_paced(
+        messages(250), Recorder(), "t", 10_000, 250, lambda _, d, __: seen.append(d)
+    )
     assert sent == 250 and seen[-1] == 250
 
 

@@ -75,8 +75,13 @@ def _reason(raw: bytes) -> str:
 
 @pytest.mark.parametrize(
     ("raw", "model"),
-    [(CALL, CallCompleted), (LATE_EVENING_CALL, CallCompleted), (SURVEY, SurveyCompleted),
-     (QA, QaEvaluated), (INTERVAL, AgentInterval)],
+    [
+        (CALL, CallCompleted),
+        (LATE_EVENING_CALL, CallCompleted),
+        (SURVEY, SurveyCompleted),
+        (QA, QaEvaluated),
+        (INTERVAL, AgentInterval),
+    ],
 )
 def test_each_example_event_parses_to_its_type(raw: bytes, model: type) -> None:
     assert isinstance(parse_message(raw), model)
@@ -261,18 +266,38 @@ def _bounds_reason(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
         (_with(CALL, talk_seconds=1e15), "talk_seconds: must be at most 28800"),
         (_with(CALL, hold_seconds=28800.5), "hold_seconds: must be at most 28800"),
         (_with(CALL, acw_seconds=10**20), "acw_seconds: must be at most 28800"),
-        (_with(INTERVAL, interval_seconds=86401, scheduled_seconds=0, adherent_seconds=0),
-         "interval_seconds: must be at most 86400"),
-        (_with(INTERVAL, handling_seconds=600, available_seconds=300),
-         "handling_seconds: must not exceed available_seconds (600 > 300)"),
-        (_with(INTERVAL, available_seconds=1200, handling_seconds=0),
-         "available_seconds: must not exceed interval_seconds (1200 > 900)"),
-        (_with(INTERVAL, adherent_seconds=901), "adherent_seconds: must not exceed scheduled_seconds (901 > 900)"),
-        (_with(INTERVAL, scheduled_seconds=1000, adherent_seconds=0),
-         "scheduled_seconds: must not exceed interval_seconds (1000 > 900)"),
-        (_with(CALL, occurred_at="2099-01-01T00:00:00Z"), "occurred_at: more than 300 seconds in the future"),
-        (_with(CALL, occurred_at="2026-10-10T12:05:01Z"), "occurred_at: more than 300 seconds in the future"),
-        (_with(CALL, occurred_at="1999-12-31T23:59:59Z"), "occurred_at: before 2000-01-01T00:00:00+00:00"),
+        (
+            _with(INTERVAL, interval_seconds=86401, scheduled_seconds=0, adherent_seconds=0),
+            "interval_seconds: must be at most 86400",
+        ),
+        (
+            _with(INTERVAL, handling_seconds=600, available_seconds=300),
+            "handling_seconds: must not exceed available_seconds (600 > 300)",
+        ),
+        (
+            _with(INTERVAL, available_seconds=1200, handling_seconds=0),
+            "available_seconds: must not exceed interval_seconds (1200 > 900)",
+        ),
+        (
+            _with(INTERVAL, adherent_seconds=901),
+            "adherent_seconds: must not exceed scheduled_seconds (901 > 900)",
+        ),
+        (
+            _with(INTERVAL, scheduled_seconds=1000, adherent_seconds=0),
+            "scheduled_seconds: must not exceed interval_seconds (1000 > 900)",
+        ),
+        (
+            _with(CALL, occurred_at="2099-01-01T00:00:00Z"),
+            "occurred_at: more than 300 seconds in the future",
+        ),
+        (
+            _with(CALL, occurred_at="2026-10-10T12:05:01Z"),
+            "occurred_at: more than 300 seconds in the future",
+        ),
+        (
+            _with(CALL, occurred_at="1999-12-31T23:59:59Z"),
+            "occurred_at: before 2000-01-01T00:00:00+00:00",
+        ),
     ],
 )
 def test_implausible_values_are_refused_naming_the_field(raw: bytes, reason: str) -> None:
@@ -281,26 +306,52 @@ def test_implausible_values_are_refused_naming_the_field(raw: bytes, reason: str
 
 def test_values_at_the_bounds_are_accepted() -> None:
     at_limits = [
-        _with(CALL, talk_seconds=28800, hold_seconds=28800.0, acw_seconds=0, occurred_at="2026-10-10T12:05:00Z"),
+        _with(
+            CALL,
+            talk_seconds=28800,
+            hold_seconds=28800.0,
+            acw_seconds=0,
+            occurred_at="2026-10-10T12:05:00Z",
+        ),
         _with(CALL, occurred_at="2000-01-01T00:00:00Z"),
-        _with(INTERVAL, interval_seconds=86400, scheduled_seconds=86400, adherent_seconds=86400,
-              available_seconds=86400, handling_seconds=86400),
+        _with(
+            INTERVAL,
+            interval_seconds=86400,
+            scheduled_seconds=86400,
+            adherent_seconds=86400,
+            available_seconds=86400,
+            handling_seconds=86400,
+        ),
     ]
     for raw in at_limits:
         parse_message(raw, DEFAULT_LIMITS, NOW)
 
 
 def test_every_broken_bound_is_named() -> None:
-    reason = _bounds_reason(_with(INTERVAL, handling_seconds=900, available_seconds=800, adherent_seconds=901,
-                                  occurred_at="2099-01-01T00:00:00Z"))
+    reason = _bounds_reason(
+        _with(
+            INTERVAL,
+            handling_seconds=900,
+            available_seconds=800,
+            adherent_seconds=901,
+            occurred_at="2099-01-01T00:00:00Z",
+        )
+    )
     assert [part.split(":")[0] for part in reason.split("; ")] == [
-        "occurred_at", "handling_seconds", "adherent_seconds"]
+        "occurred_at",
+        "handling_seconds",
+        "adherent_seconds",
+    ]
 
 
 def test_limits_are_configurable() -> None:
-    generous = Limits(max_call_part_seconds=1e17, earliest=datetime(1990, 1, 1, tzinfo=UTC), max_future_seconds=0)
+    generous = Limits(
+        max_call_part_seconds=1e17, earliest=datetime(1990, 1, 1, tzinfo=UTC), max_future_seconds=0
+    )
     parse_message(_with(CALL, talk_seconds=1e16, occurred_at="1995-01-01T00:00:00Z"), generous, NOW)
-    assert _bounds_reason(_with(CALL, occurred_at="2026-10-10T12:00:01Z"), generous).startswith("occurred_at")
+    assert _bounds_reason(_with(CALL, occurred_at="2026-10-10T12:00:01Z"), generous).startswith(
+        "occurred_at"
+    )
 
 
 def test_without_limits_only_the_contract_is_checked() -> None:
@@ -319,5 +370,7 @@ def test_booleans_are_not_numbers(name: str) -> None:
 
 
 def test_numbers_are_not_booleans() -> None:
-    assert _bounds_reason(_with(CALL, transferred=1)).startswith("transferred: must be a JSON boolean")
+    assert _bounds_reason(_with(CALL, transferred=1)).startswith(
+        "transferred: must be a JSON boolean"
+    )
     assert _bounds_reason(_with(SURVEY, csat=True)).startswith("csat: must be an integer")

@@ -15,16 +15,28 @@ from tests.unit.test_review import review
 
 def goal_template(**changes: Any) -> GoalTemplate:
     fields: dict[str, Any] = {
-        "team_id": "team-a", "title": "CSAT", "description": "", "kpi": "csat_avg",
-        "target": 4.5, "direction": "at_least", "period_start": date(2026, 10, 1),
-        "period_end": date(2026, 12, 31), "weight": 1.0, "actor": "manager:bob",
+        "team_id": "team-a",
+        "title": "CSAT",
+        "description": "",
+        "kpi": "csat_avg",
+        "target": 4.5,
+        "direction": "at_least",
+        "period_start": date(2026, 10, 1),
+        "period_end": date(2026, 12, 31),
+        "weight": 1.0,
+        "actor": "manager:bob",
     }
     return GoalTemplate(**{**fields, **changes})
 
 
 def policy(**changes: Any) -> ReviewTemplate:
-    fields: dict[str, Any] = {"policy_id": "agents", "name": "Agents", "criteria": ["quality"],
-                              "goal_weight": 0.6, "actor": "admin:alice"}
+    fields: dict[str, Any] = {
+        "policy_id": "agents",
+        "name": "Agents",
+        "criteria": ["quality"],
+        "goal_weight": 0.6,
+        "actor": "admin:alice",
+    }
     return ReviewTemplate(**{**fields, **changes})
 
 
@@ -55,9 +67,16 @@ def test_a_review_template_is_found_by_its_policy_id() -> None:
 def test_a_new_policy_version_keeps_the_old_one() -> None:
     template = policy()
     template.revise(criteria=["quality", "teamwork"], goal_weight=0.5, actor="admin:alice")
-    assert template.policy()["version"] == 2 and template.policy()["criteria"] == ["quality", "teamwork"]
-    assert template.policy(1) == {"policy_id": "agents", "version": 1, "criteria": ["quality"],
-                                  "goal_weight": 0.6}
+    assert template.policy()["version"] == 2 and template.policy()["criteria"] == [
+        "quality",
+        "teamwork",
+    ]
+    assert template.policy(1) == {
+        "policy_id": "agents",
+        "version": 1,
+        "criteria": ["quality"],
+        "goal_weight": 0.6,
+    }
 
 
 def test_a_policy_version_that_changes_nothing_is_refused() -> None:
@@ -90,7 +109,9 @@ def test_only_the_agent_acknowledges_whatever_role_their_token_has() -> None:
     subject = review()
     for name in ("quality", "teamwork"):
         subject.score(criterion=name, score=3, rationale="ok", actor="manager:manager-1")
-    subject.finalise(goal_results=[{"goal_id": g, "attainment": 1.0, "weight": 1.0}
-                                   for g in ("g-1", "g-2")], actor="manager:manager-1")
+    subject.finalise(
+        goal_results=[{"goal_id": g, "attainment": 1.0, "weight": 1.0} for g in ("g-1", "g-2")],
+        actor="manager:manager-1",
+    )
     subject.acknowledge(actor="agent:agent-7")
     assert subject.acknowledged_by == "agent:agent-7"

@@ -15,7 +15,10 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 @router.get("/verify")
 def verify_all(
-    who: CurrentPrincipal, services: AppServices, events_head: str | None = None, archive_head: str | None = None,
+    who: CurrentPrincipal,
+    services: AppServices,
+    events_head: str | None = None,
+    archive_head: str | None = None,
 ) -> dict[str, Any]:
     """Checks every stored event, archived telephony event and snapshot against its seal; names the first that differs.
 
@@ -34,8 +37,11 @@ def events(aggregate_id: str, who: CurrentPrincipal, services: AppServices) -> l
 
 @router.get("/{aggregate_id}/state")
 def state(
-    aggregate_id: str, who: CurrentPrincipal, services: AppServices,
-    version: int | None = Query(default=None, ge=1), as_of: Moment | None = None,
+    aggregate_id: str,
+    who: CurrentPrincipal,
+    services: AppServices,
+    version: int | None = Query(default=None, ge=1),
+    as_of: Moment | None = None,
 ) -> dict[str, Any]:
     """The aggregate as it was at a version or time (default: now), replayed from the event store."""
     result = services.audit.state(who, aggregate_id, version, as_of)

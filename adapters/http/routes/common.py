@@ -28,7 +28,7 @@ def application_services(request: Request) -> ApplicationServices:
 AppServices = Annotated[ApplicationServices, Depends(application_services)]
 
 
-IF_MATCH_FORMAT = "an aggregate version: 1 to 18 digits, plain or quoted (3, \"3\" or W/\"3\")"
+IF_MATCH_FORMAT = 'an aggregate version: 1 to 18 digits, plain or quoted (3, "3" or W/"3")'
 IF_MATCH_PATTERN = r'^(W/)?"?[0-9]{1,18}"?$'
 
 
@@ -57,8 +57,9 @@ def clean_parameters(request: Request) -> None:
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         found = control_character(str(value))
         if found is not None:
-            raise InvalidValue(f"{name} must not contain control characters (found U+{ord(found):04X})",
-                               field=name)
+            raise InvalidValue(
+                f"{name} must not contain control characters (found U+{ord(found):04X})", field=name
+            )
 
 
 def accepted(aggregate: Any, response: Response, **extra: Any) -> dict[str, Any]:

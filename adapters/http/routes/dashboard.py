@@ -22,8 +22,19 @@ def page() -> FileResponse:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/v1/teams", tags=["kpis"], responses={200: {"content": {"application/json": {
-    "example": {"items": [{"team_id": "team-01"}, {"team_id": "team-02"}]}}}}})
+@router.get(
+    "/v1/teams",
+    tags=["kpis"],
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"items": [{"team_id": "team-01"}, {"team_id": "team-02"}]}
+                }
+            }
+        }
+    },
+)
 def teams(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
     """The teams the caller may read that have KPI data or goals, in order."""
     return {"items": [{"team_id": t} for t in services.teams.readable(who)]}

@@ -13,7 +13,9 @@ router = APIRouter(tags=["audit"])
 
 
 @router.get("/v1/goals/{goal_id}/progress/{n}/explain")
-def goal_progress(goal_id: str, who: CurrentPrincipal, services: AppServices, n: int = Path(ge=1)) -> dict[str, Any]:
+def goal_progress(
+    goal_id: str, who: CurrentPrincipal, services: AppServices, n: int = Path(ge=1)
+) -> dict[str, Any]:
     """Where the goal's n-th progress value came from: KPI buckets and telephony event ids, as known then."""
     return services.audit.explain_progress(who, parse_id(goal_id), n)
 

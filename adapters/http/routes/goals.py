@@ -22,7 +22,9 @@ router = APIRouter(prefix="/v1/goals", tags=["goals"])
 
 
 @router.post("", status_code=201)
-def set_goal(body: SetGoal, who: CurrentPrincipal, services: AppServices, response: Response) -> dict[str, Any]:
+def set_goal(
+    body: SetGoal, who: CurrentPrincipal, services: AppServices, response: Response
+) -> dict[str, Any]:
     """Sets a goal for an agent; answers with its id and version."""
     return accepted(services.goals.set(who, body), response)
 
@@ -37,14 +39,18 @@ def revise_target(
 
 
 @router.post("/{goal_id}/activate")
-def activate(goal_id: str, who: CurrentPrincipal, services: AppServices, version: IfMatch) -> dict[str, Any]:
+def activate(
+    goal_id: str, who: CurrentPrincipal, services: AppServices, version: IfMatch
+) -> dict[str, Any]:
     """Activates a draft goal; progress is recorded only against active goals."""
     goal = services.goals.activate(who, parse_id(goal_id), version)
     return {"id": str(goal.id), "version": goal.version}
 
 
 @router.post("/{goal_id}/cancel")
-def cancel(goal_id: str, body: Reason, who: CurrentPrincipal, services: AppServices, version: IfMatch) -> dict[str, Any]:
+def cancel(
+    goal_id: str, body: Reason, who: CurrentPrincipal, services: AppServices, version: IfMatch
+) -> dict[str, Any]:
     """Cancels the goal with a reason."""
     goal = services.goals.cancel(who, parse_id(goal_id), body.reason, version)
     return {"id": str(goal.id), "version": goal.version}
@@ -52,7 +58,11 @@ def cancel(goal_id: str, body: Reason, who: CurrentPrincipal, services: AppServi
 
 @router.post("/{goal_id}/progress")
 def record_progress(
-    goal_id: str, body: RecordProgress, who: CurrentPrincipal, services: AppServices, version: IfMatch,
+    goal_id: str,
+    body: RecordProgress,
+    who: CurrentPrincipal,
+    services: AppServices,
+    version: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     """Records a manually measured value as of a time; the value before it is kept.
@@ -66,7 +76,11 @@ def record_progress(
 
 @router.post("/{goal_id}/correct")
 def correct(
-    goal_id: str, body: CorrectGoal, who: CurrentPrincipal, services: AppServices, version: IfMatch,
+    goal_id: str,
+    body: CorrectGoal,
+    who: CurrentPrincipal,
+    services: AppServices,
+    version: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     """Corrects a closed goal's measured value with a reason; achieved or missed is re-evaluated."""
@@ -76,7 +90,11 @@ def correct(
 
 @router.post("/{goal_id}/close")
 def close(
-    goal_id: str, body: CloseGoal, who: CurrentPrincipal, services: AppServices, version: IfMatch,
+    goal_id: str,
+    body: CloseGoal,
+    who: CurrentPrincipal,
+    services: AppServices,
+    version: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     """Closes the goal after its period: achieved when its attainment is at least 1, else missed."""
@@ -84,33 +102,50 @@ def close(
     return accepted(goal, response, status=goal.status)
 
 
-FromDay = Annotated[Day | None, Query(alias="from", description="goals whose period ends on or after this day")]
-ToDay = Annotated[Day | None, Query(alias="to", description="goals whose period starts before this day")]
+FromDay = Annotated[
+    Day | None, Query(alias="from", description="goals whose period ends on or after this day")
+]
+ToDay = Annotated[
+    Day | None, Query(alias="to", description="goals whose period starts before this day")
+]
 
 
 @router.get("/rollup")
 def rollup(
-    who: CurrentPrincipal, services: AppServices, team_id: str, template_id: str | None = None,
-    start: FromDay = None, end: ToDay = None,
+    who: CurrentPrincipal,
+    services: AppServices,
+    team_id: str,
+    template_id: str | None = None,
+    start: FromDay = None,
+    end: ToDay = None,
 ) -> dict[str, Any]:
     """A team's goals (or one template's) whose period meets [from, to), rolled up: attainment
     weighted by goal weight, each clamped to [0, 1.5] as reviews count it."""
     rolled = services.goals.rollup(who, team_id, template_id, start, end)
-    period = {"from": None if start is None else str(start), "to": None if end is None else str(end)}
+    period = {
+        "from": None if start is None else str(start),
+        "to": None if end is None else str(end),
+    }
     return {"team_id": team_id, "template_id": template_id, **period, **rolled}
 
 
 @router.get("/{goal_id}")
-def get_goal(goal_id: str, who: CurrentPrincipal, services: AppServices, response: Response) -> dict[str, Any]:
+def get_goal(
+    goal_id: str, who: CurrentPrincipal, services: AppServices, response: Response
+) -> dict[str, Any]:
     """The goal as the read model holds it: status, target, revisions, version."""
     return versioned(services.goals.get(who, goal_id), response)
 
 
 @router.get("")
 def list_goals(
-    who: CurrentPrincipal, services: AppServices,
-    agent_id: str | None = None, team_id: str | None = None, status: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000), cursor: str | None = None,
+    who: CurrentPrincipal,
+    services: AppServices,
+    agent_id: str | None = None,
+    team_id: str | None = None,
+    status: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    cursor: str | None = None,
 ) -> dict[str, Any]:
     """Goals filtered by agent, team and status, ordered by id; pass next_cursor to page on."""
     return page(services.goals.page(who, agent_id, team_id, status, limit, cursor), limit)

@@ -24,13 +24,21 @@ def in_window(value: datetime | date | None) -> datetime | date | None:
 
 
 WINDOW = f"; between {EARLIEST_DAY} and {LATEST_DAY}"
-From = Annotated[datetime | date | None, Query(alias="from", description="first bucket start (inclusive)" + WINDOW),
-                 AfterValidator(in_window)]
-To = Annotated[datetime | date | None, Query(alias="to", description="bucket starts before this" + WINDOW),
-               AfterValidator(in_window)]
+From = Annotated[
+    datetime | date | None,
+    Query(alias="from", description="first bucket start (inclusive)" + WINDOW),
+    AfterValidator(in_window),
+]
+To = Annotated[
+    datetime | date | None,
+    Query(alias="to", description="bucket starts before this" + WINDOW),
+    AfterValidator(in_window),
+]
 FromDay = Annotated[Day | None, Query(alias="from", description="first day (inclusive)" + WINDOW)]
 ToDay = Annotated[Day | None, Query(alias="to", description="days before this" + WINDOW)]
-KnownAt = Annotated[Moment | None, Query(description="the numbers as known at this moment" + WINDOW)]
+KnownAt = Annotated[
+    Moment | None, Query(description="the numbers as known at this moment" + WINDOW)
+]
 RowLimit = Annotated[int, Query(ge=1, le=10000)]
 RankLimit = Annotated[int, Query(ge=1, le=10000)]
 RankCursor = Annotated[int | None, Query(ge=1, description="the last rank of the previous page")]
@@ -47,8 +55,14 @@ def kpi_catalogue(who: CurrentPrincipal) -> dict[str, Any]:
 
 @router.get("/v1/agents/{agent_id}/kpis")
 def agent_kpis(
-    agent_id: str, who: CurrentPrincipal, services: AppServices,
-    start: From = None, end: To = None, bucket: Bucket = "day", limit: RowLimit = 1000, cursor: str | None = None,
+    agent_id: str,
+    who: CurrentPrincipal,
+    services: AppServices,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "day",
+    limit: RowLimit = 1000,
+    cursor: str | None = None,
     as_known_at: KnownAt = None,
 ) -> dict[str, Any]:
     """An agent's KPIs per bucket in [from, to), oldest first; null where there is no data."""
@@ -57,8 +71,14 @@ def agent_kpis(
 
 @router.get("/v1/teams/{team_id}/kpis")
 def team_kpis(
-    team_id: str, who: CurrentPrincipal, services: AppServices,
-    start: From = None, end: To = None, bucket: Bucket = "day", limit: RowLimit = 1000, cursor: str | None = None,
+    team_id: str,
+    who: CurrentPrincipal,
+    services: AppServices,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "day",
+    limit: RowLimit = 1000,
+    cursor: str | None = None,
     as_known_at: KnownAt = None,
 ) -> dict[str, Any]:
     """A team's KPIs per bucket, computed from the team's events (never averages of averages)."""
@@ -67,9 +87,12 @@ def team_kpis(
 
 @router.get("/v1/teams/{team_id}/leaderboard")
 def leaderboard(
-    team_id: str, who: CurrentPrincipal, services: AppServices,
+    team_id: str,
+    who: CurrentPrincipal,
+    services: AppServices,
     kpi: Literal[KPI_NAMES] = "aht_seconds",  # type: ignore[valid-type]
-    start: FromDay = None, end: ToDay = None,
+    start: FromDay = None,
+    end: ToDay = None,
     as_known_at: KnownAt = None,
     limit: RankLimit = 100,
     cursor: RankCursor = None,

@@ -23,8 +23,12 @@ def create_goal_template(
 
 @router.post("/v1/goal-templates/{template_id}/assign")
 def assign(
-    template_id: str, body: AssignTemplate, who: CurrentPrincipal, services: AppServices,
-    version: IfMatch, response: Response,
+    template_id: str,
+    body: AssignTemplate,
+    who: CurrentPrincipal,
+    services: AppServices,
+    version: IfMatch,
+    response: Response,
 ) -> dict[str, Any]:
     """Sets the template's goal for every agent named, in one atomic save."""
     template, goals = services.templates.assign(who, parse_id(template_id), body, version)
@@ -32,7 +36,9 @@ def assign(
 
 
 @router.get("/v1/goal-templates/{template_id}")
-def get_goal_template(template_id: str, who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
+def get_goal_template(
+    template_id: str, who: CurrentPrincipal, services: AppServices
+) -> dict[str, Any]:
     """The goal template and the goal each agent got from it."""
     return services.templates.get_goal_template(who, template_id)
 
@@ -43,11 +49,14 @@ def publish_review_template(
 ) -> dict[str, Any]:
     """Publishes a scoring policy: version 1, or the next version of the same policy_id."""
     template = services.templates.publish_review_template(who, body)
-    return accepted(template, response, policy_id=template.policy_id,
-                    policy_version=len(template.versions))
+    return accepted(
+        template, response, policy_id=template.policy_id, policy_version=len(template.versions)
+    )
 
 
 @router.get("/v1/review-templates/{policy_id}")
-def get_review_template(policy_id: str, who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
+def get_review_template(
+    policy_id: str, who: CurrentPrincipal, services: AppServices
+) -> dict[str, Any]:
     """Every version of a scoring policy."""
     return services.templates.get_review_template(who, policy_id)
