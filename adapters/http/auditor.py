@@ -1,4 +1,5 @@
-"""The auditor role reads and replays everything and changes nothing, on every route, present and future."""
+"""The auditor role reads and replays everything and changes nothing, on every route,
+present and future."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def install(app: FastAPI) -> None:
-    """Refuses any non-read request made with an auditor token (403), before routing or validation."""
+    """Refuses any non-read request made with an auditor token (403),
+    before routing or validation."""
 
     @app.middleware("http")
     async def read_only_auditor(

@@ -1,4 +1,5 @@
-"""GET /metrics: Prometheus text built at scrape time from the read-model database, plus request latency.
+"""GET /metrics: Prometheus text built at scrape time from the read-model database,
+plus request latency.
 
 The figures that matter across processes (ingest counters, relay position, consumer
 offsets) live in the database, so any API process reports the whole deployment's state,
@@ -91,7 +92,8 @@ class StoreCollector(Collector):
         yield offset
 
     def _faults(self) -> Iterator[Metric]:
-        """Infrastructure retries and how long a worker has been stuck, per component; parked events per consumer."""
+        """Infrastructure retries and how long a worker has been stuck, per component;
+        parked events per consumer."""
         container, now = self.container, datetime.now(UTC)
         everyone = merge(container.health.entries(), self.records.stored_health())
         retries = CounterMetricFamily(
@@ -146,7 +148,8 @@ class StoreCollector(Collector):
 
 
 def install(app: FastAPI, container: Container) -> None:
-    """One registry per app (tests build many apps in one process), a latency middleware and the route."""
+    """One registry per app (tests build many apps in one process),
+    a latency middleware and the route."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(container))
     latency = Histogram(
@@ -182,5 +185,6 @@ def install(app: FastAPI, container: Container) -> None:
     },
 )
 def metrics(request: Request) -> Any:
-    """Prometheus metrics: telephony events, relay position and lag, consumer lag per partition, latency."""
+    """Prometheus metrics: telephony events, relay position and lag,
+    consumer lag per partition, latency."""
     return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)

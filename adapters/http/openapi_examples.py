@@ -310,7 +310,8 @@ TELEPHONY_EVENTS["event.voided"] = {
     "voids": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d05",
     "reason": "interval exported twice by the WFM system",
 }
-# A batch refused event by event; the reasons are exactly what the door answers (tests/unit/test_openapi_telephony.py).
+# A batch refused event by event; the reasons are exactly what the door answers
+# (tests/unit/test_openapi_telephony.py).
 REJECTED_BATCH: list[Any] = [
     TELEPHONY_EVENTS["call.completed"],
     {

@@ -12,7 +12,9 @@ from adapters.http.routes.common import IF_MATCH_FORMAT, IF_MATCH_PATTERN
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "An RFC 9457 problem: what went wrong, in words, and for invalid input the fields.",
+    "description": (
+        "An RFC 9457 problem: what went wrong, in words, and for invalid input the fields."
+    ),
     "required": ["type", "title", "status", "detail"],
     "properties": {
         "type": {"type": "string", "example": "about:blank"},

@@ -56,7 +56,8 @@ def resolve(bootstrap: Bootstrap) -> str:
 
 
 def security_options(settings: Settings) -> dict[str, Any]:
-    """The connection security every kafka-python client of ours gets (producer, consumer, admin)."""
+    """The connection security every kafka-python client of ours gets
+    (producer, consumer, admin)."""
     protocol = settings.kafka_security_protocol
     options: dict[str, Any] = {"security_protocol": protocol}
     if protocol.startswith("SASL_"):
@@ -80,7 +81,8 @@ def security_options(settings: Settings) -> dict[str, Any]:
 
 
 def producer(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaProducer:
-    """An idempotent, acks=all producer that fails fast instead of blocking a caller for a minute."""
+    """An idempotent, acks=all producer that fails fast instead of blocking a caller
+    for a minute."""
     options: dict[str, Any] = {
         **security_options(settings),
         "bootstrap_servers": resolve(bootstrap),
@@ -130,7 +132,8 @@ def reader(settings: Settings, bootstrap: Bootstrap, **overrides: Any) -> KafkaC
 
 
 def answers(bootstrap: str, timeout_ms: int) -> None:
-    """Returns when a plaintext broker (the embedded one, on loopback) answers; raises when it does not."""
+    """Returns when a plaintext broker (the embedded one, on loopback) answers;
+    raises when it does not."""
     KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms).close()
 
 

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 
 class BatchHandler(Protocol):
-    """Applies one polled batch inside the caller's transaction; returns True to ask for a life check.
+    """Applies one polled batch inside the caller's transaction;
+    returns True to ask for a life check.
 
     A handler may also have `prepare(records)`: it is called before the transaction and its
     result is what `apply` then receives. And `park(cur, record, error)`: called, inside the
@@ -115,7 +116,8 @@ class ConsumerLoop(Generic[Handler]):
         self._consumer: KafkaConsumer | None = None
 
     def run(self, stop: threading.Event) -> None:
-        """Consumes until stopped; an infrastructure fault is retried, from the stored offsets, with backoff."""
+        """Consumes until stopped; an infrastructure fault is retried, from the stored offsets,
+        with backoff."""
         self.life.stop = stop
         backoff = Backoff(cap=self.settings.retry_backoff_max_seconds)
         while not stop.is_set():
@@ -243,7 +245,8 @@ class ConsumerLoop(Generic[Handler]):
         return wants_check
 
     def _set_aside(self, span: Span, error: BaseException) -> None:
-        """Records an undecodable offset range with its reason, stores its end as the offset, seeks past it."""
+        """Records an undecodable offset range with its reason, stores its end as the offset,
+        seeks past it."""
         assert self._consumer is not None
         self._position = f"{span.topic}:{span.partition}:{span.first}"
         reason = why(error)
@@ -344,7 +347,8 @@ def park_record(cur: Any, consumer: str, record: Any, error: BaseException | str
 
 
 def park_span(cur: Any, consumer: str, span: Span, reason: str) -> None:
-    """Parks an undecodable offset range under its partition and first offset (no payload was read)."""
+    """Parks an undecodable offset range under its partition and first offset
+    (no payload was read)."""
     ParkedView().park(
         cur, consumer, f"{span.topic}:{span.partition}", span.first, span.source, reason, None
     )

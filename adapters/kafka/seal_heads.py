@@ -50,7 +50,8 @@ class KafkaHeads:
                 self.settings, self.bootstrap, bootstrap_timeout_ms=wait, max_block_ms=wait
             )
         try:
-            # Always partition 0: a topic created elsewhere with more partitions must not scatter heads.
+            # Always partition 0: a topic created elsewhere with more partitions must not
+            # scatter heads.
             self._producer.send(
                 self.partition.topic,
                 key=KEY,
@@ -139,7 +140,8 @@ class KafkaHeads:
 def published_heads(
     settings: Settings, bootstrap: Bootstrap | None, prefix: str | None = None
 ) -> PublishedHeads:
-    """The places heads are published: the data directory's file, and Kafka when there is a broker."""
+    """The places heads are published: the data directory's file,
+    and Kafka when there is a broker."""
     topic = heads_topic(settings.kafka_topic_prefix if prefix is None else prefix)
     remote = KafkaHeads(settings, bootstrap, topic) if bootstrap else None
     return PublishedHeads(HeadFile(settings.data_dir / FILE_NAME), remote)

@@ -48,7 +48,8 @@ class Span:
 
 
 def locate(error: BaseException) -> Span | None:
-    """The batch whose decoding raised `error` inside `poll()`; None when it was no decoding fault."""
+    """The batch whose decoding raised `error` inside `poll()`;
+    None when it was no decoding fault."""
     if isinstance(error, MemoryError):
         return None  # a full process is not a fault of the data
     frame = _unpacking_locals(error.__traceback__)
@@ -77,7 +78,8 @@ def locate(error: BaseException) -> Span | None:
 
 
 def why(error: BaseException) -> str:
-    """The reason recorded for an undecodable batch (kafka-python's errors already name their class)."""
+    """The reason recorded for an undecodable batch
+    (kafka-python's errors already name their class)."""
     text, name = str(error), type(error).__name__
     return safe_text(
         f"batch could not be decoded: {text if text.startswith(name) else f'{name}: {text}'}",

@@ -21,7 +21,8 @@ def midnight(day: date) -> str:
 
 
 class SqlAlertSource:
-    """The evaluator's reads, in the read-model database (adapters/sql/kpi_view.py, documents_view.py)."""
+    """The evaluator's reads, in the read-model database
+    (adapters/sql/kpi_view.py, documents_view.py)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

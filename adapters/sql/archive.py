@@ -50,16 +50,18 @@ CHAIN = LIVE.chain
 
 
 def lock(cur: Any) -> None:
-    """Holds off other archive writers until the caller's transaction ends (SQLite: its write lock does)."""
+    """Holds off other archive writers until the caller's transaction ends
+    (SQLite: its write lock does)."""
     if cur.db.is_postgres:
         cur.execute(f"LOCK TABLE {ARCHIVE} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def insert(cur: Any, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Archives rows of (event_id, seq, type, agent_id, team_id, occurred_at, recorded_at, payload)."""
+    """Archives rows of
+    (event_id, seq, type, agent_id, team_id, occurred_at, recorded_at, payload)."""
     cur.executemany(
-        f"INSERT INTO {ARCHIVE} (event_id, seq, type, agent_id, team_id, occurred_at, recorded_at, payload) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {ARCHIVE} (event_id, seq, type, agent_id, team_id, occurred_at, recorded_at, "
+        "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 
@@ -70,7 +72,8 @@ def _parts(ids: Sequence[str]) -> list[Sequence[str]]:
 
 
 def archived_ids(run: Run, ids: Sequence[str]) -> set[str]:
-    """Which of these event ids the archive already holds (`run` executes a query, in or out of a transaction)."""
+    """Which of these event ids the archive already holds
+    (`run` executes a query, in or out of a transaction)."""
     found: set[str] = set()
     for part in _parts(ids):
         rows = run(
@@ -85,7 +88,8 @@ def archived_payloads(run: Run, ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in _parts(ids):
         rows = run(
-            f"SELECT event_id, payload FROM {ARCHIVE} WHERE event_id IN ({','.join('?' * len(part))})",
+            f"SELECT event_id, payload FROM {ARCHIVE} "
+            f"WHERE event_id IN ({','.join('?' * len(part))})",
             part,
         )
         found.update((row["event_id"], row["payload"]) for row in rows)
@@ -162,7 +166,8 @@ def chain_length(db: Database) -> int:
 
 
 def links_after_text(columns: Sequence[str]) -> str:
-    """Paged by verify: (after, limit) -> the next links with the archived rows they chain (or NULLs)."""
+    """Paged by verify: (after, limit) -> the next links with the archived rows they chain
+    (or NULLs)."""
     selected = ", ".join(f"a.{c}" for c in columns)
     return (
         f"SELECT c.position, c.event_id AS linked_id, c.digest, c.chain, {selected} "
@@ -174,10 +179,11 @@ def links_after_text(columns: Sequence[str]) -> str:
 def recorded_events(
     db: Database, column: str, scope_id: str, known_at: str
 ) -> list[dict[str, Any]]:
-    """Archived rows (event_id, recorded_at, payload) of an agent or team recorded up to `known_at`."""
+    """Archived rows (event_id, recorded_at, payload)
+    of an agent or team recorded up to `known_at`."""
     return db.query(
-        f"SELECT event_id, recorded_at, payload FROM {ARCHIVE} WHERE {column} = ? AND recorded_at <= ? "
-        "ORDER BY seq, event_id",
+        f"SELECT event_id, recorded_at, payload FROM {ARCHIVE} WHERE {column} = ? "
+        "AND recorded_at <= ? ORDER BY seq, event_id",
         (scope_id, known_at),
     )
 

@@ -50,8 +50,9 @@ class DocTables(TableSet):
         PRIMARY KEY (kind, id))""",
             f"CREATE INDEX IF NOT EXISTS {by_agent} ON {d} (kind, agent_id, status)",
             f"CREATE INDEX IF NOT EXISTS {by_team} ON {d} (kind, team_id, status)",
-            # The dashboard's lists (goals, check-ins, reviews, alerts by team, agent or status) page
-            # by id: with id in the index they read one page of rows, however long the trail grows.
+            # The dashboard's lists (goals, check-ins, reviews, alerts by team, agent or
+            # status) page by id: with id in the index they read one page of rows, however
+            # long the trail grows.
             f"CREATE INDEX IF NOT EXISTS {by_team_id} ON {d} (kind, team_id, id)",
             f"CREATE INDEX IF NOT EXISTS {by_agent_id} ON {d} (kind, agent_id, id)",
             f"CREATE INDEX IF NOT EXISTS {by_status_id} ON {d} (kind, status, id)",
@@ -93,7 +94,8 @@ class DocView:
             marks = ",".join("?" * len(part))
             cur.execute(
                 f"SELECT h.aggregate_id, h.version, h.hash FROM {trail} h JOIN ("
-                f"SELECT aggregate_id, MAX(version) AS v FROM {trail} WHERE aggregate_id IN ({marks}) "
+                f"SELECT aggregate_id, MAX(version) AS v FROM {trail} "
+                f"WHERE aggregate_id IN ({marks}) "
                 f"GROUP BY aggregate_id) m ON h.aggregate_id = m.aggregate_id AND h.version = m.v",
                 part,
             )
@@ -103,7 +105,8 @@ class DocView:
 
     def write_docs(self, cur: Any, changed: dict[str, tuple[str, Doc]]) -> None:
         cur.executemany(
-            f"INSERT INTO {self.t.docs} (kind, id, version, agent_id, team_id, status, doc, updated_at) "
+            f"INSERT INTO {self.t.docs} "
+            "(kind, id, version, agent_id, team_id, status, doc, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
             "version = excluded.version, agent_id = excluded.agent_id, team_id = excluded.team_id, "
             "status = excluded.status, doc = excluded.doc, updated_at = excluded.updated_at",
@@ -124,8 +127,8 @@ class DocView:
 
     def write_trail(self, cur: Any, entries: list[dict[str, Any]]) -> None:
         cur.executemany(
-            f"INSERT INTO {self.t.trail} (aggregate_id, version, type, at, actor, data, notification_id, "
-            "hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {self.t.trail} (aggregate_id, version, type, at, actor, data, "
+            "notification_id, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e["aggregate_id"],
@@ -209,7 +212,8 @@ def event_trail(db: Database, aggregate_id: str) -> list[dict[str, Any]]:
 
 
 def documents_of(db: Database, kind: str, **where: str) -> list[dict[str, Any]]:
-    """Every document of a kind whose columns (agent_id, team_id, status, id) equal the given values."""
+    """Every document of a kind whose columns (agent_id, team_id, status, id)
+    equal the given values."""
     clauses = "".join(f" AND {column} = ?" for column in where)
     rows = db.query(f"SELECT doc FROM {LIVE.docs} WHERE kind = ?{clauses}", (kind, *where.values()))
     return [json.loads(r["doc"]) for r in rows]
@@ -219,7 +223,8 @@ def team_ids(db: Database) -> list[str]:
     """Every team with KPI data or goals, in order."""
     rows = db.query(
         f"{kpi_view.team_ids_text()} "
-        f"UNION SELECT team_id FROM {LIVE.docs} WHERE kind = 'Goal' AND team_id IS NOT NULL ORDER BY team_id"
+        f"UNION SELECT team_id FROM {LIVE.docs} WHERE kind = 'Goal' AND team_id IS NOT NULL "
+        "ORDER BY team_id"
     )
     return [r["team_id"] for r in rows]
 

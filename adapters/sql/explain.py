@@ -89,7 +89,8 @@ def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> di
 def kpi_inputs(
     db: Database, agent_id: str, first: date, last: date, known_at: str
 ) -> dict[str, Any]:
-    """The agent's day buckets over first..last and the telephony events counted in them, as known then."""
+    """The agent's day buckets over first..last and the telephony events counted in them,
+    as known then."""
     lower = datetime.combine(first, time(), tzinfo=UTC)
     upper = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
     index, counted = PlacementIndex(), []
@@ -123,7 +124,8 @@ def kpi_inputs(
 
 
 def explain_review(app: PerfLedger, db: Database, review_id: UUID) -> dict[str, Any]:
-    """A review's score changes, scoring policy, finalisations recomputed, and each goal's inputs."""
+    """A review's score changes, scoring policy, finalisations recomputed,
+    and each goal's inputs."""
     review = replay(app, review_id)
     if review["type"] != "Review":
         raise NotFound(f"no review {review_id}", id=str(review_id))

@@ -1,4 +1,5 @@
-"""Audit exports: every event of an aggregate, or of an agent's records over a period, as JSONL or CSV."""
+"""Audit exports: every event of an aggregate, or of an agent's records over a period,
+as JSONL or CSV."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def agent_rows(
     start: datetime | None,
     end: datetime | None,
 ) -> Iterator[dict[str, Any]]:
-    """The events of the agent's goals, reviews and check-ins within [start, end), record by record."""
+    """The events of the agent's goals, reviews and check-ins within [start, end),
+    record by record."""
     ids = ids_of_agent(db, agent_id, AGENT_KINDS)
     for row in ids:
         for event in aggregate_rows(app, UUID(row)):

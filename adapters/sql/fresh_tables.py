@@ -34,7 +34,8 @@ def drop_fresh(db: Database, sets: Sequence[TableSet]) -> None:
 
 
 def lock_writers(cur: Cursor, tables: Sequence[str]) -> None:
-    """Holds off the ingestor and the projectors until the swap commits (SQLite: the write lock does)."""
+    """Holds off the ingestor and the projectors until the swap commits
+    (SQLite: the write lock does)."""
     archive.lock(cur)
     if cur.db.is_postgres:
         cur.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
@@ -66,7 +67,8 @@ def differences(cur: Cursor, live: Sequence[str], fresh_names: Sequence[str]) ->
             if not count:
                 continue
             cur.execute(
-                f"SELECT * FROM (SELECT * FROM {first} EXCEPT SELECT * FROM {second}) d LIMIT {SHOWN}"
+                f"SELECT * FROM (SELECT * FROM {first} EXCEPT SELECT * FROM {second}) d "
+                f"LIMIT {SHOWN}"
             )
             found.append(f"{table}: {count} row(s) {label}")
             found.extend(f"  {label}: {row}" for row in cur.rows())

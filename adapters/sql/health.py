@@ -24,10 +24,12 @@ def health_sink(db: Database) -> Sink:
     def store(entry: ComponentHealth) -> None:
         with db.transaction() as cur:
             cur.execute(
-                "INSERT INTO component_health (component, instance, retries, since, last_failure, position, "
-                "reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (component, instance) DO UPDATE "
-                "SET retries = excluded.retries, since = excluded.since, last_failure = excluded.last_failure, "
-                "position = excluded.position, reason = excluded.reason, updated_at = excluded.updated_at",
+                "INSERT INTO component_health (component, instance, retries, since, last_failure, "
+                "position, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (component, instance) DO UPDATE "
+                "SET retries = excluded.retries, since = excluded.since, "
+                "last_failure = excluded.last_failure, position = excluded.position, "
+                "reason = excluded.reason, updated_at = excluded.updated_at",
                 (
                     entry.component,
                     entry.instance,

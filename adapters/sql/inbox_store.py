@@ -23,10 +23,11 @@ SCHEMA = (
 
 
 def add(cur: Cursor, rows: Sequence[tuple[str, str, str, str | None, str]]) -> None:
-    """Keeps (event_id, key, payload, life, accepted_at) rows; an event already kept stays as it is."""
+    """Keeps (event_id, key, payload, life, accepted_at) rows;
+    an event already kept stays as it is."""
     cur.executemany(
-        f"INSERT INTO {INBOX} (event_id, msg_key, payload, life, accepted_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (event_id) DO NOTHING",
+        f"INSERT INTO {INBOX} (event_id, msg_key, payload, life, accepted_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
         rows,
     )
 
@@ -56,7 +57,8 @@ def not_in_life(db: Database, life: str, limit: int) -> list[dict[str, Any]]:
 def mark(
     db: Database, event_ids: Sequence[str], life: str | None, only_life: str | None = None
 ) -> None:
-    """Records the life these events were published into (only where they are in `only_life`, if given)."""
+    """Records the life these events were published into
+    (only where they are in `only_life`, if given)."""
     condition = "" if only_life is None else " AND life = ?"
     with db.transaction() as cur:
         for start in range(0, len(event_ids), CHUNK):

@@ -1,4 +1,5 @@
-"""Telephony ingestion's accounting: totals since the start, and counts per reception day and source.
+"""Telephony ingestion's accounting: totals since the start,
+and counts per reception day and source.
 
 Written in the ingest transaction (adapters/telephony/ingestor.py, the HTTP door) and read by
 /metrics, GET /v1/telephony/deliveries and the alert evaluator. The only module that names
@@ -17,7 +18,8 @@ PER_DAY = "ingest_deliveries"
 SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS {TOTALS} (
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
-    # The same counts per reception day (UTC) and source, written with them (GET /v1/telephony/deliveries).
+    # The same counts per reception day (UTC) and source, written with them
+    # (GET /v1/telephony/deliveries).
     f"""CREATE TABLE IF NOT EXISTS {PER_DAY} (
         day TEXT NOT NULL, source TEXT NOT NULL, received BIGINT NOT NULL, accepted BIGINT NOT NULL,
         duplicates BIGINT NOT NULL, dead_lettered BIGINT NOT NULL, PRIMARY KEY (day, source))""",
@@ -54,7 +56,8 @@ def accepted_total(db: Database) -> int:
 
 
 def deliveries(db: Database, day: str) -> dict[str, Any]:
-    """What reached telephony ingestion on one UTC day, per source ("http", "kafka:<topic>"), and in total."""
+    """What reached telephony ingestion on one UTC day, per source ("http", "kafka:<topic>"),
+    and in total."""
     rows = db.query(
         f"SELECT source, {', '.join(COUNTER_NAMES)} FROM {PER_DAY} WHERE day = ? ORDER BY source",
         (day,),

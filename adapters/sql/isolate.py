@@ -1,4 +1,5 @@
-"""Applies a batch inside a savepoint; on a data fault, bisects and hands each failing item to `park`.
+"""Applies a batch inside a savepoint; on a data fault,
+bisects and hands each failing item to `park`.
 
 So every message that applies is applied, in order, and each one that fails alone is
 parked (projections/parking.py). Infrastructure faults are raised unchanged for the caller
@@ -24,7 +25,8 @@ def isolate(
     apply: Callable[[Sequence[T]], R],
     park: Callable[[T, BaseException], None],
 ) -> list[R]:
-    """Applies `items` (bisecting around data faults); returns the results of the parts that applied."""
+    """Applies `items` (bisecting around data faults);
+    returns the results of the parts that applied."""
     if not items:
         return []
     cur.execute(f"SAVEPOINT {SAVEPOINT}")

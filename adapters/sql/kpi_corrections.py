@@ -1,4 +1,5 @@
-"""Corrections and voids of telephony events in SQL: what was sent to correct, and what each event counts as.
+"""Corrections and voids of telephony events in SQL: what was sent to correct,
+and what each event counts as.
 
 A correction arriving before its original is held until the original comes; the effective
 table keeps, per corrected event, the text of the body it counts as (or the void mark), so
@@ -67,14 +68,16 @@ def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 class Corrections:
-    """The corrections of the KPI model (live, or fresh for a rebuild), inside the caller's transaction."""
+    """The corrections of the KPI model (live, or fresh for a rebuild),
+    inside the caller's transaction."""
 
     def __init__(self, tables: CorrectionTables = LIVE) -> None:
         self.t = tables
         self.archive = archive.ARCHIVE  # never rebuilt: the source of the KPI model
 
     def held(self, cur: Any, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        """Corrections that arrived before their original, for these event ids (rare: one probe first)."""
+        """Corrections that arrived before their original, for these event ids
+        (rare: one probe first)."""
         found: dict[str, list[dict[str, Any]]] = {}
         if (
             not ids
@@ -85,7 +88,8 @@ class Corrections:
             return found
         for part in chunks(sorted(set(ids))):
             cur.execute(
-                f"SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM {self.t.corrections} "
+                "SELECT event_id, target, kind, agent_id, team_id, occurred_at, body "
+                f"FROM {self.t.corrections} "
                 f"WHERE held = 1 AND target IN ({','.join('?' * len(part))}) ORDER BY event_id",
                 part,
             )
@@ -96,7 +100,8 @@ class Corrections:
     def count_held(
         self, cur: Any, event: Mapping[str, Any], corrections: list[dict[str, Any]]
     ) -> Mapping[str, Any]:
-        """An original arriving after its corrections: counted at once as corrected, the corrections released."""
+        """An original arriving after its corrections: counted at once as corrected,
+        the corrections released."""
         counted = effective(event, corrections)
         self.write_effective(cur, event["event_id"], counted, corrections)
         cur.executemany(
@@ -112,7 +117,8 @@ class Corrections:
         counted: Mapping[str, Any],
         corrections: Sequence[Mapping[str, Any]],
     ) -> None:
-        """Keeps what an event counts as, by the stored text of the winning body (the same live and rebuilt)."""
+        """Keeps what an event counts as, by the stored text of the winning body
+        (the same live and rebuilt)."""
         if type(counted) is Voided:
             text: str | None = VOID_MARK
         else:
@@ -136,7 +142,8 @@ class Corrections:
         found: dict[str, tuple[dict[str, Any], Mapping[str, Any]]] = {}
         for part in chunks(ids):
             cur.execute(
-                "SELECT a.event_id, a.seq, a.type, a.occurred_at, a.payload, e.payload AS effective "
+                "SELECT a.event_id, a.seq, a.type, a.occurred_at, a.payload, "
+                "e.payload AS effective "
                 f"FROM {self.archive} a LEFT JOIN {self.t.effective} e ON e.event_id = a.event_id "
                 f"WHERE a.event_id IN ({','.join('?' * len(part))})",
                 part,
@@ -146,7 +153,9 @@ class Corrections:
                     archived_until is not None
                     and (int(row["seq"]), row["event_id"]) > archived_until
                 ):
-                    continue  # a correction of a correction is never applied; a rebuild has not reached it yet
+                    # a correction of a correction is never applied;
+                    # a rebuild has not reached it yet
+                    continue
                 # The stored time is the validated one, in UTC; the bytes are as sent.
                 original = {
                     **json.loads(row["payload"]),
@@ -160,7 +169,8 @@ class Corrections:
         found: dict[str, list[dict[str, Any]]] = {}
         for part in chunks(targets):
             cur.execute(
-                f"SELECT event_id, target, kind, agent_id, team_id, occurred_at, body FROM {self.t.corrections} "
+                "SELECT event_id, target, kind, agent_id, team_id, occurred_at, body "
+                f"FROM {self.t.corrections} "
                 f"WHERE target IN ({','.join('?' * len(part))}) ORDER BY event_id",
                 part,
             )
@@ -171,7 +181,8 @@ class Corrections:
     def add(self, cur: Any, fixes: Sequence[Mapping[str, Any]], known: Collection[str]) -> None:
         """Records corrections and voids; those whose original is not among `known` are held."""
         cur.executemany(
-            f"INSERT INTO {self.t.corrections} (event_id, target, kind, agent_id, team_id, occurred_at, body, held) "
+            f"INSERT INTO {self.t.corrections} "
+            "(event_id, target, kind, agent_id, team_id, occurred_at, body, held) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
@@ -215,9 +226,11 @@ def correction_of(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def corrections_rows(db: Database, event_id: str) -> list[dict[str, Any]]:
-    """The corrections and voids of one telephony event, each with its archived row, in time order."""
+    """The corrections and voids of one telephony event, each with its archived row,
+    in time order."""
     return db.query(
-        "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, a.recorded_at, a.payload "
+        "SELECT c.event_id, c.kind, c.agent_id, c.team_id, c.occurred_at, c.body, c.held, "
+        "a.recorded_at, a.payload "
         f"FROM {LIVE.corrections} c JOIN {archive.ARCHIVE} a ON a.event_id = c.event_id "
         "WHERE c.target = ? ORDER BY c.occurred_at, c.event_id",
         (event_id,),
@@ -225,6 +238,7 @@ def corrections_rows(db: Database, event_id: str) -> list[dict[str, Any]]:
 
 
 def counted_payload(db: Database, event_id: str) -> str | None:
-    """What a corrected or voided event counts as (its effective text), None when it counts as sent."""
+    """What a corrected or voided event counts as (its effective text),
+    None when it counts as sent."""
     stored = db.query(f"SELECT payload FROM {LIVE.effective} WHERE event_id = ?", (event_id,))
     return str(stored[0]["payload"]) if stored else None

@@ -1,4 +1,5 @@
-"""Read-side queries over the KPI sums (bucket rows, leaderboards) and telephony's audit: deliveries, corrections."""
+"""Read-side queries over the KPI sums (bucket rows, leaderboards) and telephony's audit:
+deliveries, corrections."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def kpi_rows(
 def range_total(
     days: list[dict[str, Any]], start: str | None, after: str | None
 ) -> list[dict[str, Any]]:
-    """One row for the whole range: the day sums added up (KPIs are ratios of sums, not averages)."""
+    """One row for the whole range: the day sums added up
+    (KPIs are ratios of sums, not averages)."""
     if not days or after is not None:
         return []
     total = empty_sums()
@@ -110,7 +112,8 @@ def agent_totals(
 
 
 def corrections_of(db: Database, event_id: str) -> dict[str, Any] | None:
-    """The audit trail of one telephony event: the original as archived, every correction and void, what counts."""
+    """The audit trail of one telephony event: the original as archived, every correction and void,
+    what counts."""
     original = archive.archived_row(db, event_id)
     rows = corrections_rows(db, event_id)
     if not original and not rows:
@@ -141,7 +144,10 @@ def _correction_row(
     if row["held"] or original is None:
         status = "held: the original is not received yet"
     elif (row["agent_id"], row["team_id"]) != (original["agent_id"], original["team_id"]):
-        status = f"not applied: names agent {row['agent_id']} of team {row['team_id']}, not the original's"
+        status = (
+            f"not applied: names agent {row['agent_id']} of team {row['team_id']}, "
+            "not the original's"
+        )
     elif row["kind"] == "event.voided" or row["body"] == counted:
         status = "applied"
     else:

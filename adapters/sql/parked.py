@@ -59,12 +59,15 @@ class ParkedView:
         payload: bytes | None,
         waits_behind: int | None = None,
     ) -> None:
-        """Records one unappliable message (or one waiting behind an earlier parked version), with why."""
+        """Records one unappliable message (or one waiting behind an earlier parked version),
+        with why."""
         if not isinstance(reason, str):
             reason = reason_of(reason)
         cur.execute(
-            f"INSERT INTO {self.t.parked} (consumer, aggregate_id, version, source, reason, digest, waits_behind, "
-            "parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (consumer, aggregate_id, version) DO UPDATE SET "
+            f"INSERT INTO {self.t.parked} "
+            "(consumer, aggregate_id, version, source, reason, digest, waits_behind, parked_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (consumer, aggregate_id, version) DO UPDATE SET "
             "source = excluded.source, reason = excluded.reason, digest = excluded.digest, "
             "waits_behind = excluded.waits_behind",
             (
@@ -86,7 +89,8 @@ class ParkedView:
         for start in range(0, len(ids), CHUNK):
             part = ids[start : start + CHUNK]
             cur.execute(
-                f"SELECT aggregate_id, MIN(version) AS v FROM {self.t.parked} WHERE consumer IN ({marks}) "
+                f"SELECT aggregate_id, MIN(version) AS v FROM {self.t.parked} "
+                f"WHERE consumer IN ({marks}) "
                 f"AND aggregate_id IN ({','.join('?' * len(part))}) GROUP BY aggregate_id",
                 (*consumers, *part),
             )
@@ -102,7 +106,8 @@ class ParkedView:
         return list(cur.rows())
 
     def take_over(self, cur: Any, fresh: ParkedTables, consumer: str) -> None:
-        """The consumer's parked messages become those of `fresh` (a rebuild's), in the caller's transaction."""
+        """The consumer's parked messages become those of `fresh` (a rebuild's),
+        in the caller's transaction."""
         cur.execute(f"DELETE FROM {self.t.parked} WHERE consumer = ?", (consumer,))
         cur.execute(
             f"INSERT INTO {self.t.parked} SELECT * FROM {fresh.parked} WHERE consumer = ?",

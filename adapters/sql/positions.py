@@ -1,4 +1,5 @@
-"""Durable positions: the relay's place in the event log, consumers' Kafka offsets, goal-progress claims."""
+"""Durable positions: the relay's place in the event log, consumers' Kafka offsets,
+goal-progress claims."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ SCHEMA = (
         life TEXT NOT NULL, next_offset BIGINT NOT NULL, highwater BIGINT NOT NULL,
         PRIMARY KEY (consumer, topic, partition_id))""",
     """CREATE TABLE IF NOT EXISTS goal_progress_marks (
-        goal_id TEXT NOT NULL, interval_start TEXT NOT NULL, PRIMARY KEY (goal_id, interval_start))""",
+        goal_id TEXT NOT NULL, interval_start TEXT NOT NULL, """
+    """PRIMARY KEY (goal_id, interval_start))""",
     """CREATE TABLE IF NOT EXISTS relay_position (
-        name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
+        name TEXT PRIMARY KEY, life TEXT NOT NULL, position BIGINT NOT NULL, """
+    """updated_at TEXT NOT NULL)""",
 )
 
 
@@ -56,7 +59,8 @@ def save_offsets(
 ) -> None:
     """Stores next offset and highwater per partition, inside the caller's transaction."""
     cur.executemany(
-        "INSERT INTO consumer_offsets (consumer, topic, partition_id, life, next_offset, highwater) "
+        "INSERT INTO consumer_offsets "
+        "(consumer, topic, partition_id, life, next_offset, highwater) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (consumer, topic, partition_id) DO UPDATE SET "
         "life = excluded.life, next_offset = excluded.next_offset, highwater = excluded.highwater",
         [(consumer, t, p, life, nxt, hw) for (t, p), (nxt, hw) in offsets.items()],
@@ -66,7 +70,8 @@ def save_offsets(
 def consumer_lag(db: Database) -> dict[str, int]:
     """Per consumer: records the broker holds that the consumer has not applied yet."""
     rows = db.query(
-        "SELECT consumer, SUM(CASE WHEN highwater > next_offset THEN highwater - next_offset ELSE 0 END) "
+        "SELECT consumer, "
+        "SUM(CASE WHEN highwater > next_offset THEN highwater - next_offset ELSE 0 END) "
         "AS lag FROM consumer_offsets GROUP BY consumer"
     )
     return {r["consumer"]: int(r["lag"] or 0) for r in rows}

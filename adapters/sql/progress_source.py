@@ -1,4 +1,5 @@
-"""What the goal-progress process manager reads: changed agents, their goals, KPI sums over a period."""
+"""What the goal-progress process manager reads: changed agents, their goals,
+KPI sums over a period."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ class SqlProgressSource:
     def period_kpis(
         self, agent_id: str, start: date, end: date
     ) -> tuple[dict[str, Any], datetime | None]:
-        """The agent's KPIs over whole days start..end, and the end of its latest interval with data."""
+        """The agent's KPIs over whole days start..end,
+        and the end of its latest interval with data."""
         sums, latest = kpi_view.period_sums(
             self.db, agent_id, midnight(start), midnight(end + timedelta(days=1))
         )

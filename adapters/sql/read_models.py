@@ -116,7 +116,8 @@ class SqlSealCheck:
 
 
 class SqlKpiFigures:
-    """KPI rows from the live sums, or recomputed from the telephony archive as known at a moment."""
+    """KPI rows from the live sums,
+    or recomputed from the telephony archive as known at a moment."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -73,7 +73,8 @@ def feed_archive(
     progress: Progress,
     total: int = 0,
 ) -> ArchiveKey:
-    """Counts every archived telephony event after `after` into the KPI view; returns the last key fed.
+    """Counts every archived telephony event after `after` into the KPI view;
+    returns the last key fed.
 
     `decode` turns an archived message's original bytes into the validated event dict
     the live ingestor counted (the telephony schema's job, passed in from outside).

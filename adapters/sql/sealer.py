@@ -106,7 +106,8 @@ class Sealer:
         self.sealed = 0
 
     def step(self) -> int:
-        """Seals the next batch of notifications and publishes the heads; returns how many it sealed."""
+        """Seals the next batch of notifications and publishes the heads;
+        returns how many it sealed."""
         known = self._known()
         if known.error:
             self.known = None  # read again next pass
@@ -166,12 +167,14 @@ class Sealer:
         if found != head[1]:
             what = "is gone" if found is None else "holds another chain value"
             raise SealingRefused(
-                f"{store} chain position {head[0]}, published as a head, {what}: seals were deleted or "
-                "rewritten; nothing is sealed until they are restored (perfledger verify names what differs)"
+                f"{store} chain position {head[0]}, published as a head, {what}: "
+                "seals were deleted or rewritten; nothing is sealed until they are restored "
+                "(perfledger verify names what differs)"
             )
 
     def _publish(self, known: Heads) -> None:
-        """Publishes the heads reached, when they moved; an archive head only if it extends the known one."""
+        """Publishes the heads reached, when they moved;
+        an archive head only if it extends the known one."""
         if self.heads is None:
             return
         events = self._head(None)
@@ -224,7 +227,8 @@ class Sealer:
         return total
 
     def run(self, stop: threading.Event) -> None:
-        """Chains archive rows from before chaining once, then seals every `every` seconds until stopped."""
+        """Chains archive rows from before chaining once,
+        then seals every `every` seconds until stopped."""
         try:
             self.chain_legacy_archive()
         except Exception as error:  # noqa: BLE001 - the sealer must outlive a failed pass
@@ -246,7 +250,8 @@ class Sealer:
             stop.wait(self.every)
 
     def seal_legacy_snapshots(self) -> int:
-        """Seals snapshots taken before sealing existed, each only if a replay of its events agrees."""
+        """Seals snapshots taken before sealing existed,
+        each only if a replay of its events agrees."""
         if getattr(self.app, "snapshots", None) is None:
             return 0
         table = self.app.snapshots.recorder.events_table_name
@@ -261,7 +266,8 @@ class Sealer:
 
 
 def chain_at(db: Database, store: str, position: int) -> str | None:
-    """The chain value at a position of the events chain or the archive chain (None: no such row)."""
+    """The chain value at a position of the events chain or the archive chain
+    (None: no such row)."""
     return seals.chain_at(db, position) if store == "events" else archive_sql.chain_at(db, position)
 
 

@@ -57,7 +57,8 @@ SEALS_AFTER = f"SELECT * FROM {EVENTS} WHERE notification_id > ? ORDER BY notifi
 
 
 def add_seals(cur: Cursor, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Rows of (notification_id, originator_id, originator_version, digest, hash, prev_hash, chain, sealed_at)."""
+    """Rows of (notification_id, originator_id, originator_version,
+    digest, hash, prev_hash, chain, sealed_at)."""
     cur.executemany(
         f"INSERT INTO {EVENTS} (notification_id, originator_id, originator_version, digest, hash, "
         "prev_hash, chain, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -83,8 +84,10 @@ def aggregate_heads(cur: Cursor, ids: Sequence[str]) -> dict[str, str]:
         part = ids[start : start + CHUNK]
         cur.execute(
             f"SELECT s.originator_id, s.hash FROM {EVENTS} s JOIN (SELECT originator_id, "
-            f"MAX(originator_version) AS v FROM {EVENTS} WHERE originator_id IN ({','.join('?' * len(part))}) "
-            "GROUP BY originator_id) m ON s.originator_id = m.originator_id AND s.originator_version = m.v",
+            f"MAX(originator_version) AS v FROM {EVENTS} "
+            f"WHERE originator_id IN ({','.join('?' * len(part))}) "
+            "GROUP BY originator_id) m "
+            "ON s.originator_id = m.originator_id AND s.originator_version = m.v",
             part,
         )
         found.update({r["originator_id"]: r["hash"] for r in cur.rows()})
@@ -101,8 +104,9 @@ class SqlSnapshotSeals:
         """Stores the seals; a snapshot taken again at the same version replaces its seal."""
         with self.db.transaction() as cur:
             cur.executemany(
-                f"INSERT INTO {LIVE.snapshots} (originator_id, originator_version, seal) VALUES (?, ?, ?) "
-                "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal",
+                f"INSERT INTO {LIVE.snapshots} (originator_id, originator_version, seal) "
+                "VALUES (?, ?, ?) ON CONFLICT (originator_id, originator_version) "
+                "DO UPDATE SET seal = excluded.seal",
                 rows,
             )
 

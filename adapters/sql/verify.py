@@ -265,8 +265,9 @@ def verify_snapshots(db: Database, app: Any, key: bytes, report: Report) -> None
     # The nil UUID sorts before every id, whether stored as uuid (PostgreSQL) or hex text (SQLite).
     after: tuple[Any, int] = (str(UUID(int=0)), 0)
     while rows := db.query(
-        f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE originator_id > ? "
-        "OR (originator_id = ? AND originator_version > ?) ORDER BY originator_id, originator_version LIMIT ?",
+        f"SELECT originator_id, originator_version, topic, state FROM {table} "
+        "WHERE originator_id > ? OR (originator_id = ? AND originator_version > ?) "
+        "ORDER BY originator_id, originator_version LIMIT ?",
         (after[0], after[0], after[1], BATCH),
     ):
         for row in rows:
@@ -280,7 +281,8 @@ def verify_snapshots(db: Database, app: Any, key: bytes, report: Report) -> None
                     "snapshots",
                     "bytes",
                     f"snapshot of {uid} at version {version}",
-                    "the stored snapshot differs from the sealed one (loads replay the events instead)",
+                    "the stored snapshot differs from the sealed one "
+                    "(loads replay the events instead)",
                 )
         after = (rows[-1]["originator_id"], int(rows[-1]["originator_version"]))
 

@@ -1,4 +1,5 @@
-"""Telephony events over HTTP: validated here, kept durably, then onto the same Kafka topic the ingestor reads.
+"""Telephony events over HTTP: validated here, kept durably,
+then onto the same Kafka topic the ingestor reads.
 
 The telephony service (engine/services/telephony.py) hands a batch to `HttpIntake.accept`;
 the dead-letter publisher and the inbox are built by the composition root (engine/bootstrap.py).
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
 
 class HttpIntake:
-    """Validates and screens a batch as the ingestor would, publishes what passes, counts the rest."""
+    """Validates and screens a batch as the ingestor would, publishes what passes,
+    counts the rest."""
 
     def __init__(
         self,
@@ -39,7 +41,8 @@ class HttpIntake:
         self.inbox = inbox  # the accepted events, durably (adapters/telephony/inbox.py)
 
     def accept(self, items: list[Any]) -> dict[str, Any]:
-        """Per element: accepted, duplicate or rejected; raises StreamUnavailable when nothing could be sent."""
+        """Per element: accepted, duplicate or rejected;
+        raises StreamUnavailable when nothing could be sent."""
         bounds = Bounds(Limits.of(self.settings), datetime.now(UTC))
         answers: list[dict[str, Any]] = []
         valid: list[tuple[int, dict[str, Any], bytes]] = []

@@ -1,11 +1,11 @@
 """The durable acknowledgement of HTTP telephony batches: the inbox and its re-publisher.
 
-POST /v1/telephony/events answers 202 only once the events it accepted are rows of
-the inbox table (adapters/sql/inbox_store.py), written in one transaction with the route's counters. The route then
-publishes them and each row keeps the broker life it was published into (read before the
-publish, so a row never names a later life than the one that holds it). A row whose life is
-not the broker's current one (an embedded broker died with the messages in memory, or the
-publish failed) is published again by the re-publisher that runs beside the API, at
+POST /v1/telephony/events answers 202 only once the events it accepted are rows of the inbox
+table (adapters/sql/inbox_store.py), written in one transaction with the route's counters. The
+route then publishes them and each row keeps the broker life it was published into (read
+before the publish, so a row never names a later life than the one that holds it). A row whose
+life is not the broker's current one (an embedded broker died with the messages in memory, or
+the publish failed) is published again by the re-publisher that runs beside the API, at
 start-up and whenever the life changes; rows the archive already holds are pruned. The
 ingestor deduplicates by event_id, so publishing again never counts an event twice.
 """
@@ -31,7 +31,8 @@ HEADERS = [(ACCEPTED_HEADER, b"http")]  # the ingestor keeps to what the HTTP an
 
 
 class TelephonyInbox:
-    """Keeps HTTP-accepted telephony events until the archive holds them; publishes them again when needed."""
+    """Keeps HTTP-accepted telephony events until the archive holds them;
+    publishes them again when needed."""
 
     def __init__(
         self,
@@ -54,7 +55,8 @@ class TelephonyInbox:
         self._life: tuple[str, float] | None = None
 
     def accept(self, events: Sequence[Accepted], counters: dict[str, int]) -> None:
-        """Records the events (and the counters) durably, then publishes them; raises when they are not durable."""
+        """Records the events (and the counters) durably, then publishes them;
+        raises when they are not durable."""
         life = self._life_hint()
         now = datetime.now(UTC).isoformat()
         with self.db.transaction() as cur:

@@ -45,7 +45,8 @@ RECEIVED, ACCEPTED_COLUMN, DUPLICATES, DEAD_LETTERED = range(4)  # columns of a 
 
 @dataclass
 class Parsed:
-    """A poll's messages, validated: the events with their original bytes and records, and the refused."""
+    """A poll's messages, validated: the events with their original bytes and records,
+    and the refused."""
 
     count: int
     valid: list[dict[str, Any]] = field(default_factory=list)
@@ -73,7 +74,8 @@ def archive_new(
     seal_key: bytes | None = None,
     promised: Sequence[bool] | None = None,
 ) -> Outcome:
-    """Archives the events that pass screening, with their original bytes; says what became of the rest.
+    """Archives the events that pass screening, with their original bytes;
+    says what became of the rest.
 
     Screening (adapters/telephony/screening.py) takes out duplicates, conflicting re-uses
     of an event_id and surveys/QA scores for another agent's call. With a seal key the new
@@ -117,7 +119,8 @@ def archive_new(
 def archived_ids(
     run: Callable[[str, Sequence[str]], list[dict[str, Any]]], ids: Iterable[str]
 ) -> set[str]:
-    """Which of these event ids the archive already holds (`run` executes a query, in or out of a transaction)."""
+    """Which of these event ids the archive already holds
+    (`run` executes a query, in or out of a transaction)."""
     return archive.archived_ids(run, list(ids))
 
 
@@ -142,7 +145,8 @@ def _today() -> str:
 
 
 class Tally:
-    """A poll's counts per (day, source): the day its message reached the broker (UTC), the door it came by.
+    """A poll's counts per (day, source): the day its message reached the broker (UTC),
+    the door it came by.
 
     A message the HTTP route accepted (header perfledger-accepted) counts for "http", so the
     route's own count of what it refused and this add up per door; others count for
@@ -159,7 +163,8 @@ class Tally:
         self._today = _today()
 
     def add(self, records: Iterable[Any], column: int) -> None:
-        # Per record: two attribute reads and two dict look-ups (the hot path runs it twice per message).
+        # Per record: two attribute reads and two dict look-ups
+        # (the hot path runs it twice per message).
         counts, days, sources = self.counts, self._days, self._sources
         for record in records:
             stamp = getattr(record, "timestamp", None)
@@ -282,7 +287,8 @@ class TelephonyIngestor:
         return False
 
     def undecodable(self, cur: Cursor, span: Span, reason: str) -> None:
-        """Dead-letters a range of offsets whose batch could not be decoded: one letter, every offset counted.
+        """Dead-letters a range of offsets whose batch could not be decoded: one letter,
+        every offset counted.
 
         Each offset of the range was a message the sender sent, so each counts as received
         and dead-lettered (received = accepted + duplicates + dead-lettered still holds).
@@ -334,7 +340,8 @@ class TelephonyIngestor:
     def _one_by_one(
         self, cur: Cursor, parsed: Parsed, letters: list[DeadLetter], tally: Tally
     ) -> tuple[int, int]:
-        """Applies each event in its own savepoint: the ones the database refuses are dead-lettered."""
+        """Applies each event in its own savepoint:
+        the ones the database refuses are dead-lettered."""
         accepted = duplicates = 0
         for event, raw, record in zip(parsed.valid, parsed.raws, parsed.records, strict=True):
             mine: list[DeadLetter] = []
@@ -359,7 +366,8 @@ class TelephonyIngestor:
 
 @dataclass(frozen=True)
 class _Unread:
-    """What the tally needs of a message that could not be read: its topic and its batch's timestamp."""
+    """What the tally needs of a message that could not be read:
+    its topic and its batch's timestamp."""
 
     topic: str
     timestamp: int | None

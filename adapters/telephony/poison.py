@@ -27,7 +27,8 @@ def is_poison(error: BaseException) -> bool:
 
 @contextmanager
 def savepoint(cur: Cursor) -> Iterator[None]:
-    """A nested transaction: on an exception what the block wrote is undone, and the outer one goes on."""
+    """A nested transaction: on an exception what the block wrote is undone,
+    and the outer one goes on."""
     name = f"ingest_{next(_SAVEPOINTS)}"
     cur.execute(f"SAVEPOINT {name}")
     try:

@@ -184,7 +184,8 @@ class EventCorrected(_Event):
     @model_validator(mode="before")
     @classmethod
     def _body_id(cls, data: Any) -> Any:
-        # The body is the original event, corrected: its id is the original's, so it may be left out.
+        # The body is the original event, corrected: its id is the original's,
+        # so it may be left out.
         if (
             isinstance(data, dict)
             and isinstance(data.get("event"), dict)
@@ -244,7 +245,8 @@ def parse_message(
 
 
 def validate(raw: bytes, bounds: Bounds) -> dict[str, Any]:
-    """The one validation of both doors (Kafka and HTTP): the event as an archive dict, or InvalidTelephonyEvent."""
+    """The one validation of both doors (Kafka and HTTP): the event as an archive dict,
+    or InvalidTelephonyEvent."""
     event = to_archive_dict(_parse_message(raw))
     bounds.check(event)
     return event

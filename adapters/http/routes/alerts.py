@@ -1,4 +1,5 @@
-"""Alerts raised by the team KPI rules, turning one into a coaching check-in, and the rules themselves."""
+"""Alerts raised by the team KPI rules, turning one into a coaching check-in,
+and the rules themselves."""
 
 from __future__ import annotations
 
@@ -98,7 +99,8 @@ def list_alerts(
     limit: int = Query(default=100, ge=1, le=1000),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
 ) -> dict[str, Any]:
-    """Alerts by team, agent and status, ordered by id; managers see their teams', agents their own."""
+    """Alerts by team, agent and status, ordered by id; managers see their teams',
+    agents their own."""
     return page(services.alerts.page(who, team_id, agent_id, status, limit, cursor), limit)
 
 

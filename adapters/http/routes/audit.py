@@ -20,7 +20,8 @@ def verify_all(
     events_head: str | None = None,
     archive_head: str | None = None,
 ) -> dict[str, Any]:
-    """Checks every stored event, archived telephony event and snapshot against its seal; names the first that differs.
+    """Checks every stored event, archived telephony event and snapshot against its seal;
+    names the first that differs.
 
     Each chain is compared with the newest head the sealer published outside the database
     (the data directory's file, then Kafka), or with `events_head` / `archive_head` (`N:CHAIN`,
@@ -43,7 +44,8 @@ def state(
     version: int | None = Query(default=None, ge=1),
     as_of: Moment | None = None,
 ) -> dict[str, Any]:
-    """The aggregate as it was at a version or time (default: now), replayed from the event store."""
+    """The aggregate as it was at a version or time (default: now),
+    replayed from the event store."""
     result = services.audit.state(who, aggregate_id, version, as_of)
     # The state's attributes stay at the top level (the v1 shape); the replay adds how it got there.
     replayed = {"at": result["at"], "events": result["events"], "scores": result.get("scores")}

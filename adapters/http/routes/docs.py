@@ -15,9 +15,9 @@ VENDOR = (
     "/static/vendor"  # served by the dashboard's /static mount (adapters/http/routes/dashboard.py)
 )
 
-# ReDoc always renders Redocly's logo from its CDN; the policy blocks that image (ReDoc then hides it)
-# and anything else a bundle might try to load. The pages' own inline script and the bundles' inline
-# styles need 'unsafe-inline'; ReDoc's search runs in a worker built from a blob.
+# ReDoc always renders Redocly's logo from its CDN; the policy blocks that image (ReDoc then hides
+# it) and anything else a bundle might try to load. The pages' own inline script and the bundles'
+# inline styles need 'unsafe-inline'; ReDoc's search runs in a worker built from a blob.
 POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"

@@ -16,11 +16,13 @@ router = APIRouter(tags=["audit"])
 def goal_progress(
     goal_id: str, who: CurrentPrincipal, services: AppServices, n: int = Path(ge=1)
 ) -> dict[str, Any]:
-    """Where the goal's n-th progress value came from: KPI buckets and telephony event ids, as known then."""
+    """Where the goal's n-th progress value came from: KPI buckets and telephony event ids,
+    as known then."""
     return services.audit.explain_progress(who, parse_id(goal_id), n)
 
 
 @router.get("/v1/reviews/{review_id}/explain")
 def review(review_id: str, who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
-    """How the review's score came to be: score changes, policy version, recomputed finalisations, goal inputs."""
+    """How the review's score came to be: score changes, policy version, recomputed finalisations,
+    goal inputs."""
     return services.audit.explain_review(who, parse_id(review_id))

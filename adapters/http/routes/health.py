@@ -1,4 +1,5 @@
-"""Liveness and readiness; readiness includes stuck workers, how far the relay and projectors lag, and parked events."""
+"""Liveness and readiness; readiness includes stuck workers, how far the relay and projectors lag,
+and parked events."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses=READY)  # type: ignore[arg-type]
 def readyz(services: AppServices) -> JSONResponse:
-    """Ready while no worker is stuck retrying, the stores answer and every lag is within PERFLEDGER_READY_MAX_LAG.
+    """Ready while no worker is stuck retrying, the stores answer and every lag is within
+    PERFLEDGER_READY_MAX_LAG.
 
     A worker of this process stuck for longer than PERFLEDGER_STUCK_AFTER_SECONDS is named
     at once, before any store is asked; those of other processes are read from the store.
@@ -96,6 +98,6 @@ def parked(
     consumer: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Messages and events a consumer could not apply, with their reason, source offset and payload digest
-    (admins and auditors)."""
+    """Messages and events a consumer could not apply, with their reason, source offset and
+    payload digest (admins and auditors)."""
     return services.operations.parked(who, consumer, limit)

@@ -48,7 +48,8 @@ Bucket = Literal["interval", "day", "week", "month", "total"]
 
 @router.get("/v1/kpis")
 def kpi_catalogue(who: CurrentPrincipal) -> dict[str, Any]:
-    """The KPIs the product computes: name, label, unit, format, better direction, sums, definition."""
+    """The KPIs the product computes: name, label, unit, format, better direction, sums,
+    definition."""
     del who  # any authenticated role may read the catalogue
     return {"items": [kpi.describe() for kpi in CATALOGUE]}
 
