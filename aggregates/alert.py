@@ -1,4 +1,5 @@
-"""Alerts: a KPI rule tripped for an agent; a manager turns it into a coaching check-in or dismisses it.
+"""Alerts: a KPI rule tripped for an agent; a manager turns it into a coaching check-in or
+dismisses it.
 
 An alert's id is derived from what tripped (rule, agent, goal or KPI, day), so the same
 finding raised twice — by a restarted evaluator, or two of them — is one aggregate.
@@ -70,7 +71,8 @@ class Alert(Aggregate):
     def turn_into_check_in(self, *, check_in_id: str, actor: str) -> None:
         """Links the coaching check-in held about this alert; the alert is then handled."""
         if self.check_in_id == check_in_id:
-            return  # linked already: a retried request (Idempotency-Key) recreating the same check-in
+            # Linked already: a retried request (Idempotency-Key) recreating the same check-in.
+            return
         self.check_open()
         self._turned_into_check_in(check_in_id=check_in_id, actor=actor)
 

@@ -3,8 +3,8 @@
 Lifecycle: in_progress -> finalised -> acknowledged; ``reopen`` (with a reason) takes a
 finalised or acknowledged review back to in_progress; an in-progress review may be
 cancelled with a reason (a finalised one is reopened first), after which it takes no
-further command. The agent acknowledges only once no dispute is open. While finalised or acknowledged
-the review refuses every change to what is scored (criteria scores, 360-degree inputs,
+further command. The agent acknowledges only once no dispute is open. While finalised or
+acknowledged the review refuses every change to what is scored (criteria scores, 360-degree inputs,
 calibration, finalisation); only acknowledgement, disputes and their resolution act on
 a finalised review.
 
@@ -321,7 +321,8 @@ class Review(Aggregate):
         if self.open_disputes:
             # Acknowledging says "I have seen and accept the outcome"; an open dispute says not.
             raise RuleViolation(
-                "cannot acknowledge a review while disputes are open; they are upheld or rescored first",
+                "cannot acknowledge a review while disputes are open; "
+                "they are upheld or rescored first",
                 review_id=str(self.id),
                 disputes=[d["index"] for d in self.open_disputes],
             )

@@ -38,7 +38,8 @@ SUMS = KPI_TABLES.sums  # the raw-SQL baseline reads the very table the API read
 
 
 def events(calls_per_day: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Calls (with a survey for one in five) for every agent, every day, spread over an 8-hour shift."""
+    """Calls (with a survey for one in five) for every agent, every day, spread over an 8-hour
+    shift."""
     rng = random.Random(seed)
     found = []
     for day in range(DAYS):
@@ -188,7 +189,8 @@ def measure(settings: Settings, requests: int) -> dict[str, Any]:
     baselines = {
         "team_kpis": timed(
             lambda n: raw.execute(
-                f"SELECT start, {', '.join(COUNTERS)} FROM {SUMS} WHERE scope = 'team' AND scope_id = ? "
+                f"SELECT start, {', '.join(COUNTERS)} FROM {SUMS} "
+                "WHERE scope = 'team' AND scope_id = ? "
                 "AND bucket = 'day' AND start >= ? AND start < ? ORDER BY start",
                 (team(n), *bounds),
             ).fetchall(),
@@ -196,7 +198,8 @@ def measure(settings: Settings, requests: int) -> dict[str, Any]:
         ),
         "leaderboard": timed(
             lambda n: raw.execute(
-                f"SELECT scope_id, {summed} FROM {SUMS} WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
+                f"SELECT scope_id, {summed} FROM {SUMS} "
+                "WHERE scope = 'agent' AND team_id = ? AND bucket = 'day' "
                 "AND start >= ? AND start < ? GROUP BY scope_id",
                 (team(n), *bounds),
             ).fetchall(),
@@ -210,7 +213,8 @@ def measure(settings: Settings, requests: int) -> dict[str, Any]:
 def render(report: dict[str, Any]) -> list[str]:
     lines = [
         f"api latency, {report['agents']} agents in {report['teams']} teams, {report['days']} days "
-        f"({report['events']:,} events, loaded in {report['load_s']} s), {report['requests']} requests each:"
+        f"({report['events']:,} events, loaded in {report['load_s']} s), "
+        f"{report['requests']} requests each:"
     ]
     for name in ("team_kpis", "leaderboard"):
         route, raw = report["routes"][name], report["raw_sql"][name]

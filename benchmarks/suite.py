@@ -44,15 +44,21 @@ def render(report: dict[str, Any]) -> str:
     i = report["ingest"]
     return "\n".join(
         [
-            f"perfledger bench ({'quick' if report['quick'] else 'full'}), {report['at']}, Python {report['python']}",
+            (
+                f"perfledger bench ({'quick' if report['quick'] else 'full'}), {report['at']}, "
+                f"Python {report['python']}"
+            ),
             f"ingest, {i['events']:,} telephony events, SQLite:",
             f"  raw kafka-python consume + JSON parse: {i['raw_consume_per_s']:>10,.0f} /s",
             (
-                f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  ratio {i['ratio']:.2f}"
-                f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, ratio {i['steady_ratio']:.2f})"
+                f"  ingest to committed KPI rows:          {i['ingest_per_s']:>10,.0f} /s  "
+                f"ratio {i['ratio']:.2f}"
+                f"  (steady state {i['ingest_steady_per_s']:,.0f} /s, "
+                f"ratio {i['steady_ratio']:.2f})"
             ),
             (
-                f"  ingest, 2 ingestor processes:          {i['ingest_2_processes_per_s']:>10,.0f} /s  "
+                "  ingest, 2 ingestor processes:          "
+                f"{i['ingest_2_processes_per_s']:>10,.0f} /s  "
                 f"ratio {i['ratio_2_processes']:.2f}"
             ),
             "  where the time goes, in-process without Kafka (us/event): "

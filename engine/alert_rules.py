@@ -147,8 +147,10 @@ def _streak(
         day=last,
         value=value,
         threshold=goal["target"],
-        summary=f"{goal['kpi']} {word} its goal target {goal['target']:g} for {rule.days} days in a row "
-        f"({first.isoformat()} to {last.isoformat()})",
+        summary=(
+            f"{goal['kpi']} {word} its goal target {goal['target']:g} "
+            f"for {rule.days} days in a row ({first.isoformat()} to {last.isoformat()})"
+        ),
         details={
             "goal_id": goal["id"],
             "goal_title": goal.get("title"),
@@ -208,8 +210,10 @@ def _deviation(
         day=day,
         value=value,
         threshold=round(threshold, 6),
-        summary=f"{rule.kpi} {value:.3g} on {day.isoformat()} is {abs(score):.1f} standard deviations "
-        f"{'above' if score > 0 else 'below'} the team mean {mean:.3g}",
+        summary=(
+            f"{rule.kpi} {value:.3g} on {day.isoformat()} is {abs(score):.1f} standard deviations "
+            f"{'above' if score > 0 else 'below'} the team mean {mean:.3g}"
+        ),
         details={
             "team_mean": round(mean, 6),
             "team_sd": round(sd, 6),

@@ -163,7 +163,8 @@ class PerfLedger(ReviewCommands, Application[UUID]):
         actor: str,
         expected_version: int | None = None,
     ) -> Goal:
-        """Puts a value given by hand in place of a KPI-measured goal's value until the KPI moves."""
+        """Puts a value given by hand in place of a KPI-measured goal's value until the KPI
+        moves."""
         return self.change(
             Goal,
             goal_id,

@@ -20,7 +20,8 @@ def add_parsers(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> No
         "replay",
         "an aggregate's state at a version or time, and the events before it",
         "Replays one goal, review or check-in from the event store (never a read model) up to "
-        "a version or a moment, and prints its state, scores and the hash-chained events before it.",
+        "a version or a moment, and prints its state, scores and the hash-chained events "
+        "before it.",
     )
     rep.add_argument("aggregate_id", help="the goal's, review's or check-in's id")
     point = rep.add_mutually_exclusive_group()
@@ -161,7 +162,8 @@ def kept_head(text: str) -> tuple[int, str]:
 
 
 def verify(settings: Settings, args: argparse.Namespace) -> int:
-    """Checks the event store and the telephony archive against their seals; 1 when anything differs."""
+    """Checks the event store and the telephony archive against their seals; 1 when anything
+    differs."""
     from engine.bootstrap import build, client_bootstrap
     from engine.bootstrap.jobs import verify as run
 
@@ -176,7 +178,8 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2))
         return 0 if report.ok else 1
     print(
-        f"events: {report.events_checked} sealed events checked, {report.events_unsealed} not sealed yet; "
+        f"events: {report.events_checked} sealed events checked, "
+        f"{report.events_unsealed} not sealed yet; "
         f"head {report.events_head['notification_id']}:{report.events_head['chain']}"
     )
     print(
@@ -198,7 +201,8 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def audit(settings: Settings, args: argparse.Namespace) -> int:
-    """`perfledger audit export`: events with actor, time, hash and score changes, for an external auditor."""
+    """`perfledger audit export`: events with actor, time, hash and score changes, for an
+    external auditor."""
     from aggregates.errors import DomainError
     from engine.application import as_uuid
     from engine.bootstrap import build

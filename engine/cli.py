@@ -101,8 +101,9 @@ def add_simulate(sub: Any) -> None:
         "simulate",
         "stream simulated telephony events to Kafka",
         "Streams a simulated contact centre's telephony events to the telephony topic.\n\n"
-        "The simulated clock covers --days days from --start; by default the span ends now, so the "
-        "dashboard shows today. --rate is how many messages are sent per wall-clock second: it sets "
+        "The simulated clock covers --days days from --start; by default the span ends now, "
+        "so the dashboard shows today. --rate is how many messages are sent per wall-clock "
+        "second: it sets "
         "how fast the span is sent, not what it holds. --duration stops sending after that many "
         "seconds (at most rate x duration messages) even when the span is not covered yet.",
     )
@@ -141,7 +142,8 @@ def add_rebuild(sub: Any) -> None:
         "rebuild",
         "rebuild read models from the event store and telephony archive",
         "Rebuilds read models into fresh tables and swaps them in while the engine keeps running. "
-        "The events projection reads the event store; the kpi projection recounts the telephony archive.",
+        "The events projection reads the event store; the kpi projection recounts the telephony "
+        "archive.",
     )
     rebuild.add_argument(
         "--projection",
@@ -229,7 +231,8 @@ def fraction(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The `perfledger` command; a closed stdout (`| head`) ends it quietly, whatever it was doing."""
+    """The `perfledger` command; a closed stdout (`| head`) ends it quietly, whatever it was
+    doing."""
     try:
         try:
             return run(argv)

@@ -94,7 +94,8 @@ class HealthBoard:
         self._persist(entry)
 
     def quiet_since(self, key: str, seconds: float) -> None:
-        """Clears a failure not repeated for `seconds`: the worker no longer retries that position."""
+        """Clears a failure not repeated for `seconds`: the worker no longer retries that
+        position."""
         entry = self.get(key)
         last = entry.last_failure
         if (
@@ -127,13 +128,15 @@ class HealthBoard:
 
 
 def merge(local: list[ComponentHealth], stored: list[ComponentHealth]) -> list[ComponentHealth]:
-    """This process's entries (fresh, in memory) and other processes' (as stored), one per instance."""
+    """This process's entries (fresh, in memory) and other processes' (as stored), one per
+    instance."""
     mine = {e.instance for e in local}
     return [*local, *(e for e in stored if e.instance not in mine)]
 
 
 def is_stale(entry: ComponentHealth, now: datetime, threshold: float) -> bool:
-    """A failing entry not repeated for a long while: its process most likely died (or lost the store)."""
+    """A failing entry not repeated for a long while: its process most likely died (or lost the
+    store)."""
     return (
         entry.last_failure is not None
         and (now - entry.last_failure).total_seconds() > threshold + 60

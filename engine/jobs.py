@@ -19,7 +19,8 @@ class RebuildOutcome(Protocol):
 
 
 def simulate(settings: Settings, args: argparse.Namespace) -> int:
-    """Streams simulated telephony events covering --days from --start, at --rate, for at most --duration."""
+    """Streams simulated telephony events covering --days from --start, at --rate, for at most
+    --duration."""
     from engine.bootstrap import telephony_stream
     from engine.simulate import simulate as generate
     from engine.streaming import stream_paced
@@ -36,7 +37,8 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
     start, end = simulated_span(args.start, args.days, now)
     if end > now:
         print(
-            "perfledger: the simulated span ends in the future; the ingestor refuses events stamped "
+            "perfledger: the simulated span ends in the future; "
+            "the ingestor refuses events stamped "
             "more than PERFLEDGER_TELEPHONY_MAX_FUTURE_SECONDS ahead of its clock",
             file=sys.stderr,
         )
@@ -75,7 +77,8 @@ def simulated_span(start: datetime | None, days: float, now: datetime) -> tuple[
 
 
 def rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    """Rebuilds read models into fresh tables and swaps them in; --check compares with live instead."""
+    """Rebuilds read models into fresh tables and swaps them in; --check compares with live
+    instead."""
     from engine.bootstrap import build
     from engine.bootstrap.jobs import rebuild as run
 
@@ -92,7 +95,8 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     if outcome.parked:
         # Like the live projector: an event that cannot be applied is parked, not fatal.
         print(
-            f"parked (cannot be applied; later versions of the aggregate wait behind): {len(outcome.parked)}"
+            "parked (cannot be applied; later versions of the aggregate wait behind): "
+            f"{len(outcome.parked)}"
         )
         for row in outcome.parked[:20]:
             print(f"  {row['aggregate_id']} v{row['version']} ({row['source']}): {row['reason']}")
@@ -116,7 +120,8 @@ def what_was_read(chosen: tuple[str, ...], outcome: RebuildOutcome) -> list[str]
         lines.append(f"events: rebuilt from the event store, {reach}")
     if "kpi" in chosen:
         lines.append(
-            f"kpi: recounted from the telephony archive, {outcome.archived} archived telephony events"
+            "kpi: recounted from the telephony archive, "
+            f"{outcome.archived} archived telephony events"
         )
     return lines
 

@@ -63,7 +63,8 @@ class LoopSignal(threading.Event):
 
 
 class WorkerThread(threading.Thread):
-    """A component's thread; its loop gets a LoopSignal of the shared stop, so liveness sees it turn."""
+    """A component's thread; its loop gets a LoopSignal of the shared stop, so liveness sees it
+    turn."""
 
     def __init__(
         self, name: str, run: Callable[..., None], stop: threading.Event, *args: object
@@ -110,7 +111,8 @@ class Heartbeat:
             (self.directory / name).unlink(missing_ok=True)
 
     def forget_stale(self, max_age: float) -> None:
-        """Drops files a killed earlier run left behind, so a plain `perfledger health` judges this one."""
+        """Drops files a killed earlier run left behind, so a plain `perfledger health` judges
+        this one."""
         for path in self.directory.glob("*") if self.directory.exists() else ():
             if time.time() - path.stat().st_mtime > max_age:
                 path.unlink(missing_ok=True)
@@ -146,7 +148,8 @@ def default_max_age(settings: Settings) -> float:
 
 
 def problems(settings: Settings, components: Sequence[str], max_age: float) -> list[str]:
-    """Why the named components (all with a file, when none are named) are not healthy; empty when they are."""
+    """Why the named components (all with a file, when none are named) are not healthy; empty
+    when they are."""
     directory = live_dir(settings)
     names = list(components)
     if not names and directory.exists():

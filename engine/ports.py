@@ -19,7 +19,8 @@ Message = tuple[bytes, bytes] | tuple[bytes, bytes, Sequence[tuple[str, bytes]]]
 
 
 class Publisher(Protocol):
-    """Sends keyed messages (with optional headers) to a topic; returns when all are acknowledged."""
+    """Sends keyed messages (with optional headers) to a topic; returns when all are
+    acknowledged."""
 
     def publish(self, topic: str, messages: Sequence[Message]) -> None: ...
 
@@ -77,8 +78,9 @@ class AlertSource(Protocol):
 
 
 # --- what the application services read (adapters/sql/read_models.py) -------------------------
-# Documents has its fake (tests/fakes.py) and contract (tests/integration/test_read_port_contracts.py);
-# the others are thin pass-throughs to query functions held by the HTTP integration tests.
+# Documents has its fake (tests/fakes.py) and contract
+# (tests/integration/test_read_port_contracts.py); the others are thin pass-throughs to query
+# functions held by the HTTP integration tests.
 
 
 class Documents(Protocol):
@@ -120,18 +122,21 @@ class SealCheck(Protocol):
 
 
 class StreamUnavailable(Exception):
-    """The event stream (or the store behind it) cannot take telephony events now; retry later (503)."""
+    """The event stream (or the store behind it) cannot take telephony events now; retry later
+    (503)."""
 
 
 class TelephonyIntake(Protocol):
-    """Telephony events over HTTP: validated, screened, kept durably and sent on (adapters/telephony/http_intake.py)."""
+    """Telephony events over HTTP: validated, screened, kept durably and sent on
+    (adapters/telephony/http_intake.py)."""
 
     def accept(self, items: list[Any]) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
 class TelephonyRecords(Protocol):
-    """What became of telephony input: deliveries per day, an event's corrections, mismatched links."""
+    """What became of telephony input: deliveries per day, an event's corrections, mismatched
+    links."""
 
     def deliveries(self, day: date) -> dict[str, Any]: ...
     def corrections(self, event_id: str) -> dict[str, Any] | None: ...

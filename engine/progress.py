@@ -73,7 +73,8 @@ class GoalProgress:
         self.recorded = 0
 
     def step(self) -> int:
-        """One pass over new goals and changed agents; returns how many progress events it recorded."""
+        """One pass over new goals and changed agents; returns how many progress events it
+        recorded."""
         recorded = self._new_goals()
         for agent_id, changed_at in self.source.changed_agents().items():
             done, held_back = self._agent(agent_id)

@@ -157,7 +157,8 @@ class Relay:
         self.parking.park(where[0], where[1], where[2], reason_of(error), payload)
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.05) -> None:
-        """Steps until stopped, backing off (and reporting to the health board) while a store or the broker is away."""
+        """Steps until stopped, backing off (and reporting to the health board) while a store or
+        the broker is away."""
         backoff, key = Backoff(cap=self.backoff_cap), self.health.register("relay")
         while not stop.is_set():
             try:

@@ -93,7 +93,8 @@ def _not_ahead_of_clock(
 
 
 def start_inbox(container: Container) -> threading.Thread:
-    """Re-publishes HTTP-accepted telephony that the broker's current life lacks (beside the API that accepted it)."""
+    """Re-publishes HTTP-accepted telephony that the broker's current life lacks (beside the API
+    that accepted it)."""
     thread = WorkerThread(
         "inbox", container.inbox.run, container.stopping, container.settings.inbox_every_seconds
     )
@@ -104,7 +105,8 @@ def start_inbox(container: Container) -> threading.Thread:
 def start_workers(
     container: Container, names: Iterable[str], stop: threading.Event
 ) -> list[threading.Thread]:
-    """Starts the background components (relay, projector, ingestor, ...) as threads; the API is not one."""
+    """Starts the background components (relay, projector, ingestor, ...) as threads; the API is
+    not one."""
     threads: list[threading.Thread] = []
     settings = container.settings
     paces = {
@@ -172,7 +174,8 @@ def serve_api(container: Container) -> None:
 
     settings = container.settings
     log.info(
-        "API and dashboard on http://%s:%s/ (a token: perfledger token issue --role admin --subject you, "
+        "API and dashboard on http://%s:%s/ "
+        "(a token: perfledger token issue --role admin --subject you, "
         "with the same PERFLEDGER_DATA_DIR)",
         settings.host,
         settings.port,

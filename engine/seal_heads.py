@@ -1,4 +1,5 @@
-"""Published chain heads: where the seal chains are known to have reached, kept outside the database.
+"""Published chain heads: where the seal chains are known to have reached, kept outside the
+database.
 
 A chain alone cannot show that its end was cut off, seals and all, nor that its seal
 table was emptied and refilled. So the sealer publishes each chain's head (position and

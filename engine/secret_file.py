@@ -23,7 +23,8 @@ class SecretFileError(ValueError):
 
 
 def private_dir(path: Path) -> Path:
-    """Creates the directory (and its parents) readable by its owner only; an existing one is left alone."""
+    """Creates the directory (and its parents) readable by its owner only; an existing one is
+    left alone."""
     if not path.is_dir():
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path, 0o700)  # mkdir's mode is masked by the umask; say it exactly

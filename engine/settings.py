@@ -249,7 +249,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text",  # engine/logging_setup.py
         description=(
-            "`text`: plain lines; `json`: one JSON object a line on stderr (`time`, `level`, `name`, `message`, "
+            "`text`: plain lines; `json`: one JSON object a line on stderr "
+            "(`time`, `level`, `name`, `message`, "
             "`request_id`; the access log, one `perfledger.access` line a request at INFO, adds "
             "`method`, `route`, `path`, `status`, `latency_ms`, `principal`)"
         ),
@@ -285,7 +286,9 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(
         default=1.0,
         gt=0,
-        description="PostgreSQL: longest wait for a pooled connection (event store and read models)",
+        description=(
+            "PostgreSQL: longest wait for a pooled connection (event store and read models)"
+        ),
     )
     db_statement_timeout_seconds: float = Field(
         default=30.0, ge=0, description="PostgreSQL: longest statement (`0`: no limit)"

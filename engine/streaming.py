@@ -1,4 +1,5 @@
-"""`perfledger simulate`: streams a simulated contact centre to the telephony topic at a set pace."""
+"""`perfledger simulate`: streams a simulated contact centre to the telephony topic at a set
+pace."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def stream_paced(
     stop: Callable[[], bool] = lambda: False,
     burst: int = 0,
 ) -> int:
-    """Publishes the first `burst` messages at once, then about `rate` a second; returns how many were sent."""
+    """Publishes the first `burst` messages at once, then about `rate` a second; returns how many
+    were sent."""
     stream = iter(messages)
     sent = 0
     while sent < burst and not stop():

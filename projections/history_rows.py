@@ -1,4 +1,5 @@
-"""Rows of the event trail: every event of every aggregate, chained per aggregate by hash (aggregates/contract.py)."""
+"""Rows of the event trail: every event of every aggregate, chained per aggregate by hash
+(aggregates/contract.py)."""
 
 from __future__ import annotations
 

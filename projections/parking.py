@@ -20,7 +20,8 @@ RELAY = "relay"  # events the relay could not publish: the events models wait be
 
 
 class Parking(Protocol):
-    """Where unappliable messages are kept (a table, live or fresh), within the caller's transaction."""
+    """Where unappliable messages are kept (a table, live or fresh), within the caller's
+    transaction."""
 
     def park(
         self,

@@ -1,4 +1,5 @@
-"""The domain-event projector: Kafka records of perfledger.events into the document and event-trail models.
+"""The domain-event projector: Kafka records of perfledger.events into the document and
+event-trail models.
 
 An event that cannot be applied (the consumer loop isolates it) is parked under
 `EVENTS`, with its source offset and reason; the aggregate's later

@@ -44,7 +44,8 @@ class Cursor(Protocol):
 
 
 class EventModels(Protocol):
-    """Where the document model and the event trail are kept (adapters/sql/documents_view.py), in `cur`'s transaction."""
+    """Where the document model and the event trail are kept (adapters/sql/documents_view.py), in
+    `cur`'s transaction."""
 
     def load_docs(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[Doc | None, int]]: ...
     def load_heads(self, cur: Any, ids: Sequence[str]) -> dict[str, tuple[int, str]]: ...
@@ -54,7 +55,8 @@ class EventModels(Protocol):
 
 @dataclass
 class Applied:
-    """What one batch did: events taken, duplicates skipped, gaps seen, events parked behind a parked one."""
+    """What one batch did: events taken, duplicates skipped, gaps seen, events parked behind a
+    parked one."""
 
     applied: int = 0
     duplicates: int = 0
@@ -80,7 +82,8 @@ class EventProjection:
     def apply(
         self, cur: Cursor, events: Sequence[EventEnvelope], source: Source = store_source
     ) -> Applied:
-        """Applies events in order; raises on an event that cannot be applied (see projections/parking.py)."""
+        """Applies events in order; raises on an event that cannot be applied (see
+        projections/parking.py)."""
         result = Applied()
         ids = sorted({e.id for e in events})
         docs = self.models.load_docs(cur, ids)

@@ -16,7 +16,8 @@ BROKER_ADDRESS = "broker.address"
 
 
 def start_broker(settings: Settings, stack: ExitStack) -> tuple[Bootstrap, BrokerSupervisor | None]:
-    """The Kafka bootstrap address, with perfledger's topics: the configured broker, or a supervised embedded one."""
+    """The Kafka bootstrap address, with perfledger's topics: the configured broker, or a
+    supervised embedded one."""
     bootstrap, supervisor = _broker(settings, stack)
     ensure_topics(bootstrap, settings)
     return bootstrap, supervisor
@@ -49,7 +50,8 @@ def client_bootstrap(settings: Settings) -> Bootstrap | None:
     last = [address.read_text().strip()]
 
     def current() -> str:
-        # When `up` stopped the file is gone: keep the last address; the client's own errors say the rest.
+        # When `up` stopped the file is gone: keep the last address; the client's own errors say
+        # the rest.
         with contextlib.suppress(OSError):
             last[0] = address.read_text().strip() or last[0]
         return last[0]
@@ -70,6 +72,7 @@ class TelephonyStream:
 
 
 def telephony_stream(settings: Settings) -> TelephonyStream | None:
-    """The telephony topic (created when missing) and a publisher to it; None when no broker is known."""
+    """The telephony topic (created when missing) and a publisher to it; None when no broker is
+    known."""
     bootstrap = client_bootstrap(settings)
     return TelephonyStream(settings, bootstrap) if bootstrap else None

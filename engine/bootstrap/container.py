@@ -137,7 +137,8 @@ class Container:
         return resolve(self.kafka())
 
     def publisher(self, timeout: float = 15.0, stoppable: bool = True) -> KafkaPublisher:
-        """A publisher of its own (one producer per worker); a stoppable one gives up waiting at stop."""
+        """A publisher of its own (one producer per worker); a stoppable one gives up waiting at
+        stop."""
         return KafkaPublisher(
             self.kafka(), self.settings, timeout=timeout, stop=self.stopping if stoppable else None
         )
@@ -150,7 +151,8 @@ class Container:
         return ConsumerLoop(self.settings, self.kafka(), self.db, handler, self.health)
 
     def published_heads(self, prefix: str | None = None) -> PublishedHeads:
-        """Where the sealer publishes chain heads: the data directory's file, and Kafka when there is one."""
+        """Where the sealer publishes chain heads: the data directory's file, and Kafka when there
+        is one."""
         return published_heads(self.settings, self.bootstrap, prefix)
 
     @property
@@ -234,11 +236,13 @@ class Container:
 
     @cached_property
     def inbox(self) -> TelephonyInbox:
-        """The process's inbox of HTTP-accepted telephony; `perfledger up` also runs its re-publisher."""
+        """The process's inbox of HTTP-accepted telephony; `perfledger up` also runs its
+        re-publisher."""
         return TelephonyInbox(
             self.db,
             self.topics.telephony,
-            # The route's publish only delays a 202 for events already durable: it need not wait long.
+            # The route's publish only delays a 202 for events already durable: it need not wait
+            # long.
             self.publisher(timeout=5.0, stoppable=False),
             self.publisher(),
             self.broker_life(),
@@ -280,7 +284,8 @@ def build(
 
 
 def application_services(container: Container) -> Services:
-    """The services the API calls, over the SQL read models, with the process's telephony publisher and inbox."""
+    """The services the API calls, over the SQL read models, with the process's telephony
+    publisher and inbox."""
     app, db, settings = container.app, container.db, container.settings
     # Neither connects before its first use: the publisher on its first publish, the inbox
     # (shared with the re-publisher `perfledger up` runs) when the first batch arrives.

@@ -1,5 +1,5 @@
-"""The adapters behind the CLI's jobs (rebuild, verify, audit export, bench), wired for engine/jobs.py and
-engine/audit_cli.py, which import only the composition root and the engine."""
+"""The adapters behind the CLI's jobs (rebuild, verify, audit export, bench), wired for
+engine/jobs.py and engine/audit_cli.py, which import only the composition root and the engine."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def rebuild(
 def verify(
     container: Container, events_head: Head | None, archive_head: Head | None, progress: Progress
 ) -> Report:
-    """Checks the store and the archive against their seals, each chain against a kept or published head."""
+    """Checks the store and the archive against their seals, each chain against a kept or
+    published head."""
     published = container.published_heads().latest()
     key = seal_key(container.settings.signing_secret())
     return verify_against_published(
@@ -48,7 +49,8 @@ def export_rows(
     start: datetime | None,
     end: datetime | None,
 ) -> Iterator[dict[str, Any]]:
-    """The audit export's rows: one aggregate's events, or those of an agent's goals, reviews and check-ins."""
+    """The audit export's rows: one aggregate's events, or those of an agent's goals, reviews and
+    check-ins."""
     if aggregate is not None:
         return aggregate_rows(container.app, aggregate)
     assert agent is not None

@@ -1,4 +1,5 @@
-"""Alerts in the caller's scope: reads, turning one into a check-in, dismissing, and the team's rules."""
+"""Alerts in the caller's scope: reads, turning one into a check-in, dismissing, and the team's
+rules."""
 
 from __future__ import annotations
 

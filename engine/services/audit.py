@@ -1,4 +1,5 @@
-"""The audit side in the caller's scope: seals, event trails, replayed state, score-change trails, explanations."""
+"""The audit side in the caller's scope: seals, event trails, replayed state, score-change
+trails, explanations."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ class AuditService:
     def verify(
         self, who: Principal, events_head: str | None, archive_head: str | None
     ) -> dict[str, Any]:
-        """Checks every seal against the heads given (`N:CHAIN`), else the newest published (admins and auditors)."""
+        """Checks every seal against the heads given (`N:CHAIN`), else the newest published
+        (admins and auditors)."""
         require_role(who, "admin", "auditor")
         heads = [
             parse_head(name, value)
@@ -67,7 +69,8 @@ class AuditService:
         return result
 
     def score_changes(self, who: Principal, review_id: str, goals: bool) -> list[dict[str, Any]]:
-        """Every change of a score behind the review, oldest first (with its goals' unless goals is False)."""
+        """Every change of a score behind the review, oldest first (with its goals' unless goals
+        is False)."""
         review = readable(self.docs, who, "Review", review_id)
         changes = [
             {

@@ -23,7 +23,8 @@ from engine.tokens import Principal
 
 
 def managed_by(who: Principal) -> Any:
-    """The scope check of a command on an existing team record: its team is the caller's to manage."""
+    """The scope check of a command on an existing team record: its team is the caller's to
+    manage."""
     return lambda aggregate: check_manage(who, aggregate.team_id)
 
 

@@ -129,7 +129,8 @@ class KpiService:
         limit: int,
         cursor: int | None,
     ) -> dict[str, Any]:
-        """The team's agents ranked by one KPI; agents without data last, ties broken by agent id."""
+        """The team's agents ranked by one KPI; agents without data last, ties broken by agent
+        id."""
         check_team_kpis(who, team_id)
         check_range(start, end)
         self._team_exists(team_id)

@@ -44,7 +44,8 @@ class OperationsService:
         }
 
     def down_components(self) -> list[str]:
-        """Components of this process that say they are down: the embedded broker while it restarts."""
+        """Components of this process that say they are down: the embedded broker while it
+        restarts."""
         return [
             name
             for name, part in self.components.items()
@@ -52,7 +53,8 @@ class OperationsService:
         ]
 
     def readiness(self) -> Readiness:
-        """Ready while no worker is stuck retrying, nothing is down, the stores answer and every lag is within bounds."""
+        """Ready while no worker is stuck retrying, nothing is down, the stores answer and every
+        lag is within bounds."""
         threshold, now = self.settings.stuck_after_seconds, datetime.now(UTC)
         local = self.health.entries()
         stuck_here = [describe(e, now) for e in local if e.stuck_for(now) > threshold]

@@ -1,4 +1,5 @@
-"""Review commands and reads, in the caller's scope: managers run reviews, the agent acknowledges and disputes."""
+"""Review commands and reads, in the caller's scope: managers run reviews, the agent
+acknowledges and disputes."""
 
 from __future__ import annotations
 

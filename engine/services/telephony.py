@@ -19,11 +19,13 @@ class TelephonyService:
         self.records = records
 
     def may_ingest(self, who: Principal) -> None:
-        """Only ingest clients and admins send telephony events (checked before the body is read)."""
+        """Only ingest clients and admins send telephony events (checked before the body is
+        read)."""
         require_role(who, "ingest", "admin")
 
     def ingest(self, who: Principal, items: list[Any]) -> dict[str, Any]:
-        """Per event: accepted, duplicate or rejected; raises StreamUnavailable when it cannot be sent."""
+        """Per event: accepted, duplicate or rejected; raises StreamUnavailable when it cannot be
+        sent."""
         self.may_ingest(who)
         return self.intake.accept(items)
 

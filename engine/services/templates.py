@@ -1,4 +1,5 @@
-"""Goal templates (with bulk assignment) and review templates (scoring policies), in the caller's scope."""
+"""Goal templates (with bulk assignment) and review templates (scoring policies), in the
+caller's scope."""
 
 from __future__ import annotations
 
