@@ -32,7 +32,7 @@ class MessageSizeTooLargeError(Exception):
 
 
 class FakePublisher:
-    """Publisher: keeps what it was given per topic; refuses oversized messages, or all while down."""
+    """Publisher: keeps what it got per topic; refuses oversized messages, or all while down."""
 
     def __init__(self, max_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.topics: dict[str, list[Message]] = {}
@@ -125,7 +125,8 @@ class FakeReadModels:
             self.documents[key] = BUILDERS[event.kind](self.documents.get(key), event)
 
     def accept(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Accepted telephony events into the sums (the projections' own fold), marking their agents."""
+        """Accepted telephony events into the sums (the projections' own fold), marking their
+        agents."""
         self.telephony.extend(events)
         self.sums = fold(self.telephony)
         now = datetime.now(UTC).isoformat()
@@ -258,7 +259,7 @@ class FakeAlertSource:
 
 
 class FakeDocuments:
-    """Documents (engine/ports.py) over FakeReadModels, with the history chained as the projector chains it."""
+    """Documents (engine/ports.py) over FakeReadModels, the history chained as by the projector."""
 
     def __init__(self, models: FakeReadModels) -> None:
         self.models = models

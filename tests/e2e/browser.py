@@ -1,4 +1,4 @@
-"""Headless Chromium driven over the Chrome DevTools protocol (a websocket), for the dashboard test."""
+"""Headless Chromium over the Chrome DevTools protocol (a websocket), for the dashboard test."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class Browser:
         self.send("Page.navigate", url=url)
 
     def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
-        """Polls until the expression is truthy; while the page is still loading it counts as false."""
+        """Polls until the expression is truthy; while the page is loading it counts as false."""
         guarded = f"(() => {{ try {{ return ({expression}); }} catch (e) {{ return false; }} }})()"
         return wait_until(lambda: self.evaluate(guarded), timeout=timeout, interval=0.2)
 

@@ -1,5 +1,6 @@
 """/docs and /redoc in headless Chromium with every host but the server unreachable: the operations
-render from the files in the package and no request leaves the server; screenshots go to test-artifacts/."""
+render from the files in the package and no request leaves the server; screenshots go to
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def operation_ids(server: str) -> set[str]:
 
 
 def requests_sent(browser: Browser) -> list[str]:
-    """URLs the page asked for, leaving out those its Content-Security-Policy stopped before sending."""
+    """URLs the page asked for, but not those its Content-Security-Policy stopped before sending."""
     blocked = {
         e["params"]["requestId"]
         for e in browser.events
@@ -82,7 +83,7 @@ def requests_sent(browser: Browser) -> list[str]:
 
 
 def elsewhere(urls: list[str], server: str) -> list[str]:
-    """The URLs not served by the server itself (in-page data: and blob: URLs never leave the browser)."""
+    """URLs not from the server itself (in-page data: and blob: URLs never leave the browser)."""
     origin = urlsplit(server)
     return [
         u

@@ -94,7 +94,8 @@ def test_verify_passes_then_names_the_altered_event(ids: dict[str, Any], capsys:
     assert "ok: nothing differs" in capsys.readouterr().out
     with sqlite3.connect(ids["db"]) as conn:
         conn.execute(
-            "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), '310', '290') AS BLOB) "
+            "UPDATE stored_events "
+            "SET state = CAST(replace(CAST(state AS TEXT), '310', '290') AS BLOB) "
             "WHERE originator_version = 2 AND originator_id = ?",
             (ids["goal"].replace("-", ""),),
         )

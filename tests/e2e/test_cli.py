@@ -58,8 +58,8 @@ def goal_id(data_dir: Path) -> Iterator[str]:
 
 
 def closed_reader(*args: str) -> tuple[int, str]:
-    """Runs `perfledger ARGS` with its stdout a pipe whose reader has gone (as `| head` does once it has
-    read enough); returns the exit status and stderr."""
+    """Runs `perfledger ARGS` with its stdout a pipe whose reader has gone (as `| head` does once
+    it has read enough); returns the exit status and stderr."""
     child = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", *args],
         stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""HTTP telephony batches are durable once acknowledged: through a SIGKILL of perfledger or of its broker."""
+"""Telephony batches acknowledged over HTTP survive a SIGKILL of perfledger or of its broker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Drives the live read models in-process, without a broker: the projector's and ingestor's own code."""
+"""Runs the live read models in-process, no broker: the projector's and ingestor's own code."""
 
 from __future__ import annotations
 

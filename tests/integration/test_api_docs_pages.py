@@ -1,5 +1,6 @@
-"""The /docs and /redoc pages refer only to the server: their scripts, styles and icons are files in
-the package, served with their licences, under a policy that lets the browser fetch nothing elsewhere."""
+"""The /docs and /redoc pages refer only to the server: their scripts, styles and icons are files
+in the package, served with their licences, under a policy that lets the browser fetch nothing
+elsewhere."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The embedded broker's supervisor: a dead broker comes back, at a new address when its port is taken."""
+"""The embedded broker's supervisor: a dead broker comes back, at a new address if its port is
+taken."""
 
 from __future__ import annotations
 

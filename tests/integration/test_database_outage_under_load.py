@@ -27,7 +27,7 @@ BUDGET = 2.0
 
 @dataclass
 class Load:
-    """A client creating goals one after another, retrying each (same key) until it is acknowledged."""
+    """A client creating goals one after another, retrying each (same key) until acknowledged."""
 
     client: Any
     stop: threading.Event = field(default_factory=threading.Event)

@@ -1,4 +1,4 @@
-"""Explain routes trace numbers to their inputs; the auditor role reads everything and writes nothing."""
+"""Explain routes trace numbers to their inputs; the auditor role reads all and writes nothing."""
 
 from __future__ import annotations
 

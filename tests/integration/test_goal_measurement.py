@@ -129,7 +129,8 @@ def test_a_closed_goal_is_corrected_with_a_reason_and_reviews_show_it(world: Wor
         for c in changes
         if c["kind"] == "goal_correction"
     ] == [("goal_correction", 3.0, 4.4, "manager:bob")]
-    # The finalised review keeps its score until it is reopened; finalised again, it counts the correction.
+    # The finalised review keeps its score until it is reopened; finalised again, it counts the
+    # correction.
     review = world.client.get(f"/v1/reviews/{review_id}", headers=ADMIN).json()
     assert review["overall_score"] == 2.75
     world.post(f"/v1/reviews/{review_id}/reopen", {"reason": "goal corrected"}, MANAGER)

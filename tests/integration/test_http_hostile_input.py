@@ -1,4 +1,4 @@
-"""Hostile or careless input answers a 4xx problem with a message, never a 500 (SQLite and PostgreSQL)."""
+"""Hostile or careless input: a 4xx problem with a message, never a 500 (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The default client settings (PLAINTEXT, replication 1, min.insync.replicas 1) on the real protocol."""
+"""The default client settings (PLAINTEXT, replication 1, min.insync.replicas 1) on the real
+protocol."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""GET /v1/kpis answers the KPI catalogue to any signed-in role; the leaderboard ranks by its directions."""
+"""GET /v1/kpis answers the KPI catalogue to any signed-in role; the leaderboard ranks by its
+directions."""
 
 from __future__ import annotations
 

@@ -83,7 +83,8 @@ def command(
     headers: dict[str, str] = ADMIN,
     target: str | None = None,
 ) -> dict[str, Any]:
-    """Calls one command route; asserts it succeeded and loaded its target (if any) once, and nothing twice."""
+    """Calls one command route; asserts it succeeded and loaded its target (if any) once, and
+    nothing twice."""
     counting.loads.clear()
     response = client.request(method, path, json=body, headers=headers)
     assert response.status_code in (200, 201), (method, path, response.text)

@@ -96,7 +96,7 @@ def metric(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def test_a_message_that_cannot_be_applied_is_parked_with_its_reason_and_the_rest_of_the_batch_commits(
+def test_a_message_that_cannot_apply_is_parked_with_its_reason_and_the_rest_of_the_batch_commits(
     pipeline: Pipeline,
 ) -> None:
     topic = one_partition_topic(pipeline)
@@ -139,7 +139,7 @@ def test_a_message_that_cannot_be_applied_is_parked_with_its_reason_and_the_rest
     assert client.get("/readyz").json()["parked"] == {handler.group: 2}
 
 
-def test_an_infrastructure_fault_is_retried_counted_and_makes_readyz_name_the_stuck_consumer_in_any_process(
+def test_an_infra_fault_is_retried_counted_and_readyz_names_the_stuck_consumer_in_any_process(
     pipeline: Pipeline,
     tmp_path: Path,
 ) -> None:

@@ -174,8 +174,8 @@ class SqlWorld(World):
         with self.container.db.transaction() as cur:
             KpiView().apply_events(cur, events)
             cur.execute(
-                "INSERT INTO ingest_counters (name, value) VALUES ('accepted', ?) ON CONFLICT (name) "
-                "DO UPDATE SET value = ingest_counters.value + excluded.value",
+                "INSERT INTO ingest_counters (name, value) VALUES ('accepted', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = ingest_counters.value + excluded.value",
                 (len(events),),
             )
 
@@ -444,7 +444,8 @@ class TestSqlParking(ParkingContract):
 
     def parked(self) -> dict[tuple[str, int], tuple[str, str]]:
         rows = self.db.query(
-            "SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'"
+            "SELECT aggregate_id, version, source, reason FROM parked_events "
+            "WHERE consumer = 'relay'"
         )
         return {(r["aggregate_id"], int(r["version"])): (r["source"], r["reason"]) for r in rows}
 
@@ -564,7 +565,7 @@ class TestKafkaWire(PublisherContract, BrokerLifeContract):
 
 
 def test_the_fake_read_models_fold_telephony_as_the_real_ones_sum_it(sql_world: SqlWorld) -> None:
-    """The fake sums with the projections' own fold: the SQL sums and it agree for the same stream."""
+    """The fake sums with the projections' own fold; it and the SQL agree on the same stream."""
     fake = FakeWorld()
     stream = [
         *calls("agent-1", "team-a", day(5), 300),

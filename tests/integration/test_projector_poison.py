@@ -1,5 +1,5 @@
-"""The events projector parks an event it cannot apply; the aggregate's later versions wait behind it,
-every other aggregate goes on, and a rebuild reports the same instead of raising."""
+"""The events projector parks an event it cannot apply; the aggregate's later versions wait behind
+it, every other aggregate goes on, and a rebuild reports the same instead of raising."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def pipeline(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Itera
 
 
 def store_goal_with_nul(container: Container) -> Goal:
-    """A goal whose agent id holds a NUL, saved straight into the event store (as HTTP once accepted)."""
+    """A goal whose agent id holds a NUL, saved straight into the event store (as HTTP once
+    accepted)."""
     goal = Goal(
         agent_id=NUL_AGENT,
         team_id="team-a",
@@ -262,7 +263,8 @@ def test_an_event_too_large_for_the_broker_is_parked_by_the_relay_and_the_pipeli
     wait_until(lambda: goal_version(client, later) == 1, timeout=30)
     relay_parked = wait_until(
         lambda: container.db.query(
-            "SELECT aggregate_id, version, source, reason FROM parked_events WHERE consumer = 'relay'"
+            "SELECT aggregate_id, version, source, reason FROM parked_events "
+            "WHERE consumer = 'relay'"
         ),
         timeout=30,
     )

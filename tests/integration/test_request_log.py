@@ -1,4 +1,5 @@
-"""Request ids on every answer and problem, 500 as problem+json, and the access log (SQLite and PostgreSQL)."""
+"""Request ids on every answer and problem, 500 as problem+json, and the access log (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Every route's 401 (no or bad token), 403 (outside the role's scope) and 422 (invalid input),
-as application/problem+json naming the field and the reason (SQLite; read models projected in-process)."""
+"""Every route's 401 (no or bad token), 403 (outside the role's scope) and 422 (invalid input), as
+application/problem+json naming the field and the reason (SQLite; read models projected
+in-process)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ REVIEW = {
 }
 TEMPLATE = {k: v for k, v in GOAL.items() if k != "agent_id"}
 
-# (method, path, body, token outside the scope, (path, body) of an invalid request naming `field`, field).
+# (method, path, body, token outside the scope, (path, body) of an invalid request naming `field`,
+# field).
 # Routes without any input to validate have no 422 case (None).
 ROUTES: list[tuple[str, str, Any, dict[str, str], tuple[str, Any] | None, str | None]] = [
     ("GET", "/v1/goals", None, INGEST, ("/v1/goals?limit=0", None), "limit"),

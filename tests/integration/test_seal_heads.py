@@ -1,4 +1,5 @@
-"""Published heads: emptied seal tables are reported, never silently re-sealed; verify compares by default."""
+"""Published heads: emptied seal tables are reported, never silently re-sealed; verify compares by
+default."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def sealer(container: Container, heads: PublishedHeads | None = None) -> Sealer:
 
 @pytest.fixture
 def sealed(tmp_path: Path, database_url: str) -> Iterator[tuple[Container, list[UUID]]]:
-    """Two goals with progress and four archived calls, sealed by a sealer that publishes its heads."""
+    """Two goals with progress and four archived calls, sealed by a sealer publishing its heads."""
     container = build(make_settings(tmp_path, database_url, None))
     goals = []
     for n in range(2):

@@ -1,4 +1,4 @@
-"""The signing secret and the data directory: created once, atomically, readable by the owner only."""
+"""The signing secret and data directory: created once, atomically, readable by the owner only."""
 
 from __future__ import annotations
 

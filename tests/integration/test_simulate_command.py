@@ -1,4 +1,4 @@
-"""`perfledger simulate` as the README runs it: a day of telephony up to now, through the real broker."""
+"""`perfledger simulate` as in the README: a day of telephony up to now, through the real broker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tamper evidence: altered, deleted and reordered rows of the event store and the archive are caught."""
+"""Tamper evidence: altered, deleted or reordered rows of the event store and archive are caught."""
 
 from __future__ import annotations
 
@@ -168,7 +168,8 @@ def alter_archived_payload(c: Container, _: list[UUID]) -> None:
     run(
         c,
         (
-            "UPDATE telephony_archive SET payload = replace(payload, '102', '902') WHERE event_id = ?",
+            "UPDATE telephony_archive SET payload = replace(payload, '102', '902') "
+            "WHERE event_id = ?",
             (event_id,),
         ),
     )

@@ -1,4 +1,4 @@
-"""Corrections and voids of telephony events through the KPIs, checked against an independent recomputation.
+"""Telephony corrections and voids through the KPIs, checked against an independent recomputation.
 
 The same mix of calls, surveys, QA scores and intervals with their corrections and voids is
 sent in four arrival orders (each under its own agents and teams): corrections before their
@@ -139,7 +139,8 @@ def world(w: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         for n, (a, t) in enumerate([(a1, t1), (a2, t2), (a1, t1), (a2, t2)])
     ]
     fixes = [
-        # two corrections of one call: the later correction (by its occurred_at) wins, whatever arrives last
+        # two corrections of one call: the later correction (by its occurred_at) wins, whatever
+        # arrives last
         corrected(
             w,
             500,

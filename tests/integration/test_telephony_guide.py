@@ -1,4 +1,4 @@
-"""docs/telephony.md says what the code does: its examples pass the door, its limits are the settings'."""
+"""docs/telephony.md matches the code: its examples pass the door, its limits are the settings'."""
 
 from __future__ import annotations
 

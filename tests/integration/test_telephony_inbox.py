@@ -1,4 +1,5 @@
-"""The telephony inbox on SQLite and PostgreSQL: durable before acknowledged, published again into a new life."""
+"""The telephony inbox on SQLite and PostgreSQL: durable before acknowledged, published again into
+a new life."""
 
 from __future__ import annotations
 

@@ -98,7 +98,8 @@ def test_sums_that_would_overflow_dead_letter_the_event_that_overflows(
 ) -> None:
     if not container.db.is_postgres:
         pytest.skip(
-            "SQLite turns an overflowing integer sum into a float instead of failing; the bounds prevent it"
+            "SQLite turns an overflowing integer sum into a float instead of failing; "
+            "the bounds prevent it"
         )
     letters = Letters()
     ingestor = TelephonyIngestor("t", "t.dlq", "g", letters, limits=WIDE_OPEN)

@@ -1,4 +1,4 @@
-"""A fetched batch that cannot be decoded is set aside by offset range with the reason; the rest counts.
+"""A fetched batch it cannot decode is set aside by offset range with the reason; the rest counts.
 
 Through the embedded broker, on SQLite and PostgreSQL. The embedded broker keeps batches
 decompressed, so the consumer of this test is made to fail on one batch as a consumer
@@ -136,7 +136,8 @@ def test_an_undecodable_batch_is_dead_lettered_by_offset_range_and_later_events_
     assert headers["source"] == f"{topics.telephony}:0:3-6"
     assert (headers["first-offset"], headers["last-offset"], headers["messages"]) == ("3", "6", "4")
     assert headers["reason"] == (
-        "batch could not be decoded: UnsupportedCodecError: Libraries for lz4 compression codec not found"
+        "batch could not be decoded: UnsupportedCodecError: "
+        "Libraries for lz4 compression codec not found"
     )
     assert letter.value == b""
     (day,) = [d for d in db.query("SELECT DISTINCT day FROM ingest_deliveries")]

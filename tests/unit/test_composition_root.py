@@ -1,4 +1,5 @@
-"""Only the composition root (engine/bootstrap/) constructs publishers, databases, consumers and Kafka clients.
+"""Only the composition root (engine/bootstrap/) constructs publishers, databases, consumers and
+Kafka clients.
 
 An AST walk over the packages resolves every call through the module's imports (aliases
 included) and fails on a constructor called anywhere but the composition root, the module
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("aggregates", "engine", "projections", "adapters", "benchmarks")
 KAFKA_CLIENTS = frozenset({"KafkaProducer", "KafkaConsumer", "KafkaAdminClient"})
 
-# Constructor (qualified name) -> the modules besides the composition root that may call it, and why.
+# Constructor (qualified name) -> modules besides the composition root that may call it, and why.
 CONSTRUCTORS: dict[str, frozenset[str]] = {
     "adapters.kafka.publisher.KafkaPublisher": frozenset(),
     "adapters.sql.database.Database": frozenset(),
@@ -60,7 +61,8 @@ def canonical(name: str) -> str:
 
 
 def names_of(tree: ast.Module, module: str) -> dict[str, str]:
-    """Each local name of the module -> the qualified name it stands for (imports anywhere, own definitions)."""
+    """Each local name of the module -> the qualified name it stands for (imports anywhere, own
+    definitions)."""
     names = {
         node.name: f"{module}.{node.name}"
         for node in tree.body
@@ -80,7 +82,7 @@ def names_of(tree: ast.Module, module: str) -> dict[str, str]:
 
 
 def called(func: ast.expr, names: dict[str, str]) -> str | None:
-    """The qualified name a call's function stands for, when it is a (dotted) name we can resolve."""
+    """The qualified name a call's function stands for, if it is a (dotted) name we can resolve."""
     if isinstance(func, ast.Name):
         return names.get(func.id)
     if isinstance(func, ast.Attribute):
@@ -112,9 +114,7 @@ def forbidden(source: str, module: str) -> list[str]:
     ]
 
 
-def test_only_the_composition_root_constructs_publishers_databases_consumers_and_kafka_clients() -> (
-    None
-):
+def test_only_the_composition_root_builds_publishers_databases_consumers_kafka_clients() -> None:
     assert [problem for module, source in modules() for problem in forbidden(source, module)] == []
 
 

@@ -1,4 +1,5 @@
-"""A rebuild's views write only into fresh tables: fresh names reach every table and index of a view."""
+"""A rebuild's views write only into fresh tables: fresh names reach every table and index of a
+view."""
 
 from __future__ import annotations
 

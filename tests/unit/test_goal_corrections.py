@@ -1,4 +1,4 @@
-"""Overrides of KPI-measured goals, corrections of closed goals, and nobody steering their own goal."""
+"""Overrides of KPI-measured goals, corrections of closed goals, nobody steering their own goal."""
 
 from __future__ import annotations
 

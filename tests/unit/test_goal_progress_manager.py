@@ -81,9 +81,7 @@ def test_a_goal_set_after_its_agents_calls_is_measured_on_the_next_pass() -> Non
     assert side.manager.source.goal_position() > 0 and side.manager.step() == 0
 
 
-def test_an_agents_moving_kpis_become_progress_once_per_interval_and_the_held_back_agent_stays_marked() -> (
-    None
-):
+def test_moving_kpis_become_progress_once_per_interval_the_held_back_agent_stays_marked() -> None:
     side = Side()
     goal_id = side.set_goal()
     side.manager.step()  # nothing measured yet: no data

@@ -211,7 +211,8 @@ def test_the_scan_finds_a_python_kpi_list_in_any_of_its_spellings(source: str) -
     [
         '"""Two KPIs, aht_seconds and fcr_rate, explained."""\nDEFAULT = "aht_seconds"',
         'RULES = (Rule(kpi="aht_seconds"), Rule(kpi="csat_avg"))',
-        'def f():\n    """aht_seconds or fcr_rate"""\n    return {"kpi": "aht_seconds", "value": 1}',
+        'def f():\n    """aht_seconds or fcr_rate"""\n'
+        '    return {"kpi": "aht_seconds", "value": 1}',
     ],
 )
 def test_the_scan_leaves_docstrings_single_names_and_one_kpi_per_structure_alone(

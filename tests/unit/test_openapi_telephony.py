@@ -1,4 +1,4 @@
-"""The OpenAPI examples of telephony say what the door does: every example event passes, every reason is exact."""
+"""OpenAPI telephony examples match the door: every example event passes, every reason is exact."""
 
 from __future__ import annotations
 

@@ -58,9 +58,7 @@ def relay_of(
     )
 
 
-def test_stored_events_are_published_in_order_keyed_by_aggregate_and_the_position_kept_with_the_life() -> (
-    None
-):
+def test_stored_events_publish_in_order_keyed_by_aggregate_position_kept_with_the_life() -> None:
     app, ids = app_with_goals(3)
     publisher, positions = FakePublisher(), FakeRelayPositions()
     relay = relay_of(app, publisher, positions=positions, batch_size=2)

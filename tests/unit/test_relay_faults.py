@@ -1,5 +1,5 @@
-"""The relay under faults: an event it cannot publish is parked and it goes on; a broker outage is retried
-and reported to the health board."""
+"""The relay under faults: an event it cannot publish is parked and it goes on; a broker outage is
+retried and reported to the health board."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Published heads: the newest per chain wins; Kafka is told at most every interval, never blocking the file."""
+"""Published heads: the newest per chain wins; Kafka is told at most every interval, never blocking
+the file."""
 
 from __future__ import annotations
 

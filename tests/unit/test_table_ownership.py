@@ -1,4 +1,5 @@
-"""Each read-model table is spelled in exactly one module: the one that holds its schema, writes and reads.
+"""Each read-model table is spelled in exactly one module: the one that holds its schema, writes
+and reads.
 
 A word match over the packages' source, comments and docstrings included: a table named
 anywhere else means SQL (or prose about it) outside its owner. Reads the source text only.

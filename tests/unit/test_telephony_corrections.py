@@ -74,7 +74,8 @@ def test_a_correction_carries_the_full_body_under_the_original_id_normalised_lik
         (fix(1, "2026-10-08T10:00:00Z", csat=6), "event.csat: must be between 1 and 5"),
         (
             fix(1, "2026-10-08T10:00:00Z", type="event.voided"),
-            "event: type: must be one of call.completed, survey.completed, qa.evaluated, agent.interval",
+            "event: type: must be one of "
+            "call.completed, survey.completed, qa.evaluated, agent.interval",
         ),
         (
             {**fix(1, "2026-10-08T10:00:00Z"), "corrects": "nope"},
@@ -136,9 +137,7 @@ def test_the_delivery_tally_counts_by_broker_day_and_door() -> None:
     }
 
 
-def test_a_stream_folds_as_its_corrected_events_would_and_other_agents_corrections_do_not_apply() -> (
-    None
-):
+def test_a_stream_folds_as_its_corrected_events_would_others_corrections_do_not_apply() -> None:
     original, better = parsed(SURVEY), parsed(fix(1, "2026-10-08T10:00:00Z", csat=5))
     assert fold([better, original]) == fold([original, better]) == fold([{**better["event"]}])
     assert fold([original, parsed(void(2))]) == {}

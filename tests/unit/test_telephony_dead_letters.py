@@ -1,4 +1,5 @@
-"""Dead letters stay publishable whatever came in, and screening decides duplicates, conflicts and whose call."""
+"""Dead letters stay publishable whatever came in, and screening decides duplicates, conflicts and
+whose call."""
 
 from __future__ import annotations
 

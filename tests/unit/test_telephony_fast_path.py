@@ -36,12 +36,13 @@ def test_both_paths_agree_on_a_stream_with_every_kind_of_bad_message() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        b'{"event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d05", "type": "agent.interval", "agent_id": "a",'
-        b' "team_id": "t", "occurred_at": "2026-10-05T07:00:00Z", "interval_seconds": 900,'
-        b' "scheduled_seconds": 900, "adherent_seconds": 810, "available_seconds": 780,'
-        b' "handling_seconds": NaN}',
-        b'{"event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d05", "type": "survey.completed", "agent_id": "a",'
-        b' "team_id": "t", "occurred_at": "2026-10-05T07:00:00Z", "call_id": "c", "csat": 4, "extra": Infinity}',
+        b'{"event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d05", "type": "agent.interval",'
+        b' "agent_id": "a", "team_id": "t", "occurred_at": "2026-10-05T07:00:00Z",'
+        b' "interval_seconds": 900, "scheduled_seconds": 900, "adherent_seconds": 810,'
+        b' "available_seconds": 780, "handling_seconds": NaN}',
+        b'{"event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d05", "type": "survey.completed",'
+        b' "agent_id": "a", "team_id": "t", "occurred_at": "2026-10-05T07:00:00Z",'
+        b' "call_id": "c", "csat": 4, "extra": Infinity}',
         b"\xff\xfe{}",
     ],
 )
