@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -175,9 +176,7 @@ def ensure_topics(bootstrap: Bootstrap, settings: Settings) -> None:
         existing = set(client.list_topics())
         missing = [t for t in wanted if t.name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 client.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         client.close()

@@ -8,6 +8,7 @@ its log on restart (the embedded one) starts empty and so gets a new identity.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -97,10 +98,9 @@ class BrokerLife:
 
     def _reset(self) -> None:
         if self._consumer is not None:
-            try:
+            # A broken client is dropped either way.
+            with contextlib.suppress(Exception):
                 self._consumer.close()
-            except Exception:  # noqa: BLE001 - a broken client is dropped either way
-                pass
         self._consumer = None
 
     def close(self) -> None:
