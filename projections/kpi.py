@@ -379,13 +379,19 @@ class SumsBatch:
 
 @dataclass
 class PlacementIndex:
-    """What a projection must remember to place surveys and QA scores in their call's buckets."""
+    """What a projection must remember to place surveys and QA scores in their call's buckets, for its agent."""
 
     call_times: dict[CallKey, datetime] = field(default_factory=dict)
-    # Each linked event counted so far, by call key, with the time it is placed at.
+    # Each linked event counted so far, by the call key it names, with the time it is placed at.
     linked: dict[CallKey, list[tuple[Mapping[str, Any], datetime]]] = field(
         default_factory=dict
     )
+    # Who handled each call, with the leg's team: call_id -> agent_id -> team_id.
+    legs: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Linked events counted for another agent than they name (their call's): event_id -> (agent, team).
+    moved: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The agents named by linked events of each call: call_id -> agent ids.
+    named: dict[str, set[str]] = field(default_factory=dict)
 
     def place(self, event: Mapping[str, Any]) -> list[Placed]:
         """Where one new (deduplicated) event counts, and the moves of earlier ones it causes."""
@@ -404,25 +410,67 @@ class PlacementIndex:
             for key, change in increments(placed_event, at)
         ]
 
+    def owner(self, event: Mapping[str, Any]) -> tuple[str, str]:
+        """The (agent, team) a linked event counts for: the agent it names when that agent handled
+        the call or no leg is known; else the call's last leg (latest time, then greatest agent id)."""
+        legs = self.legs.get(event["call_id"])
+        named = event["agent_id"]
+        if not legs or named in legs:
+            return named, event["team_id"]
+        call = event["call_id"]
+        agent = max(legs, key=lambda a: (self.call_times.get((a, call), _EPOCH), a))
+        return agent, legs[agent]
+
+    def counted_for(self, event: Mapping[str, Any]) -> tuple[str, str]:
+        """The (agent, team) a placed linked event counts for now."""
+        return self.moved.get(event["event_id"], (event["agent_id"], event["team_id"]))
+
     def _place_linked(self, event: Mapping[str, Any]) -> Placed:
-        key = call_key(event)
-        at = placement(event, self.call_times.get(key))
-        self.linked.setdefault(key, []).append((event, at))
-        return event, at, 1
+        agent, team = self.owner(event)
+        at = placement(event, self.call_times.get((agent, event["call_id"])))
+        self.add_linked(event, at)
+        self._remember_owner(event, agent, team)
+        return as_counted_for(event, agent, team), at, 1
+
+    def add_linked(self, event: Mapping[str, Any], at: datetime) -> None:
+        """Remembers a linked event placed at `at` (also for a caller loading what it stored)."""
+        self.linked.setdefault(call_key(event), []).append((event, at))
+        self.named.setdefault(event["call_id"], set()).add(event["agent_id"])
+
+    def _remember_owner(self, event: Mapping[str, Any], agent: str, team: str) -> None:
+        if (agent, team) == (event["agent_id"], event["team_id"]):
+            self.moved.pop(event["event_id"], None)
+        else:
+            self.moved[event["event_id"]] = (agent, team)
 
     def _place_call(self, call: Mapping[str, Any], at: datetime) -> list[Placed]:
         key = call_key(call)
+        agent, call_id = key
+        legs = self.legs.setdefault(call_id, {})
+        team = legs.get(agent)
+        legs[agent] = call["team_id"] if team is None else min(team, call["team_id"])
         known = self.call_times.get(key)
-        if known is not None and known <= at:
-            return []
-        self.call_times[key] = at
+        if known is None or at < known:
+            self.call_times[key] = at
         moves: list[Placed] = []
-        placed = self.linked.get(key, [])
-        for index, (event, old_at) in enumerate(placed):
-            if old_at != at:
-                moves += [(event, old_at, -1), (event, at, 1)]
-                placed[index] = (event, at)
+        for named in sorted(self.named.get(call_id, ())):
+            placed = self.linked[(named, call_id)]
+            for number, (event, old_at) in enumerate(placed):
+                old = self.counted_for(event)
+                new = self.owner(event)
+                new_at = placement(event, self.call_times.get((new[0], call_id)))
+                if (old, old_at) != (new, new_at):
+                    moves += [(as_counted_for(event, *old), old_at, -1), (as_counted_for(event, *new), new_at, 1)]
+                    placed[number] = (event, new_at)
+                    self._remember_owner(event, *new)
         return moves
+
+
+def as_counted_for(event: Mapping[str, Any], agent: str, team: str) -> Mapping[str, Any]:
+    """The event as it counts for (agent, team): itself, or a copy (of the same kind, voided or not)."""
+    if (agent, team) == (event["agent_id"], event["team_id"]):
+        return event
+    return type(event)({**event, "agent_id": agent, "team_id": team})
 
 
 def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -249,10 +249,28 @@ def test_qa_score_arriving_before_its_call_moves_like_a_survey() -> None:
     assert _key("day", QA_TIME) not in totals
 
 
-def test_surveys_link_to_the_call_of_their_own_agent() -> None:
+def test_a_survey_of_another_agents_call_counts_for_that_agent_whatever_the_order() -> None:
     other_agents_leg = _call(agent="agent-2", at="2026-10-04T10:00:00+00:00")
-    totals = fold([other_agents_leg, _survey(5)])  # agent-1 rated; its leg never arrives
-    assert _row(totals, _key("day", SURVEY_TIME))["csat_avg"] == 5.0
+    other_agents_leg["team_id"] = "team-south"
+    for events in ([other_agents_leg, _survey(5)], [_survey(5), other_agents_leg]):
+        totals = fold(events)
+        assert _key("day", SURVEY_TIME) not in totals  # agent-1 rated, but never took the call
+        assert ("team", "team-north", "day", _key("day", SURVEY_TIME)[3]) not in totals
+        assert _row(totals, _key("day", "2026-10-04T10:00:00+00:00", scope_id="agent-2"))["csat_avg"] == 5.0
+        assert _row(totals, _key("day", "2026-10-04T10:00:00+00:00", "team", "team-south"))["csat_avg"] == 5.0
+
+
+def test_a_survey_of_a_transferred_call_counts_for_the_named_leg_else_the_last_leg() -> None:
+    first = _call(agent="agent-2", at="2026-10-04T10:00:00+00:00")
+    last = _call(agent="agent-3", at="2026-10-04T10:20:00+00:00")
+    own = _call(agent="agent-1", at="2026-10-04T09:50:00+00:00")
+    last_day = _key("day", "2026-10-04T10:20:00+00:00", scope_id="agent-3")
+    for events in ([first, _survey(4), last], [last, first, _survey(4)], [_survey(4), last, first]):
+        assert fold(events)[last_day]["csat_count"] == 1
+    for events in ([first, _survey(4), last, own], [own, _survey(4), first], [_survey(4), last, own]):
+        totals = fold(events)
+        assert totals[_key("day", "2026-10-04T09:50:00+00:00")]["csat_count"] == 1
+        assert totals.get(last_day, {"csat_count": 0})["csat_count"] == 0
 
 
 def test_move_leaves_buckets_both_times_share_alone() -> None:
