@@ -419,7 +419,7 @@ class PlacementIndex:
             return named, event["team_id"]
         call = event["call_id"]
         agent = max(legs, key=lambda a: (self.call_times.get((a, call), _EPOCH), a))
-        return agent, legs[agent]
+        return agent, legs[agent] or event["team_id"]  # a leg recorded without its team: keep the event's
 
     def counted_for(self, event: Mapping[str, Any]) -> tuple[str, str]:
         """The (agent, team) a placed linked event counts for now."""
@@ -470,7 +470,8 @@ def as_counted_for(event: Mapping[str, Any], agent: str, team: str) -> Mapping[s
     """The event as it counts for (agent, team): itself, or a copy (of the same kind, voided or not)."""
     if (agent, team) == (event["agent_id"], event["team_id"]):
         return event
-    return type(event)({**event, "agent_id": agent, "team_id": team})
+    moved = {**event, "agent_id": agent, "team_id": team}
+    return Voided(moved) if type(event) is Voided else moved
 
 
 def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

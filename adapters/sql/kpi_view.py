@@ -30,8 +30,10 @@ from projections.kpi import (
     COUNTERS,
     PlacementIndex,
     SumsBatch,
+    as_counted_for,
     effective,
     is_correction,
+    is_linked,
     occurred_at,
     target_of,
 )
@@ -143,22 +145,32 @@ class KpiView:
 
     def _apply_measured(self, cur: Any, events: Sequence[Mapping[str, Any]]) -> int:
         refs = sorted({call_ref(e) for e in events if "call_id" in e})
-        call_refs = {call_ref(e) for e in events if e["type"] == "call.completed"}
+        calls = [e for e in events if e["type"] == "call.completed"]
         index = PlacementIndex(call_times=self.placed.load_call_times(cur, refs))
-        placed_before = self.placed.load_linked(cur, sorted(call_refs), index)
+        # Only calls with surveys or QA scores stored (any agent named) and this batch's surveys
+        # need who handled their call: the rest of the batch costs one lookup.
+        stored = self.placed.linked_of_calls(cur, [e["call_id"] for e in calls]) if calls else []
+        placed_before = self.placed.load_linked(cur, stored, index)
+        needing_legs = {e["call_id"] for e in events if is_linked(e)} | set(index.named)
+        if needing_legs:
+            self.placed.load_legs(cur, sorted(needing_legs), index)
         known_calls = dict(index.call_times)
         batch = SumsBatch()
         teams: dict[str, str] = {}
+        changed: set[str] = set()
         held = self.fixes.held(cur, [e["event_id"] for e in events])
         for event in events:
-            teams[event["agent_id"]] = event["team_id"]
             if event["event_id"] in held:
                 event = self.fixes.count_held(cur, event, held[event["event_id"]])
-            batch.add_placed(index.place(event))
+            for placed, at, sign in index.place(event):
+                batch.add(placed, at, sign)
+                changed.add(placed["agent_id"])
+                if sign > 0:
+                    teams[placed["agent_id"]] = placed["team_id"]
         self.placed.write_calls(cur, index, known_calls)
-        self.placed.write_call_agents(cur, {(e["call_id"], e["agent_id"]) for e in events if e["type"] == "call.completed"})
+        self.placed.write_call_agents(cur, {(e["call_id"], e["agent_id"]): e["team_id"] for e in calls})
         self.placed.write_linked(cur, index, placed_before)
-        self._mark_changed(cur, sorted(teams))
+        self._mark_changed(cur, sorted(changed))
         return self._write_sums(cur, batch, teams)
 
     def _mark_changed(self, cur: Any, agents: Sequence[str]) -> None:
@@ -189,7 +201,10 @@ class KpiView:
             rows.append((*key, team, *values))
             if sums["events"] < 0:
                 emptied.append(key)
-        cur.executemany(self._upsert_keep_team if keep_team else self._upsert, rows)
+        # An agent only taken away from in this batch (a survey moved off it) keeps its rows' team.
+        known = [r for r in rows if not keep_team and (r[0] == "team" or r[1] in teams)]
+        cur.executemany(self._upsert, known)
+        cur.executemany(self._upsert_keep_team, [r for r in rows if keep_team or not (r[0] == "team" or r[1] in teams)])
         cur.executemany(
             f"DELETE FROM {self.t.sums} WHERE scope = ? AND scope_id = ? AND bucket = ? AND start = ? AND events = 0",
             emptied,
@@ -212,10 +227,12 @@ class KpiView:
             now = effective(original, corrections.get(target, []))
             if now == before and type(now) is type(before):
                 continue
-            at = placed.get(target) or occurred_at(original)
+            at, owner = placed.get(target) or (occurred_at(original), None)
+            if owner is not None:  # counted for its call's agent: the correction swaps it there
+                before, now = as_counted_for(before, *owner), as_counted_for(now, *owner)
             batch.add(before, at, -1)
             batch.add(now, at, 1)
-            teams[original["agent_id"]] = original["team_id"]
+            teams[now["agent_id"]] = now["team_id"]
             self.fixes.write_effective(cur, target, now, corrections.get(target, []))
         self._mark_changed(cur, sorted(teams))
         return self._write_sums(cur, batch, teams, keep_team=True)
