@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.kafka.client import topics_of
 from adapters.sql.ingest_counts import COUNTER_NAMES
 from adapters.sql.ingest_counts import counter_totals as ingest_counters
-from adapters.telephony.dead_letters import MAX_PAYLOAD_BYTES, digest
-from tests.integration.test_telephony_ingest import dead_letters, produce
+from adapters.sql.rebuilder import rebuild
+from adapters.telephony.dead_letters import ACCEPTED_HEADER, MAX_PAYLOAD_BYTES, digest
+from adapters.telephony.ingestor import decode_archived
+from tests.integration.test_telephony_ingest import assert_api_matches_oracle, dead_letters, produce
 from tests.support import Pipeline, make_settings, token, wait_until
 
 INGEST = token("ingest", "pbx-1")
@@ -189,21 +192,86 @@ def test_a_survey_for_another_agents_call_is_dead_lettered_from_kafka(pipeline: 
     assert agent_day(pipeline, "agent-099") == []
 
 
-def test_a_survey_that_arrived_before_a_call_of_another_agent_keeps_counting_and_is_listed(
+def test_a_survey_that_arrived_before_a_call_of_another_agent_moves_to_the_calls_agent_and_is_listed(
     pipeline: Pipeline,
 ) -> None:
     client = pipeline.client()
     stranger = {**SURVEY, "agent_id": "agent-099", "team_id": "team-south"}
     assert post(client, [stranger])["accepted"] == 1
     settled(pipeline, 1)
-    assert post(client, [CALL])["accepted"] == 1
-    settled(pipeline, 2)
-    # The survey was answered "accepted": it stays counted for the agent it names...
     assert [d["csat_avg"] for d in agent_day(pipeline, "agent-099")] == [4.0]
-    # ...and is listed for correction, now that its call turned out to be agent-017's.
+    assert post(client, [CALL])["accepted"] == 1
+    assert settled(pipeline, 2)["dead_lettered"] == 0  # answered "accepted": moved, never refused
+    # It counts for the agent (and team) who took the call, in the call's buckets...
+    assert agent_day(pipeline, "agent-099") == []
+    (day,) = agent_day(pipeline)
+    assert day["csat_avg"] == 4.0 and day["calls_handled"] == 1
+    south = client.get("/v1/teams/team-south/kpis", params={"bucket": "day"}, headers=token("admin", "root"))
+    assert south.status_code == 404 or south.json()["rows"] == []
+    # ...and stays flagged, saying whom it was moved from and to.
     listed = client.get("/v1/telephony/mismatches", headers=token("auditor", "ann")).json()
     assert listed["rows"] == [{"event_id": SURVEY["event_id"], "agent_id": "agent-099", "call_id": "c-88121",
-                               "call_agents": ["agent-017"]}]
+                               "call_agents": ["agent-017"],
+                               "moved_from": {"agent_id": "agent-099", "team_id": "team-south"},
+                               "moved_to": {"agent_id": "agent-017", "team_id": "team-north"}}]
+
+
+def _world(n: int) -> list[dict[str, Any]]:
+    """A call of agent-1n in team-n, an interval, and a survey and a QA score naming another agent."""
+    agent, team, call = f"agent-{n}1", f"team-{n}", f"call-{n}"
+    stranger = {"agent_id": f"agent-{n}9", "team_id": f"team-{n}x", "call_id": call}
+    return [
+        {**SURVEY, **stranger, "event_id": eid(100 * n + 1), "csat": 4},
+        {"event_id": eid(100 * n + 2), "type": "qa.evaluated", **stranger, "occurred_at": "2026-10-08T09:00:00Z",
+         "qa_score": 70.5, "evaluator_id": "qa-lead"},
+        {**INTERVAL, "event_id": eid(100 * n + 3), "agent_id": agent, "team_id": team},
+        {**CALL, "event_id": eid(100 * n + 4), "agent_id": agent, "team_id": team, "call_id": call},
+    ]
+
+
+def _produce_promised(bootstrap: str, topic: str, events: list[dict[str, Any]]) -> None:
+    """As the HTTP route's inbox publishes what it answered "accepted"."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    try:
+        for event in events:
+            producer.send(topic, key=event["agent_id"].encode(), value=json.dumps(event).encode(),
+                          headers=[(ACCEPTED_HEADER, b"http")])
+        producer.flush(30)
+    finally:
+        producer.close()
+
+
+def test_surveys_and_qa_scores_count_for_the_calls_agent_in_either_arrival_order(pipeline: Pipeline) -> None:
+    client, topic = pipeline.client(), topics_of(pipeline.settings).telephony
+    survey_first, call_first = _world(1), _world(2)
+    post(client, survey_first[:2])
+    settled(pipeline, 2)
+    post(client, survey_first[2:])
+    settled(pipeline, 4)
+    post(client, call_first[2:])
+    settled(pipeline, 6)
+    # The survey and QA score were accepted by HTTP before the call was known (their promise
+    # travels with them), and reach the ingestor after it: counted for the call's agent at once.
+    _produce_promised(pipeline.settings.kafka_bootstrap or "", topic, call_first[:2])
+    assert settled(pipeline, 8)["dead_lettered"] == 0
+    admin = token("admin", "root")
+    for kind in ("interval", "day", "month"):
+        rows = [client.get(f"/v1/{scope}/{name}/kpis", params={"bucket": kind}, headers=admin).json()["rows"]
+                for scope, name in (("agents", "agent-11"), ("agents", "agent-21"), ("teams", "team-1"),
+                                    ("teams", "team-2"))]
+        assert [(r["csat_avg"], r["qa_avg"], r["calls_handled"]) for r in rows[0]] == [(4.0, 70.5, 1)]
+        assert rows[0] == rows[1] and rows[2] == rows[3] == rows[0]  # the same, whatever arrived first
+    for stranger in ("agent-19", "agent-29"):
+        assert agent_day(pipeline, stranger) == []
+    messages = [json.dumps(e).encode() for e in [*survey_first, *call_first[2:], *call_first[:2]]]
+    assert_api_matches_oracle(client, messages)
+    listed = client.get("/v1/telephony/mismatches", headers=admin).json()["rows"]
+    assert sorted((r["moved_from"]["agent_id"], r["moved_to"]["agent_id"]) for r in listed) == [
+        ("agent-19", "agent-11"), ("agent-19", "agent-11"), ("agent-29", "agent-21"), ("agent-29", "agent-21")]
+    pipeline.stop("ingestor")
+    outcome = rebuild(pipeline.container.db, pipeline.container.app, decode_archived, lambda *_: None,
+                      projections=("kpi",), check=True)
+    assert outcome.differences == []
 
 
 def test_an_http_accepted_survey_is_never_dead_lettered_later_by_the_ingestor(pipeline: Pipeline) -> None:
