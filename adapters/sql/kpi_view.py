@@ -228,11 +228,11 @@ class KpiView:
             if now == before and type(now) is type(before):
                 continue
             at, owner = placed.get(target) or (occurred_at(original), None)
-            if owner is not None:  # counted for its call's agent: the correction swaps it there
-                before, now = as_counted_for(before, *owner), as_counted_for(now, *owner)
-            batch.add(before, at, -1)
-            batch.add(now, at, 1)
-            teams[now["agent_id"]] = now["team_id"]
+            owner = owner or (original["agent_id"], original["team_id"])
+            # counted for its call's agent (when moved there): the correction swaps it there
+            batch.add(as_counted_for(before, *owner), at, -1)
+            batch.add(as_counted_for(now, *owner), at, 1)
+            teams[owner[0]] = owner[1]
             self.fixes.write_effective(cur, target, now, corrections.get(target, []))
         self._mark_changed(cur, sorted(teams))
         return self._write_sums(cur, batch, teams, keep_team=True)

@@ -274,6 +274,49 @@ def test_surveys_and_qa_scores_count_for_the_calls_agent_in_either_arrival_order
     assert outcome.differences == []
 
 
+def test_a_survey_of_a_transferred_call_follows_its_last_leg_until_the_named_agents_leg_arrives(
+    pipeline: Pipeline,
+) -> None:
+    client, admin = pipeline.client(), token("admin", "root")
+    survey = {**SURVEY, "event_id": eid(501), "agent_id": "agent-a", "team_id": "team-a", "call_id": "t-1"}
+    leg = {**CALL, "call_id": "t-1", "transferred": True}
+    waves = [
+        [survey],
+        [{**leg, "event_id": eid(502), "agent_id": "agent-b", "team_id": "team-b",
+          "occurred_at": "2026-10-05T09:00:00Z"}],
+        [{**leg, "event_id": eid(503), "agent_id": "agent-c", "team_id": "team-c",
+          "occurred_at": "2026-10-05T09:10:00Z"}],
+        [{"event_id": eid(504), "type": "event.corrected", "agent_id": "agent-a", "team_id": "team-a",
+          "occurred_at": "2026-10-09T09:00:00Z", "corrects": eid(501), "reason": "wrong key",
+          "event": {**{k: v for k, v in survey.items() if k != "event_id"}, "csat": 1}}],
+    ]
+    sent: list[dict[str, Any]] = []
+    for wave in waves:
+        assert post(client, wave)["accepted"] == len(wave)
+        sent += wave
+        settled(pipeline, len(sent))
+        assert_api_matches_oracle(client, [json.dumps(e).encode() for e in sent])
+    # the last leg (agent-c) holds it, corrected; the first leg never kept it
+    assert [(d["csat_avg"], d["calls_handled"]) for d in agent_day(pipeline, "agent-c")] == [(1.0, 1)]
+    assert [d["csat_avg"] for d in agent_day(pipeline, "agent-b")] == [None]
+    listed = client.get("/v1/telephony/mismatches", headers=admin).json()["rows"]
+    assert [(r["moved_to"], r["call_agents"]) for r in listed] == [
+        ({"agent_id": "agent-c", "team_id": "team-c"}, ["agent-b", "agent-c"])]
+    # the agent it names turns out to have taken a leg too: it goes back, and is no longer flagged
+    own = {**leg, "event_id": eid(505), "agent_id": "agent-a", "team_id": "team-a", "occurred_at": "2026-10-05T08:50:00Z"}
+    post(client, [own])
+    sent.append(own)
+    settled(pipeline, len(sent))
+    assert_api_matches_oracle(client, [json.dumps(e).encode() for e in sent])
+    assert [d["csat_avg"] for d in agent_day(pipeline, "agent-a")] == [1.0]
+    assert [d["csat_avg"] for d in agent_day(pipeline, "agent-c")] == [None]
+    assert client.get("/v1/telephony/mismatches", headers=admin).json()["rows"] == []
+    pipeline.stop("ingestor")
+    outcome = rebuild(pipeline.container.db, pipeline.container.app, decode_archived, lambda *_: None,
+                      projections=("kpi",), check=True)
+    assert outcome.differences == []
+
+
 def test_an_http_accepted_survey_is_never_dead_lettered_later_by_the_ingestor(pipeline: Pipeline) -> None:
     client = pipeline.client()
     pipeline.stop("ingestor")
