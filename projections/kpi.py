@@ -23,17 +23,20 @@ that the live model and a rebuild have the same rows; `is_empty()` tells.
 
 Late and out-of-order events (the caller's part)
 ------------------------------------------------
-A survey or QA score counts in the buckets of its call's `occurred_at`. Calls are
-looked up by `call_key(event)` = (agent_id, call_id): a transferred call has one leg
-per agent, and a survey rates the agent it names. The caller keeps, durably,
-1. the time of each call key it has seen (the earliest, if a call key repeats), and
-2. each survey/QA event it has counted with the time it was placed at,
+A survey or QA score counts in the buckets of its call's `occurred_at`, for its call's
+agent. Calls are looked up by `call_key(event)` = (agent_id, call_id): a transferred call
+has one leg per agent. A survey counts for the agent it names when that agent has a leg
+of the call (or no leg is known yet); otherwise for the call's last leg (latest call time,
+then greatest agent id) and that leg's team (`PlacementIndex.owner`): a function of the set
+of legs, so arrival order does not matter. The caller keeps, durably,
+1. the time of each call key it has seen (the earliest, if a call key repeats), the legs
+   of each call_id with their teams, and
+2. each survey/QA event it has counted with the time and the agent it was placed at,
 and for each new (deduplicated) event:
-- a survey/QA: count it at `placement(event, known_call_time_or_None)`, and remember
-  where it was placed;
-- a call: count it at its own time; if its key was unknown, or this call is earlier
-  than the known one, move every survey/QA remembered for that key and placed
-  elsewhere (`move(event, placed_at, call_time)`) and remember the new place.
+- a survey/QA: count it for `owner(event)` at that leg's call time (its own time while no
+  call is known), and remember where it was placed;
+- a call: count it at its own time; then every survey/QA of its call_id whose owner or
+  time changed moves (subtract where it was, add where it counts now).
 `PlacementIndex` does exactly this in memory and says where each event counts
 (`place()`); it is the reference the SQL projection mirrors. `increments()` turns a
 placement into the 8 records' changes; `SumsBatch` does the same for a whole poll at

@@ -54,7 +54,8 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("get", "/v1/audit/verify"): {"ok": True, "first_problem": None},
     ("get", "/v1/telephony/mismatches"): {"rows": [{
         "event_id": "0b7e2c1a-4f4e-4c39-9d0e-1f2a3b4c5d01", "agent_id": "agent-017", "call_id": "call-88412",
-        "call_agents": ["agent-022"]}]},
+        "call_agents": ["agent-022"], "moved_from": {"agent_id": "agent-017", "team_id": "team-north"},
+        "moved_to": {"agent_id": "agent-022", "team_id": "team-south"}}]},
     ("get", "/healthz"): {"status": "ok"},
     ("get", "/readyz"): {"ready": True, "max_lag": 1000, "lagging": [], "event_store_position": 530,
                          "relay_position": 530, "relay_lag": 0,

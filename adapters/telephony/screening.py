@@ -9,10 +9,10 @@ and the ingestor before it archives, so what the route answers is what the inges
   SHA-256 digest, so both versions are kept;
 - a survey or QA score whose call is already known, for other agents only, is refused:
   it would otherwise count for an agent who did not take the call. One that arrived before
-  its call is counted for the agent it names, since it was accepted then, and listed by
-  `mismatched_linked` once the call turns out to be another agent's (README, Telephony).
+  its call was accepted then: the KPI model moves it to the call's agent when the call
+  arrives (projections/kpi.py, `PlacementIndex.owner`) and `mismatched_linked` lists it.
   A message the HTTP route already accepted (header `perfledger-accepted`) is held to
-  that answer: the ingestor only lists it, whatever reached it first;
+  that answer: the ingestor counts it for the call's agent, whatever reached it first;
 - a correction or void of an event already known is refused when it names a correction
   or void (name the original instead), or when its body is of another type or changes the
   original's agent, team, time or call (void and send again instead). One whose original

@@ -57,5 +57,5 @@ def corrections(event_id: str, who: CurrentPrincipal, services: AppServices) -> 
 
 @router.get("/v1/telephony/mismatches")
 def mismatches(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
-    """Surveys and QA scores counted for an agent who, as their call showed later, did not handle it."""
+    """Surveys and QA scores naming an agent who did not handle their call, and the call's agent they count for."""
     return services.telephony.mismatches(who)
