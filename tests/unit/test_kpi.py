@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -358,3 +359,19 @@ def test_polls_added_one_after_another_equal_one_fold() -> None:
             batch.add_placed(index.place(event))
         add_into(stored, batch.records().items())
     assert {key: sums for key, sums in stored.items() if not is_empty(sums)} == fold(events)
+
+
+def test_whose_call_a_survey_counts_for_does_not_depend_on_arrival_order() -> None:
+    from itertools import permutations
+
+    legs = [_call(agent=agent, at=at) for agent, at in (
+        ("agent-2", "2026-10-04T10:00:00+00:00"), ("agent-3", "2026-10-04T10:00:00+00:00"),
+        ("agent-4", "2026-10-04T09:00:00+00:00"))]
+    legs[1]["team_id"] = "team-south"
+    events = [*legs, _survey(5), _qa(80.0)]
+    results = {json.dumps(sorted((str(k), v) for k, v in fold(list(order)).items()))
+               for order in permutations(events)}
+    assert len(results) == 1
+    # a tie on the call time goes to the greatest agent id, with its leg's team
+    totals = fold(events)
+    assert totals[_key("day", "2026-10-04T10:00:00+00:00", "team", "team-south")]["csat_count"] == 1
