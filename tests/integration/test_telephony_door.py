@@ -280,7 +280,7 @@ def test_a_survey_of_a_transferred_call_follows_its_last_leg_until_the_named_age
     client, admin = pipeline.client(), token("admin", "root")
     survey = {**SURVEY, "event_id": eid(501), "agent_id": "agent-a", "team_id": "team-a", "call_id": "t-1"}
     leg = {**CALL, "call_id": "t-1", "transferred": True}
-    waves = [
+    waves: list[list[dict[str, Any]]] = [
         [survey],
         [{**leg, "event_id": eid(502), "agent_id": "agent-b", "team_id": "team-b",
           "occurred_at": "2026-10-05T09:00:00Z"}],
