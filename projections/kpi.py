@@ -23,17 +23,20 @@ that the live model and a rebuild have the same rows; `is_empty()` tells.
 
 Late and out-of-order events (the caller's part)
 ------------------------------------------------
-A survey or QA score counts in the buckets of its call's `occurred_at`. Calls are
-looked up by `call_key(event)` = (agent_id, call_id): a transferred call has one leg
-per agent, and a survey rates the agent it names. The caller keeps, durably,
-1. the time of each call key it has seen (the earliest, if a call key repeats), and
-2. each survey/QA event it has counted with the time it was placed at,
+A survey or QA score counts in the buckets of its call's `occurred_at`, for its call's
+agent. Calls are looked up by `call_key(event)` = (agent_id, call_id): a transferred call
+has one leg per agent. A survey counts for the agent it names when that agent has a leg
+of the call (or no leg is known yet); otherwise for the call's last leg (latest call time,
+then greatest agent id) and that leg's team (`PlacementIndex.owner`): a function of the set
+of legs, so arrival order does not matter. The caller keeps, durably,
+1. the time of each call key it has seen (the earliest, if a call key repeats), the legs
+   of each call_id with their teams, and
+2. each survey/QA event it has counted with the time and the agent it was placed at,
 and for each new (deduplicated) event:
-- a survey/QA: count it at `placement(event, known_call_time_or_None)`, and remember
-  where it was placed;
-- a call: count it at its own time; if its key was unknown, or this call is earlier
-  than the known one, move every survey/QA remembered for that key and placed
-  elsewhere (`move(event, placed_at, call_time)`) and remember the new place.
+- a survey/QA: count it for `owner(event)` at that leg's call time (its own time while no
+  call is known), and remember where it was placed;
+- a call: count it at its own time; then every survey/QA of its call_id whose owner or
+  time changed moves (subtract where it was, add where it counts now).
 `PlacementIndex` does exactly this in memory and says where each event counts
 (`place()`); it is the reference the SQL projection mirrors. `increments()` turns a
 placement into the 8 records' changes; `SumsBatch` does the same for a whole poll at
@@ -71,9 +74,22 @@ from typing import Any
 from aggregates.kpis import values
 
 COUNTERS: tuple[str, ...] = (
-    "events", "calls", "handle_ms", "hold_ms", "fcr_true", "fcr_known", "transferred",
-    "csat_count", "csat_sum", "csat_top2", "qa_count", "qa_milli_sum",
-    "scheduled_ms", "adherent_ms", "available_ms", "handling_ms",
+    "events",
+    "calls",
+    "handle_ms",
+    "hold_ms",
+    "fcr_true",
+    "fcr_known",
+    "transferred",
+    "csat_count",
+    "csat_sum",
+    "csat_top2",
+    "qa_count",
+    "qa_milli_sum",
+    "scheduled_ms",
+    "adherent_ms",
+    "available_ms",
+    "handling_ms",
 )
 BUCKET_KINDS: tuple[str, ...] = ("interval", "day", "week", "month")
 SCOPES: tuple[str, ...] = ("agent", "team")
@@ -94,6 +110,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --- buckets ----------------------------------------------------------------------------
+
 
 def interval_start(at: datetime) -> datetime:
     """Start of the 15-minute UTC interval holding `at`."""
@@ -138,6 +155,7 @@ def _starts_of_interval(index: int) -> tuple[datetime, datetime, datetime, datet
 
 # --- events to increments ---------------------------------------------------------------
 
+
 def occurred_at(event: Mapping[str, Any]) -> datetime:
     """The event's own time (an archive dict holds it as ISO text)."""
     value = event["occurred_at"]
@@ -174,6 +192,7 @@ def delta(event: Mapping[str, Any]) -> Delta:
 
 # --- corrections ------------------------------------------------------------------------
 
+
 def is_correction(event: Mapping[str, Any]) -> bool:
     """True for `event.corrected` and `event.voided`."""
     return event["type"] in CORRECTION_TYPES
@@ -181,25 +200,34 @@ def is_correction(event: Mapping[str, Any]) -> bool:
 
 def target_of(correction: Mapping[str, Any]) -> str:
     """The event_id a correction or void is about."""
-    return str(correction["corrects"] if correction["type"] == "event.corrected" else correction["voids"])
+    return str(
+        correction["corrects"] if correction["type"] == "event.corrected" else correction["voids"]
+    )
 
 
 def identity_problem(original: Mapping[str, Any], body: Mapping[str, Any]) -> str | None:
     """Why a corrected body cannot replace `original` (a field it may not change), or None."""
     for name in IDENTITY_FIELDS:
         if original.get(name) != body.get(name):
-            return f"event.{name}: a correction keeps the original's {name} ({original.get(name)!r})"
+            return (
+                f"event.{name}: a correction keeps the original's {name} ({original.get(name)!r})"
+            )
     if occurred_at(original) != occurred_at(body):
         return f"event.occurred_at: a correction keeps the original's occurred_at ({original['occurred_at']})"
     return None
 
 
-def effective(original: Mapping[str, Any], corrections: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
+def effective(
+    original: Mapping[str, Any], corrections: Iterable[Mapping[str, Any]]
+) -> Mapping[str, Any]:
     """What `original` counts as, given every correction and void naming it (in any order)."""
     latest: Mapping[str, Any] | None = None
     latest_key: tuple[datetime, str] | None = None
     for correction in corrections:
-        if correction["agent_id"] != original["agent_id"] or correction["team_id"] != original["team_id"]:
+        if (
+            correction["agent_id"] != original["agent_id"]
+            or correction["team_id"] != original["team_id"]
+        ):
             continue  # about another agent's event: never applied (the door refuses it when it can tell)
         if correction["type"] == "event.voided":
             return Voided(original)
@@ -246,10 +274,14 @@ def _keys_of(
     agent: str, team: str, starts: tuple[datetime, datetime, datetime, datetime]
 ) -> list[SumsKey]:
     return [
-        ("agent", agent, "interval", starts[0]), ("agent", agent, "day", starts[1]),
-        ("agent", agent, "week", starts[2]), ("agent", agent, "month", starts[3]),
-        ("team", team, "interval", starts[0]), ("team", team, "day", starts[1]),
-        ("team", team, "week", starts[2]), ("team", team, "month", starts[3]),
+        ("agent", agent, "interval", starts[0]),
+        ("agent", agent, "day", starts[1]),
+        ("agent", agent, "week", starts[2]),
+        ("agent", agent, "month", starts[3]),
+        ("team", team, "interval", starts[0]),
+        ("team", team, "day", starts[1]),
+        ("team", team, "week", starts[2]),
+        ("team", team, "month", starts[3]),
     ]
 
 
@@ -263,8 +295,12 @@ def _call_delta(event: Mapping[str, Any]) -> Delta:
     handle = _thousandths(event["talk_seconds"]) + hold + _thousandths(event["acw_seconds"])
     resolved = event["resolved_first_contact"]
     return {
-        "events": 1, "calls": 1, "handle_ms": handle, "hold_ms": hold,
-        "fcr_true": int(resolved is True), "fcr_known": int(resolved is not None),
+        "events": 1,
+        "calls": 1,
+        "handle_ms": handle,
+        "hold_ms": hold,
+        "fcr_true": int(resolved is True),
+        "fcr_known": int(resolved is not None),
         "transferred": int(event["transferred"]),
     }
 
@@ -299,6 +335,7 @@ _DELTAS = {
 
 # --- sums -------------------------------------------------------------------------------
 
+
 def empty_sums() -> Sums:
     """A record with every counter at zero."""
     return dict.fromkeys(COUNTERS, 0)
@@ -331,6 +368,7 @@ def kpis(sums: Mapping[str, int]) -> dict[str, int | float | None]:
 
 
 # --- one poll's worth of events -------------------------------------------------------
+
 
 class SumsBatch:
     """Sums of many events, kept per (agent, team, interval) and spread over 8 records once.
@@ -377,15 +415,20 @@ class SumsBatch:
 
 # --- the late-event rule, in memory -----------------------------------------------------
 
+
 @dataclass
 class PlacementIndex:
-    """What a projection must remember to place surveys and QA scores in their call's buckets."""
+    """What a projection must remember to place surveys and QA scores in their call's buckets, for its agent."""
 
     call_times: dict[CallKey, datetime] = field(default_factory=dict)
-    # Each linked event counted so far, by call key, with the time it is placed at.
-    linked: dict[CallKey, list[tuple[Mapping[str, Any], datetime]]] = field(
-        default_factory=dict
-    )
+    # Each linked event counted so far, by the call key it names, with the time it is placed at.
+    linked: dict[CallKey, list[tuple[Mapping[str, Any], datetime]]] = field(default_factory=dict)
+    # Who handled each call, with the leg's team: call_id -> agent_id -> team_id.
+    legs: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Linked events counted for another agent than they name (their call's): event_id -> (agent, team).
+    moved: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The agents named by linked events of each call: call_id -> agent ids.
+    named: dict[str, set[str]] = field(default_factory=dict)
 
     def place(self, event: Mapping[str, Any]) -> list[Placed]:
         """Where one new (deduplicated) event counts, and the moves of earlier ones it causes."""
@@ -404,25 +447,73 @@ class PlacementIndex:
             for key, change in increments(placed_event, at)
         ]
 
+    def owner(self, event: Mapping[str, Any]) -> tuple[str, str]:
+        """The (agent, team) a linked event counts for: the agent it names when that agent handled
+        the call or no leg is known; else the call's last leg (latest time, then greatest agent id)."""
+        legs = self.legs.get(event["call_id"])
+        named = event["agent_id"]
+        if not legs or named in legs:
+            return named, event["team_id"]
+        call = event["call_id"]
+        agent = max(legs, key=lambda a: (self.call_times.get((a, call), _EPOCH), a))
+        return agent, legs[agent] or event[
+            "team_id"
+        ]  # a leg recorded without its team: keep the event's
+
+    def counted_for(self, event: Mapping[str, Any]) -> tuple[str, str]:
+        """The (agent, team) a placed linked event counts for now."""
+        return self.moved.get(event["event_id"], (event["agent_id"], event["team_id"]))
+
     def _place_linked(self, event: Mapping[str, Any]) -> Placed:
-        key = call_key(event)
-        at = placement(event, self.call_times.get(key))
-        self.linked.setdefault(key, []).append((event, at))
-        return event, at, 1
+        agent, team = self.owner(event)
+        at = placement(event, self.call_times.get((agent, event["call_id"])))
+        self.add_linked(event, at)
+        self._remember_owner(event, agent, team)
+        return as_counted_for(event, agent, team), at, 1
+
+    def add_linked(self, event: Mapping[str, Any], at: datetime) -> None:
+        """Remembers a linked event placed at `at` (also for a caller loading what it stored)."""
+        self.linked.setdefault(call_key(event), []).append((event, at))
+        self.named.setdefault(event["call_id"], set()).add(event["agent_id"])
+
+    def _remember_owner(self, event: Mapping[str, Any], agent: str, team: str) -> None:
+        if (agent, team) == (event["agent_id"], event["team_id"]):
+            self.moved.pop(event["event_id"], None)
+        else:
+            self.moved[event["event_id"]] = (agent, team)
 
     def _place_call(self, call: Mapping[str, Any], at: datetime) -> list[Placed]:
         key = call_key(call)
+        agent, call_id = key
+        legs = self.legs.setdefault(call_id, {})
+        team = legs.get(agent)
+        legs[agent] = call["team_id"] if team is None else min(team, call["team_id"])
         known = self.call_times.get(key)
-        if known is not None and known <= at:
-            return []
-        self.call_times[key] = at
+        if known is None or at < known:
+            self.call_times[key] = at
         moves: list[Placed] = []
-        placed = self.linked.get(key, [])
-        for index, (event, old_at) in enumerate(placed):
-            if old_at != at:
-                moves += [(event, old_at, -1), (event, at, 1)]
-                placed[index] = (event, at)
+        for named in sorted(self.named.get(call_id, ())):
+            placed = self.linked[(named, call_id)]
+            for number, (event, old_at) in enumerate(placed):
+                old = self.counted_for(event)
+                new = self.owner(event)
+                new_at = placement(event, self.call_times.get((new[0], call_id)))
+                if (old, old_at) != (new, new_at):
+                    moves += [
+                        (as_counted_for(event, *old), old_at, -1),
+                        (as_counted_for(event, *new), new_at, 1),
+                    ]
+                    placed[number] = (event, new_at)
+                    self._remember_owner(event, *new)
         return moves
+
+
+def as_counted_for(event: Mapping[str, Any], agent: str, team: str) -> Mapping[str, Any]:
+    """The event as it counts for (agent, team): itself, or a copy (of the same kind, voided or not)."""
+    if (agent, team) == (event["agent_id"], event["team_id"]):
+        return event
+    moved = {**event, "agent_id": agent, "team_id": team}
+    return Voided(moved) if type(event) is Voided else moved
 
 
 def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

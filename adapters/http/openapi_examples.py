@@ -124,6 +124,8 @@ EXAMPLES: dict[tuple[str, str], Any] = {
                 "agent_id": "agent-017",
                 "call_id": "call-88412",
                 "call_agents": ["agent-022"],
+                "moved_from": {"agent_id": "agent-017", "team_id": "team-north"},
+                "moved_to": {"agent_id": "agent-022", "team_id": "team-south"},
             }
         ]
     },

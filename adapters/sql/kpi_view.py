@@ -30,8 +30,10 @@ from projections.kpi import (
     COUNTERS,
     PlacementIndex,
     SumsBatch,
+    as_counted_for,
     effective,
     is_correction,
+    is_linked,
     occurred_at,
     target_of,
 )
@@ -75,8 +77,10 @@ class SumsTables(TableSet):
         PRIMARY KEY (scope, scope_id, bucket, start))""",
             # Only leaderboards look agents up by team, and only in day buckets: a partial index
             # spares every interval write its upkeep.
-            (f"CREATE INDEX IF NOT EXISTS {self.indexes()[0]} ON {self.sums} (team_id, start) "
-             "WHERE scope = 'agent' AND bucket = 'day'"),
+            (
+                f"CREATE INDEX IF NOT EXISTS {self.indexes()[0]} ON {self.sums} (team_id, start) "
+                "WHERE scope = 'agent' AND bucket = 'day'"
+            ),
             f"""CREATE TABLE IF NOT EXISTS {self.changes} (
         agent_id TEXT PRIMARY KEY, changed_at TEXT NOT NULL)""",
         ]
@@ -125,7 +129,11 @@ class KpiView:
         # the events in their order left it, so the live model and a rebuild agree.
         self._upsert_keep_team = insert + add
 
-    def apply_events(self, cur: Any, events: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None = None,
+    def apply_events(
+        self,
+        cur: Any,
+        events: Sequence[Mapping[str, Any]],
+        archived_until: ArchiveKey | None = None,
     ) -> int:
         """Counts new, distinct telephony events (archive dicts) into the KPI sums; returns rows touched.
 
@@ -143,22 +151,34 @@ class KpiView:
 
     def _apply_measured(self, cur: Any, events: Sequence[Mapping[str, Any]]) -> int:
         refs = sorted({call_ref(e) for e in events if "call_id" in e})
-        call_refs = {call_ref(e) for e in events if e["type"] == "call.completed"}
+        calls = [e for e in events if e["type"] == "call.completed"]
         index = PlacementIndex(call_times=self.placed.load_call_times(cur, refs))
-        placed_before = self.placed.load_linked(cur, sorted(call_refs), index)
+        # Only calls with surveys or QA scores stored (any agent named) and this batch's surveys
+        # need who handled their call: the rest of the batch costs one lookup.
+        stored = self.placed.linked_of_calls(cur, [e["call_id"] for e in calls]) if calls else []
+        placed_before = self.placed.load_linked(cur, stored, index)
+        needing_legs = {e["call_id"] for e in events if is_linked(e)} | set(index.named)
+        if needing_legs:
+            self.placed.load_legs(cur, sorted(needing_legs), index)
         known_calls = dict(index.call_times)
         batch = SumsBatch()
         teams: dict[str, str] = {}
+        changed: set[str] = set()
         held = self.fixes.held(cur, [e["event_id"] for e in events])
         for event in events:
-            teams[event["agent_id"]] = event["team_id"]
             if event["event_id"] in held:
                 event = self.fixes.count_held(cur, event, held[event["event_id"]])
-            batch.add_placed(index.place(event))
+            for placed, at, sign in index.place(event):
+                batch.add(placed, at, sign)
+                changed.add(placed["agent_id"])
+                if sign > 0:
+                    teams[placed["agent_id"]] = placed["team_id"]
         self.placed.write_calls(cur, index, known_calls)
-        self.placed.write_call_agents(cur, {(e["call_id"], e["agent_id"]) for e in events if e["type"] == "call.completed"})
+        self.placed.write_call_agents(
+            cur, {(e["call_id"], e["agent_id"]): e["team_id"] for e in calls}
+        )
         self.placed.write_linked(cur, index, placed_before)
-        self._mark_changed(cur, sorted(teams))
+        self._mark_changed(cur, sorted(changed))
         return self._write_sums(cur, batch, teams)
 
     def _mark_changed(self, cur: Any, agents: Sequence[str]) -> None:
@@ -174,7 +194,9 @@ class KpiView:
         """Fills who handled which call from the calls known before that table existed (once, on upgrade)."""
         self.placed.backfill_call_agents(cur)
 
-    def _write_sums(self, cur: Any, batch: SumsBatch, teams: dict[str, str], keep_team: bool = False) -> int:
+    def _write_sums(
+        self, cur: Any, batch: SumsBatch, teams: dict[str, str], keep_team: bool = False
+    ) -> int:
         rows, emptied = [], []
         starts: dict[datetime, str] = {}  # many keys share a bucket start: format each once
         for (scope, scope_id, bucket, start), sums in batch.records(STORED_KINDS).items():
@@ -189,14 +211,22 @@ class KpiView:
             rows.append((*key, team, *values))
             if sums["events"] < 0:
                 emptied.append(key)
-        cur.executemany(self._upsert_keep_team if keep_team else self._upsert, rows)
+        # An agent only taken away from in this batch (a survey moved off it) keeps its rows' team.
+        known = [r for r in rows if not keep_team and (r[0] == "team" or r[1] in teams)]
+        cur.executemany(self._upsert, known)
+        cur.executemany(
+            self._upsert_keep_team,
+            [r for r in rows if keep_team or not (r[0] == "team" or r[1] in teams)],
+        )
         cur.executemany(
             f"DELETE FROM {self.t.sums} WHERE scope = ? AND scope_id = ? AND bucket = ? AND start = ? AND events = 0",
             emptied,
         )
         return len(rows)
 
-    def _apply_fixes(self, cur: Any, fixes: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None) -> int:
+    def _apply_fixes(
+        self, cur: Any, fixes: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None
+    ) -> int:
         """Records corrections and voids; for originals already counted, swaps old content for new where they count."""
         targets = sorted({target_of(f) for f in fixes})
         originals = self.fixes.counted_originals(cur, targets, archived_until)
@@ -212,10 +242,12 @@ class KpiView:
             now = effective(original, corrections.get(target, []))
             if now == before and type(now) is type(before):
                 continue
-            at = placed.get(target) or occurred_at(original)
-            batch.add(before, at, -1)
-            batch.add(now, at, 1)
-            teams[original["agent_id"]] = original["team_id"]
+            at, owner = placed.get(target) or (occurred_at(original), None)
+            owner = owner or (original["agent_id"], original["team_id"])
+            # counted for its call's agent (when moved there): the correction swaps it there
+            batch.add(as_counted_for(before, *owner), at, -1)
+            batch.add(as_counted_for(now, *owner), at, 1)
+            teams[owner[0]] = owner[1]
             self.fixes.write_effective(cur, target, now, corrections.get(target, []))
         self._mark_changed(cur, sorted(teams))
         return self._write_sums(cur, batch, teams, keep_team=True)
@@ -228,8 +260,14 @@ _SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
 
 
 def sums_rows(
-    db: Database, scope: str, scope_id: str, bucket: str, start: str | None, end: str | None,
-    after: str | None, limit: int | None,
+    db: Database,
+    scope: str,
+    scope_id: str,
+    bucket: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int | None,
 ) -> list[dict[str, Any]]:
     """The stored sums (start and counters) of one agent or team in one bucket kind, oldest first."""
     clauses, params = ["scope = ?", "scope_id = ?", "bucket = ?"], [scope, scope_id, bucket]
@@ -254,7 +292,9 @@ def team_of_agent(db: Database, agent_id: str) -> str | None:
     return str(rows[0]["team_id"]) if rows else None
 
 
-def agent_day_totals(db: Database, team_id: str, start: str | None, end: str | None) -> list[dict[str, Any]]:
+def agent_day_totals(
+    db: Database, team_id: str, start: str | None, end: str | None
+) -> list[dict[str, Any]]:
     """Each agent of the team with its day sums added up over the range (scope_id and counters)."""
     clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = 'day'"], [team_id]
     for clause, value in (("start >= ?", start), ("start < ?", end)):
@@ -267,15 +307,21 @@ def agent_day_totals(db: Database, team_id: str, start: str | None, end: str | N
     )
 
 
-def period_sums(db: Database, agent_id: str, start: str, end: str) -> tuple[dict[str, Any], str | None]:
+def period_sums(
+    db: Database, agent_id: str, start: str, end: str
+) -> tuple[dict[str, Any], str | None]:
     """The agent's day sums over [start, end) added up (with n, the days found), and its latest interval's start."""
     bounds = (agent_id, start, end)
     sums = db.query(
         f"SELECT {_SUMMED}, COUNT(*) AS n FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
-        "AND bucket = 'day' AND start >= ? AND start < ?", bounds)[0]
+        "AND bucket = 'day' AND start >= ? AND start < ?",
+        bounds,
+    )[0]
     latest = db.query(
         f"SELECT MAX(start) AS latest FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
-        "AND bucket = 'interval' AND start >= ? AND start < ?", bounds)[0]["latest"]
+        "AND bucket = 'interval' AND start >= ? AND start < ?",
+        bounds,
+    )[0]["latest"]
     return sums, latest
 
 
@@ -283,7 +329,9 @@ def teams_since(db: Database, since: str) -> list[str]:
     """Teams with day sums from `since` on."""
     rows = db.query(
         f"SELECT DISTINCT scope_id FROM {LIVE.sums} WHERE scope = 'team' AND bucket = 'day' AND start >= ? "
-        "ORDER BY scope_id", (since,))
+        "ORDER BY scope_id",
+        (since,),
+    )
     return [r["scope_id"] for r in rows]
 
 
@@ -291,12 +339,18 @@ def agent_days_of_team(db: Database, team_id: str, since: str) -> list[dict[str,
     """The day sums (scope_id, start, counters) of the team's agents from `since` on."""
     return db.query(
         f"SELECT scope_id, start, {_SUMS} FROM {LIVE.sums} WHERE scope = 'agent' AND team_id = ? "
-        "AND bucket = 'day' AND start >= ?", (team_id, since))
+        "AND bucket = 'day' AND start >= ?",
+        (team_id, since),
+    )
 
 
 def has_team(db: Database, team_id: str) -> bool:
-    return bool(db.query(f"SELECT 1 AS x FROM {LIVE.sums} WHERE scope = 'team' AND scope_id = ? LIMIT 1",
-                         (team_id,)))
+    return bool(
+        db.query(
+            f"SELECT 1 AS x FROM {LIVE.sums} WHERE scope = 'team' AND scope_id = ? LIMIT 1",
+            (team_id,),
+        )
+    )
 
 
 def team_ids_text() -> str:
@@ -306,17 +360,26 @@ def team_ids_text() -> str:
 
 def changed_agents(db: Database) -> dict[str, str]:
     """Agents whose KPIs moved, with when they last moved."""
-    return {r["agent_id"]: r["changed_at"] for r in db.query(f"SELECT agent_id, changed_at FROM {LIVE.changes}")}
+    return {
+        r["agent_id"]: r["changed_at"]
+        for r in db.query(f"SELECT agent_id, changed_at FROM {LIVE.changes}")
+    }
 
 
 def forget_change(db: Database, agent_id: str, changed_at: str) -> None:
     """Clears an agent's mark unless it moved again since it was read."""
     with db.transaction() as cur:
-        cur.execute(f"DELETE FROM {LIVE.changes} WHERE agent_id = ? AND changed_at = ?", (agent_id, changed_at))
+        cur.execute(
+            f"DELETE FROM {LIVE.changes} WHERE agent_id = ? AND changed_at = ?",
+            (agent_id, changed_at),
+        )
 
 
 def mark_changed(db: Database, agent_id: str) -> None:
     """Marks an agent to be looked at again."""
     with db.transaction() as cur:
-        cur.execute(f"INSERT INTO {LIVE.changes} (agent_id, changed_at) VALUES (?, ?) "
-                    "ON CONFLICT (agent_id) DO NOTHING", (agent_id, datetime.now(UTC).isoformat()))
+        cur.execute(
+            f"INSERT INTO {LIVE.changes} (agent_id, changed_at) VALUES (?, ?) "
+            "ON CONFLICT (agent_id) DO NOTHING",
+            (agent_id, datetime.now(UTC).isoformat()),
+        )

@@ -43,7 +43,9 @@ class Fresh:
     """The fresh tables of the chosen read models, and which of them are compared with live and swapped in."""
 
     sets: list[TableSet]
-    swapped: list[tuple[TableSet, tuple[str, ...], tuple[str, ...]]]  # (fresh set, live names, fresh names)
+    swapped: list[
+        tuple[TableSet, tuple[str, ...], tuple[str, ...]]
+    ]  # (fresh set, live names, fresh names)
 
     def live_names(self) -> list[str]:
         return [name for _, live, _ in self.swapped for name in live]
@@ -66,8 +68,12 @@ def _fresh(projections: Sequence[str]) -> Fresh:
 
 
 def rebuild(
-    db: Database, app: Any, decode: Callable[[bytes], dict[str, Any]], progress: Progress,
-    projections: Sequence[str] = ("events", "kpi"), check: bool = False,
+    db: Database,
+    app: Any,
+    decode: Callable[[bytes], dict[str, Any]],
+    progress: Progress,
+    projections: Sequence[str] = ("events", "kpi"),
+    check: bool = False,
 ) -> Outcome:
     """Rebuilds the chosen read models; with `check`, compares them with live instead of swapping."""
     fresh = _fresh(projections)
@@ -82,10 +88,16 @@ def rebuild(
         if "events" in projections:
             position = feed_events(_transactions(db), events, app, 0, progress)
         if "kpi" in projections:
-            key = feed_archive(_transactions(db), kpi, decode, ARCHIVE_START, _counting(progress, outcome),
-                               archive_total)
+            key = feed_archive(
+                _transactions(db),
+                kpi,
+                decode,
+                ARCHIVE_START,
+                _counting(progress, outcome),
+                archive_total,
+            )
         with db.transaction() as cur:
-            parking = ("events" in projections)
+            parking = "events" in projections
             lock_writers(cur, [*fresh.live_names(), *((ParkedTables().parked,) if parking else ())])
             if "events" in projections:
                 outcome.events = feed_events(lambda: _same(cur), events, app, position, _quiet)
@@ -94,8 +106,11 @@ def rebuild(
             if parking:
                 outcome.parked = ParkedView(fresh_parked).rows(cur)
             if check:
-                outcome.differences = [line for _, live, names in fresh.swapped
-                                       for line in differences(cur, live, names)]
+                outcome.differences = [
+                    line
+                    for _, live, names in fresh.swapped
+                    for line in differences(cur, live, names)
+                ]
             else:
                 if parking:
                     ParkedView().take_over(cur, fresh_parked, EVENTS)
@@ -125,6 +140,7 @@ def _counting(progress: Progress, outcome: Outcome) -> Progress:
     def report(label: str, done: int, total: int) -> None:
         outcome.archived = start + done
         progress(label, done, total)
+
     return report
 
 

@@ -9,10 +9,10 @@ and the ingestor before it archives, so what the route answers is what the inges
   SHA-256 digest, so both versions are kept;
 - a survey or QA score whose call is already known, for other agents only, is refused:
   it would otherwise count for an agent who did not take the call. One that arrived before
-  its call is counted for the agent it names, since it was accepted then, and listed by
-  `mismatched_linked` once the call turns out to be another agent's (README, Telephony).
+  its call was accepted then: the KPI model moves it to the call's agent when the call
+  arrives (projections/kpi.py, `PlacementIndex.owner`) and `mismatched_linked` lists it.
   A message the HTTP route already accepted (header `perfledger-accepted`) is held to
-  that answer: the ingestor only lists it, whatever reached it first;
+  that answer: the ingestor counts it for the call's agent, whatever reached it first;
 - a correction or void of an event already known is refused when it names a correction
   or void (name the original instead), or when its body is of another type or changes the
   original's agent, team, time or call (void and send again instead). One whose original
@@ -44,8 +44,12 @@ class Verdict:
     headers: list[tuple[str, str]] = field(default_factory=list)  # more dead-letter headers
 
 
-def screen(run: Run, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
-           promised: Sequence[bool] | None = None) -> list[Verdict]:
+def screen(
+    run: Run,
+    events: Sequence[dict[str, Any]],
+    raws: Sequence[bytes],
+    promised: Sequence[bool] | None = None,
+) -> list[Verdict]:
     """One verdict per validated event (archive dicts), in order; `run` executes a query."""
     archived = archived_payloads(run, [e["event_id"] for e in events])
     legs = call_agents(run, [e["call_id"] for e in events if is_linked(e)])
@@ -67,8 +71,9 @@ def screen(run: Run, events: Sequence[dict[str, Any]], raws: Sequence[bytes],
     return verdicts
 
 
-def _same_id(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes]],
-             archived: dict[str, str]) -> Verdict | None:
+def _same_id(
+    event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes]], archived: dict[str, str]
+) -> Verdict | None:
     event_id = event["event_id"]
     if event_id in first:
         original, raw = first[event_id]
@@ -80,14 +85,21 @@ def _same_id(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes
     if original == event:
         return Verdict(DUPLICATE)
     known = digest(raw)
-    return Verdict(REJECTED, f"event_id: conflict: already received with other content (original sha256 {known})",
-                   [("conflict", "event_id"), ("original-event-sha256", known)])
+    return Verdict(
+        REJECTED,
+        f"event_id: conflict: already received with other content (original sha256 {known})",
+        [("conflict", "event_id"), ("original-event-sha256", known)],
+    )
 
 
-def _correctable(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes]],
-                 archived: dict[str, str]) -> Verdict | None:
+def _correctable(
+    event: dict[str, Any], first: dict[str, tuple[dict[str, Any], bytes]], archived: dict[str, str]
+) -> Verdict | None:
     """A correction or void of a known event must name a measured event and keep its identity."""
-    field, target = ("corrects" if event["type"] == "event.corrected" else "voids"), target_of(event)
+    field, target = (
+        ("corrects" if event["type"] == "event.corrected" else "voids"),
+        target_of(event),
+    )
     if target == event["event_id"]:
         return Verdict(REJECTED, f"{field}: must name another event than this one")
     if target in first:
@@ -97,11 +109,16 @@ def _correctable(event: dict[str, Any], first: dict[str, tuple[dict[str, Any], b
     else:
         return None  # not known yet: held until it arrives
     if is_correction(original):
-        return Verdict(REJECTED, f"{field}: {target} is itself an {original['type']}; name the original event "
-                                 f"({target_of(original)})")
+        return Verdict(
+            REJECTED,
+            f"{field}: {target} is itself an {original['type']}; name the original event "
+            f"({target_of(original)})",
+        )
     for name in ("agent_id", "team_id"):
         if event[name] != original[name]:
-            return Verdict(REJECTED, f"{name}: must be the {name} of the event named ({original[name]!r})")
+            return Verdict(
+                REJECTED, f"{name}: must be the {name} of the event named ({original[name]!r})"
+            )
     if event["type"] == "event.corrected":
         problem = identity_problem(original, event["event"])
         if problem is not None:
@@ -115,12 +132,13 @@ def _whose_call(event: dict[str, Any], legs: dict[str, set[str]], promised: bool
     agents = legs.get(event["call_id"])
     if not agents or event["agent_id"] in agents:
         return None
-    return Verdict(REJECTED, f"agent_id: call {event['call_id']} was handled by {', '.join(sorted(agents))}, "
-                             f"not {event['agent_id']}")
+    return Verdict(
+        REJECTED,
+        f"agent_id: call {event['call_id']} was handled by {', '.join(sorted(agents))}, "
+        f"not {event['agent_id']}",
+    )
 
 
 def archived_payloads(run: Run, ids: Sequence[str]) -> dict[str, str]:
     """The archived original payloads of those of these event ids the archive holds."""
     return archive.archived_payloads(run, ids)
-
-

@@ -3,7 +3,8 @@
 Written from DESIGN.md's definitions, with exact fractions, sharing no code with
 projections/: it decides validity with the telephony schema, then deduplicates, applies
 corrections and voids (docs/telephony.md), places late surveys and QA scores in their
-call's buckets, and divides.
+call's buckets (crediting the call's agent: the one named if it handled a leg, else the leg
+with the latest call time, then the greatest agent id), and divides.
 """
 
 from __future__ import annotations
@@ -65,15 +66,26 @@ def as_counted(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for e in events:
         if e["type"] in FIXES:
             continue
-        mine = [f for f in fixes.get(e["event_id"].lower(), [])
-                if (f["agent_id"], f["team_id"]) == (e["agent_id"], e["team_id"])]
+        mine = [
+            f
+            for f in fixes.get(e["event_id"].lower(), [])
+            if (f["agent_id"], f["team_id"]) == (e["agent_id"], e["team_id"])
+        ]
         if any(f["type"] == "event.voided" for f in mine):
             counted.append({**e, "voided": True})
             continue
-        fitting = [f for f in mine if all(f["event"].get(k) == e.get(k) for k in KEPT)
-                   and datetime.fromisoformat(f["event"]["occurred_at"]) == datetime.fromisoformat(e["occurred_at"])]
+        fitting = [
+            f
+            for f in mine
+            if all(f["event"].get(k) == e.get(k) for k in KEPT)
+            and datetime.fromisoformat(f["event"]["occurred_at"])
+            == datetime.fromisoformat(e["occurred_at"])
+        ]
         if fitting:
-            latest = max(fitting, key=lambda f: (datetime.fromisoformat(f["occurred_at"]), f["event_id"].lower()))
+            latest = max(
+                fitting,
+                key=lambda f: (datetime.fromisoformat(f["occurred_at"]), f["event_id"].lower()),
+            )
             e = {**latest["event"], "event_id": e["event_id"]}
         counted.append(e)
     return counted
@@ -83,19 +95,31 @@ def expected_kpis(messages: list[bytes]) -> dict[tuple[str, str, str], dict[str,
     """(scope, id, kind) -> bucket start -> KPI row, for every bucket that holds an event."""
     events = as_counted(valid_events(messages)[0])
     call_time: dict[tuple[str, str], datetime] = {}
+    leg_team: dict[tuple[str, str], str] = {}
+    legs: dict[str, set[str]] = defaultdict(set)
     for e in events:
         if e["type"] == "call.completed":
             at = datetime.fromisoformat(e["occurred_at"])
             key = (e["agent_id"], e["call_id"])
             call_time[key] = min(at, call_time.get(key, at))
-    sums: dict[tuple[str, str, str, str], dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+            leg_team[key] = min(e["team_id"], leg_team.get(key, e["team_id"]))
+            legs[e["call_id"]].add(e["agent_id"])
+    sums: dict[tuple[str, str, str, str], dict[str, Fraction]] = defaultdict(
+        lambda: defaultdict(Fraction)
+    )
     for e in events:
         if e.get("voided"):
             continue  # a voided call still fixes its surveys' buckets (above), it counts for nothing
         at = datetime.fromisoformat(e["occurred_at"])
+        agent, team = e["agent_id"], e["team_id"]
         if e["type"] in ("survey.completed", "qa.evaluated"):
-            at = call_time.get((e["agent_id"], e["call_id"]), at)
-        for scope, scope_id in (("agent", e["agent_id"]), ("team", e["team_id"])):
+            call = e["call_id"]
+            if legs[call] and agent not in legs[call]:
+                # rated an agent who did not take the call: it counts for the call's last leg
+                agent = sorted(legs[call], key=lambda a: (call_time[(a, call)], a))[-1]
+                team = leg_team[(agent, call)]
+            at = call_time.get((agent, call), at)
+        for scope, scope_id in (("agent", agent), ("team", team)):
             for kind in KINDS:
                 add(sums[(scope, scope_id, kind, bucket(at, kind))], e)
     result: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -109,7 +133,11 @@ def add(s: dict[str, Fraction], e: dict[str, Any]) -> None:
     kind = e["type"]
     if kind == "call.completed":
         s["calls"] += 1
-        s["handle"] += Fraction(str(e["talk_seconds"])) + Fraction(str(e["hold_seconds"])) + Fraction(str(e["acw_seconds"]))
+        s["handle"] += (
+            Fraction(str(e["talk_seconds"]))
+            + Fraction(str(e["hold_seconds"]))
+            + Fraction(str(e["acw_seconds"]))
+        )
         s["hold"] += Fraction(str(e["hold_seconds"]))
         s["transferred"] += int(e["transferred"])
         if e["resolved_first_contact"] is not None:

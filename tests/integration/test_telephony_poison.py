@@ -132,3 +132,31 @@ def test_calls_known_before_the_upgrade_are_known_to_the_survey_check(container:
     assert container.db.query("SELECT call_id, agent_id FROM telephony_call_agents") == [
         {"call_id": "c-9", "agent_id": "agent-017"}
     ]
+
+
+def test_an_upgrade_gives_call_legs_a_team_and_indexes_stored_surveys_by_call(
+    container: Container,
+) -> None:
+    from adapters.sql.schema import create_tables
+
+    with container.db.transaction() as cur:  # the tables as the previous version made them
+        cur.execute("DROP TABLE telephony_call_agents")
+        cur.execute("DROP TABLE telephony_linked_calls")
+        cur.execute(
+            "CREATE TABLE telephony_call_agents (call_id TEXT NOT NULL, agent_id TEXT NOT NULL, "
+            "PRIMARY KEY (call_id, agent_id))"
+        )
+        cur.execute(
+            "INSERT INTO telephony_call_agents (call_id, agent_id) VALUES ('c-9', 'agent-017')"
+        )
+        cur.execute(
+            "INSERT INTO telephony_linked (event_id, call_ref, placed_at) VALUES (?, ?, ?)",
+            ("s-1", "agent-099\x1fc-9", "2026-10-05T07:14:03+00:00"),
+        )
+    create_tables(container.db)  # what the first start of the new version does
+    assert container.db.query("SELECT call_id, agent_id, team_id FROM telephony_call_agents") == [
+        {"call_id": "c-9", "agent_id": "agent-017", "team_id": ""}
+    ]
+    assert container.db.query("SELECT call_id, event_id FROM telephony_linked_calls") == [
+        {"call_id": "c-9", "event_id": "s-1"}
+    ]

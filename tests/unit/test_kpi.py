@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -42,10 +43,18 @@ def _call(
     call_id: str = "c-1", agent: str = "agent-1", at: str = CALL_TIME, **fields: Any
 ) -> dict[str, Any]:
     event = {
-        "event_id": f"e-{call_id}-{agent}", "type": "call.completed", "agent_id": agent,
-        "team_id": "team-north", "occurred_at": at, "schema_version": 1, "call_id": call_id,
-        "talk_seconds": 212.4, "hold_seconds": 31.0, "acw_seconds": 45.5,
-        "transferred": False, "resolved_first_contact": True,
+        "event_id": f"e-{call_id}-{agent}",
+        "type": "call.completed",
+        "agent_id": agent,
+        "team_id": "team-north",
+        "occurred_at": at,
+        "schema_version": 1,
+        "call_id": call_id,
+        "talk_seconds": 212.4,
+        "hold_seconds": 31.0,
+        "acw_seconds": 45.5,
+        "transferred": False,
+        "resolved_first_contact": True,
     }
     return {**event, **fields}
 
@@ -55,26 +64,44 @@ SURVEY_TIME, QA_TIME = "2026-10-07T11:00:00+00:00", "2026-10-09T15:30:00+00:00"
 
 def _survey(csat: int = 4, call_id: str = "c-1", at: str = SURVEY_TIME) -> dict[str, Any]:
     return {
-        "event_id": f"s-{call_id}-{csat}", "type": "survey.completed", "agent_id": "agent-1",
-        "team_id": "team-north", "occurred_at": at, "schema_version": 1, "call_id": call_id,
+        "event_id": f"s-{call_id}-{csat}",
+        "type": "survey.completed",
+        "agent_id": "agent-1",
+        "team_id": "team-north",
+        "occurred_at": at,
+        "schema_version": 1,
+        "call_id": call_id,
         "csat": csat,
     }
 
 
 def _qa(score: float, call_id: str = "c-1", at: str = QA_TIME) -> dict[str, Any]:
     return {
-        "event_id": f"q-{call_id}-{score}", "type": "qa.evaluated", "agent_id": "agent-1",
-        "team_id": "team-north", "occurred_at": at, "schema_version": 1, "call_id": call_id,
-        "qa_score": score, "evaluator_id": "qa-lead-2",
+        "event_id": f"q-{call_id}-{score}",
+        "type": "qa.evaluated",
+        "agent_id": "agent-1",
+        "team_id": "team-north",
+        "occurred_at": at,
+        "schema_version": 1,
+        "call_id": call_id,
+        "qa_score": score,
+        "evaluator_id": "qa-lead-2",
     }
 
 
 def _interval(at: str = "2026-10-05T07:00:00+00:00") -> dict[str, Any]:
     return {
-        "event_id": f"i-{at}", "type": "agent.interval", "agent_id": "agent-1",
-        "team_id": "team-north", "occurred_at": at, "schema_version": 1,
-        "interval_seconds": 900, "scheduled_seconds": 900, "adherent_seconds": 810,
-        "available_seconds": 780, "handling_seconds": 600,
+        "event_id": f"i-{at}",
+        "type": "agent.interval",
+        "agent_id": "agent-1",
+        "team_id": "team-north",
+        "occurred_at": at,
+        "schema_version": 1,
+        "interval_seconds": 900,
+        "scheduled_seconds": 900,
+        "adherent_seconds": 810,
+        "available_seconds": 780,
+        "handling_seconds": 600,
     }
 
 
@@ -88,6 +115,7 @@ def _row(totals: dict[SumsKey, Sums], key: SumsKey) -> dict[str, Any]:
 
 
 # --- buckets ----------------------------------------------------------------------------
+
 
 def test_interval_start_is_the_utc_quarter_hour() -> None:
     seven_utc = datetime(2026, 10, 5, 7, 0, tzinfo=UTC)
@@ -123,6 +151,7 @@ def test_naive_datetimes_have_no_bucket() -> None:
 
 # --- increments and KPIs ----------------------------------------------------------------
 
+
 def test_an_event_counts_in_four_buckets_for_its_agent_and_four_for_its_team() -> None:
     keys = [key for key, _ in increments(_call())]
     assert sorted((scope, kind) for scope, _, kind, _ in keys) == sorted(
@@ -155,10 +184,21 @@ def test_a_kpi_without_a_denominator_is_none_not_zero() -> None:
 def test_call_kpis_follow_the_definitions() -> None:
     calls = [
         _call("c-1"),
-        _call("c-2", talk_seconds=95.0, hold_seconds=0.0, acw_seconds=20.0,
-              transferred=True, resolved_first_contact=None),
-        _call("c-3", talk_seconds=100.0, hold_seconds=10.0, acw_seconds=30.0,
-              resolved_first_contact=False),
+        _call(
+            "c-2",
+            talk_seconds=95.0,
+            hold_seconds=0.0,
+            acw_seconds=20.0,
+            transferred=True,
+            resolved_first_contact=None,
+        ),
+        _call(
+            "c-3",
+            talk_seconds=100.0,
+            hold_seconds=10.0,
+            acw_seconds=30.0,
+            resolved_first_contact=False,
+        ),
     ]
     row = _row(fold(calls), _key("interval", CALL_TIME))
     assert row["calls_handled"] == 3
@@ -183,8 +223,10 @@ def test_qa_average_is_exact_for_fractional_scores() -> None:
 
 def test_team_kpis_come_from_team_sums_not_averages_of_agent_averages() -> None:
     short = [_call("c-1", agent="agent-1", talk_seconds=100.0, hold_seconds=0.0, acw_seconds=0.0)]
-    long = [_call(f"c-{n}", agent="agent-2", talk_seconds=300.0, hold_seconds=0.0, acw_seconds=0.0)
-            for n in range(3)]
+    long = [
+        _call(f"c-{n}", agent="agent-2", talk_seconds=300.0, hold_seconds=0.0, acw_seconds=0.0)
+        for n in range(3)
+    ]
     totals = fold(short + long)
     assert _row(totals, _key("day", CALL_TIME))["aht_seconds"] == 100.0
     assert _row(totals, _key("day", CALL_TIME, "agent", "agent-2"))["aht_seconds"] == 300.0
@@ -206,6 +248,7 @@ def test_archive_and_datetime_forms_of_occurred_at_count_alike() -> None:
 
 
 # --- late and out-of-order events -------------------------------------------------------
+
 
 def test_placement_is_the_call_time_for_surveys_and_qa_scores() -> None:
     call_time = _utc(CALL_TIME)
@@ -249,10 +292,38 @@ def test_qa_score_arriving_before_its_call_moves_like_a_survey() -> None:
     assert _key("day", QA_TIME) not in totals
 
 
-def test_surveys_link_to_the_call_of_their_own_agent() -> None:
+def test_a_survey_of_another_agents_call_counts_for_that_agent_whatever_the_order() -> None:
     other_agents_leg = _call(agent="agent-2", at="2026-10-04T10:00:00+00:00")
-    totals = fold([other_agents_leg, _survey(5)])  # agent-1 rated; its leg never arrives
-    assert _row(totals, _key("day", SURVEY_TIME))["csat_avg"] == 5.0
+    other_agents_leg["team_id"] = "team-south"
+    for events in ([other_agents_leg, _survey(5)], [_survey(5), other_agents_leg]):
+        totals = fold(events)
+        assert _key("day", SURVEY_TIME) not in totals  # agent-1 rated, but never took the call
+        assert ("team", "team-north", "day", _key("day", SURVEY_TIME)[3]) not in totals
+        assert (
+            _row(totals, _key("day", "2026-10-04T10:00:00+00:00", scope_id="agent-2"))["csat_avg"]
+            == 5.0
+        )
+        assert (
+            _row(totals, _key("day", "2026-10-04T10:00:00+00:00", "team", "team-south"))["csat_avg"]
+            == 5.0
+        )
+
+
+def test_a_survey_of_a_transferred_call_counts_for_the_named_leg_else_the_last_leg() -> None:
+    first = _call(agent="agent-2", at="2026-10-04T10:00:00+00:00")
+    last = _call(agent="agent-3", at="2026-10-04T10:20:00+00:00")
+    own = _call(agent="agent-1", at="2026-10-04T09:50:00+00:00")
+    last_day = _key("day", "2026-10-04T10:20:00+00:00", scope_id="agent-3")
+    for events in ([first, _survey(4), last], [last, first, _survey(4)], [_survey(4), last, first]):
+        assert fold(events)[last_day]["csat_count"] == 1
+    for events in (
+        [first, _survey(4), last, own],
+        [own, _survey(4), first],
+        [_survey(4), last, own],
+    ):
+        totals = fold(events)
+        assert totals[_key("day", "2026-10-04T09:50:00+00:00")]["csat_count"] == 1
+        assert totals.get(last_day, {"csat_count": 0})["csat_count"] == 0
 
 
 def test_move_leaves_buckets_both_times_share_alone() -> None:
@@ -275,7 +346,10 @@ def test_arrival_order_changes_no_sum() -> None:
     events = [
         _call(talk_seconds=0.1, hold_seconds=0.2, acw_seconds=0.3),
         _call("c-2", at="2026-10-06T01:00:00+00:00"),
-        _survey(4), _qa(86.7), _survey(1, call_id="c-2"), _interval(),
+        _survey(4),
+        _qa(86.7),
+        _survey(1, call_id="c-2"),
+        _interval(),
     ]
     expected = fold(events)
     for order in itertools.islice(itertools.permutations(events), 0, None, 7):
@@ -285,9 +359,13 @@ def test_arrival_order_changes_no_sum() -> None:
 def test_kpis_are_identical_whatever_the_order_of_many_fractional_events() -> None:
     rng = random.Random(3)
     events = [
-        _call(f"c-{n}", at=f"2026-10-05T07:{n % 60:02d}:00+00:00",
-              talk_seconds=round(rng.uniform(10, 500), 1), hold_seconds=round(rng.random(), 3),
-              acw_seconds=round(rng.uniform(0, 60), 1))
+        _call(
+            f"c-{n}",
+            at=f"2026-10-05T07:{n % 60:02d}:00+00:00",
+            talk_seconds=round(rng.uniform(10, 500), 1),
+            hold_seconds=round(rng.random(), 3),
+            acw_seconds=round(rng.uniform(0, 60), 1),
+        )
         for n in range(200)
     ] + [_qa(round(rng.uniform(0, 100), 2), call_id=f"c-{n}") for n in range(0, 200, 3)]
     shuffled = events[:]
@@ -302,17 +380,24 @@ def test_placing_a_call_reports_the_moves_of_surveys_that_came_first() -> None:
     index, survey, call = PlacementIndex(), _survey(5), _call()
     assert index.place(survey) == [(survey, _utc(SURVEY_TIME), 1)]
     assert index.place(call) == [
-        (call, _utc(CALL_TIME), 1), (survey, _utc(SURVEY_TIME), -1), (survey, _utc(CALL_TIME), 1)
+        (call, _utc(CALL_TIME), 1),
+        (survey, _utc(SURVEY_TIME), -1),
+        (survey, _utc(CALL_TIME), 1),
     ]
 
 
 # --- batches ----------------------------------------------------------------------------
 
+
 def _scenario() -> list[dict[str, Any]]:
     return [
-        _survey(5), _qa(77.5), _interval(), _call(),
+        _survey(5),
+        _qa(77.5),
+        _interval(),
+        _call(),
         _call("c-2", agent="agent-2", at="2026-10-05T07:20:00+00:00"),
-        _call("c-3", at="2026-10-12T00:05:00+00:00"), _survey(2, call_id="c-3"),
+        _call("c-3", at="2026-10-12T00:05:00+00:00"),
+        _survey(2, call_id="c-3"),
         _survey(3, call_id="c-never", at="2026-11-01T08:00:00+00:00"),
     ]
 
@@ -324,10 +409,13 @@ def test_a_batch_gives_the_same_records_as_increments() -> None:
         placed = index.place(event)
         batch.add_placed(placed)
         for placed_event, at, sign in placed:
-            add_into(expected, [
-                (key, {name: sign * amount for name, amount in change.items()})
-                for key, change in increments(placed_event, at)
-            ])
+            add_into(
+                expected,
+                [
+                    (key, {name: sign * amount for name, amount in change.items()})
+                    for key, change in increments(placed_event, at)
+                ],
+            )
     assert batch.records() == expected
 
 
@@ -340,3 +428,26 @@ def test_polls_added_one_after_another_equal_one_fold() -> None:
             batch.add_placed(index.place(event))
         add_into(stored, batch.records().items())
     assert {key: sums for key, sums in stored.items() if not is_empty(sums)} == fold(events)
+
+
+def test_whose_call_a_survey_counts_for_does_not_depend_on_arrival_order() -> None:
+    from itertools import permutations
+
+    legs = [
+        _call(agent=agent, at=at)
+        for agent, at in (
+            ("agent-2", "2026-10-04T10:00:00+00:00"),
+            ("agent-3", "2026-10-04T10:00:00+00:00"),
+            ("agent-4", "2026-10-04T09:00:00+00:00"),
+        )
+    ]
+    legs[1]["team_id"] = "team-south"
+    events = [*legs, _survey(5), _qa(80.0)]
+    results = {
+        json.dumps(sorted((str(k), v) for k, v in fold(list(order)).items()))
+        for order in permutations(events)
+    }
+    assert len(results) == 1
+    # a tie on the call time goes to the greatest agent id, with its leg's team
+    totals = fold(events)
+    assert totals[_key("day", "2026-10-04T10:00:00+00:00", "team", "team-south")]["csat_count"] == 1

@@ -28,7 +28,9 @@ async def ingest(request: Request, who: CurrentPrincipal, services: AppServices)
     try:
         items = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError, RecursionError):
-        return problem(422, "body: not valid JSON", errors=[{"field": "body", "reason": "not valid JSON"}])
+        return problem(
+            422, "body: not valid JSON", errors=[{"field": "body", "reason": "not valid JSON"}]
+        )
     if not isinstance(items, list) or len(items) > MAX_EVENTS:
         reason = f"must be a JSON array of at most {MAX_EVENTS} events"
         return problem(422, f"body: {reason}", errors=[{"field": "body", "reason": reason}])
@@ -57,5 +59,5 @@ def corrections(event_id: str, who: CurrentPrincipal, services: AppServices) -> 
 
 @router.get("/v1/telephony/mismatches")
 def mismatches(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
-    """Surveys and QA scores counted for an agent who, as their call showed later, did not handle it."""
+    """Surveys and QA scores naming an agent who did not handle their call, and the call's agent they count for."""
     return services.telephony.mismatches(who)
