@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate, event
 from aggregates.actors import person
 from aggregates.errors import InvalidValue, RuleViolation
 from aggregates.ids import new_id
+from aggregates.score_changes import score_change
 from aggregates.scoring import (
     MAX_CALIBRATION,
     ScoringPolicy,
@@ -155,16 +156,9 @@ class Review(Aggregate):
     ) -> None:
         self.scores[criterion] = {"score": after, "rationale": rationale, "scored_by": actor}
         self.score_changes.append(
-            {
-                "kind": "criterion",
-                "criterion": criterion,
-                "before": before,
-                "after": after,
-                "rationale": rationale,
-                "actor": actor,
-                "reason": reason,
-                "at": timestamp,
-            }
+            score_change(
+                "criterion", criterion, before, after, actor, reason, timestamp, rationale=rationale
+            )
         )
 
     def add_feedback(
@@ -222,16 +216,9 @@ class Review(Aggregate):
     ) -> None:
         self.calibration = after
         self.score_changes.append(
-            {
-                "kind": "calibration",
-                "criterion": None,
-                "before": before,
-                "after": after,
-                "rationale": None,
-                "actor": actor,
-                "reason": reason,
-                "at": timestamp,
-            }
+            score_change(
+                "calibration", None, before, after, actor, reason, timestamp, rationale=None
+            )
         )
 
     def calibrated_by(self, adjustment: float) -> float:

@@ -14,6 +14,7 @@ from uuid import UUID
 from adapters.sql.database import Database
 from adapters.sql.kpi_asof import known_events
 from aggregates.errors import InvalidValue, NotFound
+from aggregates.score_changes import GOAL_CHANGES
 from aggregates.scoring import ScoringPolicy, overall_score
 from engine.application import PerfLedger
 from engine.replay import replay
@@ -29,12 +30,6 @@ from projections.kpi import (
 )
 
 TOLERANCE = 1e-9
-GOAL_CHANGES = (
-    "Goal.TargetRevised",
-    "Goal.ProgressRecorded",
-    "Goal.ProgressOverridden",
-    "Goal.Corrected",
-)
 
 
 def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> dict[str, Any]:

@@ -8,19 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.errors import InvalidValue, NotFound
+from aggregates.score_changes import GOAL_CHANGES, goal_change
 from engine.application import PerfLedger
 from engine.ports import Documents, Explanations, SealCheck
 from engine.replay import replay
 from engine.scope import check_read, require_role
 from engine.services.docs import parse_id, readable
 from engine.tokens import Principal
-
-GOAL_CHANGES = (
-    "Goal.TargetRevised",
-    "Goal.ProgressRecorded",
-    "Goal.ProgressOverridden",
-    "Goal.Corrected",
-)
 
 
 class AuditService:
@@ -111,26 +105,3 @@ def parse_head(name: str, value: str | None) -> tuple[int, str] | None:
     if not (position.isascii() and position.isdigit() and len(position) <= 18) or len(chain) != 64:
         raise InvalidValue("expected N:CHAIN as verify reports a head", field=name)
     return int(position), chain
-
-
-def goal_change(goal_id: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A goal's target revision, progress, override or correction as a score change."""
-    data = row["data"]
-    if row["type"] == "Goal.TargetRevised":
-        kind, reason = "goal_target", data["reason"]
-    elif row["type"] == "Goal.Corrected":
-        kind, reason = "goal_correction", data["reason"]
-    elif row["type"] == "Goal.ProgressOverridden":
-        kind, reason = "goal_override", data["note"] or f"manual override of kpi:{data['kpi']}"
-    else:
-        kind, reason = "goal_progress", data["note"] or f"measured by {data['source']}"
-    return {
-        "kind": kind,
-        "criterion": None,
-        "goal_id": goal_id,
-        "before": data["before"],
-        "after": data["after"],
-        "actor": row["actor"],
-        "reason": reason,
-        "at": row["at"],
-    }
