@@ -1,4 +1,5 @@
-"""Where telephony events count in SQL: call times, surveys and QA scores placed at their call, who handled a call.
+"""Where telephony events count in SQL: call times, surveys and QA scores placed at their
+call, who handled a call.
 
 The late-event rule (projections/kpi.py, `PlacementIndex`) needs the call times already
 known and the linked events already placed; this module loads and writes them for the KPI
@@ -60,29 +61,34 @@ class PlacementTables(TableSet):
             f"""CREATE TABLE IF NOT EXISTS {self.linked} (
         event_id TEXT PRIMARY KEY, call_ref TEXT NOT NULL, placed_at TEXT NOT NULL)""",
             f"CREATE INDEX IF NOT EXISTS {self.indexes()[0]} ON {self.linked} (call_ref)",
-            # Who handled each call (a transferred call has several legs): a survey or QA score for a
-            # call already known for other agents only is refused (adapters/telephony/screening.py).
-            # team_id: the leg's team (the smallest, should a call key repeat across teams); '' for legs
-            # recorded before the column existed (a survey moved to such a leg keeps its own team).
+            # Who handled each call (a transferred call has several legs): a survey or QA score
+            # for a call already known for other agents only is refused
+            # (adapters/telephony/screening.py).
+            # team_id: the leg's team (the smallest, should a call key repeat across teams); ''
+            # for legs recorded before the column existed (a survey moved to such a leg keeps its
+            # own team).
             f"""CREATE TABLE IF NOT EXISTS {self.call_agents} (
         call_id TEXT NOT NULL, agent_id TEXT NOT NULL, team_id TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (call_id, agent_id))""",
-            # The surveys and QA scores of each call, whatever agent they name: a call's arrival looks
-            # here, by its primary key, to find what it may move to its agent.
+            # The surveys and QA scores of each call, whatever agent they name: a call's arrival
+            # looks here, by its primary key, to find what it may move to its agent.
             f"""CREATE TABLE IF NOT EXISTS {self.linked_calls} (
         call_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (call_id, event_id))""",
-            # Surveys and QA scores counted for their call's agent, not the one they name (flagged:
-            # GET /v1/telephony/mismatches lists them).
+            # Surveys and QA scores counted for their call's agent, not the one they name
+            # (flagged: GET /v1/telephony/mismatches lists them).
             f"""CREATE TABLE IF NOT EXISTS {self.moved} (
-        event_id TEXT PRIMARY KEY, call_id TEXT NOT NULL, from_agent TEXT NOT NULL, from_team TEXT NOT NULL,
+        event_id TEXT PRIMARY KEY, call_id TEXT NOT NULL, from_agent TEXT NOT NULL, """
+            """from_team TEXT NOT NULL,
         agent_id TEXT NOT NULL, team_id TEXT NOT NULL)""",
         ]
 
     def upgrade(self, cur: Any) -> None:
-        """Adds the leg team column to a table made before it existed, and indexes surveys by call (once)."""
+        """Adds the leg team column to a table made before it existed, and indexes surveys by
+        call (once)."""
         if cur.db.is_postgres:
             cur.execute(
-                f"ALTER TABLE {self.call_agents} ADD COLUMN IF NOT EXISTS team_id TEXT NOT NULL DEFAULT ''"
+                f"ALTER TABLE {self.call_agents} ADD COLUMN IF NOT EXISTS team_id "
+                "TEXT NOT NULL DEFAULT ''"
             )
         elif not any(
             r["name"] == "team_id"
@@ -95,7 +101,8 @@ class PlacementTables(TableSet):
             return
         rows = cur.execute(f"SELECT event_id, call_ref FROM {self.linked}").rows()
         cur.executemany(
-            f"INSERT INTO {self.linked_calls} (call_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            f"INSERT INTO {self.linked_calls} (call_id, event_id) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
             [(r["call_ref"].split(SEP, 1)[1], r["event_id"]) for r in rows],
         )
 
@@ -109,7 +116,8 @@ def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 class Placements:
-    """The placement state of the KPI model (live, or fresh for a rebuild), inside the caller's transaction."""
+    """The placement state of the KPI model (live, or fresh for a rebuild), inside the caller's
+    transaction."""
 
     def __init__(self, tables: PlacementTables, effective: str) -> None:
         self.t = tables
@@ -122,7 +130,8 @@ class Placements:
         found: dict[tuple[str, str], datetime] = {}
         for part in chunks(refs):
             cur.execute(
-                f"SELECT call_ref, occurred_at FROM {self.t.calls} WHERE call_ref IN ({','.join('?' * len(part))})",
+                f"SELECT call_ref, occurred_at FROM {self.t.calls} "
+                f"WHERE call_ref IN ({','.join('?' * len(part))})",
                 part,
             )
             for row in cur.rows():
@@ -135,7 +144,8 @@ class Placements:
         found: list[str] = []
         for part in chunks(sorted(set(call_ids))):
             cur.execute(
-                f"SELECT event_id FROM {self.t.linked_calls} WHERE call_id IN ({','.join('?' * len(part))})",
+                f"SELECT event_id FROM {self.t.linked_calls} "
+                f"WHERE call_id IN ({','.join('?' * len(part))})",
                 part,
             )
             found += [row["event_id"] for row in cur.rows()]
@@ -144,12 +154,13 @@ class Placements:
     def load_linked(
         self, cur: Any, ids: Sequence[str], index: PlacementIndex
     ) -> dict[str, Placement]:
-        """These surveys and QA scores, already placed, into the index; where each counts, by event id."""
+        """These surveys and QA scores, already placed, into the index; where each counts, by
+        event id."""
         before: dict[str, Placement] = {}
         for part in chunks(sorted(ids)):
             cur.execute(
-                f"SELECT l.event_id, l.placed_at, a.payload, e.payload AS effective, m.agent_id AS moved_agent, "
-                f"m.team_id AS moved_team FROM {self.t.linked} l "
+                "SELECT l.event_id, l.placed_at, a.payload, e.payload AS effective, "
+                f"m.agent_id AS moved_agent, m.team_id AS moved_team FROM {self.t.linked} l "
                 f"JOIN {self.archive} a ON a.event_id = l.event_id "
                 f"LEFT JOIN {self.effective} e ON e.event_id = l.event_id "
                 f"LEFT JOIN {self.t.moved} m ON m.event_id = l.event_id "
@@ -200,7 +211,8 @@ class Placements:
         )
 
     def backfill_call_agents(self, cur: Any) -> None:
-        """Fills who handled which call from the calls known before that table existed (once, on upgrade)."""
+        """Fills who handled which call from the calls known before that table existed (once, on
+        upgrade)."""
         self.t.upgrade(cur)
         if cur.execute(f"SELECT 1 AS found FROM {self.t.call_agents} LIMIT 1").rows():
             return
@@ -215,15 +227,18 @@ class Placements:
         """Who handled each call, with the leg's team: (call_id, agent_id) -> team_id."""
         t = self.t.call_agents
         cur.executemany(
-            f"INSERT INTO {t} (call_id, agent_id, team_id) VALUES (?, ?, ?) ON CONFLICT (call_id, agent_id) "
-            f"DO UPDATE SET team_id = excluded.team_id WHERE {t}.team_id = '' OR excluded.team_id < {t}.team_id",
+            f"INSERT INTO {t} (call_id, agent_id, team_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (call_id, agent_id) "
+            f"DO UPDATE SET team_id = excluded.team_id WHERE {t}.team_id = '' "
+            f"OR excluded.team_id < {t}.team_id",
             [(call, agent, team) for (call, agent), team in sorted(legs.items())],
         )
 
     def write_linked(
         self, cur: Any, index: PlacementIndex, before: Mapping[str, Placement]
     ) -> None:
-        """Where each survey and QA score of the index counts now, where that changed (and who it is moved to)."""
+        """Where each survey and QA score of the index counts now, where that changed (and who it
+        is moved to)."""
         changed, new, moved, unmoved = [], [], [], []
         for placed in index.linked.values():
             for event, at in placed:
@@ -252,12 +267,15 @@ class Placements:
             changed,
         )
         cur.executemany(
-            f"INSERT INTO {self.t.linked_calls} (call_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            f"INSERT INTO {self.t.linked_calls} (call_id, event_id) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
             new,
         )
         cur.executemany(
-            f"INSERT INTO {self.t.moved} (event_id, call_id, from_agent, from_team, agent_id, team_id) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO UPDATE SET agent_id = excluded.agent_id, "
+            f"INSERT INTO {self.t.moved} "
+            "(event_id, call_id, from_agent, from_team, agent_id, team_id) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (event_id) DO UPDATE SET agent_id = excluded.agent_id, "
             "team_id = excluded.team_id",
             moved,
         )
@@ -266,7 +284,8 @@ class Placements:
     def placements(
         self, cur: Any, ids: Sequence[str]
     ) -> dict[str, tuple[datetime, tuple[str, str] | None]]:
-        """Where surveys and QA scores among these events count: their call's time and agent (and team), when known."""
+        """Where surveys and QA scores among these events count: their call's time and agent
+        (and team), when known."""
         found: dict[str, tuple[datetime, tuple[str, str] | None]] = {}
         for part in chunks(ids):
             cur.execute(
@@ -301,7 +320,8 @@ def call_agents(run: Run, call_ids: Sequence[str]) -> dict[str, set[str]]:
 
 
 def mismatched_linked(run: Run, limit: int = 1000) -> list[dict[str, Any]]:
-    """Surveys and QA scores naming an agent who did not handle their call, moved to the call's agent."""
+    """Surveys and QA scores naming an agent who did not handle their call, moved to the
+    call's agent."""
     rows = run(
         f"SELECT event_id, call_id, from_agent, from_team, agent_id, team_id FROM {LIVE.moved} "
         "ORDER BY event_id LIMIT ?",

@@ -1,4 +1,5 @@
-"""The KPI read model in SQL: the sums and their change marks, and the writes that count telephony events.
+"""The KPI read model in SQL: the sums and their change marks, and the writes that count
+telephony events.
 
 Interval and day sums are stored; week and month sums are added up from days when read.
 
@@ -91,7 +92,8 @@ LIVE = SumsTables()
 
 @dataclass(frozen=True)
 class KpiTables:
-    """Every table the KPI model writes: sums, placements, corrections (live names, or fresh ones)."""
+    """Every table the KPI model writes: sums, placements, corrections (live names, or fresh
+    ones)."""
 
     sums: SumsTables = field(default_factory=SumsTables)
     placed: PlacementTables = field(default_factory=PlacementTables)
@@ -111,7 +113,8 @@ LIVE_MODEL = KpiTables()
 
 
 class KpiView:
-    """Counts telephony events into the KPI tables (live, or fresh for a rebuild) inside the caller's transaction."""
+    """Counts telephony events into the KPI tables (live, or fresh for a rebuild) inside the
+    caller's transaction."""
 
     def __init__(self, tables: KpiTables = LIVE_MODEL) -> None:
         self.t = tables.sums
@@ -135,7 +138,8 @@ class KpiView:
         events: Sequence[Mapping[str, Any]],
         archived_until: ArchiveKey | None = None,
     ) -> int:
-        """Counts new, distinct telephony events (archive dicts) into the KPI sums; returns rows touched.
+        """Counts new, distinct telephony events (archive dicts) into the KPI sums; returns rows
+        touched.
 
         Corrections and voids are applied after the batch's other events. `archived_until` is
         for a rebuild, which feeds the archive in (seq, event_id) order: only events archived
@@ -191,7 +195,8 @@ class KpiView:
         )
 
     def backfill_call_agents(self, cur: Any) -> None:
-        """Fills who handled which call from the calls known before that table existed (once, on upgrade)."""
+        """Fills who handled which call from the calls known before that table existed (once, on
+        upgrade)."""
         self.placed.backfill_call_agents(cur)
 
     def _write_sums(
@@ -219,7 +224,8 @@ class KpiView:
             [r for r in rows if keep_team or not (r[0] == "team" or r[1] in teams)],
         )
         cur.executemany(
-            f"DELETE FROM {self.t.sums} WHERE scope = ? AND scope_id = ? AND bucket = ? AND start = ? AND events = 0",
+            f"DELETE FROM {self.t.sums} "
+            "WHERE scope = ? AND scope_id = ? AND bucket = ? AND start = ? AND events = 0",
             emptied,
         )
         return len(rows)
@@ -227,7 +233,8 @@ class KpiView:
     def _apply_fixes(
         self, cur: Any, fixes: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None
     ) -> int:
-        """Records corrections and voids; for originals already counted, swaps old content for new where they count."""
+        """Records corrections and voids; for originals already counted, swaps old content for
+        new where they count."""
         targets = sorted({target_of(f) for f in fixes})
         originals = self.fixes.counted_originals(cur, targets, archived_until)
         self.fixes.add(cur, fixes, originals)
@@ -269,7 +276,8 @@ def sums_rows(
     after: str | None,
     limit: int | None,
 ) -> list[dict[str, Any]]:
-    """The stored sums (start and counters) of one agent or team in one bucket kind, oldest first."""
+    """The stored sums (start and counters) of one agent or team in one bucket kind, oldest
+    first."""
     clauses, params = ["scope = ?", "scope_id = ?", "bucket = ?"], [scope, scope_id, bucket]
     for clause, value in (("start >= ?", start), ("start < ?", end), ("start > ?", after)):
         if value is not None:
@@ -277,7 +285,8 @@ def sums_rows(
             params.append(value)
     limited = " LIMIT ?" if limit is not None else ""
     return db.query(
-        f"SELECT start, {_SUMS} FROM {LIVE.sums} WHERE {' AND '.join(clauses)} ORDER BY start{limited}",
+        f"SELECT start, {_SUMS} FROM {LIVE.sums} "
+        f"WHERE {' AND '.join(clauses)} ORDER BY start{limited}",
         (*params, *([limit] if limit is not None else [])),
     )
 
@@ -285,7 +294,8 @@ def sums_rows(
 def team_of_agent(db: Database, agent_id: str) -> str | None:
     """The team of the agent's most recent KPI bucket."""
     rows = db.query(
-        f"SELECT team_id FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? AND bucket = 'day' "
+        f"SELECT team_id FROM {LIVE.sums} "
+        "WHERE scope = 'agent' AND scope_id = ? AND bucket = 'day' "
         "ORDER BY start DESC LIMIT 1",
         (agent_id,),
     )
@@ -302,7 +312,8 @@ def agent_day_totals(
             clauses.append(clause)
             params.append(value)
     return db.query(
-        f"SELECT scope_id, {_SUMMED} FROM {LIVE.sums} WHERE {' AND '.join(clauses)} GROUP BY scope_id",
+        f"SELECT scope_id, {_SUMMED} FROM {LIVE.sums} "
+        f"WHERE {' AND '.join(clauses)} GROUP BY scope_id",
         params,
     )
 
@@ -310,7 +321,8 @@ def agent_day_totals(
 def period_sums(
     db: Database, agent_id: str, start: str, end: str
 ) -> tuple[dict[str, Any], str | None]:
-    """The agent's day sums over [start, end) added up (with n, the days found), and its latest interval's start."""
+    """The agent's day sums over [start, end) added up (with n, the days found), and its latest
+    interval's start."""
     bounds = (agent_id, start, end)
     sums = db.query(
         f"SELECT {_SUMMED}, COUNT(*) AS n FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
@@ -328,7 +340,8 @@ def period_sums(
 def teams_since(db: Database, since: str) -> list[str]:
     """Teams with day sums from `since` on."""
     rows = db.query(
-        f"SELECT DISTINCT scope_id FROM {LIVE.sums} WHERE scope = 'team' AND bucket = 'day' AND start >= ? "
+        f"SELECT DISTINCT scope_id FROM {LIVE.sums} "
+        "WHERE scope = 'team' AND bucket = 'day' AND start >= ? "
         "ORDER BY scope_id",
         (since,),
     )

@@ -30,7 +30,8 @@ PREFIX = FRESH
 
 @dataclass
 class Outcome:
-    """What a rebuild did: events and archive rows fed, events it could not apply, any difference from live."""
+    """What a rebuild did: events and archive rows fed, events it could not apply, any difference
+    from live."""
 
     events: int = 0
     archived: int = 0
@@ -40,7 +41,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Fresh:
-    """The fresh tables of the chosen read models, and which of them are compared with live and swapped in."""
+    """The fresh tables of the chosen read models, and which of them are compared with live and
+    swapped in."""
 
     sets: list[TableSet]
     swapped: list[
@@ -75,7 +77,8 @@ def rebuild(
     projections: Sequence[str] = ("events", "kpi"),
     check: bool = False,
 ) -> Outcome:
-    """Rebuilds the chosen read models; with `check`, compares them with live instead of swapping."""
+    """Rebuilds the chosen read models; with `check`, compares them with live instead of
+    swapping."""
     fresh = _fresh(projections)
     fresh_parked = ParkedTables().fresh()
     events = EventProjection(DocView(DocTables().fresh()), ParkedView(fresh_parked))
