@@ -50,12 +50,12 @@ body of the same type; `event.voided` takes one (`voids`) out. What an event cou
 their order: voided if any void names it; else the body of the latest applicable
 correction (by its `occurred_at`, then `event_id`); else the original. A correction is
 applicable when it names the original's agent and team and its body keeps the original's
-identity (`IDENTITY_FIELDS`): type, agent, team, time and call, so a correction never moves an event to other buckets or
-re-links surveys (to move one, void it and send a new event). A voided call still fixes
-its surveys' buckets: it was made, only its figures are withdrawn. The caller counts
-an event at its effective content and, when a correction arrives for an event already
-counted, subtracts the old content and adds the new at the event's placement, like a
-late event; a correction whose original is not known yet is held until it is.
+identity (`IDENTITY_FIELDS`): type, agent, team, time and call, so a correction never moves
+an event to other buckets or re-links surveys (to move one, void it and send a new event).
+A voided call still fixes its surveys' buckets: it was made, only its figures are withdrawn.
+The caller counts an event at its effective content and, when a correction arrives for an
+event already counted, subtracts the old content and adds the new at the event's placement,
+like a late event; a correction whose original is not known yet is held until it is.
 
 Duplicates: deduplication by `event_id` is the caller's job. Two distinct
 `call.completed` events with the same call key are assumed not to happen (the telephony
@@ -213,7 +213,10 @@ def identity_problem(original: Mapping[str, Any], body: Mapping[str, Any]) -> st
                 f"event.{name}: a correction keeps the original's {name} ({original.get(name)!r})"
             )
     if occurred_at(original) != occurred_at(body):
-        return f"event.occurred_at: a correction keeps the original's occurred_at ({original['occurred_at']})"
+        return (
+            "event.occurred_at: a correction keeps the original's occurred_at"
+            f" ({original['occurred_at']})"
+        )
     return None
 
 
@@ -228,7 +231,8 @@ def effective(
             correction["agent_id"] != original["agent_id"]
             or correction["team_id"] != original["team_id"]
         ):
-            continue  # about another agent's event: never applied (the door refuses it when it can tell)
+            # About another agent's event: never applied (the door refuses it when it can tell).
+            continue
         if correction["type"] == "event.voided":
             return Voided(original)
         body = correction["event"]
@@ -418,14 +422,16 @@ class SumsBatch:
 
 @dataclass
 class PlacementIndex:
-    """What a projection must remember to place surveys and QA scores in their call's buckets, for its agent."""
+    """What a projection must remember to place surveys and QA scores in their call's buckets,
+    for its agent."""
 
     call_times: dict[CallKey, datetime] = field(default_factory=dict)
     # Each linked event counted so far, by the call key it names, with the time it is placed at.
     linked: dict[CallKey, list[tuple[Mapping[str, Any], datetime]]] = field(default_factory=dict)
     # Who handled each call, with the leg's team: call_id -> agent_id -> team_id.
     legs: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Linked events counted for another agent than they name (their call's): event_id -> (agent, team).
+    # Linked events counted for another agent than they name (their call's):
+    # event_id -> (agent, team).
     moved: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The agents named by linked events of each call: call_id -> agent ids.
     named: dict[str, set[str]] = field(default_factory=dict)
@@ -449,7 +455,8 @@ class PlacementIndex:
 
     def owner(self, event: Mapping[str, Any]) -> tuple[str, str]:
         """The (agent, team) a linked event counts for: the agent it names when that agent handled
-        the call or no leg is known; else the call's last leg (latest time, then greatest agent id)."""
+        the call or no leg is known; else the call's last leg (latest time, then
+        greatest agent id)."""
         legs = self.legs.get(event["call_id"])
         named = event["agent_id"]
         if not legs or named in legs:
@@ -509,7 +516,8 @@ class PlacementIndex:
 
 
 def as_counted_for(event: Mapping[str, Any], agent: str, team: str) -> Mapping[str, Any]:
-    """The event as it counts for (agent, team): itself, or a copy (of the same kind, voided or not)."""
+    """The event as it counts for (agent, team): itself, or a copy (of the same kind, voided or
+    not)."""
     if (agent, team) == (event["agent_id"], event["team_id"]):
         return event
     moved = {**event, "agent_id": agent, "team_id": team}
@@ -517,7 +525,8 @@ def as_counted_for(event: Mapping[str, Any], agent: str, team: str) -> Mapping[s
 
 
 def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The measured events of a stream as they count, every correction and void of the stream applied."""
+    """The measured events of a stream as they count, every correction and void of the stream
+    applied."""
     stream = list(events)
     fixes: dict[str, list[Mapping[str, Any]]] = {}
     for event in stream:
@@ -527,7 +536,8 @@ def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 def fold(events: Iterable[Mapping[str, Any]]) -> dict[SumsKey, Sums]:
-    """The non-empty sums records of a stream of distinct events (corrections included), in arrival order."""
+    """The non-empty sums records of a stream of distinct events (corrections included), in
+    arrival order."""
     index, batch = PlacementIndex(), SumsBatch()
     for event in counted_as(events):
         batch.add_placed(index.place(event))

@@ -43,7 +43,8 @@ class TelephonyService:
         return found
 
     def mismatches(self, who: Principal) -> dict[str, Any]:
-        """Surveys and QA scores naming an agent who did not handle the call, moved to the call's agent."""
+        """Surveys and QA scores naming an agent who did not handle the call, moved to the call's
+        agent."""
         require_role(who, "admin", "auditor")
         return {"rows": self.records.mismatches()}
 

@@ -109,7 +109,7 @@ def expected_kpis(messages: list[bytes]) -> dict[tuple[str, str, str], dict[str,
     )
     for e in events:
         if e.get("voided"):
-            continue  # a voided call still fixes its surveys' buckets (above), it counts for nothing
+            continue  # a voided call still fixes its surveys' buckets (above), counts for nothing
         at = datetime.fromisoformat(e["occurred_at"])
         agent, team = e["agent_id"], e["team_id"]
         if e["type"] in ("survey.completed", "qa.evaluated"):

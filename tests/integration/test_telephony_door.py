@@ -276,7 +276,7 @@ def test_a_survey_for_another_agents_call_is_dead_lettered_from_kafka(pipeline: 
     assert agent_day(pipeline, "agent-099") == []
 
 
-def test_a_survey_that_arrived_before_a_call_of_another_agent_moves_to_the_calls_agent_and_is_listed(
+def test_a_survey_arrived_before_a_call_of_another_agent_moves_to_the_calls_agent_and_is_listed(
     pipeline: Pipeline,
 ) -> None:
     client = pipeline.client()
@@ -309,7 +309,8 @@ def test_a_survey_that_arrived_before_a_call_of_another_agent_moves_to_the_calls
 
 
 def _world(n: int) -> list[dict[str, Any]]:
-    """A call of agent-1n in team-n, an interval, and a survey and a QA score naming another agent."""
+    """A call of agent-1n in team-n, an interval, and a survey and a QA score naming another
+    agent."""
     agent, team, call = f"agent-{n}1", f"team-{n}", f"call-{n}"
     stranger = {"agent_id": f"agent-{n}9", "team_id": f"team-{n}x", "call_id": call}
     return [

@@ -23,7 +23,8 @@ MAX_EVENTS = 10_000
 
 @router.post("/v1/telephony/events", status_code=202)
 async def ingest(request: Request, who: CurrentPrincipal, services: AppServices) -> Any:
-    """Accepts a JSON array of telephony events; answers, per event, whether it is accepted, a duplicate or rejected."""
+    """Accepts a JSON array of telephony events; answers, per event, whether it is accepted,
+    a duplicate or rejected."""
     services.telephony.may_ingest(who)
     try:
         items = json.loads(await request.body())
@@ -47,17 +48,20 @@ def _accept(services: Services, who: Principal, items: list[Any]) -> JSONRespons
 
 @router.get("/v1/telephony/deliveries")
 def deliveries_of_day(who: CurrentPrincipal, services: AppServices, day: date) -> dict[str, Any]:
-    """Received, accepted, duplicates and dead-lettered on one UTC day, per source, to reconcile with the sender."""
+    """Received, accepted, duplicates and dead-lettered on one UTC day, per source, to reconcile
+    with the sender."""
     return services.telephony.deliveries(who, day)
 
 
 @router.get("/v1/telephony/events/{event_id}/corrections")
 def corrections(event_id: str, who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
-    """One event's audit trail: the original as archived, its corrections and voids, and what it counts as."""
+    """One event's audit trail: the original as archived, its corrections and voids, and what it
+    counts as."""
     return services.telephony.corrections(who, event_id)
 
 
 @router.get("/v1/telephony/mismatches")
 def mismatches(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
-    """Surveys and QA scores naming an agent who did not handle their call, and the call's agent they count for."""
+    """Surveys and QA scores naming an agent who did not handle their call, and the call's agent
+    they count for."""
     return services.telephony.mismatches(who)
