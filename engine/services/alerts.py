@@ -12,8 +12,8 @@ from engine.alert_rules import SetAlertRules, parse_rules
 from engine.alerting import AlertCheckIn, alert_to_check_in, set_alert_rules
 from engine.application import PerfLedger
 from engine.ports import Documents
-from engine.scope import check_manage, check_team_read, own_agent, readable_teams, require_role
-from engine.services.docs import readable
+from engine.scope import check_manage, check_team_read
+from engine.services.docs import readable, scoped_page
 from engine.tokens import Principal
 
 
@@ -62,13 +62,8 @@ class AlertService:
         cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Alerts by team, agent and status in the caller's scope, ordered by id."""
-        require_role(who, "admin", "auditor", "manager", "agent")
-        return self.docs.page(
-            "Alert",
-            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
-            teams=readable_teams(who),
-            after=cursor,
-            limit=limit,
+        return scoped_page(
+            self.docs, who, "Alert", limit, cursor, agent_id, team_id=team_id, status=status
         )
 
     def rules(self, who: Principal, team_id: str) -> dict[str, Any]:

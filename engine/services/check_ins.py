@@ -9,8 +9,8 @@ from aggregates.check_in import CheckIn
 from engine.application import PerfLedger
 from engine.commands import RecordCheckIn
 from engine.ports import Documents
-from engine.scope import check_manage, own_agent, readable_teams, require_role
-from engine.services.docs import readable
+from engine.scope import check_manage
+from engine.services.docs import readable, scoped_page
 from engine.services.goals import managed_by
 from engine.tokens import Principal
 
@@ -48,11 +48,4 @@ class CheckInService:
         cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Check-ins by agent and team in the caller's scope, ordered by id."""
-        require_role(who, "admin", "auditor", "manager", "agent")
-        return self.docs.page(
-            "CheckIn",
-            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id},
-            teams=readable_teams(who),
-            after=cursor,
-            limit=limit,
-        )
+        return scoped_page(self.docs, who, "CheckIn", limit, cursor, agent_id, team_id=team_id)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from aggregates.errors import NotFound
 from engine.ports import Documents
-from engine.scope import check_read
+from engine.scope import check_read, own_agent, readable_teams, require_role
 from engine.tokens import Principal
 
 
@@ -32,3 +32,23 @@ def readable(docs: Documents, who: Principal, kind: str, doc_id: str) -> dict[st
     doc = document(docs, kind, doc_id)
     check_read(who, doc)
     return doc
+
+
+def scoped_page(
+    docs: Documents,
+    who: Principal,
+    kind: str,
+    limit: int,
+    cursor: str | None,
+    agent_id: str | None,
+    **filters: str | None,
+) -> list[dict[str, Any]]:
+    """A page of one kind of record in the caller's scope (an agent sees their own), by id."""
+    require_role(who, "admin", "auditor", "manager", "agent")
+    return docs.page(
+        kind,
+        filters={"agent_id": own_agent(who, agent_id), **filters},
+        teams=readable_teams(who),
+        after=cursor,
+        limit=limit,
+    )

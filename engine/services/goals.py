@@ -15,10 +15,8 @@ from engine.scope import (
     check_manage,
     check_read,
     check_team_read,
-    own_agent,
-    readable_teams,
-    require_role,
 )
+from engine.services.docs import scoped_page
 from engine.tokens import Principal
 
 
@@ -115,11 +113,6 @@ class GoalService:
         cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Goals by agent, team and status in the caller's scope, ordered by id."""
-        require_role(who, "admin", "auditor", "manager", "agent")
-        return self.docs.page(
-            "Goal",
-            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
-            teams=readable_teams(who),
-            after=cursor,
-            limit=limit,
+        return scoped_page(
+            self.docs, who, "Goal", limit, cursor, agent_id, team_id=team_id, status=status
         )

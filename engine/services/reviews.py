@@ -10,8 +10,8 @@ from aggregates.review import Review
 from engine.application import PerfLedger
 from engine.commands import Calibrate, Dispute, ReviewFeedback, ScoreCriterion, StartReview
 from engine.ports import Documents
-from engine.scope import check_manage, check_own, own_agent, readable_teams, require_role
-from engine.services.docs import readable
+from engine.scope import check_manage, check_own
+from engine.services.docs import readable, scoped_page
 from engine.services.goals import managed_by
 from engine.tokens import Principal
 
@@ -95,11 +95,6 @@ class ReviewService:
         cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Reviews by agent, team and status in the caller's scope, ordered by id."""
-        require_role(who, "admin", "auditor", "manager", "agent")
-        return self.docs.page(
-            "Review",
-            filters={"agent_id": own_agent(who, agent_id), "team_id": team_id, "status": status},
-            teams=readable_teams(who),
-            after=cursor,
-            limit=limit,
+        return scoped_page(
+            self.docs, who, "Review", limit, cursor, agent_id, team_id=team_id, status=status
         )
