@@ -7,12 +7,16 @@ production fails there, not silently in the unit tests that trust it.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
+from adapters.sql.database import Database
+from adapters.sql.explain import explain_progress, explain_review
 from adapters.sql.ingest_counts import COUNTER_NAMES
 from adapters.sql.kpi_queries import range_total
 from aggregates.alert import alert_rules_id
@@ -21,6 +25,7 @@ from aggregates.kpis import KPI_NAMES
 from engine.alert_rules import DayValues
 from engine.application import PerfLedger
 from engine.health import ComponentHealth
+from engine.integrity import digest
 from engine.ports import Message
 from projections.goals import roll_up
 from projections.history_rows import history_entry
@@ -555,3 +560,76 @@ class FakeOperations:
 
     def inbox_depth(self) -> int:
         return self.inbox
+
+
+class NoArchive:
+    """Stands where the explanations read the telephony archive; the fakes do not model it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise NotImplementedError("KPI inputs as known then need the telephony archive")
+
+
+class FakeExplanations:
+    """Explanations replayed from the application with the SQL adapter's own code; progress
+    taken from KPIs (whose inputs are the telephony archive as known then) is not modelled."""
+
+    def __init__(self, app: PerfLedger) -> None:
+        self.app = app
+        self.archive = cast(Database, NoArchive())
+
+    def progress(self, goal_id: UUID, n: int) -> dict[str, Any]:
+        return explain_progress(self.app, self.archive, goal_id, n)
+
+    def review(self, review_id: UUID) -> dict[str, Any]:
+        return explain_review(self.app, self.archive, review_id)
+
+
+class FakeSealCheck:
+    """SealCheck, simply: `seal` records each stored event's digest by position; `verify`
+    compares the store with them and names missing, moved, altered and inserted events. The
+    chain of seals, the archive, snapshots and kept heads are not modelled."""
+
+    def __init__(self, app: PerfLedger) -> None:
+        self.app = app
+        self.seals: dict[int, tuple[str, int, str]] = {}
+
+    def seal(self) -> None:
+        for n in self.app.recorder.select_notifications(1, 1_000_000):
+            self.seals.setdefault(
+                n.id, (str(n.originator_id), n.originator_version, digest(n.topic, n.state))
+            )
+
+    def tamper(self, position: int, old: bytes, new: bytes) -> None:
+        """Rewrites one stored event's bytes in place, as someone with access to the store."""
+        stored = self.app.recorder._stored_events  # type: ignore[attr-defined]
+        event = stored[position - 1]
+        stored[position - 1] = dataclasses.replace(event, state=event.state.replace(old, new))
+
+    def verify(self, *heads: tuple[int, str] | None) -> dict[str, Any]:
+        stored = {n.id: n for n in self.app.recorder.select_notifications(1, 1_000_000)}
+        problems: list[dict[str, Any]] = []
+
+        def problem(kind: str, where: str, detail: str) -> None:
+            problems.append({"store": "events", "kind": kind, "where": where, "detail": detail})
+
+        last = max(self.seals, default=0)
+        for position in sorted({*self.seals, *(p for p in stored if p < last)}):
+            if position not in self.seals:
+                problem("inserted", f"notification {position}", "the event has no seal")
+                continue
+            originator, version, sealed = self.seals[position]
+            where = f"event {originator} v{version} (notification {position})"
+            found = stored.get(position)
+            if found is None:
+                problem("missing", where, "the sealed event is not in the store")
+            elif (str(found.originator_id), found.originator_version) != (originator, version):
+                problem("order", where, "another event holds the position")
+            elif digest(found.topic, found.state) != sealed:
+                problem("bytes", where, "the stored bytes differ from the sealed ones")
+        return {
+            "ok": not problems,
+            "first_problem": problems[0] if problems else None,
+            "events_checked": len(self.seals),
+            "events_unsealed": sum(1 for p in stored if p > last),
+            "problems": problems,
+        }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -20,23 +20,37 @@ from adapters.sql.parked import ParkedView
 from adapters.sql.positions import SqlRelayPositions, save_offsets
 from adapters.sql.read_models import (
     SqlDocuments,
+    SqlExplanations,
     SqlKpiFigures,
     SqlOperations,
+    SqlSealCheck,
     SqlTelephonyRecords,
 )
+from adapters.sql.sealer import Sealer
+from aggregates.errors import NotFound
 from aggregates.contract import GENESIS, EventEnvelope, envelope_of
 from engine.application import PerfLedger
 from engine.bootstrap import Container, build
-from engine.commands import SetGoal
-from engine.ports import Documents, KpiFigures, OperationsRecords, TelephonyRecords
+from engine.commands import SetGoal, StartReview
+from engine.integrity import seal_key
+from engine.ports import (
+    Documents,
+    Explanations,
+    KpiFigures,
+    OperationsRecords,
+    SealCheck,
+    TelephonyRecords,
+)
 from projections.goals import roll_up
 from projections.store import EventProjection
 from tests.fakes import (
     FakeDocuments,
+    FakeExplanations,
     FakeKpiFigures,
     FakeOperations,
     FakeReadModels,
     FakeRelayPositions,
+    FakeSealCheck,
     FakeTelephonyRecords,
 )
 from tests.integration.test_port_contracts import calls
@@ -68,6 +82,8 @@ class Store(ABC):
     figures: KpiFigures
     records: TelephonyRecords
     operations: OperationsRecords
+    explanations: Explanations
+    seals: SealCheck
 
     def __init__(self) -> None:
         self._position = 0
@@ -109,6 +125,14 @@ class Store(ABC):
     @abstractmethod
     def count(self, changes: dict[str, int]) -> None: ...
 
+    @abstractmethod
+    def seal_all(self) -> None:
+        """Seals every stored event, as the sealer does."""
+
+    @abstractmethod
+    def tamper(self, position: int, old: bytes, new: bytes) -> None:
+        """Rewrites the stored bytes of the event at a notification position."""
+
 
 class FakeStore(Store):
     def __init__(self) -> None:
@@ -123,6 +147,9 @@ class FakeStore(Store):
         self.relay_positions = FakeRelayPositions()
         self.fake_operations = FakeOperations(self.app, self.relay_positions)
         self.operations = self.fake_operations
+        self.explanations = FakeExplanations(self.app)
+        self.fake_seals = FakeSealCheck(self.app)
+        self.seals = self.fake_seals
 
     def project(self, events: Sequence[EventEnvelope]) -> None:
         self.fake.record(events)
@@ -148,6 +175,12 @@ class FakeStore(Store):
         for name, amount in changes.items():
             counters[name] = counters.get(name, 0) + amount
 
+    def seal_all(self) -> None:
+        self.fake_seals.seal()
+
+    def tamper(self, position: int, old: bytes, new: bytes) -> None:
+        self.fake_seals.tamper(position, old, new)
+
 
 class SqlStore(Store):
     def __init__(self, container: Container) -> None:
@@ -158,6 +191,10 @@ class SqlStore(Store):
         self.figures = SqlKpiFigures(container.db)
         self.records = SqlTelephonyRecords(container.db)
         self.operations = SqlOperations(container.app, container.db)
+        self.explanations = SqlExplanations(container.app, container.db)
+        self.seals = SqlSealCheck(
+            container.app, container.db, container.settings, container.published_heads
+        )
 
     def project(self, events: Sequence[EventEnvelope]) -> None:
         with self.container.db.transaction() as cur:
@@ -185,6 +222,21 @@ class SqlStore(Store):
     def count(self, changes: dict[str, int]) -> None:
         with self.container.db.transaction() as cur:
             add_totals(cur, changes)
+
+    def seal_all(self) -> None:
+        key = seal_key(self.container.settings.signing_secret())
+        Sealer(self.app, self.container.db, key, settle=0).seal_all()
+
+    def tamper(self, position: int, old: bytes, new: bytes) -> None:
+        db, table = self.container.db, self.app.recorder.events_table_name  # type: ignore[attr-defined]
+        at = "notification_id" if db.is_postgres else "rowid"
+        state = bytes(
+            db.query(f"SELECT state FROM {table} WHERE {at} = ?", (position,))[0]["state"]
+        )
+        with db.transaction() as cur:
+            cur.execute(
+                f"UPDATE {table} SET state = ? WHERE {at} = ?", (state.replace(old, new), position)
+            )
 
 
 class DocumentsContract:
@@ -406,6 +458,77 @@ class OperationsRecordsContract:
         assert (totals["accepted"], totals["received"]) == (4, 4)
 
 
+MOMENT = datetime(2026, 7, 2, tzinfo=UTC)
+
+
+def manual_goal(agent: str, team: str) -> SetGoal:
+    """A goal measured by hand, not from KPIs."""
+    return goal(agent, team).model_copy(update={"kpi": "manual", "direction": "at_least"})
+
+
+class ExplanationsContract:
+    def test_manual_progress_is_explained_by_its_recorded_event(self, store: Store) -> None:
+        goal_id = store.set_goal(manual_goal("agent-1", "team-a"))
+        store.app.record_progress(goal_id, 280.0, MOMENT, "manual", ACTOR, note="coached")
+        answer = store.explanations.progress(UUID(goal_id), 1)
+        assert (answer["kind"], answer["value"], answer["version"]) == ("manual", 280.0, 2)
+        assert (answer["agent_id"], answer["note"], answer["actor"]) == (
+            "agent-1",
+            "coached",
+            ACTOR,
+        )
+        assert answer["buckets"] == [] and answer["telephony_event_ids"] == []
+        with pytest.raises(NotFound):
+            store.explanations.progress(UUID(goal_id), 2)
+        with pytest.raises(NotFound):
+            store.explanations.progress(UUID(int=7), 1)
+
+    def test_a_review_is_explained_with_its_goals_latest_progress(self, store: Store) -> None:
+        goal_id = store.set_goal(manual_goal("agent-1", "team-a"))
+        store.app.record_progress(goal_id, 280.0, MOMENT, "manual", ACTOR)
+        review = store.app.start_review(
+            StartReview(
+                agent_id="agent-1",
+                team_id="team-a",
+                period_start=date(2026, 7, 1),
+                period_end=date(2026, 10, 1),
+                goal_ids=[goal_id],
+                criteria=["quality"],
+            ),
+            ACTOR,
+        )
+        answer = store.explanations.review(review.id)
+        assert (answer["review_id"], answer["agent_id"]) == (str(review.id), "agent-1")
+        assert [g["goal_id"] for g in answer["goals"]] == [goal_id]
+        assert answer["goals"][0]["latest_progress"]["value"] == 280.0
+        with pytest.raises(NotFound):
+            store.explanations.review(UUID(int=7))
+
+
+class SealCheckContract:
+    def test_a_sealed_store_verifies_and_later_events_are_only_unsealed(self, store: Store) -> None:
+        for agent in ("agent-1", "agent-2"):
+            store.set_goal(goal(agent, "team-a"))
+        store.seal_all()
+        report = store.seals.verify()
+        assert (report["ok"], report["first_problem"], report["events_checked"]) == (True, None, 2)
+        store.set_goal(goal("agent-3", "team-a"))
+        report = store.seals.verify()
+        assert report["ok"] and report["events_unsealed"] == 1
+
+    def test_altered_bytes_are_the_first_problem_reported(self, store: Store) -> None:
+        for agent in ("agent-1", "agent-2", "agent-3"):
+            store.set_goal(goal(agent, "team-a"))
+        store.seal_all()
+        store.tamper(2, b"agent-2", b"agent-9")
+        report = store.seals.verify()
+        assert report["ok"] is False
+        first = report["first_problem"]
+        assert (first["store"], first["kind"]) == ("events", "bytes")
+        assert first["where"].endswith("(notification 2)")
+        assert report["problems"] == [first]
+
+
 @pytest.fixture
 def sql_store(tmp_path: Path, database_url: str) -> Iterator[Store]:
     container = build(make_settings(tmp_path, database_url, None))
@@ -458,6 +581,30 @@ class TestFakeOperationsRecords(OperationsRecordsContract):
 
 
 class TestSqlOperationsRecords(OperationsRecordsContract):
+    @pytest.fixture
+    def store(self, sql_store: Store) -> Store:
+        return sql_store
+
+
+class TestFakeExplanations(ExplanationsContract):
+    @pytest.fixture
+    def store(self) -> Store:
+        return FakeStore()
+
+
+class TestSqlExplanations(ExplanationsContract):
+    @pytest.fixture
+    def store(self, sql_store: Store) -> Store:
+        return sql_store
+
+
+class TestFakeSealCheck(SealCheckContract):
+    @pytest.fixture
+    def store(self) -> Store:
+        return FakeStore()
+
+
+class TestSqlSealCheck(SealCheckContract):
     @pytest.fixture
     def store(self, sql_store: Store) -> Store:
         return sql_store
