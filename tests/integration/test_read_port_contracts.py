@@ -27,8 +27,8 @@ from adapters.sql.read_models import (
     SqlTelephonyRecords,
 )
 from adapters.sql.sealer import Sealer
-from aggregates.errors import NotFound
 from aggregates.contract import GENESIS, EventEnvelope, envelope_of
+from aggregates.errors import NotFound
 from engine.application import PerfLedger
 from engine.bootstrap import Container, build
 from engine.commands import SetGoal, StartReview

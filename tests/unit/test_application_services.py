@@ -24,6 +24,7 @@ from engine.scope import (
     own_agent,
     readable_teams,
 )
+from engine.services.audit import AuditService
 from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
 from engine.services.operations import OperationsService
@@ -32,10 +33,12 @@ from engine.settings import Settings
 from engine.tokens import Principal
 from tests.fakes import (
     FakeDocuments,
+    FakeExplanations,
     FakeKpiFigures,
     FakeOperations,
     FakeReadModels,
     FakeRelayPositions,
+    FakeSealCheck,
     FakeTelephonyRecords,
 )
 
@@ -287,3 +290,37 @@ def test_telephony_records_are_read_by_their_roles_and_an_unknown_event_is_not_f
     records.trails["abc"] = {"event_id": "abc", "corrections": []}
     assert service.corrections(AUDITOR, "ABC")["event_id"] == "abc"  # ids are matched lower-case
     assert service.mismatches(AUDITOR) == {"rows": []}
+
+
+@pytest.fixture
+def audit() -> tuple[AuditService, PerfLedger, FakeSealCheck]:
+    app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    seals = FakeSealCheck(app)
+    docs = FakeDocuments(FakeReadModels())
+    return AuditService(app, docs, FakeExplanations(app), seals), app, seals
+
+
+def test_verification_is_for_admins_and_auditors_and_reports_altered_events(audit: Any) -> None:
+    service, app, seals = audit
+    app.set_goal(GOAL, "admin:alice")
+    seals.seal()
+    assert service.verify(AUDITOR, None, None)["ok"]
+    with pytest.raises(Forbidden):
+        service.verify(MANAGER, None, None)
+    with pytest.raises(InvalidValue):
+        service.verify(ADMIN, "7:short", None)
+    seals.tamper(1, b"agent-1", b"agent-2")
+    assert service.verify(ADMIN, None, None)["first_problem"]["kind"] == "bytes"
+
+
+def test_explanations_keep_to_the_caller_s_scope(audit: Any) -> None:
+    service, app, _ = audit
+    manual = GOAL.model_copy(update={"kpi": "manual", "direction": "at_least"})
+    goal = app.set_goal(manual, "admin:alice")
+    app.record_progress(goal.id, 3.0, datetime(2026, 7, 2, tzinfo=UTC), "manual", "admin:alice")
+    assert service.explain_progress(MANAGER, goal.id, 1)["value"] == 3.0
+    assert service.explain_progress(AGENT, goal.id, 1)["kind"] == "manual"
+    with pytest.raises(Forbidden):
+        service.explain_progress(OUTSIDER, goal.id, 1)
+    with pytest.raises(NotFound):
+        service.explain_review(ADMIN, UUID(int=7))
