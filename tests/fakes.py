@@ -1,8 +1,10 @@
 """In-memory fakes of the engine's ports (engine/ports.py), for unit tests without I/O.
 
-tests/integration/test_port_contracts.py runs the same contract against each fake and the
-real adapters (SQLite, PostgreSQL, the embedded broker), so a fake that drifts from
-production fails there, not silently in the unit tests that trust it.
+tests/integration/test_port_contracts.py (the workers' ports) and
+tests/integration/test_read_port_contracts.py (the application services' read ports) run the
+same contract against each fake and the real adapters (SQLite, PostgreSQL, the embedded
+broker), so a fake that drifts from production fails there, not silently in the unit tests
+that trust it.
 """
 
 from __future__ import annotations
