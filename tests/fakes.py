@@ -18,6 +18,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from adapters.sql.database import Database
+from adapters.sql.documents_view import TEAM_RECORDS
 from adapters.sql.explain import explain_progress, explain_review
 from adapters.sql.ingest_counts import COUNTER_NAMES
 from adapters.sql.kpi_queries import range_total
@@ -446,7 +447,8 @@ class FakeKpiFigures:
 
     def team_exists(self, team_id: str) -> bool:
         return any(key[:2] == ("team", team_id) for key in self.models.sums) or any(
-            doc.get("team_id") == team_id for doc in self.models.documents.values()
+            kind in TEAM_RECORDS and doc.get("team_id") == team_id
+            for (kind, _), doc in self.models.documents.items()
         )
 
 
