@@ -1,8 +1,10 @@
 """What the engine needs from the outside world; real ones live in adapters/.
 
-Each port has an in-memory fake in tests/fakes.py, and one contract suite
-(tests/integration/test_port_contracts.py) runs against the fake and the real adapters
-alike, so the engine's unit tests on the fakes say something about production.
+Each read-model, broker and store port has an in-memory fake in tests/fakes.py, and one
+contract suite runs against the fake and the real adapters alike (the workers' ports in
+tests/integration/test_port_contracts.py, the application services' read ports in
+tests/integration/test_read_port_contracts.py), so the engine's unit tests on the fakes say
+something about production. TelephonyIntake is the exception: its adapter is tested itself.
 """
 
 from __future__ import annotations
@@ -78,9 +80,10 @@ class AlertSource(Protocol):
 
 
 # --- what the application services read (adapters/sql/read_models.py) -------------------------
-# Documents has its fake (tests/fakes.py) and contract
-# (tests/integration/test_read_port_contracts.py); the others are thin pass-throughs to query
-# functions held by the HTTP integration tests.
+# Each has its fake (tests/fakes.py) and contract (tests/integration/test_read_port_contracts.py).
+# Where a fake cannot be faithful at low cost, the contract holds the behaviour both share: the
+# seal check's fake models per-event digests only (not the chain, the archive or kept heads), and
+# the explanations' fake explains manual progress and reviews (not KPI inputs as known then).
 
 
 class Documents(Protocol):

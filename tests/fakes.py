@@ -1,27 +1,38 @@
 """In-memory fakes of the engine's ports (engine/ports.py), for unit tests without I/O.
 
-tests/integration/test_port_contracts.py runs the same contract against each fake and the
-real adapters (SQLite, PostgreSQL, the embedded broker), so a fake that drifts from
-production fails there, not silently in the unit tests that trust it.
+tests/integration/test_port_contracts.py (the workers' ports) and
+tests/integration/test_read_port_contracts.py (the application services' read ports) run the
+same contract against each fake and the real adapters (SQLite, PostgreSQL, the embedded
+broker), so a fake that drifts from production fails there, not silently in the unit tests
+that trust it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
+from adapters.sql.database import Database
+from adapters.sql.documents_view import TEAM_RECORDS
+from adapters.sql.explain import explain_progress, explain_review
+from adapters.sql.ingest_counts import COUNTER_NAMES
+from adapters.sql.kpi_queries import range_total
 from aggregates.alert import alert_rules_id
 from aggregates.contract import GENESIS, EventEnvelope, envelope_of
 from aggregates.kpis import KPI_NAMES
 from engine.alert_rules import DayValues
 from engine.application import PerfLedger
+from engine.health import ComponentHealth
+from engine.integrity import digest
 from engine.ports import Message
 from projections.goals import roll_up
 from projections.history_rows import history_entry
-from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis
+from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis, month_start, week_start
 from projections.store import BUILDERS
 
 MAX_MESSAGE_BYTES = 1_048_576  # kafka-python's default max_request_size
@@ -110,6 +121,7 @@ class FakeReadModels:
     def __init__(self) -> None:
         self.documents: dict[tuple[str, str], dict[str, Any]] = {}
         self.telephony: list[Mapping[str, Any]] = []
+        self.accepted_at: list[str] = []  # when each telephony event was accepted (ISO, UTC)
         self.sums: dict[SumsKey, Sums] = {}
         self.team_of: dict[str, str] = {}
         self.changes: dict[str, str] = {}
@@ -127,9 +139,10 @@ class FakeReadModels:
     def accept(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Accepted telephony events into the sums (the projections' own fold), marking their
         agents."""
-        self.telephony.extend(events)
-        self.sums = fold(self.telephony)
         now = datetime.now(UTC).isoformat()
+        self.telephony.extend(events)
+        self.accepted_at.extend(now for _ in events)
+        self.sums = fold(self.telephony)
         for event in events:
             self.team_of[event["agent_id"]] = event["team_id"]
             self.changes[event["agent_id"]] = now
@@ -339,3 +352,288 @@ class FakeDocuments:
             if template_id is None or doc.get("template_id") == template_id
         ]
         return roll_up(goals, start, end)
+
+
+class FakeKpiFigures:
+    """KpiFigures over FakeReadModels' folded sums; as known at a moment, the telephony accepted
+    by then folded again."""
+
+    def __init__(self, models: FakeReadModels) -> None:
+        self.models = models
+
+    def _sums(self, known_at: str | None) -> dict[SumsKey, Sums]:
+        if known_at is None:
+            return self.models.sums
+        known = zip(self.models.accepted_at, self.models.telephony, strict=True)
+        return fold([event for at, event in known if at <= known_at])
+
+    def _stored(
+        self,
+        sums: dict[SumsKey, Sums],
+        scope: str,
+        scope_id: str,
+        bucket: str,
+        start: str | None,
+        end: str | None,
+    ) -> list[tuple[str, Sums]]:
+        """The stored buckets of one agent or team in [start, end), oldest first."""
+        found = sorted(
+            (key[3].isoformat(), value)
+            for key, value in sums.items()
+            if key[:3] == (scope, scope_id, bucket)
+        )
+        return [
+            (at, value)
+            for at, value in found
+            if (start is None or at >= start) and (end is None or at < end)
+        ]
+
+    def rows(
+        self,
+        scope: str,
+        scope_id: str,
+        bucket: str,
+        start: str | None,
+        end: str | None,
+        after: str | None,
+        limit: int,
+        known_at: str | None,
+    ) -> list[dict[str, Any]]:
+        sums = self._sums(known_at)
+        if bucket == "total":
+            days = self._stored(sums, scope, scope_id, "day", start, end)
+            return range_total([{"start": at, **value} for at, value in days], start, after)
+        if bucket in ("week", "month"):
+            bucket_of = week_start if bucket == "week" else month_start
+            totals: dict[str, dict[str, int]] = {}
+            for at, value in self._stored(sums, scope, scope_id, "day", None, None):
+                key = bucket_of(datetime.fromisoformat(at)).isoformat()
+                total = totals.setdefault(key, dict.fromkeys(COUNTERS, 0))
+                for counter in COUNTERS:
+                    total[counter] += value.get(counter, 0)
+            buckets = sorted(totals.items())
+        else:
+            buckets = [
+                (at, {c: value.get(c, 0) for c in COUNTERS})
+                for at, value in self._stored(sums, scope, scope_id, bucket, None, None)
+            ]
+        return [
+            {"start": at, **kpis(value)}
+            for at, value in buckets
+            if (start is None or at >= start)
+            and (end is None or at < end)
+            and (not after or at > after)
+        ][:limit]
+
+    def agent_totals(
+        self,
+        team_id: str,
+        start: str | None,
+        end: str | None,
+        known_at: str | None,
+    ) -> list[dict[str, Any]]:
+        sums = self._sums(known_at)
+        agents = sorted({e["agent_id"] for e in self.models.telephony if e["team_id"] == team_id})
+        found = []
+        for agent_id in agents:
+            days = self._stored(sums, "agent", agent_id, "day", start, end)
+            if days:
+                total = {c: sum(value.get(c, 0) for _, value in days) for c in COUNTERS}
+                found.append({"agent_id": agent_id, **kpis(total)})
+        return found
+
+    def team_of_agent(self, agent_id: str) -> str | None:
+        return self.models.team_of.get(agent_id)
+
+    def team_exists(self, team_id: str) -> bool:
+        return any(key[:2] == ("team", team_id) for key in self.models.sums) or any(
+            kind in TEAM_RECORDS and doc.get("team_id") == team_id
+            for (kind, _), doc in self.models.documents.items()
+        )
+
+
+class FakeTelephonyRecords:
+    """TelephonyRecords: deliveries counted per (day, source), corrections and moved links as
+    set."""
+
+    def __init__(self) -> None:
+        self.tally: dict[tuple[str, str], list[int]] = {}
+        self.trails: dict[str, dict[str, Any]] = {}
+        self.moved: list[dict[str, Any]] = []
+
+    def deliver(self, day: date, source: str, counts: Sequence[int]) -> None:
+        """Adds counts in COUNTER_NAMES order, as the ingestor's tally does."""
+        known = self.tally.setdefault((day.isoformat(), source), [0] * len(COUNTER_NAMES))
+        known[:] = [a + b for a, b in zip(known, counts, strict=True)]
+
+    def deliveries(self, day: date) -> dict[str, Any]:
+        sources: list[dict[str, Any]] = [
+            {"source": source, **dict(zip(COUNTER_NAMES, counts, strict=True))}
+            for (on, source), counts in sorted(self.tally.items())
+            if on == day.isoformat() and any(counts)
+        ]
+        total = {name: sum(s[name] for s in sources) for name in COUNTER_NAMES}
+        return {"day": day.isoformat(), "sources": sources, "total": total}
+
+    def corrections(self, event_id: str) -> dict[str, Any] | None:
+        return self.trails.get(event_id)
+
+    def mismatches(self) -> list[dict[str, Any]]:
+        return sorted(self.moved, key=lambda row: str(row["event_id"]))
+
+
+class FakeOperations:
+    """OperationsRecords: positions, offsets, faults, parked events and counters as set."""
+
+    def __init__(self, app: PerfLedger, relay: FakeRelayPositions) -> None:
+        self.app = app
+        self.relay = relay
+        self.offsets: dict[tuple[str, str, int], tuple[int, int]] = {}
+        self.health: list[ComponentHealth] = []
+        self.parked: list[dict[str, Any]] = []
+        self.counters: dict[str, int] = {}
+        self.inbox = 0
+
+    def park(
+        self, consumer: str, aggregate_id: str, version: int, source: str, reason: str
+    ) -> None:
+        """One entry per (consumer, aggregate, version); a later parking replaces it."""
+        self.parked = [
+            p
+            for p in self.parked
+            if (p["consumer"], p["aggregate_id"], p["version"]) != (consumer, aggregate_id, version)
+        ]
+        self.parked.append(
+            {
+                "consumer": consumer,
+                "aggregate_id": aggregate_id,
+                "version": version,
+                "source": source,
+                "reason": reason,
+                "digest": None,
+                "waits_behind": None,
+                "parked_at": datetime.now(UTC).isoformat(),
+            }
+        )
+
+    def event_store_position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def relayed_to(self) -> int:
+        return self.relay.saved[1] if self.relay.saved else 0
+
+    def consumer_lag(self) -> dict[str, int]:
+        lags: dict[str, int] = {}
+        for (consumer, _, _), (next_offset, highwater) in self.offsets.items():
+            lags[consumer] = lags.get(consumer, 0) + max(highwater - next_offset, 0)
+        return lags
+
+    def partition_lags(self) -> list[dict[str, object]]:
+        return [
+            {
+                "consumer": consumer,
+                "topic": topic,
+                "partition": partition,
+                "next_offset": next_offset,
+                "highwater": highwater,
+                "lag": max(highwater - next_offset, 0),
+            }
+            for (consumer, topic, partition), (next_offset, highwater) in sorted(
+                self.offsets.items()
+            )
+        ]
+
+    def stored_health(self) -> list[ComponentHealth]:
+        return list(self.health)
+
+    def parked_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in sorted(self.parked, key=lambda p: str(p["consumer"])):
+            counts[entry["consumer"]] = counts.get(entry["consumer"], 0) + 1
+        return counts
+
+    def parked_list(self, consumer: str | None, limit: int) -> list[dict[str, Any]]:
+        order = sorted(
+            self.parked,
+            key=lambda p: (p["parked_at"], p["consumer"], p["aggregate_id"], p["version"]),
+        )
+        return [p for p in order if consumer in (None, p["consumer"])][:limit]
+
+    def counter_totals(self) -> dict[str, int]:
+        return dict(self.counters)
+
+    def inbox_depth(self) -> int:
+        return self.inbox
+
+
+class NoArchive:
+    """Stands where the explanations read the telephony archive; the fakes do not model it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise NotImplementedError("KPI inputs as known then need the telephony archive")
+
+
+class FakeExplanations:
+    """Explanations replayed from the application with the SQL adapter's own code; progress
+    taken from KPIs (whose inputs are the telephony archive as known then) is not modelled."""
+
+    def __init__(self, app: PerfLedger) -> None:
+        self.app = app
+        self.archive = cast(Database, NoArchive())
+
+    def progress(self, goal_id: UUID, n: int) -> dict[str, Any]:
+        return explain_progress(self.app, self.archive, goal_id, n)
+
+    def review(self, review_id: UUID) -> dict[str, Any]:
+        return explain_review(self.app, self.archive, review_id)
+
+
+class FakeSealCheck:
+    """SealCheck, simply: `seal` records each stored event's digest by position; `verify`
+    compares the store with them and names missing, moved, altered and inserted events. The
+    chain of seals, the archive, snapshots and kept heads are not modelled."""
+
+    def __init__(self, app: PerfLedger) -> None:
+        self.app = app
+        self.seals: dict[int, tuple[str, int, str]] = {}
+
+    def seal(self) -> None:
+        for n in self.app.recorder.select_notifications(1, 1_000_000):
+            self.seals.setdefault(
+                n.id, (str(n.originator_id), n.originator_version, digest(n.topic, n.state))
+            )
+
+    def tamper(self, position: int, old: bytes, new: bytes) -> None:
+        """Rewrites one stored event's bytes in place, as someone with access to the store."""
+        stored = self.app.recorder._stored_events  # type: ignore[attr-defined]
+        event = stored[position - 1]
+        stored[position - 1] = dataclasses.replace(event, state=event.state.replace(old, new))
+
+    def verify(self, *heads: tuple[int, str] | None) -> dict[str, Any]:
+        stored = {n.id: n for n in self.app.recorder.select_notifications(1, 1_000_000)}
+        problems: list[dict[str, Any]] = []
+
+        def problem(kind: str, where: str, detail: str) -> None:
+            problems.append({"store": "events", "kind": kind, "where": where, "detail": detail})
+
+        last = max(self.seals, default=0)
+        for position in sorted({*self.seals, *(p for p in stored if p < last)}):
+            if position not in self.seals:
+                problem("inserted", f"notification {position}", "the event has no seal")
+                continue
+            originator, version, sealed = self.seals[position]
+            where = f"event {originator} v{version} (notification {position})"
+            found = stored.get(position)
+            if found is None:
+                problem("missing", where, "the sealed event is not in the store")
+            elif (str(found.originator_id), found.originator_version) != (originator, version):
+                problem("order", where, "another event holds the position")
+            elif digest(found.topic, found.state) != sealed:
+                problem("bytes", where, "the stored bytes differ from the sealed ones")
+        return {
+            "ok": not problems,
+            "first_problem": problems[0] if problems else None,
+            "events_checked": len(self.seals),
+            "events_unsealed": sum(1 for p in stored if p > last),
+            "problems": problems,
+        }

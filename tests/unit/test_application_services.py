@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from aggregates.contract import envelope_of
-from aggregates.errors import NotFound, VersionConflict
+from aggregates.errors import InvalidValue, NotFound, VersionConflict
 from engine.application import PerfLedger
 from engine.commands import ReviseTarget, SetGoal
+from engine.health import ComponentHealth, HealthBoard
 from engine.scope import (
     Forbidden,
     check_manage,
@@ -23,9 +24,23 @@ from engine.scope import (
     own_agent,
     readable_teams,
 )
+from engine.services.audit import AuditService
 from engine.services.goals import GoalService
+from engine.services.kpis import KpiService
+from engine.services.operations import OperationsService
+from engine.services.telephony import TelephonyService
+from engine.settings import Settings
 from engine.tokens import Principal
-from tests.fakes import FakeDocuments, FakeReadModels
+from tests.fakes import (
+    FakeDocuments,
+    FakeExplanations,
+    FakeKpiFigures,
+    FakeOperations,
+    FakeReadModels,
+    FakeRelayPositions,
+    FakeSealCheck,
+    FakeTelephonyRecords,
+)
 
 ADMIN = Principal("admin", "alice")
 MANAGER = Principal("manager", "bob", ("team-a",))
@@ -159,3 +174,153 @@ def test_reading_follows_the_role() -> None:
     check_own(AGENT, "agent-1")
     with pytest.raises(Forbidden):
         check_own(ADMIN, "agent-1")
+
+
+# --- the read services on the fakes of their ports -------------------------------------------
+
+
+def call(agent: str, team: str, minute: int, talk: int) -> dict[str, Any]:
+    """One accepted call.completed on 5 October 2026 at 09:minute UTC."""
+    return {
+        "event_id": f"{agent}-{minute}",
+        "type": "call.completed",
+        "agent_id": agent,
+        "team_id": team,
+        "occurred_at": datetime(2026, 10, 5, 9, minute, tzinfo=UTC),
+        "call_id": f"{agent}-call-{minute}",
+        "talk_seconds": talk,
+        "hold_seconds": 0,
+        "acw_seconds": 0,
+        "transferred": False,
+        "resolved_first_contact": True,
+        "schema_version": 1,
+    }
+
+
+@pytest.fixture
+def kpi_service() -> KpiService:
+    models = FakeReadModels()
+    models.accept(
+        [
+            call("agent-1", "team-a", 0, 300),
+            call("agent-2", "team-a", 1, 100),
+            call("agent-3", "team-a", 2, 200),
+            call("agent-9", "team-b", 3, 50),
+        ]
+    )
+    return KpiService(FakeKpiFigures(models))
+
+
+def test_a_leaderboard_ranks_the_team_s_agents_best_first_and_pages_by_rank(
+    kpi_service: KpiService,
+) -> None:
+    board = kpi_service.leaderboard(MANAGER, "team-a", "aht_seconds", None, None, None, 2, None)
+    assert board["order"] == "ascending"  # a lower handle time is better
+    assert [(r["rank"], r["agent_id"]) for r in board["rows"]] == [(1, "agent-2"), (2, "agent-3")]
+    assert board["next_cursor"] == 2
+    rest = kpi_service.leaderboard(MANAGER, "team-a", "aht_seconds", None, None, None, 2, 2)
+    assert [(r["rank"], r["agent_id"]) for r in rest["rows"]] == [(3, "agent-1")]
+    assert rest["next_cursor"] is None
+
+
+def test_kpis_keep_to_the_caller_s_scope_and_an_unknown_team_is_not_found(
+    kpi_service: KpiService,
+) -> None:
+    mine = kpi_service.agent(AGENT, "agent-1", None, None, "day", 10, None, None)
+    assert [r["aht_seconds"] for r in mine["rows"]] == [300]
+    with pytest.raises(Forbidden):
+        kpi_service.agent(AGENT, "agent-2", None, None, "day", 10, None, None)
+    with pytest.raises(Forbidden):  # agent-9 is of team-b
+        kpi_service.agent(MANAGER, "agent-9", None, None, "day", 10, None, None)
+    assert kpi_service.team(OUTSIDER, "team-b", None, None, "total", 10, None, None)["rows"]
+    with pytest.raises(Forbidden):
+        kpi_service.team(OUTSIDER, "team-a", None, None, "total", 10, None, None)
+    with pytest.raises(NotFound):
+        kpi_service.team(ADMIN, "team-z", None, None, "day", 10, None, None)
+    with pytest.raises(InvalidValue):
+        kpi_service.team(
+            ADMIN, "team-a", date(2026, 10, 6), date(2026, 10, 5), "day", 10, None, None
+        )
+
+
+def operations(lag: int, stored: list[ComponentHealth] | None = None) -> OperationsService:
+    app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    records = FakeOperations(app, FakeRelayPositions())
+    records.offsets[("projector", "events", 0)] = (0, lag)
+    records.health = stored or []
+    records.park("projector", "agg-1", 2, "projector", "bad payload")
+    settings = Settings(_env_file=None, ready_max_lag=5, stuck_after_seconds=30)  # type: ignore[call-arg]
+    return OperationsService(records, settings, HealthBoard(), {})
+
+
+def test_readiness_names_the_consumer_that_lags_beyond_the_bound() -> None:
+    status, body, _ = operations(lag=5).readiness()
+    assert status == 200 and body["ready"] and body["parked"] == {"projector": 1}
+    status, body, _ = operations(lag=6).readiness()
+    assert status == 503 and body["lagging"] == ["projector"]
+
+
+def test_readiness_reports_a_worker_of_another_process_stuck_on_one_position() -> None:
+    now = datetime.now(UTC)
+    stuck = ComponentHealth(
+        "projector", "elsewhere", 4, now - timedelta(minutes=5), now, "events/0@7", "boom"
+    )
+    status, body, _ = operations(lag=0, stored=[stuck]).readiness()
+    assert status == 503 and [s["instance"] for s in body["stuck"]] == ["elsewhere"]
+
+
+def test_parked_events_are_for_admins_and_auditors_only() -> None:
+    service = operations(lag=0)
+    listed = service.parked(AUDITOR, None, 10)
+    assert listed["counts"] == {"projector": 1} and listed["items"][0]["reason"] == "bad payload"
+    with pytest.raises(Forbidden):
+        service.parked(MANAGER, None, 10)
+
+
+def test_telephony_records_are_read_by_their_roles_and_an_unknown_event_is_not_found() -> None:
+    records = FakeTelephonyRecords()
+    records.deliver(date(2026, 10, 5), "http", [2, 1, 1, 0])
+    service = TelephonyService(intake=None, records=records)  # type: ignore[arg-type]
+    ingest = Principal("ingest", "pbx")
+    assert service.deliveries(ingest, date(2026, 10, 5))["total"]["accepted"] == 1
+    with pytest.raises(Forbidden):
+        service.deliveries(MANAGER, date(2026, 10, 5))
+    with pytest.raises(NotFound):
+        service.corrections(AUDITOR, "no-such-event")
+    records.trails["abc"] = {"event_id": "abc", "corrections": []}
+    assert service.corrections(AUDITOR, "ABC")["event_id"] == "abc"  # ids are matched lower-case
+    assert service.mismatches(AUDITOR) == {"rows": []}
+
+
+@pytest.fixture
+def audit() -> tuple[AuditService, PerfLedger, FakeSealCheck]:
+    app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    seals = FakeSealCheck(app)
+    docs = FakeDocuments(FakeReadModels())
+    return AuditService(app, docs, FakeExplanations(app), seals), app, seals
+
+
+def test_verification_is_for_admins_and_auditors_and_reports_altered_events(audit: Any) -> None:
+    service, app, seals = audit
+    app.set_goal(GOAL, "admin:alice")
+    seals.seal()
+    assert service.verify(AUDITOR, None, None)["ok"]
+    with pytest.raises(Forbidden):
+        service.verify(MANAGER, None, None)
+    with pytest.raises(InvalidValue):
+        service.verify(ADMIN, "7:short", None)
+    seals.tamper(1, b"agent-1", b"agent-2")
+    assert service.verify(ADMIN, None, None)["first_problem"]["kind"] == "bytes"
+
+
+def test_explanations_keep_to_the_caller_s_scope(audit: Any) -> None:
+    service, app, _ = audit
+    manual = GOAL.model_copy(update={"kpi": "manual", "direction": "at_least"})
+    goal = app.set_goal(manual, "admin:alice")
+    app.record_progress(goal.id, 3.0, datetime(2026, 7, 2, tzinfo=UTC), "manual", "admin:alice")
+    assert service.explain_progress(MANAGER, goal.id, 1)["value"] == 3.0
+    assert service.explain_progress(AGENT, goal.id, 1)["kind"] == "manual"
+    with pytest.raises(Forbidden):
+        service.explain_progress(OUTSIDER, goal.id, 1)
+    with pytest.raises(NotFound):
+        service.explain_review(ADMIN, UUID(int=7))
