@@ -95,14 +95,7 @@ def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, proces
     import subprocess
     import sys
 
-    env = {
-        **os.environ,
-        **{
-            f"PERFLEDGER_{k.upper()}": str(v)
-            for k, v in settings.model_dump().items()
-            if v is not None
-        },
-    }
+    env = {**os.environ, **settings.as_environment()}
     container = build(settings, bootstrap)
     started = time.perf_counter()
     workers = [
@@ -116,6 +109,8 @@ def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, proces
     ]
     try:
         while counter_totals(container.db).get("received", 0) < count:
+            if all(worker.poll() is not None for worker in workers):
+                raise RuntimeError("every ingestor process exited before the events were counted")
             time.sleep(0.02)
         return count / (time.perf_counter() - started)
     finally:

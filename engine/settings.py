@@ -382,6 +382,18 @@ class Settings(BaseSettings):
         """The data directory, created readable by its owner only."""
         return private_dir(self.data_dir)
 
+    def as_environment(self) -> dict[str, str]:
+        """The PERFLEDGER_* variables giving a child process these settings (secrets in clear)."""
+
+        def text(value: object) -> str:
+            return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+        return {
+            f"PERFLEDGER_{name.upper()}": text(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing persistence settings, built from ours (never from os.environ)."""
         if not self.is_postgres:

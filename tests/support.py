@@ -38,16 +38,7 @@ def make_settings(
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process these settings (secrets in clear)."""
-    from pydantic import SecretStr
-
-    def text(value: Any) -> str:
-        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-
-    return {
-        f"PERFLEDGER_{k.upper()}": text(v)
-        for k, v in settings.model_dump().items()
-        if v is not None
-    }
+    return settings.as_environment()
 
 
 def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str, str]:

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from adapters.kafka.broker import EmbeddedBroker, free_port
 from tests.support import make_settings, wait_until
 
@@ -34,14 +32,7 @@ def test_health_follows_the_components_of_a_running_up_and_fails_once_it_is_kill
         liveness_seconds=0.2,
         port=free_port(),
     )
-    env = {
-        **os.environ,
-        **{
-            f"PERFLEDGER_{k.upper()}": v.get_secret_value() if isinstance(v, SecretStr) else str(v)
-            for k, v in settings.model_dump().items()
-            if v is not None
-        },
-    }
+    env = {**os.environ, **settings.as_environment()}
     log = tmp_path / "up.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", "up", "--only", "api,relay"],
