@@ -41,6 +41,17 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return settings.as_environment()
 
 
+def stored_since(app: Any, position: int) -> tuple[list[Any], int]:
+    """Envelopes of the events stored after `position`, and the new position."""
+    from aggregates.contract import envelope_of
+
+    stored = app.recorder.select_notifications(
+        start=position, limit=10_000, inclusive_of_start=False
+    )
+    envelopes = [envelope_of(n.id, n.topic, app.event_as_dict(n)) for n in stored]
+    return envelopes, stored[-1].id if stored else position
+
+
 def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str, str]:
     """Authorization header for a principal."""
     return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject, teams), 3600)}

@@ -29,7 +29,7 @@ from adapters.sql.kpi_view import KpiView
 from adapters.sql.parked import ParkedView, SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
-from aggregates.contract import EventEnvelope, envelope_of
+from aggregates.contract import EventEnvelope
 from aggregates.faults import is_data_fault
 from engine.alert_rules import Finding, SetAlertRules
 from engine.alerting import raise_alert, set_alert_rules
@@ -56,7 +56,7 @@ from tests.fakes import (
     FakeReadModels,
     FakeRelayPositions,
 )
-from tests.support import make_settings, wait_until
+from tests.support import make_settings, stored_since, wait_until
 
 ADMIN = "admin:alice"
 
@@ -121,14 +121,9 @@ class World(ABC):
 
     def sync(self) -> None:
         """Projects the domain events stored since the last sync, as the projector would."""
-        notifications = self.app.recorder.select_notifications(
-            start=self._position, limit=10_000, inclusive_of_start=False
-        )
-        if notifications:
-            self.project(
-                [envelope_of(n.id, n.topic, self.app.event_as_dict(n)) for n in notifications]
-            )
-            self._position = notifications[-1].id
+        envelopes, self._position = stored_since(self.app, self._position)
+        if envelopes:
+            self.project(envelopes)
 
     def set_goal(self, command: SetGoal) -> str:
         goal_id = str(self.app.set_goal(command, ADMIN).id)

@@ -27,7 +27,7 @@ from adapters.sql.read_models import (
     SqlTelephonyRecords,
 )
 from adapters.sql.sealer import Sealer
-from aggregates.contract import GENESIS, EventEnvelope, envelope_of
+from aggregates.contract import GENESIS, EventEnvelope
 from aggregates.errors import NotFound
 from engine.application import PerfLedger
 from engine.bootstrap import Container, build
@@ -54,7 +54,7 @@ from tests.fakes import (
     FakeTelephonyRecords,
 )
 from tests.integration.test_port_contracts import calls
-from tests.support import make_settings
+from tests.support import make_settings, stored_since
 
 ACTOR = "admin:alice"
 
@@ -89,12 +89,9 @@ class Store(ABC):
         self._position = 0
 
     def sync(self) -> None:
-        stored = self.app.recorder.select_notifications(
-            start=self._position, limit=10_000, inclusive_of_start=False
-        )
-        if stored:
-            self.project([envelope_of(n.id, n.topic, self.app.event_as_dict(n)) for n in stored])
-            self._position = stored[-1].id
+        envelopes, self._position = stored_since(self.app, self._position)
+        if envelopes:
+            self.project(envelopes)
 
     def set_goal(self, command: SetGoal) -> str:
         goal_id = str(self.app.set_goal(command, ACTOR).id)
