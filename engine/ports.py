@@ -10,6 +10,7 @@ something about production. TelephonyIntake is the exception: its adapter is tes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -183,3 +184,72 @@ class OperationsRecords(Protocol):
     def parked_list(self, consumer: str | None, limit: int) -> list[dict[str, Any]]: ...
     def counter_totals(self) -> dict[str, int]: ...
     def inbox_depth(self) -> int: ...
+
+
+# --- the roster (people, teams, sites, memberships; issue 11) -----------------------------------
+# The roster is event-sourced (aggregates/roster.py); this is what everything else reads of it,
+# as it stands now. Memberships are effective-dated: `effective_from` is a local date in the
+# time zone of the team joined, and a membership holds from that team's local midnight on that
+# date until the next one of the same person starts. An agent belongs to one team at a time.
+ROSTER_ROLES: tuple[str, ...] = ("agent", "manager", "director", "auditor", "admin")
+
+
+@dataclass(frozen=True)
+class RosterPerson:
+    """A person of the roster; `role` is one of ROSTER_ROLES."""
+
+    person_id: str
+    display_name: str
+    email: str
+    role: str
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class RosterSite:
+    """A site: its name and IANA time zone."""
+
+    site_id: str
+    name: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class RosterTeam:
+    """A team: its name, site, IANA time zone (its site's unless set) and managers now."""
+
+    team_id: str
+    name: str
+    site_id: str
+    time_zone: str
+    managers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Membership:
+    """An agent's membership of a team from a local date (in that team's time zone) on."""
+
+    person_id: str
+    team_id: str
+    effective_from: date
+
+
+class Roster(Protocol):
+    """The roster as it stands now (adapters/sql/roster_view.py; fake in tests/fakes.py).
+
+    `version()` changes whenever the roster changes, so a caller may cache what it read
+    until the version moves. Unknown ids answer None or empty, never raise.
+    """
+
+    def version(self) -> int: ...
+    def person(self, person_id: str) -> RosterPerson | None: ...
+    def person_by_external_id(self, external_id: str) -> RosterPerson | None: ...
+    def person_by_email(self, email: str) -> RosterPerson | None: ...
+    def team(self, team_id: str) -> RosterTeam | None: ...
+    def site(self, site_id: str) -> RosterSite | None: ...
+    def teams(self) -> list[RosterTeam]: ...
+    def memberships(self, person_id: str) -> list[Membership]: ...
+    def team_at(self, person_id: str, at: datetime) -> str | None: ...
+    def managed_teams(self, person_id: str) -> tuple[str, ...]: ...
+    def members(self, team_id: str, at: datetime) -> list[str]: ...
+    def names(self, ids: Sequence[str]) -> dict[str, str]: ...
