@@ -196,13 +196,18 @@ ROSTER_ROLES: tuple[str, ...] = ("agent", "manager", "director", "auditor", "adm
 
 @dataclass(frozen=True)
 class RosterPerson:
-    """A person of the roster; `role` is one of ROSTER_ROLES."""
+    """A person of the roster; `role` is one of ROSTER_ROLES.
+
+    `sites` is what a director reads: the sites of the teams their roster line names under
+    `manages`; empty for a director means the whole centre (and means nothing for other roles).
+    """
 
     person_id: str
     display_name: str
     email: str
     role: str
     external_id: str = ""
+    sites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
