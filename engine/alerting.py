@@ -111,13 +111,13 @@ class AlertCheckIn(Command):
 
 
 def alert_to_check_in(
-    app: PerfLedger, alert: Alert, body: AlertCheckIn, actor: str
+    app: PerfLedger, alert: Alert, body: AlertCheckIn, actor: str, team_id: str | None = None
 ) -> tuple[Alert, CheckIn]:
     """Records a coaching check-in about the alert and closes the alert, in one save."""
     goal_id = alert.details.get("goal_id")
     command = RecordCheckIn(
         agent_id=alert.agent_id,
-        team_id=alert.team_id,
+        team_id=team_id or alert.team_id,
         held_at=body.held_at or datetime.now(UTC),
         notes=body.notes if body.notes is not None else f"Coaching on alert: {alert.summary}",
         goal_ids=[goal_id] if goal_id and _is_goal(app, goal_id) else [],

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.bootstrap import Container, build, ensure_topics
+from engine.bootstrap.container import application_services
+from engine.roster_index import RosterIndex
 from engine.runner import start_workers
 from engine.settings import Settings
 from engine.tokens import Principal, issue
+from tests.rosters import roster_index
 
 T = TypeVar("T")
 SECRET = "test-secret-" + "x" * 20
@@ -52,9 +55,22 @@ def stored_since(app: Any, position: int) -> tuple[list[Any], int]:
     return envelopes, stored[-1].id if stored else position
 
 
-def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str, str]:
-    """Authorization header for a principal."""
-    return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject, teams), 3600)}
+def token(role: str = "admin", subject: str = "alice") -> dict[str, str]:
+    """Authorization header for a subject; what a roster person may do comes from the roster
+    (seed_roster), the role only counts for callers outside it (admin, auditor, ingest)."""
+    return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject), 3600)}
+
+
+def seed_roster(target: Any, teams: str, people: str) -> RosterIndex:
+    """Makes the roster of a container (or of a TestClient's app) the one these files describe;
+    seeding again replaces it, as a new import would, and takes effect at the next request."""
+    container: Container = target if isinstance(target, Container) else target.app.state.container
+    index = roster_index(teams, people, version=container.roster.version() + 1)
+    container.roster = index
+    old = container.services
+    container.services = application_services(container)
+    old.close()
+    return index
 
 
 def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:

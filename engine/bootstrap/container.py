@@ -47,8 +47,10 @@ from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
+from engine.ports import Roster
 from engine.progress import GoalProgress
 from engine.relay import Relay
+from engine.roster_index import RosterIndex
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
@@ -111,6 +113,9 @@ class Container:
     stopping: threading.Event = field(default_factory=threading.Event)
     broker: BrokerSupervisor | None = None  # the embedded broker this process supervises
     started: Started = field(default_factory=Started)
+    # Who is who (people, teams, sites, memberships): the scope of every request comes from it.
+    # An empty roster until the roster's SQL view is wired here; tests replace it.
+    roster: Roster = field(default_factory=RosterIndex)
     # What the API calls (engine/services/); set by `build` once the container exists.
     services: Services = field(init=False)
 
@@ -304,6 +309,7 @@ def application_services(container: Container) -> Services:
         telephony=SqlTelephonyRecords(db),
         figures=SqlKpiFigures(db),
         records=SqlOperations(app, db),
+        roster=container.roster,
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
     return services(settings, app, reads, container.health, broker)

@@ -1,8 +1,9 @@
 """Application services: what the HTTP routes (and any other entry point) call.
 
-Each service takes the principal (who is calling), applies the scope rules
-(engine/scope.py) and runs one command with a single load of its aggregate, or reads
-through the read ports (engine/ports.py). The composition root builds them.
+Each service takes the principal (who is calling, engine/callers.py), applies the scope rules
+(engine/scope.py, over the roster at the moment of the action) and runs one command with a
+single load of its aggregate, or reads through the read ports (engine/ports.py). The
+composition root builds them.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.application import PerfLedger
+from engine.callers import Callers, Clock, utc_now
 from engine.health import HealthBoard
 from engine.ports import (
     Documents,
     Explanations,
     KpiFigures,
     OperationsRecords,
+    Roster,
     SealCheck,
     TelephonyIntake,
     TelephonyRecords,
 )
+from engine.scope import Scope
 from engine.services.alerts import AlertService
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
@@ -39,6 +43,7 @@ from engine.settings import Settings
 class Services:
     """The application services of one process."""
 
+    callers: Callers
     goals: GoalService
     check_ins: CheckInService
     reviews: ReviewService
@@ -65,6 +70,7 @@ class ReadPorts:
     telephony: TelephonyRecords
     figures: KpiFigures
     records: OperationsRecords
+    roster: Roster
 
 
 def services(
@@ -73,18 +79,22 @@ def services(
     reads: ReadPorts,
     health: HealthBoard,
     components: Mapping[str, Any],
+    clock: Clock = utc_now,
 ) -> Services:
-    """Every application service over one application and its read ports."""
+    """Every application service over one application and its read ports; the roster decides
+    who callers are and what they may touch, as of `clock()` at each request."""
     docs = reads.docs
+    scope = Scope(reads.roster, clock)
     return Services(
-        goals=GoalService(app, docs),
-        check_ins=CheckInService(app, docs),
-        reviews=ReviewService(app, docs),
-        templates=TemplateService(app, docs),
-        alerts=AlertService(app, docs),
-        audit=AuditService(app, docs, reads.explanations, reads.seals),
+        callers=Callers(reads.roster, clock),
+        goals=GoalService(app, docs, scope),
+        check_ins=CheckInService(app, docs, scope),
+        reviews=ReviewService(app, docs, scope),
+        templates=TemplateService(app, docs, scope),
+        alerts=AlertService(app, docs, scope),
+        audit=AuditService(app, docs, reads.explanations, reads.seals, scope),
         telephony=TelephonyService(reads.intake, reads.telephony),
-        teams=TeamService(docs),
-        kpis=KpiService(reads.figures),
+        teams=TeamService(docs, scope),
+        kpis=KpiService(reads.figures, scope),
         operations=OperationsService(reads.records, settings, health, components),
     )

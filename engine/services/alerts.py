@@ -11,23 +11,24 @@ from aggregates.check_in import CheckIn
 from engine.alert_rules import SetAlertRules, parse_rules
 from engine.alerting import AlertCheckIn, alert_to_check_in, set_alert_rules
 from engine.application import PerfLedger
+from engine.callers import Principal
 from engine.ports import Documents
-from engine.scope import check_manage, check_team_read
+from engine.scope import Scope
 from engine.services.docs import readable, scoped_page
-from engine.tokens import Principal
 
 
 class AlertService:
     """Handles alerts (one load each) and reads them and the rules that raise them."""
 
-    def __init__(self, app: PerfLedger, docs: Documents) -> None:
+    def __init__(self, app: PerfLedger, docs: Documents, scope: Scope) -> None:
         self.app = app
         self.docs = docs
+        self.scope = scope
 
     def _managed(self, who: Principal, alert_id: UUID, version: int | None) -> Alert:
         # The version is compared before the scope, as the alert routes always did.
         alert = self.app.load(Alert, alert_id, version)
-        check_manage(who, alert.team_id)
+        self.scope.check_agent_write(who, alert.agent_id)
         return alert
 
     def check_in(
@@ -39,7 +40,11 @@ class AlertService:
     ) -> tuple[Alert, CheckIn]:
         """Turns the alert into a coaching check-in held by the caller, in one save."""
         alert = self._managed(who, alert_id, version)
-        return alert_to_check_in(self.app, alert, body, who.actor)
+        # The check-in is kept for the agent's team now, which may differ from the alert's; an
+        # agent telephony knows and the roster does not keeps the alert's team (admins only).
+        known = self.scope.team_now(alert.agent_id) is not None
+        team = self.scope.record_team(who, alert.agent_id, None) if known else alert.team_id
+        return alert_to_check_in(self.app, alert, body, who.actor, team)
 
     def dismiss(self, who: Principal, alert_id: UUID, reason: str, version: int | None) -> Alert:
         """Closes the alert without a check-in; the reason is kept."""
@@ -50,7 +55,7 @@ class AlertService:
 
     def get(self, who: Principal, alert_id: str) -> dict[str, Any]:
         """One alert as the read model holds it."""
-        return readable(self.docs, who, "Alert", alert_id)
+        return readable(self.docs, self.scope, who, "Alert", alert_id)
 
     def page(
         self,
@@ -63,12 +68,20 @@ class AlertService:
     ) -> list[dict[str, Any]]:
         """Alerts by team, agent and status in the caller's scope, ordered by id."""
         return scoped_page(
-            self.docs, who, "Alert", limit, cursor, agent_id, team_id=team_id, status=status
+            self.docs,
+            self.scope,
+            who,
+            "Alert",
+            limit,
+            cursor,
+            agent_id,
+            team_id=team_id,
+            status=status,
         )
 
     def rules(self, who: Principal, team_id: str) -> dict[str, Any]:
         """The team's alert rules in force (the defaults until a manager sets some)."""
-        check_team_read(who, team_id)
+        self.scope.check_team_read(who, team_id)
         doc = self.docs.get("AlertRules", str(alert_rules_id(team_id)))
         rules = [rule.model_dump() for rule in parse_rules(doc["rules"] if doc else None)]
         return {
@@ -80,5 +93,5 @@ class AlertService:
 
     def set_rules(self, who: Principal, team_id: str, body: SetAlertRules) -> AlertRules:
         """Sets the team's alert rules, replacing the previous ones."""
-        check_manage(who, team_id)
+        self.scope.check_team_write(who, team_id)
         return set_alert_rules(self.app, team_id, body, who.actor)

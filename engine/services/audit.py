@@ -10,19 +10,25 @@ from uuid import UUID
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.score_changes import GOAL_CHANGES, goal_change
 from engine.application import PerfLedger
+from engine.callers import Principal
 from engine.ports import Documents, Explanations, SealCheck
 from engine.replay import replay
-from engine.scope import check_read, require_role
+from engine.scope import Scope, require_role
 from engine.services.docs import parse_id, readable
-from engine.tokens import Principal
 
 
 class AuditService:
     """What auditors (and, within their scope, everyone) read about how a record came to be."""
 
     def __init__(
-        self, app: PerfLedger, docs: Documents, explanations: Explanations, seals: SealCheck
+        self,
+        app: PerfLedger,
+        docs: Documents,
+        explanations: Explanations,
+        seals: SealCheck,
+        scope: Scope,
     ) -> None:
+        self.scope = scope
         self.app = app
         self.docs = docs
         self.explanations = explanations
@@ -46,7 +52,7 @@ class AuditService:
         rows = self.docs.event_trail(aggregate_id)
         if not rows:
             raise NotFound(f"no events for {aggregate_id}", id=aggregate_id)
-        check_read(who, found[1] if found else {})
+        self.scope.check_read(who, found[1] if found else {})
         return rows
 
     def state(
@@ -57,15 +63,15 @@ class AuditService:
         as_of: datetime | None,
     ) -> dict[str, Any]:
         """The aggregate as it was at a version or time, replayed from the event store."""
-        require_role(who, "admin", "auditor", "manager", "agent")
+        require_role(who, "admin", "auditor", "director", "manager", "agent")
         result = replay(self.app, parse_id(aggregate_id), version=version, as_of=as_of)
-        check_read(who, result["state"])
+        self.scope.check_read(who, result["state"])
         return result
 
     def score_changes(self, who: Principal, review_id: str, goals: bool) -> list[dict[str, Any]]:
         """Every change of a score behind the review, oldest first (with its goals' unless goals
         is False)."""
-        review = readable(self.docs, who, "Review", review_id)
+        review = readable(self.docs, self.scope, who, "Review", review_id)
         changes = [
             {
                 key: change[key]
@@ -86,13 +92,13 @@ class AuditService:
     def explain_progress(self, who: Principal, goal_id: UUID, n: int) -> dict[str, Any]:
         """Where the goal's n-th progress value came from."""
         answer = self.explanations.progress(goal_id, n)
-        check_read(who, answer)
+        self.scope.check_read(who, answer)
         return answer
 
     def explain_review(self, who: Principal, review_id: UUID) -> dict[str, Any]:
         """How the review's score came to be."""
         answer = self.explanations.review(review_id)
-        check_read(who, answer)
+        self.scope.check_read(who, answer)
         return answer
 
 

@@ -7,37 +7,39 @@ from uuid import UUID
 
 from aggregates.check_in import CheckIn
 from engine.application import PerfLedger
+from engine.callers import Principal
 from engine.commands import RecordCheckIn
 from engine.ports import Documents
-from engine.scope import check_manage
+from engine.scope import Scope
 from engine.services.docs import readable, scoped_page
-from engine.services.goals import managed_by
-from engine.tokens import Principal
 
 
 class CheckInService:
     """Records 1:1s, completes their action items, reads them."""
 
-    def __init__(self, app: PerfLedger, docs: Documents) -> None:
+    def __init__(self, app: PerfLedger, docs: Documents, scope: Scope) -> None:
         self.app = app
         self.docs = docs
+        self.scope = scope
 
     def record(self, who: Principal, command: RecordCheckIn) -> CheckIn:
         """Records a 1:1 held by the caller with an agent of a team they manage."""
-        check_manage(who, command.team_id)
-        return self.app.record_check_in(command, actor=who.actor)
+        team = self.scope.record_team(who, command.agent_id, command.team_id)
+        return self.app.record_check_in(
+            command.model_copy(update={"team_id": team}), actor=who.actor
+        )
 
     def complete_action_item(
         self, who: Principal, check_in_id: UUID, index: int, version: int | None
     ) -> CheckIn:
         """Marks an action item (0-based index) done."""
         return self.app.complete_action_item(
-            check_in_id, index, who.actor, version, managed_by(who)
+            check_in_id, index, who.actor, version, self.scope.agent_check(who)
         )
 
     def get(self, who: Principal, check_in_id: str) -> dict[str, Any]:
         """The check-in as the read model holds it."""
-        return readable(self.docs, who, "CheckIn", check_in_id)
+        return readable(self.docs, self.scope, who, "CheckIn", check_in_id)
 
     def page(
         self,
@@ -48,4 +50,6 @@ class CheckInService:
         cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Check-ins by agent and team in the caller's scope, ordered by id."""
-        return scoped_page(self.docs, who, "CheckIn", limit, cursor, agent_id, team_id=team_id)
+        return scoped_page(
+            self.docs, self.scope, who, "CheckIn", limit, cursor, agent_id, team_id=team_id
+        )

@@ -6,9 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.errors import NotFound
+from engine.callers import Principal
 from engine.ports import Documents
-from engine.scope import check_read, own_agent, readable_teams, require_role
-from engine.tokens import Principal
+from engine.scope import Scope
 
 
 def parse_id(value: str) -> UUID:
@@ -27,15 +27,18 @@ def document(docs: Documents, kind: str, doc_id: str) -> dict[str, Any]:
     return doc
 
 
-def readable(docs: Documents, who: Principal, kind: str, doc_id: str) -> dict[str, Any]:
-    """A document the caller may read, or NotFound / Forbidden."""
+def readable(
+    docs: Documents, scope: Scope, who: Principal, kind: str, doc_id: str
+) -> dict[str, Any]:
+    """A document the caller may read, or NotFound (no such record) / Forbidden (not theirs)."""
     doc = document(docs, kind, doc_id)
-    check_read(who, doc)
+    scope.check_read(who, doc)
     return doc
 
 
 def scoped_page(
     docs: Documents,
+    scope: Scope,
     who: Principal,
     kind: str,
     limit: int,
@@ -44,11 +47,11 @@ def scoped_page(
     **filters: str | None,
 ) -> list[dict[str, Any]]:
     """A page of one kind of record in the caller's scope (an agent sees their own), by id."""
-    require_role(who, "admin", "auditor", "manager", "agent")
+    agent, teams = scope.page_filters(who, agent_id)
     return docs.page(
         kind,
-        filters={"agent_id": own_agent(who, agent_id), **filters},
-        teams=readable_teams(who),
+        filters={"agent_id": agent, **filters},
+        teams=teams,
         after=cursor,
         limit=limit,
     )

@@ -7,9 +7,9 @@ from typing import Any
 
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.kpis import LOWER_IS_BETTER
+from engine.callers import Principal
 from engine.ports import KpiFigures
-from engine.scope import Forbidden, check_team_kpis
-from engine.tokens import Principal
+from engine.scope import Scope
 
 Bound = datetime | date | None
 
@@ -45,10 +45,12 @@ def next_start(rows: list[dict[str, Any]], limit: int) -> str | None:
 
 
 class KpiService:
-    """Answers KPI questions in the caller's scope (agents: their own; managers: their teams')."""
+    """Answers KPI questions in the caller's scope (agents: their own and their team's figures
+    and rank; managers and directors: their teams')."""
 
-    def __init__(self, figures: KpiFigures) -> None:
+    def __init__(self, figures: KpiFigures, scope: Scope) -> None:
         self.figures = figures
+        self.scope = scope
 
     def _team_exists(self, team_id: str) -> None:
         """A team nobody has data or records for is not there (404), not a team without rows."""
@@ -67,12 +69,7 @@ class KpiService:
         as_known_at: datetime | None,
     ) -> dict[str, Any]:
         """An agent's KPIs per bucket in [start, end), oldest first."""
-        if not (who.role == "agent" and who.subject == agent_id):
-            if who.role == "agent":
-                raise Forbidden("agents read only their own KPIs")
-            check_team_kpis(
-                who, self.figures.team_of_agent(agent_id) if who.role == "manager" else None
-            )
+        self.scope.check_agent_figures(who, agent_id, self.figures.team_of_agent)
         check_range(start, end)
         rows = self.figures.rows(
             "agent",
@@ -104,7 +101,7 @@ class KpiService:
         as_known_at: datetime | None,
     ) -> dict[str, Any]:
         """A team's KPIs per bucket, computed from the team's events."""
-        check_team_kpis(who, team_id)
+        self.scope.check_team_figures(who, team_id)
         check_range(start, end)
         self._team_exists(team_id)
         rows = self.figures.rows(
@@ -130,8 +127,8 @@ class KpiService:
         cursor: int | None,
     ) -> dict[str, Any]:
         """The team's agents ranked by one KPI; agents without data last, ties broken by agent
-        id."""
-        check_team_kpis(who, team_id)
+        id. An agent gets their own line only (with its rank) and how many agents are ranked."""
+        self.scope.check_team_figures(who, team_id)
         check_range(start, end)
         self._team_exists(team_id)
         agents = self.figures.agent_totals(team_id, as_utc(start), as_utc(end), as_utc(as_known_at))
@@ -149,7 +146,7 @@ class KpiService:
             {"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
             for n, a in enumerate(ranked[first : first + limit], start=first + 1)
         ]
-        return {
+        answer = {
             **known_at_field(as_known_at),
             "team_id": team_id,
             "kpi": kpi,
@@ -157,3 +154,12 @@ class KpiService:
             "rows": rows,
             "next_cursor": rows[-1]["rank"] if rows and rows[-1]["rank"] < len(ranked) else None,
         }
+        if who.role == "agent":
+            # Another agent's figures are theirs: an agent sees where they stand, not others.
+            own = [
+                {"rank": n, "agent_id": a["agent_id"], "value": a[kpi], "kpis": a}
+                for n, a in enumerate(ranked, start=1)
+                if a["agent_id"] == who.subject
+            ]
+            answer.update(rows=own, next_cursor=None, ranked=len(ranked))
+        return answer

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.callers import Principal
 from engine.health import HealthBoard, describe, is_stale, merge
 from engine.ports import OperationsRecords
 from engine.scope import require_role
 from engine.settings import Settings
-from engine.tokens import Principal
 
 # An answer to /readyz: the status code, the body and any headers.
 Readiness = tuple[int, dict[str, Any], dict[str, str]]

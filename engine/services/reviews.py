@@ -8,12 +8,11 @@ from uuid import UUID
 
 from aggregates.review import Review
 from engine.application import PerfLedger
+from engine.callers import Principal
 from engine.commands import Calibrate, Dispute, ReviewFeedback, ScoreCriterion, StartReview
 from engine.ports import Documents
-from engine.scope import check_manage, check_own
+from engine.scope import Scope, check_own
 from engine.services.docs import readable, scoped_page
-from engine.services.goals import managed_by
-from engine.tokens import Principal
 
 
 def owned_by(who: Principal) -> Any:
@@ -24,36 +23,43 @@ def owned_by(who: Principal) -> Any:
 class ReviewService:
     """Every review command with one load of the review; reads of reviews."""
 
-    def __init__(self, app: PerfLedger, docs: Documents) -> None:
+    def __init__(self, app: PerfLedger, docs: Documents, scope: Scope) -> None:
         self.app = app
         self.docs = docs
+        self.scope = scope
 
     def start(self, who: Principal, command: StartReview) -> Review:
         """Starts a review of an agent of a team the caller manages."""
-        check_manage(who, command.team_id)
-        return self.app.start_review(command, actor=who.actor)
+        team = self.scope.record_team(who, command.agent_id, command.team_id)
+        return self.app.start_review(command.model_copy(update={"team_id": team}), actor=who.actor)
 
     def score(
         self, who: Principal, review_id: UUID, command: ScoreCriterion, version: int | None
     ) -> Review:
         """Scores a criterion."""
-        return self.app.score_review(review_id, command, who.actor, version, managed_by(who))
+        return self.app.score_review(
+            review_id, command, who.actor, version, self.scope.agent_check(who)
+        )
 
     def add_feedback(
         self, who: Principal, review_id: UUID, command: ReviewFeedback, version: int | None
     ) -> Review:
         """Adds a 360-degree input."""
-        return self.app.add_review_feedback(review_id, command, who.actor, version, managed_by(who))
+        return self.app.add_review_feedback(
+            review_id, command, who.actor, version, self.scope.agent_check(who)
+        )
 
     def calibrate(
         self, who: Principal, review_id: UUID, command: Calibrate, version: int | None
     ) -> Review:
         """Adjusts the overall score in calibration."""
-        return self.app.calibrate_review(review_id, command, who.actor, version, managed_by(who))
+        return self.app.calibrate_review(
+            review_id, command, who.actor, version, self.scope.agent_check(who)
+        )
 
     def finalise(self, who: Principal, review_id: UUID, version: int | None) -> Review:
         """Computes and records the overall score."""
-        return self.app.finalise_review(review_id, who.actor, version, managed_by(who))
+        return self.app.finalise_review(review_id, who.actor, version, self.scope.agent_check(who))
 
     def acknowledge(self, who: Principal, review_id: UUID, version: int | None) -> Review:
         """The agent acknowledges their finalised review."""
@@ -61,11 +67,15 @@ class ReviewService:
 
     def reopen(self, who: Principal, review_id: UUID, reason: str, version: int | None) -> Review:
         """Reopens a finalised review, with a reason."""
-        return self.app.reopen_review(review_id, reason, who.actor, version, managed_by(who))
+        return self.app.reopen_review(
+            review_id, reason, who.actor, version, self.scope.agent_check(who)
+        )
 
     def cancel(self, who: Principal, review_id: UUID, reason: str, version: int | None) -> Review:
         """Cancels an in-progress review, with a reason."""
-        return self.app.cancel_review(review_id, reason, who.actor, version, managed_by(who))
+        return self.app.cancel_review(
+            review_id, reason, who.actor, version, self.scope.agent_check(who)
+        )
 
     def dispute(
         self, who: Principal, review_id: UUID, command: Dispute, version: int | None
@@ -78,12 +88,12 @@ class ReviewService:
     ) -> Review:
         """The reviewer keeps a disputed score, saying why."""
         return self.app.uphold_dispute(
-            review_id, index, reason, who.actor, version, managed_by(who)
+            review_id, index, reason, who.actor, version, self.scope.agent_check(who)
         )
 
     def get(self, who: Principal, review_id: str) -> dict[str, Any]:
         """The review as the read model holds it."""
-        return readable(self.docs, who, "Review", review_id)
+        return readable(self.docs, self.scope, who, "Review", review_id)
 
     def page(
         self,
@@ -96,5 +106,13 @@ class ReviewService:
     ) -> list[dict[str, Any]]:
         """Reviews by agent, team and status in the caller's scope, ordered by id."""
         return scoped_page(
-            self.docs, who, "Review", limit, cursor, agent_id, team_id=team_id, status=status
+            self.docs,
+            self.scope,
+            who,
+            "Review",
+            limit,
+            cursor,
+            agent_id,
+            team_id=team_id,
+            status=status,
         )

@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from aggregates.errors import NotFound
+from engine.callers import Principal
 from engine.ports import TelephonyIntake, TelephonyRecords
 from engine.scope import require_role
-from engine.tokens import Principal
 
 
 class TelephonyService:

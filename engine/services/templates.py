@@ -9,24 +9,24 @@ from uuid import UUID
 from aggregates.goal import Goal
 from aggregates.templates import GoalTemplate, ReviewTemplate, review_template_id
 from engine.application import PerfLedger
+from engine.callers import Principal
 from engine.commands import AssignTemplate, CreateGoalTemplate, PublishReviewTemplate
 from engine.ports import Documents
-from engine.scope import check_manage, check_read, require_role
+from engine.scope import Scope, require_role
 from engine.services.docs import document
-from engine.services.goals import managed_by
-from engine.tokens import Principal
 
 
 class TemplateService:
     """Creates and assigns goal templates; publishes scoring policies; reads both."""
 
-    def __init__(self, app: PerfLedger, docs: Documents) -> None:
+    def __init__(self, app: PerfLedger, docs: Documents, scope: Scope) -> None:
         self.app = app
         self.docs = docs
+        self.scope = scope
 
     def create_goal_template(self, who: Principal, command: CreateGoalTemplate) -> GoalTemplate:
-        """Creates a goal template for a team the caller manages."""
-        check_manage(who, command.team_id)
+        """Creates a goal template (a team goal) for a team the caller manages or directs."""
+        self.scope.check_team_goal_write(who, command.team_id)
         return self.app.create_goal_template(command, who.actor)
 
     def assign(
@@ -36,16 +36,19 @@ class TemplateService:
         command: AssignTemplate,
         version: int | None,
     ) -> tuple[GoalTemplate, list[Goal]]:
-        """Sets the template's goal for every agent named, in one save."""
-        return self.app.assign_goal_template(
-            template_id, command, who.actor, version, managed_by(who)
-        )
+        """Sets the template's goal for every agent named (roster agents of its team now), in
+        one save."""
+
+        def check(template: GoalTemplate) -> None:
+            self.scope.check_assignment(who, template.team_id, command.agent_ids)
+
+        return self.app.assign_goal_template(template_id, command, who.actor, version, check)
 
     def get_goal_template(self, who: Principal, template_id: str) -> dict[str, Any]:
         """The goal template and the goal each agent got from it (not for agents)."""
         doc = document(self.docs, "GoalTemplate", template_id)
-        require_role(who, "admin", "auditor", "manager")
-        check_read(who, doc)
+        require_role(who, "admin", "auditor", "director", "manager")
+        self.scope.check_read(who, doc)
         return doc
 
     def publish_review_template(
@@ -57,5 +60,5 @@ class TemplateService:
 
     def get_review_template(self, who: Principal, policy_id: str) -> dict[str, Any]:
         """Every version of a scoring policy."""
-        require_role(who, "admin", "auditor", "manager", "agent")
+        require_role(who, "admin", "auditor", "director", "manager", "agent")
         return document(self.docs, "ReviewTemplate", str(review_template_id(policy_id)))

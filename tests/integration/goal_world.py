@@ -16,10 +16,11 @@ from aggregates.goal import Goal
 from engine.bootstrap import build
 from engine.progress import GoalProgress
 from tests.integration.live import LiveModels
-from tests.support import make_settings, token
+from tests.rosters import TEAMS_T
+from tests.support import make_settings, seed_roster, token
 
 ADMIN = token("admin", "alice")
-MANAGER = token("manager", "bob", "t1")
+MANAGER = token("manager", "bob")  # of t1 (tests.rosters.TEAMS_T)
 GOAL = {
     "agent_id": "a1",
     "team_id": "t1",
@@ -91,6 +92,7 @@ class World:
 def open_world(tmp_path: Path, database_url: str) -> Iterator[World]:
     """A world over a fresh store; the test modules' `world` fixtures yield from it."""
     container = build(make_settings(tmp_path, database_url, None))
+    seed_roster(container, *TEAMS_T)
     try:
         yield World(LiveModels(container), TestClient(container.api()))
     finally:

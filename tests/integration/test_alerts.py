@@ -15,11 +15,12 @@ from adapters.kafka.broker import EmbeddedBroker
 from adapters.sql.alert_source import SqlAlertSource
 from adapters.sql.kpi_view import KpiView
 from engine.alerting import AlertEvaluator
-from tests.support import Pipeline, make_settings, token, wait_until
+from tests.rosters import TEAMS_AB, plus_agents
+from tests.support import Pipeline, make_settings, seed_roster, token, wait_until
 
 ADMIN = token("admin", "alice")
-MANAGER = token("manager", "bob", "team-a")
-OTHER_MANAGER = token("manager", "eve", "team-b")
+MANAGER = token("manager", "bob")  # of team-a (tests.rosters.TEAMS_AB)
+OTHER_MANAGER = token("manager", "eve")  # of team-b
 GOAL = {
     "agent_id": "agent-1",
     "team_id": "team-a",
@@ -55,6 +56,7 @@ def calls(agent: str, day: int, handle: int, count: int = 6) -> list[dict[str, A
 def pipeline(tmp_path: Path, broker: EmbeddedBroker) -> Iterator[Pipeline]:
     running = Pipeline(make_settings(tmp_path, f"sqlite:///{tmp_path / 'a.db'}", broker.bootstrap))
     running.start("relay", "projector")
+    seed_roster(running.container, *plus_agents(TEAMS_AB, "team-a", "a1", "a2", "a3", "slow"))
     try:
         yield running
     finally:

@@ -15,7 +15,8 @@ from adapters.sql.progress_source import SqlProgressSource
 from engine.bootstrap import build
 from engine.progress import GoalProgress
 from tests.integration.live import LiveModels
-from tests.support import make_settings, token
+from tests.rosters import TEAMS_T
+from tests.support import make_settings, seed_roster, token
 
 ADMIN, AUDITOR = token("admin", "alice"), token("auditor", "ann")
 GOAL = {
@@ -66,6 +67,7 @@ def messages(*events: dict[str, Any]) -> list[tuple[bytes, bytes]]:
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[LiveModels, TestClient]]:
     container = build(make_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", None))
+    seed_roster(container, *TEAMS_T)
     try:
         app = container.api()
         client = TestClient(app)
@@ -155,4 +157,6 @@ def test_the_auditor_reads_replays_and_verifies(running: tuple[LiveModels, TestC
     state = client.get(f"/v1/audit/{goal_id}/state?version=1", headers=AUDITOR).json()
     assert state["version"] == 1 and state["replayed"]["scores"]["target"] == 4.0
     assert client.get("/v1/audit/verify", headers=AUDITOR).json()["ok"] is True
-    assert client.get("/v1/audit/verify", headers=token("manager", "m", "t1")).status_code == 403
+    assert (
+        client.get("/v1/audit/verify", headers=token("manager", "bob")).status_code == 403
+    )  # bob: t1

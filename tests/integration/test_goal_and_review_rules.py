@@ -12,7 +12,7 @@ import pytest
 from tests.integration.goal_world import ADMIN, GOAL, MANAGER, World, call, open_world
 from tests.support import token
 
-SELF_MANAGER = token("manager", "a1", "t1")  # a manager who is also agent a1 of team t1
+SELF_MANAGER = token("manager", "m1")  # a manager of t1 who is also one of its members
 AGENT = token("agent", "a1")
 REVIEW = {
     "agent_id": "a1",
@@ -39,7 +39,8 @@ def problem(
 
 
 def test_a_manager_cannot_command_their_own_goal(world: World) -> None:
-    goal_id = world.post("/v1/goals", GOAL, status=201)["id"]
+    own = {**GOAL, "agent_id": "m1"}
+    goal_id = world.post("/v1/goals", own, status=201)["id"]
     for route, body in (
         ("revise-target", {"target": 3.0, "reason": "easier"}),
         ("cancel", {"reason": "no"}),
@@ -48,7 +49,7 @@ def test_a_manager_cannot_command_their_own_goal(world: World) -> None:
     ):
         refused = problem(world, f"/v1/goals/{goal_id}/{route}", body, SELF_MANAGER, 409)
         assert "own goal" in str(refused["detail"])
-    assert "own goal" in str(problem(world, "/v1/goals", GOAL, SELF_MANAGER, 409)["detail"])
+    assert "own goal" in str(problem(world, "/v1/goals", own, SELF_MANAGER, 409)["detail"])
     assert world.goal(goal_id).version == 1
 
 
@@ -153,7 +154,7 @@ def test_kpi_reads_of_a_team_that_does_not_exist_are_404(world: World) -> None:
         status, body = get(world, path)
         assert status == 404 and "no team nowhere" in str(body["detail"])
     world.live.ingest(call(1, 5))  # t1 has KPI data
-    world.post("/v1/goals", {**GOAL, "team_id": "t2"}, status=201)  # t2 only a goal
+    world.post("/v1/goals", {**GOAL, "agent_id": "b1", "team_id": "t2"}, status=201)  # t2: a goal
     world.live.project()
     for team in ("t1", "t2"):
         assert get(world, f"/v1/teams/{team}/kpis")[0] == 200
@@ -178,7 +179,7 @@ def test_the_goal_roll_up_clamps_like_reviews_and_takes_a_period(world: World) -
 
 
 def test_the_new_commands_stay_within_the_callers_teams(world: World) -> None:
-    outsider = token("manager", "eve", "t9")
+    outsider = token("manager", "eve")  # of t9
     goal_id = world.post("/v1/goals", GOAL, status=201)["id"]
     review_id = world.post("/v1/reviews", REVIEW, MANAGER, 201)["id"]
     problem(world, f"/v1/goals/{goal_id}/correct", {"value": 1.0, "reason": "r"}, outsider, 403)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import token
+from tests.rosters import TEAMS_AB
+from tests.support import seed_roster, token
 
 GOAL: dict[str, Any] = {
     "agent_id": "agent-1",
@@ -21,6 +22,11 @@ GOAL: dict[str, Any] = {
     "weight": 1,
 }
 ADMIN = token("admin", "alice")
+
+
+@pytest.fixture(autouse=True)
+def roster(client: Any) -> None:
+    seed_roster(client, *TEAMS_AB)
 
 
 def test_commands_need_a_token(client: Any) -> None:
@@ -37,7 +43,7 @@ def test_a_forged_token_is_refused(client: Any) -> None:
 @pytest.mark.parametrize(
     "who",
     [
-        token("manager", "bob", "team-b"),
+        token("manager", "eve"),
         token("agent", "agent-1"),
         token("auditor", "ann"),
         token("ingest", "pbx"),
@@ -48,7 +54,7 @@ def test_only_admins_and_the_teams_managers_set_goals(client: Any, who: dict[str
 
 
 def test_a_manager_of_the_team_sets_a_goal_and_is_its_actor(client: Any) -> None:
-    response = client.post("/v1/goals", json=GOAL, headers=token("manager", "bob", "team-a"))
+    response = client.post("/v1/goals", json=GOAL, headers=token("manager", "bob"))
     assert response.status_code == 201 and response.json()["version"] == 1
 
 
@@ -126,7 +132,7 @@ def test_a_manager_of_another_team_cannot_revise(client: Any) -> None:
     response = client.post(
         f"/v1/goals/{goal_id}/revise-target",
         json={"target": 1, "reason": "x"},
-        headers=token("manager", "eve", "team-b"),
+        headers=token("manager", "eve"),
     )
     assert response.status_code == 403
 
@@ -152,15 +158,13 @@ def test_a_draft_goal_is_activated_once_by_its_teams_manager(client: Any) -> Non
     goal_id = client.post("/v1/goals", json={**GOAL, "draft": True}, headers=ADMIN).json()["id"]
     assert client.post(f"/v1/goals/{goal_id}/activate").status_code == 401
     assert (
-        client.post(
-            f"/v1/goals/{goal_id}/activate", headers=token("manager", "eve", "team-b")
-        ).status_code
+        client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "eve")).status_code
         == 403
     )
     assert (
         client.post(f"/v1/goals/{goal_id}/activate", headers={**ADMIN, "If-Match": "7"}).status_code
         == 409
     )
-    ok = client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "bob", "team-a"))
+    ok = client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "bob"))
     assert ok.status_code == 200 and ok.json()["version"] == 2
     assert client.post(f"/v1/goals/{goal_id}/activate", headers=ADMIN).status_code == 409

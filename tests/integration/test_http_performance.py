@@ -6,16 +6,24 @@ from typing import Any
 
 import pytest
 
-from tests.support import token
+from tests.rosters import TEAMS_AB, plus_agents
+from tests.support import seed_roster, token
 
 ADMIN = token("admin", "alice")
-MANAGER = token("manager", "bob", "team-a")
+MANAGER = token("manager", "bob")  # of team-a (tests.rosters.TEAMS_AB)
 IF_MATCH_1: dict[str, Any] = {"If-Match": "1"}  # a header name that is no Python identifier
-OTHER_MANAGER = token("manager", "eve", "team-b")
+OTHER_MANAGER = token("manager", "eve")
 AGENT = token("agent", "agent-1")
 OTHER_AGENT = token("agent", "agent-2")
 AUDITOR = token("auditor", "ann")
 INGEST = token("ingest", "pbx")
+
+
+@pytest.fixture(autouse=True)
+def roster(client: Any) -> None:
+    seed_roster(client, *TEAMS_AB)
+
+
 GOAL = {
     "agent_id": "agent-1",
     "team_id": "team-a",
@@ -290,7 +298,8 @@ def test_action_item_numbers_start_at_one(client: Any) -> None:
 def test_bulk_assignment_answers_with_every_agents_goal(client: Any) -> None:
     template = {k: v for k, v in GOAL.items() if k != "agent_id"}
     template_id = post(client, "/v1/goal-templates", template, MANAGER, 201)["id"]
-    agents = [f"agent-{n}" for n in range(250)]
+    agents = [f"member-{n}" for n in range(250)]
+    seed_roster(client, *plus_agents(TEAMS_AB, "team-a", *agents))
     done = post(client, f"/v1/goal-templates/{template_id}/assign", {"agent_ids": agents}, MANAGER)
     assert sorted(done["goals"]) == sorted(agents) and done["version"] == 2
     response = client.post(

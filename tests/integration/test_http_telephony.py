@@ -11,7 +11,7 @@ import pytest
 
 from adapters.kafka.broker import EmbeddedBroker
 from adapters.sql.ingest_counts import counter_totals as ingest_counters
-from tests.support import Pipeline, make_settings, token, wait_until
+from tests.support import Pipeline, make_settings, seed_roster, token, wait_until
 
 INGEST = token("ingest", "pbx-1")
 CALL = {
@@ -98,11 +98,28 @@ def test_only_ingest_tokens_may_post_telephony(pipeline: Pipeline) -> None:
     client = pipeline.client()
     assert post(client, [CALL], headers={}).status_code == 401
     for role in ("manager", "agent", "auditor"):
-        assert post(client, [CALL], headers=token(role, "x", "team-north")).status_code == 403
+        assert post(client, [CALL], headers=token(role, "x")).status_code == 403
+
+
+NORTH_AND_SOUTH = (
+    """
+team_id,name,site,time_zone
+team-north,North,hq,UTC
+team-south,South,hq,UTC
+""",
+    """
+person_id,display_name,email,role,team_id,manages,effective_from
+m-north,M North,north@example.com,manager,,team-north,
+m-south,M South,south@example.com,manager,,team-south,
+agent-017,A 17,a17@example.com,agent,team-north,,2026-01-01
+agent-018,A 18,a18@example.com,agent,team-north,,2026-01-01
+""",
+)
 
 
 def test_kpi_routes_keep_to_the_callers_scope(pipeline: Pipeline) -> None:
     client = pipeline.client()
+    seed_roster(client, *NORTH_AND_SOUTH)
     post(client, [CALL])
     wait_until(lambda: ingest_counters(pipeline.container.db).get("accepted") == 1, timeout=30)
     assert client.get("/v1/agents/agent-017/kpis").status_code == 401
@@ -115,21 +132,15 @@ def test_kpi_routes_keep_to_the_callers_scope(pipeline: Pipeline) -> None:
         == 403
     )
     assert (
-        client.get(
-            "/v1/agents/agent-017/kpis", headers=token("manager", "m", "team-north")
-        ).status_code
+        client.get("/v1/agents/agent-017/kpis", headers=token("manager", "m-north")).status_code
         == 200
     )
     assert (
-        client.get(
-            "/v1/agents/agent-017/kpis", headers=token("manager", "m", "team-south")
-        ).status_code
+        client.get("/v1/agents/agent-017/kpis", headers=token("manager", "m-south")).status_code
         == 403
     )
     assert (
-        client.get(
-            "/v1/teams/team-north/kpis", headers=token("manager", "m", "team-south")
-        ).status_code
+        client.get("/v1/teams/team-north/kpis", headers=token("manager", "m-south")).status_code
         == 403
     )
     assert client.get("/v1/teams/team-north/kpis", headers=token("auditor", "a")).status_code == 200

@@ -14,7 +14,8 @@ import pytest
 from aggregates.alert import alert_id
 from engine.alert_rules import Finding
 from engine.alerting import raise_alert
-from tests.support import Pipeline, make_settings, token
+from tests.rosters import TEAMS_AB
+from tests.support import Pipeline, make_settings, seed_roster, token
 
 ADMIN = token("admin", "alice")
 GOAL: dict[str, Any] = {
@@ -156,10 +157,9 @@ def test_the_same_key_with_another_request_is_refused_and_changes_nothing(
 
 
 def test_keys_belong_to_their_caller(client: Any) -> None:
+    seed_roster(client, *TEAMS_AB)
     mine = client.post("/v1/goals", json=GOAL, headers=keyed("shared"))
-    theirs = client.post(
-        "/v1/goals", json=GOAL, headers=keyed("shared", token("manager", "bob", "team-a"))
-    )
+    theirs = client.post("/v1/goals", json=GOAL, headers=keyed("shared", token("manager", "bob")))
     assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
     assert theirs.json()["id"] != mine.json()["id"]
 

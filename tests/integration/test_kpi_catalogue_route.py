@@ -14,12 +14,13 @@ from fastapi.testclient import TestClient
 from aggregates.kpis import CATALOGUE
 from engine.bootstrap import build
 from tests.integration.live import LiveModels
-from tests.support import make_settings, token
+from tests.rosters import TEAMS_T
+from tests.support import make_settings, seed_roster, token
 
 ROLES = [
     token("admin"),
     token("auditor", "ann"),
-    token("manager", "bob", "t1"),
+    token("manager", "bob"),
     token("agent", "a1"),
     token("ingest", "pbx"),
 ]
@@ -28,6 +29,7 @@ ROLES = [
 @pytest.fixture
 def live(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveModels, Any]]:
     container = build(make_settings(tmp_path, database_url, None))
+    seed_roster(container, *TEAMS_T)
     try:
         yield LiveModels(container), TestClient(container.api())
     finally:

@@ -16,7 +16,8 @@ import pytest
 
 from engine.alert_rules import Finding
 from engine.alerting import raise_alert
-from tests.support import Pipeline, make_settings, token
+from tests.rosters import TEAMS_AB
+from tests.support import Pipeline, make_settings, seed_roster, token
 
 ADMIN = token("admin", "alice")
 AGENT = token("agent", "agent-1")
@@ -65,6 +66,7 @@ class CountingRepository:
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, CountingRepository, Pipeline]]:
     pipeline = Pipeline(make_settings(tmp_path, database_url, None))
+    seed_roster(pipeline.container, *TEAMS_AB)
     repository = pipeline.container.app.repository
     counting = CountingRepository(repository.get)
     repository.get = counting  # type: ignore[method-assign]
@@ -231,7 +233,7 @@ def test_every_command_route_loads_its_aggregate_once(
         "POST",
         "/v1/goal-templates/{template_id}/assign",
         {"template_id": template},
-        {"agent_ids": ["agent-2"]},
+        {"agent_ids": ["agent-3"]},
         target=template,
     )
     run(

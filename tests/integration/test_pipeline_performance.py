@@ -18,9 +18,10 @@ from tests.integration.test_http_performance import (
     OTHER_AGENT,
     post,
 )
-from tests.support import Pipeline, make_settings, token, wait_until
+from tests.rosters import TEAMS_AB, plus_agents
+from tests.support import Pipeline, make_settings, seed_roster, token, wait_until
 
-OTHER_MANAGER = token("manager", "eve", "team-b")
+OTHER_MANAGER = token("manager", "eve")  # of team-b (tests.rosters.TEAMS_AB)
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def client(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> Iterato
     running = Pipeline(make_settings(tmp_path, database_url, broker.bootstrap)).start(
         "relay", "projector"
     )
+    seed_roster(running.container, *plus_agents(TEAMS_AB, "team-a", "a1", "a2", "a3"))
     try:
         yield running.client()
     finally:

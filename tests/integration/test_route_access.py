@@ -16,10 +16,11 @@ from aggregates.contract import envelope_of
 from engine.alert_rules import Finding
 from engine.alerting import raise_alert
 from projections.store import EventProjection
-from tests.support import Pipeline, make_settings, token
+from tests.rosters import TEAMS_AB
+from tests.support import Pipeline, make_settings, seed_roster, token
 
 ADMIN = token("admin", "alice")
-OUTSIDER = token("manager", "eve", "team-b")  # a manager of another team
+OUTSIDER = token("manager", "eve")  # a manager of another team (tests.rosters.TEAMS_AB)
 AGENT = token("agent", "agent-2")  # an agent who is not agent-1
 INGEST = token("ingest", "pbx")
 GOAL = {
@@ -142,7 +143,7 @@ ROUTES: list[tuple[str, str, Any, dict[str, str], tuple[str, Any] | None, str | 
         ("/v1/teams/team-a/leaderboard?kpi=vibes", None),
         "kpi",
     ),
-    ("GET", "/v1/teams", None, AGENT, None, None),
+    ("GET", "/v1/teams", None, INGEST, None, None),
     ("GET", "/v1/alerts", None, INGEST, ("/v1/alerts?status=maybe", None), "status"),
     ("GET", "/v1/alerts/{alert}", None, OUTSIDER, None, None),
     (
@@ -188,6 +189,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[
     tmp = tmp_path_factory.mktemp("access")
     pipeline = Pipeline(make_settings(tmp, f"sqlite:///{tmp / 'p.db'}", None))
     client = pipeline.client()
+    seed_roster(client, *TEAMS_AB)
     ids = {
         "goal": client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"],
         "check_in": client.post("/v1/check-ins", json=CHECK_IN, headers=ADMIN).json()["id"],

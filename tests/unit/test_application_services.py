@@ -13,24 +13,16 @@ import pytest
 from aggregates.contract import envelope_of
 from aggregates.errors import InvalidValue, NotFound, VersionConflict
 from engine.application import PerfLedger
+from engine.callers import Principal
 from engine.commands import ReviseTarget, SetGoal
 from engine.health import ComponentHealth, HealthBoard
-from engine.scope import (
-    Forbidden,
-    check_manage,
-    check_own,
-    check_read,
-    check_team_read,
-    own_agent,
-    readable_teams,
-)
+from engine.scope import Forbidden, Scope, check_own
 from engine.services.audit import AuditService
 from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
 from engine.services.operations import OperationsService
 from engine.services.telephony import TelephonyService
 from engine.settings import Settings
-from engine.tokens import Principal
 from tests.fakes import (
     FakeDocuments,
     FakeExplanations,
@@ -41,12 +33,16 @@ from tests.fakes import (
     FakeSealCheck,
     FakeTelephonyRecords,
 )
+from tests.rosters import TEAMS_AB, principal, roster_index
 
-ADMIN = Principal("admin", "alice")
-MANAGER = Principal("manager", "bob", ("team-a",))
-OUTSIDER = Principal("manager", "eve", ("team-b",))
-AGENT = Principal("agent", "agent-1")
-AUDITOR = Principal("auditor", "ann")
+ROSTER = roster_index(*TEAMS_AB)
+SCOPE = Scope(ROSTER)
+
+ADMIN = principal(ROSTER, "alice", "admin")
+MANAGER = principal(ROSTER, "bob")
+OUTSIDER = principal(ROSTER, "eve")
+AGENT = principal(ROSTER, "agent-1")
+AUDITOR = principal(ROSTER, "ann", "auditor")
 GOAL = SetGoal(
     agent_id="agent-1",
     team_id="team-a",
@@ -74,7 +70,7 @@ def world() -> tuple[GoalService, PerfLedger, FakeDocuments, Counting]:
     docs = FakeDocuments(FakeReadModels())
     counting = Counting(app.repository.get)
     app.repository.get = counting  # type: ignore[method-assign]
-    return GoalService(app, docs), app, docs, counting
+    return GoalService(app, docs, SCOPE), app, docs, counting
 
 
 def sync(app: PerfLedger, docs: FakeDocuments) -> None:
@@ -140,37 +136,39 @@ def test_reads_keep_to_the_caller_s_scope(world: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "team", "allowed"),
+    ("who", "agent", "allowed"),
     [
-        (ADMIN, "team-a", True),
-        (MANAGER, "team-a", True),
-        (MANAGER, "team-b", False),
-        (AUDITOR, "team-a", False),
-        (AGENT, "team-a", False),
+        (ADMIN, "agent-1", True),
+        (MANAGER, "agent-1", True),
+        (MANAGER, "agent-2", False),
+        (AUDITOR, "agent-1", False),
+        (AGENT, "agent-1", False),
     ],
 )
-def test_only_admins_and_the_team_s_managers_change_its_records(
-    who: Principal, team: str, allowed: bool
+def test_only_admins_and_the_managers_of_the_agent_s_team_change_its_records(
+    who: Principal, agent: str, allowed: bool
 ) -> None:
     if allowed:
-        check_manage(who, team)
+        SCOPE.check_agent_write(who, agent)
     else:
         with pytest.raises(Forbidden):
-            check_manage(who, team)
+            SCOPE.check_agent_write(who, agent)
 
 
 def test_reading_follows_the_role() -> None:
     record = {"team_id": "team-a", "agent_id": "agent-1"}
     for who in (ADMIN, AUDITOR, MANAGER, AGENT):
-        check_read(who, record)
-    for who in (OUTSIDER, Principal("agent", "agent-2"), Principal("ingest", "pbx")):
+        SCOPE.check_read(who, record)
+    for who in (OUTSIDER, principal(ROSTER, "agent-2"), principal(ROSTER, "pbx", "ingest")):
         with pytest.raises(Forbidden):
-            check_read(who, record)
-    check_team_read(AUDITOR, "team-a")
+            SCOPE.check_read(who, record)
+    SCOPE.check_team_read(AUDITOR, "team-a")
     with pytest.raises(Forbidden):
-        check_team_read(AGENT, "team-a")
-    assert readable_teams(MANAGER) == ("team-a",) and readable_teams(AUDITOR) is None
-    assert own_agent(AGENT, "agent-9") == "agent-1" and own_agent(MANAGER, "agent-9") == "agent-9"
+        SCOPE.check_team_read(AGENT, "team-a")
+    assert SCOPE.page_filters(MANAGER, None) == (None, ("team-a",))
+    assert SCOPE.page_filters(AUDITOR, None) == (None, None)
+    assert SCOPE.page_filters(AGENT, "agent-9") == ("agent-1", None)
+    assert SCOPE.page_filters(MANAGER, "agent-9") == ("agent-9", ("team-a",))
     check_own(AGENT, "agent-1")
     with pytest.raises(Forbidden):
         check_own(ADMIN, "agent-1")
@@ -208,7 +206,7 @@ def kpi_service() -> KpiService:
             call("agent-9", "team-b", 3, 50),
         ]
     )
-    return KpiService(FakeKpiFigures(models))
+    return KpiService(FakeKpiFigures(models), SCOPE)
 
 
 def test_a_leaderboard_ranks_the_team_s_agents_best_first_and_pages_by_rank(
@@ -281,7 +279,7 @@ def test_telephony_records_are_read_by_their_roles_and_an_unknown_event_is_not_f
     records = FakeTelephonyRecords()
     records.deliver(date(2026, 10, 5), "http", [2, 1, 1, 0])
     service = TelephonyService(intake=None, records=records)  # type: ignore[arg-type]
-    ingest = Principal("ingest", "pbx")
+    ingest = principal(ROSTER, "pbx", "ingest")
     assert service.deliveries(ingest, date(2026, 10, 5))["total"]["accepted"] == 1
     with pytest.raises(Forbidden):
         service.deliveries(MANAGER, date(2026, 10, 5))
@@ -297,7 +295,7 @@ def audit() -> tuple[AuditService, PerfLedger, FakeSealCheck]:
     app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     seals = FakeSealCheck(app)
     docs = FakeDocuments(FakeReadModels())
-    return AuditService(app, docs, FakeExplanations(app), seals), app, seals
+    return AuditService(app, docs, FakeExplanations(app), seals, SCOPE), app, seals
 
 
 def test_verification_is_for_admins_and_auditors_and_reports_altered_events(audit: Any) -> None:

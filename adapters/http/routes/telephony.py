@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from adapters.http.auth import CurrentPrincipal
 from adapters.http.errors import problem
 from adapters.http.routes.common import AppServices
+from engine.callers import Principal
 from engine.ports import StreamUnavailable
 from engine.services import Services
-from engine.tokens import Principal
 
 router = APIRouter(tags=["telephony"])
 MAX_EVENTS = 10_000
