@@ -39,8 +39,8 @@ def test_the_roster_not_the_token_says_what_a_roster_person_is() -> None:
 
 
 def test_only_service_roles_may_be_outside_the_roster() -> None:
-    for role in ("admin", "auditor", "ingest"):
-        assert who("robot", role) == Principal(role, "robot")
+    for service in ("admin", "auditor", "ingest"):
+        assert who("robot", service) == Principal(service, "robot")
     roles: tuple[str | None, ...] = ("manager", "agent", "director", None)
     for role in roles:
         with pytest.raises(NotOnRoster, match="robot is not on the roster"):
