@@ -143,14 +143,15 @@ def add_rebuild(sub: Any) -> None:
         "rebuild",
         "rebuild read models from the event store and telephony archive",
         "Rebuilds read models into fresh tables and swaps them in while the engine keeps running. "
-        "The events projection reads the event store; the kpi projection recounts the telephony "
-        "archive.",
+        "The events and roster projections read the event store; the kpi projection recounts the "
+        "telephony archive.",
     )
     rebuild.add_argument(
         "--projection",
-        choices=("all", "events", "kpi"),
+        choices=("all", "events", "kpi", "roster"),
         default="all",
-        help="which read models: events (goals, reviews, check-ins, audit), kpi (KPI sums), or all",
+        help="which read models: events (goals, reviews, check-ins, audit), kpi (KPI sums), "
+        "roster (people, teams, sites), or all",
     )
     rebuild.add_argument(
         "--check",
