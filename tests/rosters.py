@@ -3,65 +3,17 @@ principals the roster makes of a token's subject (no I/O)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
 from typing import Any
 
 from engine.callers import Callers, Principal
-from engine.ports import Membership, RosterPerson, RosterSite, RosterTeam
 from engine.roster_index import RosterIndex
+from tests.fakes import roster_from_csv
 
 
-def roster_index(teams: str, people: str, version: int = 1) -> RosterIndex:
-    """A roster from the two import files' text (teams.csv, people.csv, with their headers);
-    a person's later row with a later effective_from is a move."""
-    team_rows = list(csv.DictReader(io.StringIO(teams.strip())))
-    person_rows = list(csv.DictReader(io.StringIO(people.strip())))
-    managers: dict[str, list[str]] = {}
-    managed_by_line: dict[str, list[str]] = {}
-    for row in person_rows:
-        for team_id in filter(None, (row.get("manages") or "").split(";")):
-            managed_by_line.setdefault(row["person_id"], []).append(team_id)
-            if row["role"] == "manager":
-                managers.setdefault(team_id, []).append(row["person_id"])
-    site_of = {row["team_id"]: row["site"] for row in team_rows}
-    people_by_id: dict[str, RosterPerson] = {}
-    for row in person_rows:
-        sites = tuple(sorted({site_of[t] for t in managed_by_line.get(row["person_id"], [])}))
-        people_by_id[row["person_id"]] = RosterPerson(
-            row["person_id"],
-            row.get("display_name") or row["person_id"],
-            row.get("email") or "",
-            row["role"],
-            sites=sites if row["role"] == "director" else (),
-        )
-    return RosterIndex(
-        people=people_by_id.values(),
-        teams=[
-            RosterTeam(
-                r["team_id"],
-                r["name"],
-                r["site"],
-                r["time_zone"],
-                tuple(managers.get(r["team_id"], ())),
-            )
-            for r in team_rows
-        ],
-        sites={
-            r["site"]: RosterSite(r["site"], r["site"], r["time_zone"]) for r in team_rows
-        }.values(),
-        memberships=[
-            Membership(
-                row["person_id"],
-                row["team_id"],
-                date.fromisoformat(row.get("effective_from") or "2000-01-01"),
-            )
-            for row in person_rows
-            if row.get("team_id")
-        ],
-        version=version,
-    )
+def roster_index(teams: str, people: str) -> RosterIndex:
+    """The roster that importing these two files gives (tests.fakes.roster_from_csv: the import
+    itself, in memory)."""
+    return roster_from_csv(teams, people)
 
 
 class Claims:
@@ -83,15 +35,13 @@ def principal(
 # director of the Paris site and one of the whole centre, an auditor, an admin on the roster,
 # agents, a move in the middle of the third quarter (agent-mover, east -> west on 15 August
 # 2026) and one planned long after any test runs (agent-later, east -> north in 2099).
-CENTRE_TEAMS = """
-team_id,name,site,time_zone
+CENTRE_TEAMS = """team_id,name,site,time_zone
 team-east,East,paris,Europe/Paris
 team-west,West,paris,Europe/Paris
 team-north,North,beijing,Asia/Shanghai
 team-south,South,beijing,Asia/Shanghai
 """
-CENTRE_PEOPLE = """
-person_id,display_name,email,role,team_id,manages,effective_from
+CENTRE_PEOPLE = """person_id,display_name,email,role,team_id,manages,effective_from
 lead-east,Lea East,lea@example.com,manager,,team-east,
 lead-west,Will West,will@example.com,manager,,team-west,
 lead-north,Nora North,nora@example.com,manager,,team-north,
@@ -120,13 +70,11 @@ def centre() -> RosterIndex:
 # Two teams at one site, for tests that need a manager or an agent on the roster: bob manages
 # team-a (agent-1, agent-3), eve manages team-b (agent-2, agent-9).
 TEAMS_AB = (
-    """
-team_id,name,site,time_zone
+    """team_id,name,site,time_zone
 team-a,Team A,hq,UTC
 team-b,Team B,hq,UTC
 """,
-    """
-person_id,display_name,email,role,team_id,manages,effective_from
+    """person_id,display_name,email,role,team_id,manages,effective_from
 bob,Bob,bob@example.com,manager,,team-a,
 eve,Eve,eve@example.com,manager,,team-b,
 agent-1,Agent One,one@example.com,agent,team-a,,2026-01-01
@@ -147,14 +95,12 @@ def plus_agents(files: tuple[str, str], team_id: str, *agents: str) -> tuple[str
 # Teams t1, t2 and t9 at one site: bob manages t1 (agents a1, a2, a3, and m1, a manager of t1
 # who is also one of its members), eve manages t9; b1 is the agent of t2.
 TEAMS_T = (
-    """
-team_id,name,site,time_zone
+    """team_id,name,site,time_zone
 t1,Team 1,hq,UTC
 t2,Team 2,hq,UTC
 t9,Team 9,hq,UTC
 """,
-    """
-person_id,display_name,email,role,team_id,manages,effective_from
+    """person_id,display_name,email,role,team_id,manages,effective_from
 bob,Bob,bob@example.com,manager,,t1,
 m1,Mia,mia@example.com,manager,t1,t1,2026-01-01
 eve,Eve,eve@example.com,manager,,t9,

@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.bootstrap import Container, build, ensure_topics
-from engine.bootstrap.container import application_services
-from engine.roster_index import RosterIndex
+from engine.callers import Principal as Caller
 from engine.runner import start_workers
 from engine.settings import Settings
 from engine.tokens import Principal, issue
-from tests.rosters import roster_index
 
 T = TypeVar("T")
+EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster"
 SECRET = "test-secret-" + "x" * 20
 
 
@@ -59,18 +58,6 @@ def token(role: str = "admin", subject: str = "alice") -> dict[str, str]:
     """Authorization header for a subject; what a roster person may do comes from the roster
     (seed_roster), the role only counts for callers outside it (admin, auditor, ingest)."""
     return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject), 3600)}
-
-
-def seed_roster(target: Any, teams: str, people: str) -> RosterIndex:
-    """Makes the roster of a container (or of a TestClient's app) the one these files describe;
-    seeding again replaces it, as a new import would, and takes effect at the next request."""
-    container: Container = target if isinstance(target, Container) else target.app.state.container
-    index = roster_index(teams, people, version=container.roster.version() + 1)
-    container.roster = index
-    old = container.services
-    container.services = application_services(container)
-    old.close()
-    return index
 
 
 def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:
@@ -116,3 +103,32 @@ class Pipeline:
         from fastapi.testclient import TestClient
 
         return TestClient(self.container.api())
+
+
+def example_roster() -> tuple[str, str]:
+    """The example roster's teams.csv and people.csv (examples/roster/): two sites, four teams
+    (Asia/Shanghai and Europe/Berlin), managers, two directors, an auditor, an admin, agents,
+    and agent-0005's move from team-01 to team-02 on 2026-11-16."""
+    return (
+        (EXAMPLE_ROSTER / "teams.csv").read_text(encoding="utf-8"),
+        (EXAMPLE_ROSTER / "people.csv").read_text(encoding="utf-8"),
+    )
+
+
+def seed_roster(
+    target: Any,
+    teams_csv: str | None = None,
+    people_csv: str | None = None,
+    actor: str = "roster-seed",
+) -> dict[str, Any]:
+    """Imports roster CSV text through the roster service, as an admin, into a container (or a
+    TestClient's); with neither text, the example roster. Returns the import's counts; the
+    roster reads it at once, so scope follows it from the next request on."""
+    container: Container = target if isinstance(target, Container) else target.app.state.container
+    if teams_csv is None and people_csv is None:
+        teams_csv, people_csv = example_roster()
+    return container.services.roster.import_files(
+        Caller("admin", actor),
+        None if teams_csv is None else teams_csv.encode(),
+        None if people_csv is None else people_csv.encode(),
+    )

@@ -21,6 +21,7 @@ from engine.ports import (
     KpiFigures,
     OperationsRecords,
     Roster,
+    RosterFeed,
     SealCheck,
     TelephonyIntake,
     TelephonyRecords,
@@ -33,6 +34,7 @@ from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
 from engine.services.operations import OperationsService
 from engine.services.reviews import ReviewService
+from engine.services.roster import RosterService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
 from engine.services.templates import TemplateService
@@ -54,6 +56,7 @@ class Services:
     teams: TeamService
     kpis: KpiService
     operations: OperationsService
+    roster: RosterService
 
     def close(self) -> None:
         self.telephony.close()
@@ -71,6 +74,7 @@ class ReadPorts:
     figures: KpiFigures
     records: OperationsRecords
     roster: Roster
+    roster_feed: RosterFeed
 
 
 def services(
@@ -97,4 +101,5 @@ def services(
         teams=TeamService(docs, scope),
         kpis=KpiService(reads.figures, scope),
         operations=OperationsService(reads.records, settings, health, components),
+        roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),
     )

@@ -80,6 +80,13 @@ def template_body(team: str) -> dict[str, Any]:
     return {k: v for k, v in goal_body("agent-east", team).items() if k != "agent_id"}
 
 
+class Upload:
+    """A multipart body (files by field name) instead of JSON."""
+
+    def __init__(self, **files: str) -> None:
+        self.files = {name: (f"{name}.csv", text.encode()) for name, text in files.items()}
+
+
 class Centre:
     """The API over the centre's roster; records are made by the roster's admin."""
 
@@ -91,6 +98,8 @@ class Centre:
         seed_roster(pipeline.container, CENTRE_TEAMS, CENTRE_PEOPLE)
 
     def call(self, method: str, path: str, body: Any, caller: str) -> Any:
+        if isinstance(body, Upload):
+            return self.client.request(method, path, files=body.files, headers=headers(caller))
         return self.client.request(method, path, json=body, headers=headers(caller))
 
     def post(self, path: str, body: Any = None, caller: str = "root") -> dict[str, Any]:

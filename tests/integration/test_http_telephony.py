@@ -102,13 +102,11 @@ def test_only_ingest_tokens_may_post_telephony(pipeline: Pipeline) -> None:
 
 
 NORTH_AND_SOUTH = (
-    """
-team_id,name,site,time_zone
+    """team_id,name,site,time_zone
 team-north,North,hq,UTC
 team-south,South,hq,UTC
 """,
-    """
-person_id,display_name,email,role,team_id,manages,effective_from
+    """person_id,display_name,email,role,team_id,manages,effective_from
 m-north,M North,north@example.com,manager,,team-north,
 m-south,M South,south@example.com,manager,,team-south,
 agent-017,A 17,a17@example.com,agent,team-north,,2026-01-01

@@ -87,6 +87,19 @@ READS: list[tuple[str, str, set[str]]] = [
     ("/v1/kpis", "/v1/kpis", EVERYONE | {"ingest:pbx"}),
     ("/v1/review-templates/{policy_id}", "/v1/review-templates/read-policy", EVERYONE),
     ("/v1/audit/verify", "/v1/audit/verify", AUDIT),
+    # Who is who: everyone signed in sees the teams and sites; people as the roster's rules say
+    # (directors see everyone's name, managers the agents of their teams, everyone themselves).
+    ("/v1/roster/export", "/v1/roster/export?file=people", {"root", "admin:ops"}),
+    ("/v1/roster/people", "/v1/roster/people", EVERYONE),
+    ("/v1/roster/people/{person_id}", "/v1/roster/people/agent-east", EAST_READERS),
+    (
+        "/v1/roster/people/{person_id}",
+        "/v1/roster/people/agent-north",
+        CENTRE_READERS | {"dir-paris", "lead-north"},
+    ),
+    ("/v1/roster/teams", "/v1/roster/teams", EVERYONE),
+    ("/v1/roster/teams/{team_id}", "/v1/roster/teams/team-east", EVERYONE),
+    ("/v1/roster/sites", "/v1/roster/sites", EVERYONE),
     ("/v1/admin/parked", "/v1/admin/parked", AUDIT),
     ("/v1/telephony/deliveries", "/v1/telephony/deliveries?day=2026-08-03", TELEPHONY),
     ("/v1/telephony/mismatches", "/v1/telephony/mismatches", AUDIT),

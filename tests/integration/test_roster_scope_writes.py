@@ -16,6 +16,7 @@ import pytest
 from tests.integration.scope_world import (
     CALLERS,
     Centre,
+    Upload,
     check_in_body,
     goal_body,
     headers,
@@ -185,6 +186,14 @@ WRITES: list[tuple[str, str, Prepare, str, set[str]]] = [
         lambda _c, team: (f"/v1/teams/{team}/alert-rules", {"rules": []}),
         "team-east",
         EAST_WRITERS,
+    ),
+    # Importing the same files again changes nothing, and only admins may.
+    (
+        "POST",
+        "/v1/roster/import",
+        lambda _c, _t: ("/v1/roster/import", Upload(teams=CENTRE_TEAMS, people=CENTRE_PEOPLE)),
+        "-",
+        ADMINS,
     ),
     (
         "POST",
