@@ -15,6 +15,7 @@ import pytest
 
 from adapters.kafka.broker import free_port
 from aggregates.kpis import CATALOGUE
+from engine.demo import demo_agents
 from tests.e2e.browser import Browser, chromium_path
 from tests.support import SECRET, token, wait_until
 
@@ -22,7 +23,21 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHARTED = sum(
     "chart" in kpi.dashboard for kpi in CATALOGUE
 )  # one chart per KPI the catalogue charts
-MANAGER = token("manager", "lead", "team-01", "team-02")["Authorization"].removeprefix("Bearer ")
+MANAGER = token("manager", "lead")["Authorization"].removeprefix("Bearer ")  # of team-01, team-02
+
+
+def demo_roster() -> dict[str, tuple[str, bytes]]:
+    """The demo's centre (50 agents in 5 teams) as roster files: `lead` manages team-01 and
+    team-02."""
+    members = demo_agents(50, 5)
+    teams = "team_id,name,site,time_zone\n" + "".join(
+        f"{team},{team},demo,UTC\n" for team in members
+    )
+    people = "person_id,display_name,email,role,team_id,manages,effective_from\n"
+    people += "lead,Lee Lead,lead@example.com,manager,,team-01;team-02,\n"
+    for team, agents in members.items():
+        people += "".join(f"{a},{a},{a}@example.com,agent,{team},,2026-01-01\n" for a in agents)
+    return {"teams": ("teams.csv", teams.encode()), "people": ("people.csv", people.encode())}
 
 
 @pytest.fixture
@@ -50,6 +65,8 @@ def demo(tmp_path: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: answers(process, url, log), timeout=60, interval=0.2)
+        imported = httpx.post(f"{url}/v1/roster/import", files=demo_roster(), headers=token())
+        assert imported.status_code == 200, imported.text
         yield url
     finally:
         process.terminate()

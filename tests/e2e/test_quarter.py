@@ -11,8 +11,14 @@ from tests.e2e.test_up import Up
 from tests.support import token, wait_until
 
 ADMIN = token("admin", "alice")
-MANAGER = token("manager", "bob", "team-q")
+MANAGER = token("manager", "bob")  # of team-q, by the roster below
 AGENT = token("agent", "agent-q")
+TEAMS = "team_id,name,site,time_zone\nteam-q,Team Q,hq,UTC\n"
+PEOPLE = """person_id,display_name,email,role,team_id,manages,effective_from
+bob,Bob,bob@example.com,manager,,team-q,
+agent-q,Quinn,quinn@example.com,agent,team-q,,2026-01-01
+agent-other,Olli,olli@example.com,agent,team-q,,2026-01-01
+"""
 Q3 = {"period_start": "2026-07-01", "period_end": "2026-09-30"}
 
 
@@ -108,6 +114,9 @@ def test_an_agents_quarter_leaves_a_complete_score_trail(tmp_path: Path) -> None
     up = Up(tmp_path / "data").start()
     try:
         api = Api(up)
+        files = {"teams": ("teams.csv", TEAMS.encode()), "people": ("people.csv", PEOPLE.encode())}
+        imported = api.client.post("/v1/roster/import", files=files, headers=ADMIN)
+        assert imported.status_code == 200, imported.text
         api.post(
             "/v1/review-templates",
             {"policy_id": "agents-2026", "criteria": ["quality", "teamwork"], "goal_weight": 0.5},
