@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from engine.ports import Roster
+from engine.ports import RosterFeed
 
 # Roles a principal outside the roster may hold: operators, auditors and machines.
 SERVICE_ROLES: tuple[str, ...] = ("admin", "auditor", "ingest")
@@ -70,13 +70,14 @@ class Principal:
 class Callers:
     """Resolves a token's claims into the Principal the roster makes of them now."""
 
-    def __init__(self, roster: Roster, clock: Clock = utc_now) -> None:
-        self.roster = roster
+    def __init__(self, feed: RosterFeed, clock: Clock = utc_now) -> None:
+        self.feed = feed
         self.clock = clock
 
     def principal(self, claims: Claims) -> Principal:
         """The caller now; raises NotOnRoster for a roster role whose subject is not on it."""
-        person = self.roster.person(claims.subject)
+        roster = self.feed.catch_up()  # one consistent roster for the whole resolution
+        person = roster.person(claims.subject)
         if person is None:
             role = claims.role
             if role in SERVICE_ROLES:
@@ -85,12 +86,12 @@ class Callers:
                 f"{claims.subject} is not on the roster: a {role or 'caller without a role'} "
                 "must be imported into the roster (perfledger roster import) before signing in"
             )
-        team = self.roster.team_at(person.person_id, self.clock())
+        team = roster.team_at(person.person_id, self.clock())
         if person.role == "manager":
-            managed = self.roster.managed_teams(person.person_id)
+            managed = roster.managed_teams(person.person_id)
             return Principal(person.role, person.person_id, managed, team=team)
         if person.role == "director":
             sites = tuple(sorted(person.sites))
-            teams = tuple(t.team_id for t in self.roster.teams() if t.site_id in sites)
+            teams = tuple(t.team_id for t in roster.teams() if t.site_id in sites)
             return Principal(person.role, person.person_id, teams, sites, team)
         return Principal(person.role, person.person_id, team=team)

@@ -20,7 +20,7 @@ from typing import Any
 
 from aggregates.errors import InvalidValue
 from engine.callers import Clock, Forbidden, NotOnRoster, Principal, utc_now
-from engine.ports import Roster
+from engine.ports import Roster, RosterFeed
 
 __all__ = ["Forbidden", "NotOnRoster", "Principal", "Scope", "require_role"]
 
@@ -47,21 +47,26 @@ def check_own(principal: Principal, agent_id: str) -> None:
 
 
 class Scope:
-    """The scope rules over the roster as it stands at the moment of each action."""
+    """The scope rules over the roster as it stands at the moment of each action (one
+    consistent roster per check: the feed's catch-up)."""
 
-    def __init__(self, roster: Roster, clock: Clock = utc_now) -> None:
-        self.roster = roster
+    def __init__(self, feed: RosterFeed, clock: Clock = utc_now) -> None:
+        self.feed = feed
         self.clock = clock
 
     # --- the roster now ------------------------------------------------------------------
 
-    def has_roster(self) -> bool:
-        """Whether any team has been imported (else the pre-roster rules hold)."""
-        return bool(self.roster.teams())
+    def roster(self) -> Roster:
+        """The roster as it stands now."""
+        return self.feed.catch_up()
 
-    def team_now(self, agent_id: str) -> str | None:
+    def has_roster(self, roster: Roster | None = None) -> bool:
+        """Whether any team has been imported (else the pre-roster rules hold)."""
+        return bool((roster or self.roster()).teams())
+
+    def team_now(self, agent_id: str, roster: Roster | None = None) -> str | None:
         """The agent's team at this instant per the roster (None: not on it, or not yet)."""
-        return self.roster.team_at(agent_id, self.clock())
+        return (roster or self.roster()).team_at(agent_id, self.clock())
 
     # --- writes --------------------------------------------------------------------------
 
@@ -69,9 +74,10 @@ class Scope:
         """The team a new record of `agent_id` is recorded for: the agent's roster team now,
         which the caller must manage and the body (when it names one) must agree with."""
         self._check_writer(who)
-        team = self.team_now(agent_id)
+        roster = self.roster()
+        team = self.team_now(agent_id, roster)
         if team is None:
-            if who.role == "admin" and not self.has_roster() and named_team:
+            if who.role == "admin" and not self.has_roster(roster) and named_team:
                 return named_team
             raise InvalidValue(
                 f"agent {agent_id} is not in any team of the roster now", field="agent_id"
@@ -110,7 +116,7 @@ class Scope:
         if who.role == "director":
             if who.sites and team_id not in who.teams:
                 raise Forbidden(f"team {team_id} is not in your sites ({', '.join(who.sites)})")
-            if not who.sites and self.roster.team(team_id) is None:
+            if not who.sites and self.roster().team(team_id) is None:
                 raise Forbidden(f"team {team_id} is not on the roster")
             return
         self.check_team_write(who, team_id)
@@ -119,9 +125,10 @@ class Scope:
         """A team goal set for agents: each a roster agent of that team now (unknown ids: 422
         with the list; agents of other teams: 403 with the list)."""
         self.check_team_goal_write(who, team_id)
-        if who.role == "admin" and not self.has_roster():
+        roster = self.roster()
+        if who.role == "admin" and not self.has_roster(roster):
             return
-        teams = {agent: self.team_now(agent) for agent in agent_ids}
+        teams = {agent: self.team_now(agent, roster) for agent in agent_ids}
         unknown = sorted(agent for agent, team in teams.items() if team is None)
         if unknown:
             raise InvalidValue(

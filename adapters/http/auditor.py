@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from adapters.http.auth import bearer_principal
-from adapters.http.errors import problem
+from adapters.http.auth import middleware_principal
+from adapters.http.errors import is_unavailable, problem, unavailable
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -21,12 +21,14 @@ def install(app: FastAPI) -> None:
     async def read_only_auditor(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if request.method not in READS and is_auditor(request):
+        if request.method in READS:
+            return await call_next(request)
+        try:
+            who = await middleware_principal(request)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            return unavailable(request.app.state.container.settings.retry_after_seconds, error)
+        if who is not None and who.role == "auditor":  # by the roster, or a token outside it
             return problem(403, "the auditor role reads and replays; it changes nothing")
         return await call_next(request)
-
-
-def is_auditor(request: Request) -> bool:
-    """Whether the caller is an auditor now (by the roster, or a token outside it)."""
-    who = bearer_principal(request)
-    return who is not None and who.role == "auditor"

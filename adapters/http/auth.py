@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from engine.callers import Claims, Forbidden, Principal
 from engine.tokens import InvalidToken, verify
@@ -51,6 +52,12 @@ def bearer_principal(request: Request) -> Principal | None:
         return principal_of(verify(request.app.state.secret, token.strip()), request)
     except (InvalidToken, Forbidden):
         return None
+
+
+async def middleware_principal(request: Request) -> Principal | None:
+    """bearer_principal off the event loop: the roster it asks may read the database (whose
+    faults propagate, for the middleware to answer 503)."""
+    return await run_in_threadpool(bearer_principal, request)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

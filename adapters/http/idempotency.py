@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.http.auth import bearer_principal
+from adapters.http.auth import middleware_principal
 from adapters.http.errors import is_unavailable, problem, unavailable
 from adapters.sql import idempotency as keys
 from aggregates.ids import derived_ids
@@ -92,10 +92,15 @@ class KeyedRequests(BaseHTTPMiddleware):
                 f"{HEADER} must be 1 to 255 visible ASCII characters",
                 errors=[{"field": HEADER, "reason": "1 to 255 visible ASCII characters"}],
             )
-        who = bearer_principal(request)
-        if who is None:
-            return await call_next(request)  # the route itself answers 401
         container: Container = request.app.state.container
+        try:
+            who = await middleware_principal(request)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            return unavailable(container.settings.retry_after_seconds, error)
+        if who is None:
+            return await call_next(request)  # the route itself answers 401 (or 403)
         digest = request_digest(
             request.method, request.url.path, request.url.query, await request.body()
         )

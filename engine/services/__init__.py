@@ -88,9 +88,9 @@ def services(
     """Every application service over one application and its read ports; the roster decides
     who callers are and what they may touch, as of `clock()` at each request."""
     docs = reads.docs
-    scope = Scope(reads.roster, clock)
+    scope = Scope(reads.roster_feed, clock)
     return Services(
-        callers=Callers(reads.roster, clock),
+        callers=Callers(reads.roster_feed, clock),
         goals=GoalService(app, docs, scope),
         check_ins=CheckInService(app, docs, scope),
         reviews=ReviewService(app, docs, scope),

@@ -24,9 +24,11 @@ GOAL: dict[str, Any] = {
 ADMIN = token("admin", "alice")
 
 
-@pytest.fixture(autouse=True)
-def roster(client: Any) -> None:
+@pytest.fixture
+def rostered(client: Any) -> Any:
+    """The client, with bob managing team-a (agent-1) and eve team-b (tests.rosters.TEAMS_AB)."""
     seed_roster(client, *TEAMS_AB)
+    return client
 
 
 def test_commands_need_a_token(client: Any) -> None:
@@ -49,12 +51,12 @@ def test_a_forged_token_is_refused(client: Any) -> None:
         token("ingest", "pbx"),
     ],
 )
-def test_only_admins_and_the_teams_managers_set_goals(client: Any, who: dict[str, str]) -> None:
-    assert client.post("/v1/goals", json=GOAL, headers=who).status_code == 403
+def test_only_admins_and_the_teams_managers_set_goals(rostered: Any, who: dict[str, str]) -> None:
+    assert rostered.post("/v1/goals", json=GOAL, headers=who).status_code == 403
 
 
-def test_a_manager_of_the_team_sets_a_goal_and_is_its_actor(client: Any) -> None:
-    response = client.post("/v1/goals", json=GOAL, headers=token("manager", "bob"))
+def test_a_manager_of_the_team_sets_a_goal_and_is_its_actor(rostered: Any) -> None:
+    response = rostered.post("/v1/goals", json=GOAL, headers=token("manager", "bob"))
     assert response.status_code == 201 and response.json()["version"] == 1
 
 
@@ -127,9 +129,9 @@ def test_unknown_goals_are_404(client: Any) -> None:
         assert response.status_code == 404
 
 
-def test_a_manager_of_another_team_cannot_revise(client: Any) -> None:
-    goal_id = client.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
-    response = client.post(
+def test_a_manager_of_another_team_cannot_revise(rostered: Any) -> None:
+    goal_id = rostered.post("/v1/goals", json=GOAL, headers=ADMIN).json()["id"]
+    response = rostered.post(
         f"/v1/goals/{goal_id}/revise-target",
         json={"target": 1, "reason": "x"},
         headers=token("manager", "eve"),
@@ -154,17 +156,19 @@ def test_readyz_is_unready_while_the_relay_lags(client: Any, tmp_path: Path) -> 
     assert ready.status_code == 503 and ready.json()["relay_lag"] == 1
 
 
-def test_a_draft_goal_is_activated_once_by_its_teams_manager(client: Any) -> None:
-    goal_id = client.post("/v1/goals", json={**GOAL, "draft": True}, headers=ADMIN).json()["id"]
-    assert client.post(f"/v1/goals/{goal_id}/activate").status_code == 401
+def test_a_draft_goal_is_activated_once_by_its_teams_manager(rostered: Any) -> None:
+    goal_id = rostered.post("/v1/goals", json={**GOAL, "draft": True}, headers=ADMIN).json()["id"]
+    assert rostered.post(f"/v1/goals/{goal_id}/activate").status_code == 401
     assert (
-        client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "eve")).status_code
+        rostered.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "eve")).status_code
         == 403
     )
     assert (
-        client.post(f"/v1/goals/{goal_id}/activate", headers={**ADMIN, "If-Match": "7"}).status_code
+        rostered.post(
+            f"/v1/goals/{goal_id}/activate", headers={**ADMIN, "If-Match": "7"}
+        ).status_code
         == 409
     )
-    ok = client.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "bob"))
+    ok = rostered.post(f"/v1/goals/{goal_id}/activate", headers=token("manager", "bob"))
     assert ok.status_code == 200 and ok.json()["version"] == 2
-    assert client.post(f"/v1/goals/{goal_id}/activate", headers=ADMIN).status_code == 409
+    assert rostered.post(f"/v1/goals/{goal_id}/activate", headers=ADMIN).status_code == 409
