@@ -163,16 +163,26 @@ class PersonRow(BaseModel):
         return (self.display_name, self.email, self.role, self.manages)
 
 
-def person_rules(row: PersonRow) -> Iterator[tuple[str, str]]:
-    """Rules across the columns of one line: (column, what is wrong)."""
-    if row.role == "agent" and row.team_id is None:
+def person_rules(values: dict[str, str], failed: set[str]) -> Iterator[tuple[str, str]]:
+    """Rules across the columns of one people.csv line, on its text: (column, what is wrong).
+
+    They run whether or not the columns' own checks passed, so a line lists every problem it
+    has; a rule that involves a column already refused (`failed`) is left out.
+    """
+    role, team, day = values["role"], values["team_id"], values["effective_from"]
+    manages = values["manages"].strip()
+
+    def usable(*columns: str) -> bool:
+        return not failed.intersection(columns)
+
+    if role == "agent" and not team and usable("role", "team_id"):
         yield "team_id", "an agent needs a team"
-    if row.team_id is not None and row.effective_from is None:
+    if team and not day and usable("team_id", "effective_from"):
         yield "effective_from", "needed with a team_id: the date the person joins the team"
-    if row.team_id is None and row.effective_from is not None:
+    if not team and day and usable("team_id", "effective_from"):
         yield "effective_from", "only for a line with a team_id"
-    if row.manages and row.role not in MANAGING_ROLES:
-        yield "manages", f"only managers and directors manage teams, not a {row.role}"
+    if manages and role not in MANAGING_ROLES and usable("role", "manages"):
+        yield "manages", f"only managers and directors manage teams (the role is {role})"
 
 
 Row = TypeVar("Row", bound=BaseModel)
@@ -263,19 +273,21 @@ def validate_line(
             Problem(file, line, None, f"{len(fields)} fields, but the header has {len(header)}")
         )
         return None
+    values = dict(zip(header, fields, strict=True))
+    found: list[Problem] = []
+    row = None
     try:
-        row = model.model_validate(dict(zip(header, fields, strict=True)))
+        row = model.model_validate(values)
     except ValidationError as error:
         for e in error.errors():
             column = str(e["loc"][0]) if e["loc"] else None
-            problems.append(Problem(file, line, column, e["msg"].removeprefix("Value error, ")))
-        return None
-    if isinstance(row, PersonRow):
-        rules = list(person_rules(row))
-        problems.extend(Problem(file, line, column, message) for column, message in rules)
-        if rules:
-            return None
-    return row
+            found.append(Problem(file, line, column, e["msg"].removeprefix("Value error, ")))
+    if model is PersonRow:
+        failed = {p.column for p in found if p.column}
+        found += [Problem(file, line, c, m) for c, m in person_rules(values, failed)]
+        found.sort(key=lambda p: PEOPLE_COLUMNS.index(p.column) if p.column else -1)
+    problems.extend(found)
+    return None if found else row
 
 
 def parse_teams(data: bytes, max_bytes: int, file: str = "teams.csv") -> Parsed[TeamRow]:

@@ -163,3 +163,15 @@ def test_written_csv_reads_back_as_the_same_rows() -> None:
     assert parsed.problems == []
     row = parsed.rows[0][1]
     assert (row.display_name, row.manages) == ('Ann "The" Lee, Jr.', ("t1", "t2"))
+
+
+def test_a_line_lists_its_column_problems_and_its_rule_problems_together() -> None:
+    parsed = parse_people((PEOPLE + "a1,Ann,not-an-email,agent,,t1,\n").encode(), LIMIT)
+    assert [(p.column, p.message) for p in parsed.problems] == [
+        ("email", "'not-an-email' is not a plausible e-mail address"),
+        ("team_id", "an agent needs a team"),
+        ("manages", "only managers and directors manage teams (the role is agent)"),
+    ]
+    # A rule about a column already refused says nothing more about it.
+    parsed = parse_people((PEOPLE + "a1,Ann,a@example.com,agent, t1,,\n").encode(), LIMIT)
+    assert [p.column for p in parsed.problems] == ["team_id"]

@@ -83,6 +83,7 @@ def test_one_bad_line_applies_nothing_and_every_problem_is_listed(world: World) 
         ("teams.csv", 6, "time_zone"),
         ("people.csv", lines + 1, "team_id"),
         ("people.csv", lines + 2, "email"),
+        ("people.csv", lines + 2, "team_id"),
     ]
     assert world.stored() == 0
 
