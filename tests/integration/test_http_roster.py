@@ -102,3 +102,11 @@ def test_reads_follow_the_scope(client: Any) -> None:
     ]
     ingest = token("ingest", "feeder")
     assert client.get("/v1/roster/teams", headers=ingest).status_code == 403
+
+
+def test_a_retried_import_with_its_idempotency_key_is_answered_as_the_first(client: Any) -> None:
+    headers = {**ADMIN, "Idempotency-Key": "roster-2026-12-01"}
+    first = client.post("/v1/roster/import", files=files(), headers=headers)
+    retry = client.post("/v1/roster/import", files=files(), headers=headers)  # a new boundary
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json() and first.json()["people"]["created"] == 16
