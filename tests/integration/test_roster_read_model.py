@@ -4,9 +4,11 @@ every process sharing the database, rebuilt equal to live, and in the audit trai
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,5 +177,29 @@ def test_roster_events_travel_and_show_in_the_audit_trail_like_any_other(
             ["max"],
             [],
         ]
+    finally:
+        container.close()
+
+
+def test_an_import_loads_each_changed_aggregate_once_and_nothing_unchanged(
+    settings: Settings,
+) -> None:
+    container = build(settings)
+    try:
+        seed_roster(container)
+        loads: Counter[str] = Counter()
+        get = container.app.repository.get
+
+        def counting(aggregate_id: Any, *args: Any, **kwargs: Any) -> Any:
+            loads[str(aggregate_id)] += 1
+            return get(aggregate_id, *args, **kwargs)
+
+        container.app.repository.get = counting  # type: ignore[method-assign]
+        seed_roster(container)
+        assert loads == Counter()
+        seed_roster(container, None, MOVE_MAX)  # max, team-03 and team-04 change
+        assert loads == Counter(
+            {str(person_uuid("max")): 1, str(team_uuid("team-03")): 1, str(team_uuid("team-04")): 1}
+        )
     finally:
         container.close()
