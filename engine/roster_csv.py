@@ -76,6 +76,7 @@ class RosterProblems(InvalidValue):
 
 
 def roster_id(value: str) -> str:
+    """A person, team or site id: printable, no surrounding spaces, no ';'."""
     if not value:
         raise ValueError("must not be empty")
     if len(value) > MAX_ID:
@@ -88,6 +89,7 @@ def roster_id(value: str) -> str:
 
 
 def name(value: str) -> str:
+    """A display name or team name: printable, not blank."""
     if not value.strip():
         raise ValueError("must not be empty")
     if len(value) > MAX_NAME:
@@ -98,22 +100,26 @@ def name(value: str) -> str:
 
 
 def email(value: str) -> str:
+    """A plausible e-mail address (someone@somewhere.tld)."""
     if len(value) > MAX_EMAIL or not EMAIL.fullmatch(value) or not value.isprintable():
         raise ValueError(f"{value!r} is not a plausible e-mail address")
     return value
 
 
 def time_zone(value: str) -> str:
+    """An IANA time zone name."""
     if not is_zone(value):
         raise ValueError(f"{value!r} is not an IANA time zone name (such as Europe/Berlin)")
     return value
 
 
 def optional(value: Any) -> Any:
+    """An empty cell as None."""
     return None if value == "" else value
 
 
 def iso_date(value: Any) -> Any:
+    """YYYY-MM-DD as a date (nothing else: no timestamps, no other formats)."""
     if value is None or isinstance(value, date):
         return value
     if not ISO_DATE.fullmatch(str(value)):
@@ -125,6 +131,7 @@ def iso_date(value: Any) -> Any:
 
 
 def team_list(value: Any) -> Any:
+    """`manages`: team ids separated by ';'."""
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(";")) if value.strip() else ()
     return value

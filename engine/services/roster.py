@@ -135,6 +135,7 @@ class RosterService:
 
 
 def problem_order(problem: Problem) -> tuple[int, int, str]:
+    """Problems of the teams file first, then by line and column."""
     order = {"teams.csv": 0}
     return (order.get(problem.file, 1), problem.line or 0, problem.column or "")
 
@@ -151,6 +152,7 @@ def may_see(roster: Roster, who: Principal, person: RosterPerson) -> bool:
 
 
 def person_view(roster: Roster, person: RosterPerson) -> dict[str, Any]:
+    """A person as the API answers: details, team now, every membership."""
     return {
         "person_id": person.person_id,
         "display_name": person.display_name,
@@ -168,6 +170,7 @@ def person_view(roster: Roster, person: RosterPerson) -> dict[str, Any]:
 
 
 def team_view(roster: Roster, team: RosterTeam) -> dict[str, Any]:
+    """A team as the API answers, its managers' names beside their ids."""
     return {
         "team_id": team.team_id,
         "name": team.name,
