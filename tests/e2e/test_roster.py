@@ -3,6 +3,7 @@ and a running API that sees an import made by another process at once."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 import sys
@@ -12,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aggregates.roster import person_uuid
 from engine.tokens import verify
 from tests.e2e.test_up import Up
-from tests.support import EXAMPLE_ROSTER, SECRET, token
+from tests.support import EXAMPLE_ROSTER, SECRET, token, wait_until
 
 ROOT = Path(__file__).parents[2]
 TEAMS = str(EXAMPLE_ROSTER / "teams.csv")
@@ -155,3 +157,30 @@ def test_the_import_route_over_a_running_api(api: Up) -> None:
     export = httpx.get(f"{url}/v1/roster/export?file=teams", headers=ADMIN)
     assert export.headers["content-type"].startswith("text/csv")
     assert export.text == Path(TEAMS).read_text()
+
+
+def test_roster_events_pass_the_relay_into_the_audit_trail(tmp_path: Path) -> None:
+    running = Up(tmp_path / "data")
+    running.env["PERFLEDGER_SECRET"] = SECRET
+    try:
+        running.start()
+        env = {**running.env}
+        assert (
+            perfledger(env, "roster", "import", "--teams", TEAMS, "--people", PEOPLE).returncode
+            == 0
+        )
+        trail = f"{running.url}/v1/audit/{person_uuid('agent-0005')}/events"
+
+        def relayed() -> list[dict[str, object]] | None:
+            answer = httpx.get(trail, headers=token("auditor", "audrey"))
+            return answer.json() if answer.status_code == 200 else None
+
+        events = wait_until(relayed, timeout=60)
+        assert [(e["type"], e["actor"]) for e in events] == [
+            ("Person.Registered", f"admin:cli:{getpass.getuser()}"),
+            ("Person.TeamJoined", f"admin:cli:{getpass.getuser()}"),
+            ("Person.TeamJoined", f"admin:cli:{getpass.getuser()}"),
+        ]
+        assert running.stop() == 0
+    finally:
+        running.kill_if_running()
