@@ -61,6 +61,9 @@ def name_field(field: str) -> str:
     return field.removesuffix("_id") + "_name"
 
 
+NAMED_FIELDS = ID_FIELDS | ACTOR_FIELDS
+
+
 def roster_id(field: str, value: object) -> str | None:
     """The roster id a field's value names, or None when the field names none."""
     if not isinstance(value, str) or not value:
@@ -72,43 +75,45 @@ def roster_id(field: str, value: object) -> str | None:
     return None
 
 
+# Answers are JSON: plain dicts and lists (exact type checks keep the walk fast on large pages).
 def ids_in(answer: object) -> set[str]:
     """Every roster id the answer's id and actor fields hold, at any depth."""
     found: set[str] = set()
     pending: list[object] = [answer]
     while pending:
         item = pending.pop()
-        if isinstance(item, Mapping):
+        if type(item) is dict:
             for key, value in item.items():
-                if key in OPAQUE_FIELDS:
-                    continue
-                wanted = roster_id(key, value)
-                if wanted is not None:
-                    found.add(wanted)
-                elif isinstance(value, Mapping | list):
+                if key in NAMED_FIELDS:
+                    wanted = roster_id(key, value)
+                    if wanted is not None:
+                        found.add(wanted)
+                elif (type(value) is dict or type(value) is list) and key not in OPAQUE_FIELDS:
                     pending.append(value)
-        elif isinstance(item, list):
-            pending.extend(v for v in item if isinstance(v, Mapping | list))
+        elif type(item) is list:
+            pending.extend(v for v in item if type(v) is dict or type(v) is list)
     return found
 
 
 def with_names(answer: T, names: Mapping[str, str]) -> T:
     """A copy of the answer with `<field>_name` after each id field the names know."""
-    if isinstance(answer, Mapping):
+    if type(answer) is dict:
         copy: dict[str, Any] = {}
         for key, value in answer.items():
-            if key in OPAQUE_FIELDS:
+            if key in NAMED_FIELDS:
                 copy[key] = value
-                continue
-            copy[key] = with_names(value, names)
-            wanted = roster_id(key, value)
-            named = names.get(wanted) if wanted is not None else None
-            target = name_field(key)
-            # A name the answer already carries (or an id field named like one) is kept.
-            if named is not None and target not in answer:
-                copy[target] = named
+                wanted = roster_id(key, value)
+                named = names.get(wanted) if wanted is not None else None
+                target = name_field(key)
+                # A name the answer already carries is kept.
+                if named is not None and target not in answer:
+                    copy[target] = named
+            elif key in OPAQUE_FIELDS or not (type(value) is dict or type(value) is list):
+                copy[key] = value
+            else:
+                copy[key] = with_names(value, names)
         return copy  # type: ignore[return-value]
-    if isinstance(answer, list):
+    if type(answer) is list:
         return [with_names(v, names) for v in answer]  # type: ignore[return-value]
     return answer
 
