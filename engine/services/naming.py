@@ -10,7 +10,7 @@ trail's hash covers them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from aggregates.actors import person
 
@@ -97,6 +97,11 @@ def ids_in(answer: object) -> set[str]:
 
 def with_names(answer: T, names: Mapping[str, str]) -> T:
     """A copy of the answer with `<field>_name` after each id field the names know."""
+    return cast(T, copy_named(answer, names))
+
+
+def copy_named(answer: Any, names: Mapping[str, str]) -> Any:
+    """with_names over plain JSON values."""
     if type(answer) is dict:
         copy: dict[str, Any] = {}
         for key, value in answer.items():
@@ -111,10 +116,10 @@ def with_names(answer: T, names: Mapping[str, str]) -> T:
             elif key in OPAQUE_FIELDS or not (type(value) is dict or type(value) is list):
                 copy[key] = value
             else:
-                copy[key] = with_names(value, names)
-        return copy  # type: ignore[return-value]
+                copy[key] = copy_named(value, names)
+        return copy
     if type(answer) is list:
-        return [with_names(v, names) for v in answer]  # type: ignore[return-value]
+        return [copy_named(v, names) for v in answer]
     return answer
 
 
