@@ -48,10 +48,8 @@ from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
-from engine.ports import Roster
 from engine.progress import GoalProgress
 from engine.relay import Relay
-from engine.roster_index import RosterIndex
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
@@ -114,9 +112,6 @@ class Container:
     stopping: threading.Event = field(default_factory=threading.Event)
     broker: BrokerSupervisor | None = None  # the embedded broker this process supervises
     started: Started = field(default_factory=Started)
-    # The roster the API names people, teams and sites from. Empty until the roster's SQL
-    # adapter is wired here; tests put a RosterIndex of their own.
-    roster: Roster = field(default_factory=RosterIndex)
     # What the API calls (engine/services/); set by `build` once the container exists.
     services: Services = field(init=False)
 

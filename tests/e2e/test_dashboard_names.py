@@ -18,28 +18,20 @@ from adapters.kafka.broker import free_port
 from aggregates.alert import Alert
 from engine.bootstrap import Container, build
 from engine.commands import ReviewFeedback, StartReview
-from engine.ports import Membership, RosterPerson, RosterSite, RosterTeam
-from engine.roster_index import RosterIndex
 from engine.tokens import Principal
 from tests.e2e.browser import Browser, chromium_path
 from tests.integration.live import LiveModels
-from tests.support import make_settings, token, wait_until
+from tests.support import make_settings, seed_roster, token, wait_until
 
 MANAGER = token("manager", "bob", "t1")
 AGENT = token("agent", "a1")
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
-ROSTER = RosterIndex(
-    people=[
-        RosterPerson("a1", "Ada Lovelace", "ada@example.com", "agent"),
-        RosterPerson("bob", "Bob Lead", "bob@example.com", "manager"),
-        RosterPerson("peer-kim", "Kim Quartz", "kim@example.com", "agent"),
-    ],
-    teams=[RosterTeam("t1", "North Team", "s1", "UTC", ("bob",))],
-    sites=[RosterSite("s1", "Lyon", "UTC")],
-    memberships=[Membership("a1", "t1", date(2026, 1, 1))],
-)
-
-
+TEAMS_CSV = "team_id,name,site,time_zone\nt1,North Team,lyon,UTC\n"
+PEOPLE_CSV = """person_id,display_name,email,role,team_id,manages,effective_from
+a1,Ada Lovelace,ada@example.com,agent,t1,,2026-01-01
+peer-kim,Kim Quartz,kim@example.com,agent,t1,,2026-01-01
+bob,Bob Lead,bob@example.com,manager,,t1,
+"""
 MANAGER_PRINCIPAL = Principal("manager", "bob", ("t1",))
 START_REVIEW = StartReview(
     agent_id="a1",
@@ -98,7 +90,7 @@ def seed(container: Container) -> None:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     container = build(make_settings(tmp_path, f"sqlite:///{tmp_path / 'pl.db'}", None))
-    container.roster = ROSTER
+    seed_roster(container, TEAMS_CSV, PEOPLE_CSV)
     seed(container)
     config = uvicorn.Config(
         container.api(), host="127.0.0.1", port=free_port(), log_level="warning"

@@ -13,22 +13,22 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.bootstrap import build
-from engine.ports import RosterPerson
-from engine.roster_index import RosterIndex
 from tests.integration.live import LiveModels
-from tests.support import make_settings, token
+from tests.support import make_settings, seed_roster, token
 
 MANAGER, AGENT = token("manager", "bob", "t1"), token("agent", "a1")
 AUDITOR, ADMIN = token("auditor", "ann"), token("admin", "root")
 PEERS = {"peer-kim": "Kim Quartz", "peer-lee": "Lee Zircon", "peer-max": "Max Garnet"}
 # Everything that would name or betray a peer author in an answer.
 SECRETS = [*PEERS, *PEERS.values()]
-ROSTER = RosterIndex(
-    people=[
-        RosterPerson("a1", "Ada Lovelace", "ada@example.com", "agent"),
-        RosterPerson("bob", "Bob Lead", "bob@example.com", "manager"),
-        *(RosterPerson(pid, name, f"{pid}@example.com", "agent") for pid, name in PEERS.items()),
-    ]
+TEAMS_CSV = "team_id,name,site,time_zone\nt1,North,lyon,UTC\n"
+PEOPLE_CSV = (
+    "person_id,display_name,email,role,team_id,manages,effective_from\n"
+    + "".join(
+        f"{pid},{name},{pid}@example.com,agent,t1,,2026-01-01\n"
+        for pid, name in {"a1": "Ada Lovelace", **PEERS}.items()
+    )
+    + "bob,Bob Lead,bob@example.com,manager,,t1,\nann,Ann Auditor,ann@example.com,auditor,,,\n"
 )
 REVIEW = {
     "agent_id": "a1",
@@ -42,7 +42,7 @@ REVIEW = {
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[tuple[LiveModels, TestClient]]:
     container = build(make_settings(tmp_path, database_url, None))
-    container.roster = ROSTER
+    seed_roster(container, TEAMS_CSV, PEOPLE_CSV)
     try:
         yield LiveModels(container), TestClient(container.api())
     finally:
@@ -163,7 +163,7 @@ def test_managers_auditors_and_admins_see_every_author(
 
 def test_the_threshold_comes_from_the_settings(database_url: str, tmp_path: Path) -> None:
     container = build(make_settings(tmp_path, database_url, None, peer_input_threshold=2))
-    container.roster = ROSTER
+    seed_roster(container, TEAMS_CSV, PEOPLE_CSV)
     try:
         live, client = LiveModels(container), TestClient(container.api())
         review_id = started_review(live, client)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.bootstrap import build
-from engine.ports import Membership, RosterPerson, RosterSite, RosterTeam
-from engine.roster_index import RosterIndex
+from engine.ports import Roster
 from tests.integration.live import LiveModels
-from tests.support import make_settings, token
+from tests.support import make_settings, seed_roster, token
 
 MANAGER, AGENT = token("manager", "bob", "t1"), token("agent", "a1")
 AUDITOR = token("auditor", "ann")
-ROSTER = RosterIndex(
-    people=[
-        RosterPerson("a1", "Ada Lovelace", "ada@example.com", "agent"),
-        RosterPerson("bob", "Bob Lead", "bob@example.com", "manager"),
-        RosterPerson("ann", "Ann Auditor", "ann@example.com", "auditor"),
-    ],
-    teams=[RosterTeam("t1", "North", "s1", "UTC", ("bob",))],
-    sites=[RosterSite("s1", "Lyon", "UTC")],
-    memberships=[Membership("a1", "t1", date(2026, 1, 1))],
-)
+TEAMS_CSV = "team_id,name,site,time_zone\nt1,North,lyon,UTC\n"
+PEOPLE_CSV = """person_id,display_name,email,role,team_id,manages,effective_from
+a1,Ada Lovelace,ada@example.com,agent,t1,,2026-01-01
+bob,Bob Lead,bob@example.com,manager,,t1,
+ann,Ann Auditor,ann@example.com,auditor,,,
+"""
 GOAL = {
     "agent_id": "a1",
     "team_id": "t1",
@@ -46,7 +40,7 @@ GOAL = {
 class CountingRoster:
     """The roster, counting names() calls."""
 
-    def __init__(self, roster: RosterIndex) -> None:
+    def __init__(self, roster: Roster) -> None:
         self.roster = roster
         self.calls = 0
 
@@ -76,9 +70,13 @@ def call(n: int, agent: str) -> tuple[bytes, bytes]:
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[tuple[LiveModels, TestClient]]:
+def world(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[LiveModels, TestClient]]:
     container = build(make_settings(tmp_path, database_url, None))
-    container.roster = CountingRoster(ROSTER)
+    seed_roster(container, TEAMS_CSV, PEOPLE_CSV)
+    # The API asks the container for the roster on each answer: counted from here on.
+    monkeypatch.setattr(container, "roster", CountingRoster(container.roster))
     try:
         yield LiveModels(container), TestClient(container.api())
     finally:
@@ -136,18 +134,19 @@ def test_read_answers_name_people_teams_and_actors(
     assert state["agent_name"] == "Ada Lovelace"
 
 
-def test_answers_are_unchanged_without_a_roster(world: tuple[LiveModels, TestClient]) -> None:
-    live, client = world
-    live.container.roster = RosterIndex()
+def test_answers_are_unchanged_without_a_roster(database_url: str, tmp_path: Path) -> None:
+    container = build(make_settings(tmp_path, database_url, None))
+    live, client = LiveModels(container), TestClient(container.api())
     goal_id = client.post("/v1/goals", json=GOAL, headers=MANAGER).json()["id"]
     live.project()
     goal = get(client, f"/v1/goals/{goal_id}", MANAGER)
     assert not [key for key in goal if key.endswith("_name")]
     assert get(client, "/v1/teams", MANAGER)["items"] == [{"team_id": "t1"}]
+    container.close()
 
 
 def test_a_roster_that_fails_leaves_the_answer_without_names(
-    world: tuple[LiveModels, TestClient],
+    world: tuple[LiveModels, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live, client = world
 
@@ -155,7 +154,7 @@ def test_a_roster_that_fails_leaves_the_answer_without_names(
         def names(self, ids: Sequence[str]) -> dict[str, str]:
             raise OSError("roster unavailable")
 
-    live.container.roster = Broken()  # type: ignore[assignment]
+    monkeypatch.setattr(live.container, "roster", Broken())
     goal_id = client.post("/v1/goals", json=GOAL, headers=MANAGER).json()["id"]
     live.project()
     goal = get(client, f"/v1/goals/{goal_id}", MANAGER)
