@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from aggregates.alert import Alert
 from engine.bootstrap import build
 from engine.ports import Roster
 from tests.integration.live import LiveModels
@@ -170,3 +172,37 @@ def test_the_api_description_says_how_names_appear(world: tuple[LiveModels, Test
     assert example["rows"][0]["agent_name"]
     alert = document["components"]["schemas"]["AlertOut"]["properties"]
     assert "agent_name" in alert and "team_name" in alert
+
+
+def test_alerts_are_named_through_their_typed_answer(world: tuple[LiveModels, TestClient]) -> None:
+    live, client = world
+    live.container.app.save(
+        Alert(
+            key="deviation:aht_seconds:a1:2026-10-06",
+            rule="deviation",
+            team_id="t1",
+            agent_id="a1",
+            kpi="aht_seconds",
+            day=date(2026, 10, 6),
+            value=500.0,
+            threshold=400.0,
+            summary="aht_seconds above the team",
+            details={},
+            actor="system:alerts",
+        )
+    )
+    live.project()
+    (alert,) = get(client, "/v1/alerts?team_id=t1", MANAGER)["items"]
+    assert (alert["agent_name"], alert["team_name"]) == ("Ada Lovelace", "North")
+    assert get(client, f"/v1/alerts/{alert['id']}", AGENT)["agent_name"] == "Ada Lovelace"
+
+
+def test_only_successful_reads_are_named(world: tuple[LiveModels, TestClient]) -> None:
+    live, client = world
+    roster: CountingRoster = live.container.roster  # type: ignore[assignment]
+    created = client.post("/v1/goals", json=GOAL, headers=MANAGER)
+    assert created.status_code == 201 and "agent_name" not in created.json()
+    refused = client.get("/v1/agents/a1/kpis", headers=token("agent", "a2"))
+    assert refused.status_code == 403
+    assert client.get("/healthz").status_code == 200
+    assert roster.calls == 0  # a command, a refusal and a page outside /v1/ ask for no names
