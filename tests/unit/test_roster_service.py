@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from aggregates.errors import InvalidValue, NotFound
 from aggregates.roster import Person, Team, person_uuid, team_uuid
 from engine.application import PerfLedger
 from engine.roster_csv import RosterProblems
@@ -197,3 +198,18 @@ def test_who_sees_which_persons(world: World) -> None:
         world.service.person(Principal("agent", "agent-0002"), "agent-0001")
     moved = world.service.person(Principal("agent", "agent-0005"), "agent-0005")
     assert [m["team_id"] for m in moved["memberships"]] == ["team-01", "team-02"]
+
+
+def test_an_external_id_links_one_person_and_survives_a_reimport(world: World) -> None:
+    world.load(*example_roster())
+    answer = world.service.set_external_id(ADMIN, "max", "hr-17")
+    assert answer["external_id"] == "hr-17"
+    assert world.roster().person_by_external_id("hr-17") == world.roster().person("max")
+    with pytest.raises(InvalidValue):
+        world.service.set_external_id(ADMIN, "mei", "hr-17")  # max's already
+    with pytest.raises(NotFound):
+        world.service.set_external_id(ADMIN, "nobody", "hr-18")
+    with pytest.raises(Forbidden):
+        world.service.set_external_id(Principal("manager", "max"), "max", "hr-19")
+    assert world.load(*example_roster())["changed"] is False  # the files name no external ids
+    assert world.roster().person_by_external_id("hr-17") is not None
