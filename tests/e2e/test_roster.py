@@ -111,6 +111,19 @@ def test_a_token_for_a_roster_person_carries_their_role(env: dict[str, str]) -> 
     assert outside.returncode == 0
 
 
+def test_an_external_id_is_linked_once(env: dict[str, str]) -> None:
+    assert perfledger(env, "roster", "import", "--teams", TEAMS, "--people", PEOPLE).returncode == 0
+    linked = perfledger(env, "roster", "link", "--person", "max", "--external-id", "hr-17")
+    assert linked.returncode == 0, linked.stderr
+    taken = perfledger(env, "roster", "link", "--person", "mei", "--external-id", "hr-17")
+    assert (taken.returncode, taken.stderr.strip()) == (
+        1,
+        "perfledger: hr-17 is max's external id",
+    )
+    unknown = perfledger(env, "roster", "link", "--person", "nobody", "--external-id", "hr-18")
+    assert unknown.returncode == 1 and "no person nobody" in unknown.stderr
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Up]:
     running = Up(tmp_path / "data")
