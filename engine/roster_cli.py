@@ -72,14 +72,24 @@ def roster(settings: Settings, args: argparse.Namespace) -> int:
     return export_files(settings, args)
 
 
+def read(path: Path | None, limit: int) -> bytes | None:
+    """At most `limit` bytes of the file, or None when none was named."""
+    if path is None:
+        return None
+    with path.open("rb") as file:
+        return file.read(limit)
+
+
 def import_files(settings: Settings, args: argparse.Namespace) -> int:
+    from aggregates.errors import DomainError
     from engine.bootstrap import build
     from engine.roster_csv import RosterProblems
     from engine.tokens import Principal
 
+    limit = settings.roster_max_bytes + 1  # one byte more: the import refuses it by size
     try:
-        teams = args.teams.read_bytes() if args.teams else None
-        people = args.people.read_bytes() if args.people else None
+        teams = read(args.teams, limit)
+        people = read(args.people, limit)
     except OSError as error:
         print(f"perfledger: {error}", file=sys.stderr)
         return 2
@@ -98,6 +108,10 @@ def import_files(settings: Settings, args: argparse.Namespace) -> int:
         progress.close()
         for problem in error.problems:
             print(problem, file=sys.stderr)
+        print(f"perfledger: {error.message}", file=sys.stderr)
+        return 1
+    except DomainError as error:  # a concurrent import got there first: run it again
+        progress.close()
         print(f"perfledger: {error.message}", file=sys.stderr)
         return 1
     finally:

@@ -211,7 +211,7 @@ def decode(file: str, data: bytes, max_bytes: int) -> tuple[str | None, list[Pro
                 file,
                 None,
                 None,
-                f"the file has {len(data)} bytes; at most {max_bytes} are accepted "
+                f"the file is larger than {max_bytes} bytes, the most an import accepts "
                 "(PERFLEDGER_ROSTER_MAX_BYTES)",
             )
         ]
