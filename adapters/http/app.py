@@ -42,7 +42,6 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
-    app.state.secret = container.settings.signing_secret()
     errors.install(app)
     metrics.install(app, container)
     for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates, alerts):

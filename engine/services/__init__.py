@@ -32,6 +32,7 @@ from engine.services.reviews import ReviewService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
 from engine.services.templates import TemplateService
+from engine.services.tokens import TokenService
 from engine.settings import Settings
 
 
@@ -49,6 +50,7 @@ class Services:
     teams: TeamService
     kpis: KpiService
     operations: OperationsService
+    tokens: TokenService
 
     def close(self) -> None:
         self.telephony.close()
@@ -73,6 +75,7 @@ def services(
     reads: ReadPorts,
     health: HealthBoard,
     components: Mapping[str, Any],
+    tokens: TokenService,
 ) -> Services:
     """Every application service over one application and its read ports."""
     docs = reads.docs
@@ -87,4 +90,5 @@ def services(
         teams=TeamService(docs),
         kpis=KpiService(reads.figures),
         operations=OperationsService(reads.records, settings, health, components),
+        tokens=tokens,
     )
