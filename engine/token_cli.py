@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from aggregates.errors import InvalidValue
 from engine import tokens
 from engine.keyring import RingError
 from engine.services.tokens import TokenService
@@ -90,7 +91,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with token_admin(settings) as service:
             return ACTION_RUNS[args.token_command](service, settings, args)
-    except (ValueError, RingError) as error:
+    except (ValueError, RingError, InvalidValue) as error:
         print(f"perfledger: {error}", file=sys.stderr)
         return 2
 

@@ -26,6 +26,7 @@ from adapters.http.routes import (
     reviews,
     telephony,
     templates,
+    tokens,
 )
 from adapters.http.routes.common import clean_parameters
 from engine.bootstrap import Container
@@ -46,6 +47,7 @@ def create_app(container: Container) -> FastAPI:
     metrics.install(app, container)
     for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates, alerts):
         app.include_router(module.router)
+    app.include_router(tokens.router)
     dashboard.install(app)
     app.include_router(explain.router)
     app.include_router(docs.router)

@@ -11,11 +11,15 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from aggregates.errors import InvalidValue
+from engine.commands import control_character
 from engine.keyring import SharedKeyRing
 from engine.ports import Revocation, SigningKeyRecord
 from engine.revocation import RevocationList
 from engine.scope import require_role
 from engine.tokens import LocalTokens, Principal
+
+LINES = frozenset("\n\t")  # a reason may span lines
 
 
 class TokenService:
@@ -57,12 +61,13 @@ class TokenService:
     ) -> Revocation:
         """Revokes one token (`jti`) or every token of `subject` issued until now."""
         if (jti is None) == (subject is None):
-            raise ValueError("name either a token id (jti) or a subject, not both")
-        if len(reason) > 500:
-            raise ValueError("reason must be at most 500 characters")
+            raise InvalidValue("name either a token id (jti) or a subject", field="jti")
+        check_text("reason", reason, 500, empty=True)
         if jti is not None:
+            check_text("jti", jti, 200)
             return self.revocations.revoke_token(jti, by, reason)
         assert subject is not None
+        check_text("subject", subject, 200)
         return self.revocations.revoke_subject(subject, by, reason)
 
     def revoke_as(
@@ -74,6 +79,16 @@ class TokenService:
     def revocations_as(self, who: Principal) -> list[dict[str, Any]]:
         require_role(who, "admin")
         return [described(r) for r in self.revocations.all()]
+
+
+def check_text(field: str, value: str, longest: int, empty: bool = False) -> None:
+    """Refuses an empty (unless allowed), overlong or control-character value of `field`."""
+    if (not value and not empty) or len(value) > longest or control_character(value, LINES):
+        raise InvalidValue(
+            f"{field} must be {0 if empty else 1} to {longest} characters without control "
+            "characters",
+            field=field,
+        )
 
 
 def described(revocation: Revocation) -> dict[str, Any]:

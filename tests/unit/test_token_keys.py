@@ -6,7 +6,8 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from engine.keyring import FIRST_KID, RingError, SharedKeyRing, derive
+from engine.keyring import FIRST_KID, RingError, SharedKeyRing, UnusableKey, derive
+from engine.ports import SigningKeyRecord
 from engine.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER, InvalidToken, LocalTokens
 from tests.fakes import FakeSigningKeys
 
@@ -76,8 +77,31 @@ def test_a_key_rotated_by_another_process_verifies_at_once() -> None:
     here.verify(here.issue("alice", 60))  # `here` has read the ring
     ring_of(there).rotate()
     token = there.issue("bob", 60)
-    clock.now += 0.5  # within `here`'s refresh, but an unknown kid re-reads the ring
+    # Within `here`'s refresh (the clock has not moved), but an unknown kid re-reads the ring.
     assert here.verify(token).subject == "bob"
+
+
+def test_made_up_key_ids_re_read_the_ring_at_most_every_fifth_of_a_second() -> None:
+    class Counting(FakeSigningKeys):
+        reads = 0
+
+        def ring(self) -> list[SigningKeyRecord]:
+            Counting.reads += 1
+            return super().ring()
+
+    store, clock = Counting(), Clock()
+    tokens = process(store, clock)
+    ring = ring_of(tokens)
+    ring.current()
+    reads = Counting.reads
+    for n in range(20):
+        with pytest.raises(UnusableKey):
+            ring.verifying(f"k-made-up-{n}")
+    assert Counting.reads == reads + 1
+    clock.now += 0.2
+    with pytest.raises(UnusableKey):
+        ring.verifying("k-made-up")
+    assert Counting.reads == reads + 2
 
 
 def test_a_key_retired_by_another_process_stops_verifying_within_the_refresh() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from aggregates.errors import InvalidValue
 from engine.authentication import Authenticator
 from engine.keyring import SharedKeyRing
 from engine.ports import Revocation
@@ -134,7 +135,7 @@ def test_revoking_twice_keeps_the_first_token_record_and_the_latest_subject_seco
 def test_a_revocation_names_one_token_or_one_subject(
     pair: tuple[Process, Process], jti: str | None, subject: str | None, reason: str
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidValue):
         pair[0].service.revoke("cli", jti=jti, subject=subject, reason=reason)
 
 
