@@ -73,13 +73,14 @@ def add_parsers(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> No
         actions,
         "revoke",
         "revoke one token, or every token of a subject issued until now",
-        "Revokes a token by its id (`jti`, printed when it was issued) or every token of a "
-        "subject issued until now; every process refuses them within "
+        "Revokes a token (given, or by its id `jti`, printed when it was issued) or every "
+        "token of a subject issued until now; every process refuses them within "
         "PERFLEDGER_TOKEN_REFRESH_SECONDS. Tokens issued afterwards are not affected.",
     )
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("--jti", help="the id of the token to revoke")
     which.add_argument("--subject", help="revoke every token of this subject issued until now")
+    which.add_argument("--token", help="revoke this token (its id is read from it)")
     revoke.add_argument("--reason", default="", help="why (kept with the revocation)")
     command(actions, "revocations", "list the revocations", "Lists revoked tokens and subjects.")
 
@@ -147,7 +148,8 @@ def keys(service: TokenService, settings: Settings, args: argparse.Namespace) ->
 
 
 def revoke(service: TokenService, settings: Settings, args: argparse.Namespace) -> int:
-    made = service.revoke("cli", jti=args.jti, subject=args.subject, reason=args.reason)
+    jti = args.jti if args.token is None else tokens.unverified_jti(args.token)
+    made = service.revoke("cli", jti=jti, subject=args.subject, reason=args.reason)
     what = f"token {made.value}" if made.kind == "token" else f"every token of {made.value}"
     print(
         f"perfledger: revoked {what} issued until {made.revoked_at.isoformat()}; refused "

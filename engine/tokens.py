@@ -202,6 +202,18 @@ def decode(token: str, key: bytes, issuer: str, audience: str, leeway: float) ->
     return claims
 
 
+def unverified_jti(token: str) -> str:
+    """The `jti` a token names, read without verifying it (to revoke it: harmless if forged)."""
+    try:
+        check_shape(token)
+        jti = jwt.decode(token, options={"verify_signature": False}).get("jti")
+    except (InvalidToken, jwt.InvalidTokenError) as error:
+        raise ValueError(f"not a token: {error}") from None
+    if not isinstance(jti, str) or not jti:
+        raise ValueError("the token names no id (`jti`)")
+    return jti
+
+
 def identity_of(claims: dict[str, Any]) -> Identity:
     """The identity of verified claims, each of the type it must have."""
     subject, jti, role = claims["sub"], claims["jti"], claims.get("role")
