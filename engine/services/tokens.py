@@ -19,7 +19,7 @@ from engine.revocation import RevocationList
 from engine.scope import require_role
 from engine.tokens import LocalTokens, Principal
 
-LINES = frozenset("\n\t")  # a reason may span lines
+LINES = frozenset("\n\t")
 
 
 class TokenService:
@@ -82,8 +82,10 @@ class TokenService:
 
 
 def check_text(field: str, value: str, longest: int, empty: bool = False) -> None:
-    """Refuses an empty (unless allowed), overlong or control-character value of `field`."""
-    if (not value and not empty) or len(value) > longest or control_character(value, LINES):
+    """Refuses an empty (unless allowed), overlong or control-character value of `field`
+    (a reason may span lines)."""
+    allowed = LINES if field == "reason" else frozenset()
+    if (not value and not empty) or len(value) > longest or control_character(value, allowed):
         raise InvalidValue(
             f"{field} must be {0 if empty else 1} to {longest} characters without control "
             "characters",

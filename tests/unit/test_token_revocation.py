@@ -4,10 +4,14 @@ by issuer."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aggregates.errors import InvalidValue
 from engine.authentication import Authenticator
@@ -180,3 +184,55 @@ def test_tokens_are_verified_by_the_verifier_of_their_issuer_and_revoked_alike(
     here.service.revoke("cli", subject="carol")
     with pytest.raises(InvalidToken, match="every token of carol"):
         here.auth.authenticate(idp_token())
+
+
+def b64(text: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+DEEP = "[" * 2500 + "]" * 2500
+HEAD = b64('{"alg": "HS256", "kid": "k0"}')
+HOSTILE = [
+    (DEEP, "{}", "xxxx"),
+    ('{"alg": "HS256", "kid": "k0"}', DEEP, "xxxx"),
+    ('{"alg": "HS256", "kid": "k0"}', '{"iss": ' + DEEP + "}", "xxxx"),
+    ('{"alg": "HS256", "kid": "k0"}', '{"iss": "perfledger", "exp": 1e999}', "xxxx"),
+    ('{"alg": "HS256", "kid": "k0"}', '{"iss": "perfledger"}', "xx"),
+    ('{"alg": "HS256", "kid": "k0"}', "[1, 2]", "xxxx"),
+    ("null", '{"iss": "perfledger"}', "xxxx"),
+]
+
+
+@pytest.mark.parametrize(
+    "token", [f"{b64(head)}.{b64(body)}.{signature}" for head, body, signature in HOSTILE]
+)
+def test_hostile_json_inside_a_token_is_refused_as_invalid(
+    pair: tuple[Process, Process], token: str
+) -> None:
+    with pytest.raises(InvalidToken):
+        pair[0].auth.authenticate(token)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(
+            st.text(alphabet="ABCDEFabcdef0123456789-_=", max_size=60), min_size=3, max_size=3
+        ).map(".".join),
+        st.lists(
+            st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5)),
+            min_size=2,
+            max_size=2,
+        ).map(lambda parts: f"{b64(json.dumps(parts[0]))}.{b64(json.dumps(parts[1]))}.xxxx"),
+    )
+)
+def test_whatever_arrives_as_a_token_is_either_an_identity_or_invalid(
+    pair: tuple[Process, Process], token: str
+) -> None:
+    with contextlib.suppress(InvalidToken):
+        pair[0].auth.authenticate(token)
