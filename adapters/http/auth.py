@@ -24,11 +24,26 @@ class Unauthorized(Exception):
 
 def authenticate(request: Request, token: str) -> Identity:
     """The identity a bearer token names; Unauthorized when it is not genuine, current and
-    unrevoked."""
-    try:
-        return request.app.state.container.authenticator.authenticate(token.strip())  # type: ignore[no-any-return]
-    except InvalidToken as error:
-        raise Unauthorized(str(error)) from None
+    unrevoked.
+
+    Once per request: a middleware that asked first (auditor, idempotency) leaves the outcome
+    for the route, so a database that cannot be asked is waited for once, not twice.
+    """
+    memo = getattr(request.state, "authenticated", None)
+    if memo is None or memo[0] != token:
+        try:
+            outcome: Identity | Exception = request.app.state.container.authenticator.authenticate(
+                token.strip()
+            )
+        except InvalidToken as error:
+            outcome = Unauthorized(str(error))
+        except Exception as error:  # noqa: BLE001 - kept for the route, which raises it again
+            outcome = error
+        memo = (token, outcome)
+        request.state.authenticated = memo
+    if isinstance(memo[1], Exception):
+        raise memo[1]
+    return memo[1]
 
 
 def principal_of(identity: Identity, request: Request) -> Principal:
