@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine import audit_cli, logging_setup, token_cli
+from engine import audit_cli, logging_setup, roster_cli, token_cli
 from engine.runner import COMPONENTS, up
 from engine.secret_file import SecretFileError
 from engine.settings import Settings
@@ -64,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     add_simulate(sub)
     add_rebuild(sub)
     audit_cli.add_parsers(sub, command)
+    roster_cli.add_parsers(sub, command)
     bench = command(
         sub,
         "bench",
@@ -142,14 +143,15 @@ def add_rebuild(sub: Any) -> None:
         "rebuild",
         "rebuild read models from the event store and telephony archive",
         "Rebuilds read models into fresh tables and swaps them in while the engine keeps running. "
-        "The events projection reads the event store; the kpi projection recounts the telephony "
-        "archive.",
+        "The events and roster projections read the event store; the kpi projection recounts the "
+        "telephony archive.",
     )
     rebuild.add_argument(
         "--projection",
-        choices=("all", "events", "kpi"),
+        choices=("all", "events", "kpi", "roster"),
         default="all",
-        help="which read models: events (goals, reviews, check-ins, audit), kpi (KPI sums), or all",
+        help="which read models: events (goals, reviews, check-ins, audit), kpi (KPI sums), "
+        "roster (people, teams, sites), or all",
     )
     rebuild.add_argument(
         "--check",
@@ -238,6 +240,8 @@ def dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return token_cli.run(settings, args)
     if args.command == "health":
         return check_health(settings, args)
+    if args.command == "roster":
+        return roster_cli.roster(settings, args)
     if args.command in audit_cli.COMMANDS:
         return audit_cli.COMMANDS[args.command](settings, args)
     from engine import jobs

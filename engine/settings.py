@@ -203,6 +203,11 @@ class Settings(BaseSettings):
             "revocation or a retired key takes effect everywhere within this time"
         ),
     )
+    roster_max_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="largest roster file (teams.csv or people.csv) an import accepts, in bytes",
+    )
     seal_interval_seconds: float = Field(
         default=1.0,
         gt=0,

@@ -39,7 +39,8 @@ def add_parsers(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> No
     issue.add_argument(
         "--role",
         choices=tokens.ROLES,
-        help="the role of a principal outside the roster (ingest feeds, service accounts)",
+        help="the role of a principal outside the roster (ingest feeds, service accounts); "
+        "default: the subject's role in the roster",
     )
     issue.add_argument(
         "--team",
@@ -99,11 +100,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def issue_token(service: TokenService, settings: Settings, args: argparse.Namespace) -> int:
     if args.role is None:
-        print(
-            "perfledger: --role is required: name the role of the principal the token is for",
-            file=sys.stderr,
-        )
-        return 2
+        from engine import roster_cli
+
+        found = roster_cli.roster_person(settings, args.subject)
+        if found is None:
+            print(
+                f"perfledger: {args.subject} is not in the roster; import it (perfledger roster "
+                "import), or name --role for a principal outside the roster",
+                file=sys.stderr,
+            )
+            return 2
+        # Until the API reads scope from the roster at request time, the token carries the
+        # roster's role and managed teams.
+        args.role, managed = found
+        args.team = [*args.team, *managed]
     ttl = settings.token_ttl_seconds if args.ttl is None else args.ttl
     token = service.issue(args.subject, ttl, role=args.role, teams=args.team)
     identity = service.tokens.verify(token)

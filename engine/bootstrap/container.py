@@ -36,6 +36,7 @@ from adapters.sql.read_models import (
     SqlSealCheck,
     SqlTelephonyRecords,
 )
+from adapters.sql.roster_view import SqlRoster
 from adapters.sql.schema import create_tables
 from adapters.sql.sealer import Sealer
 from adapters.sql.seals import SqlSnapshotSeals
@@ -256,6 +257,11 @@ class Container:
         """Who a bearer token says the caller is (engine/authentication.py)."""
         return authenticator(self.services.tokens)
 
+    @cached_property
+    def roster(self) -> SqlRoster:
+        """The roster as the engine reads it (the Roster port), caught up with the event store."""
+        return SqlRoster(self.app, self.db)
+
     def api(self) -> FastAPI:
         """The HTTP API and dashboard over this container."""
         from adapters.http.app import create_app
@@ -312,6 +318,8 @@ def application_services(container: Container) -> Services:
         telephony=SqlTelephonyRecords(db),
         figures=SqlKpiFigures(db),
         records=SqlOperations(app, db),
+        roster=container.roster,
+        roster_feed=container.roster,
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
     tokens = token_service(settings, db)

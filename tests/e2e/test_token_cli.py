@@ -79,7 +79,7 @@ def test_the_old_flags_still_issue_a_manager_token_for_teams(
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (("issue", "--subject", "p-1"), "--role is required"),
+        (("issue", "--subject", "p-1"), "p-1 is not in the roster"),
         (("issue", "--role", "admin", "--subject", "x", "--ttl", "99999999"), "MAX_TTL"),
         (("issue", "--role", "admin", "--subject", "a\tb"), "printable"),
         (("retire", "k-none"), "no signing key 'k-none'"),
