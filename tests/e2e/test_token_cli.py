@@ -135,3 +135,20 @@ def test_revoke_a_token_or_a_person(api: Any, capsys: pytest.CaptureFixture[str]
         ["token", jwt.decode(other, options={"verify_signature": False})["jti"]],
     ]
     assert listed.splitlines()[0].endswith("pasted in a ticket")
+
+
+def test_a_roster_person_s_token_takes_the_role_and_teams_from_the_roster(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.bootstrap import build
+    from tests.support import seed_roster
+
+    container = build(Settings())
+    try:
+        seed_roster(container)
+    finally:
+        container.close()
+    claims = jwt.decode(issue(capsys, "--subject", "mei"), options={"verify_signature": False})
+    assert (claims["sub"], claims["role"], claims["teams"]) == ("mei", "manager", ["team-01"])
+    code, _, err = run(capsys, "issue", "--subject", "nobody")
+    assert code == 2 and "nobody is not in the roster" in err
