@@ -7,7 +7,7 @@ import base64
 import json
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,41 +60,52 @@ def other(**kwargs: str) -> LocalTokens:
     return LocalTokens(local_ring(settings["secret"]), settings["issuer"], settings["audience"])
 
 
-REFUSED: list[tuple[str, dict[str, Any], str]] = [
-    ("no token", {}, "a bearer token is required"),
-    ("not bearer", {"Authorization": "Basic YWxpY2U6cHc="}, "a bearer token is required"),
+# Each case's headers are made when the test runs: tokens made at collection would expire
+# before a long suite reaches them.
+Headers = Callable[[], dict[str, Any]]
+REFUSED: list[tuple[str, Headers, str]] = [
+    ("no token", lambda: {}, "a bearer token is required"),
+    ("not bearer", lambda: {"Authorization": "Basic YWxpY2U6cHc="}, "a bearer token is required"),
     (
         "expired",
-        bearer(local_tokens().issue("alice", 60, "admin", now=time.time() - 7200)),
+        lambda: bearer(local_tokens().issue("alice", 60, "admin", now=time.time() - 7200)),
         "expired",
     ),
     (
         "not yet valid",
-        bearer(local_tokens().issue("alice", 60, "admin", now=time.time() + 7200)),
+        lambda: bearer(local_tokens().issue("alice", 60, "admin", now=time.time() + 7200)),
         "not valid yet",
     ),
-    ("wrong issuer", bearer(other(issuer="elsewhere").issue("alice", 60, "admin")), "issuer"),
-    ("wrong audience", bearer(other(audience="x-api").issue("alice", 60, "admin")), "not meant"),
+    (
+        "wrong issuer",
+        lambda: bearer(other(issuer="elsewhere").issue("alice", 60, "admin")),
+        "issuer",
+    ),
+    (
+        "wrong audience",
+        lambda: bearer(other(audience="x-api").issue("alice", 60, "admin")),
+        "not meant",
+    ),
     (
         "forged",
-        bearer(other(secret="another-secret-0123456789").issue("alice", 60, "admin")),
+        lambda: bearer(other(secret="another-secret-0123456789").issue("alice", 60, "admin")),
         "another PERFLEDGER_DATA_DIR or PERFLEDGER_SECRET",
     ),
     (
         "alg none",
-        bearer(f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'k0'})}.{b64(claims())}."),
+        lambda: bearer(f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'k0'})}.{b64(claims())}."),
         "not accepted",
     ),
-    ("HS512", bearer(encoded(claims(), alg="HS512")), "not accepted"),
-    ("missing jti", bearer(encoded(claims(jti=None))), "lacks the `jti` claim"),
-    ("missing exp", bearer(encoded(claims(exp=None))), "lacks the `exp` claim"),
-    ("no kid", bearer(encoded(claims(), kid=None)), "no `kid`"),
-    ("unknown kid", bearer(encoded(claims(), kid="k-gone")), "unknown"),
-    ("no role", bearer(local_tokens().issue("p-1", 60)), "names no role"),
-    ("oversized", bearer("a" * 9000 + "." + "b" * 10 + ".c"), "longer than"),
-    ("non-ASCII", bearer(b"\xe9\xff.\xfe.\x80"), "expected a JWT"),
-    ("old format", bearer("eyJyb2xlIjoiYWRtaW4ifQ.c2lnbmF0dXJl"), "perfledger token issue"),
-    ("garbage", bearer("not-a-token"), "not valid"),
+    ("HS512", lambda: bearer(encoded(claims(), alg="HS512")), "not accepted"),
+    ("missing jti", lambda: bearer(encoded(claims(jti=None))), "lacks the `jti` claim"),
+    ("missing exp", lambda: bearer(encoded(claims(exp=None))), "lacks the `exp` claim"),
+    ("no kid", lambda: bearer(encoded(claims(), kid=None)), "no `kid`"),
+    ("unknown kid", lambda: bearer(encoded(claims(), kid="k-gone")), "unknown"),
+    ("no role", lambda: bearer(local_tokens().issue("p-1", 60)), "names no role"),
+    ("oversized", lambda: bearer("a" * 9000 + "." + "b" * 10 + ".c"), "longer than"),
+    ("non-ASCII", lambda: bearer(b"\xe9\xff.\xfe.\x80"), "expected a JWT"),
+    ("old format", lambda: bearer("eyJyb2xlIjoiYWRtaW4ifQ.c2lnbmF0dXJl"), "perfledger token issue"),
+    ("garbage", lambda: bearer("not-a-token"), "not valid"),
 ]
 
 
@@ -109,10 +120,10 @@ def client(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.mark.parametrize(("case", "headers", "detail"), REFUSED, ids=[c for c, *_ in REFUSED])
 def test_every_refused_token_is_a_401_problem_saying_why(
-    client: Any, case: str, headers: dict[str, Any], detail: str
+    client: Any, case: str, headers: Headers, detail: str
 ) -> None:
     for method, path in (("GET", "/v1/goals"), ("POST", "/v1/tokens/revocations")):
-        answer = client.request(method, path, headers=headers, json={"subject": "bob"})
+        answer = client.request(method, path, headers=headers(), json={"subject": "bob"})
         assert answer.status_code == 401, (case, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.headers["www-authenticate"] == "Bearer"

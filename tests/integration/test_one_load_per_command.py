@@ -47,7 +47,8 @@ CHECK_IN = {
 TEMPLATE = {k: v for k, v in GOAL.items() if k != "agent_id"}
 
 # Routes that change no aggregate of the event store (telephony goes to Kafka via the inbox).
-NOT_AGGREGATE_COMMANDS = {("POST", "/v1/telephony/events")}
+# Commands that touch no aggregate: telephony intake, and token revocation (a row of its own table).
+NOT_AGGREGATE_COMMANDS = {("POST", "/v1/telephony/events"), ("POST", "/v1/tokens/revocations")}
 
 
 class CountingRepository:
