@@ -22,11 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters.http.auth import bearer_principal
 from adapters.http.errors import is_unavailable, problem, unavailable
 from adapters.sql import idempotency as keys
 from aggregates.ids import derived_ids
 from engine.bootstrap import Container
-from engine.tokens import Principal, verify
+from engine.tokens import Principal
 
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -93,7 +94,7 @@ class KeyedRequests(BaseHTTPMiddleware):
                 f"{HEADER} must be 1 to 255 visible ASCII characters",
                 errors=[{"field": HEADER, "reason": "1 to 255 visible ASCII characters"}],
             )
-        who = principal(request)
+        who = await run_in_threadpool(principal, request)  # may re-read the revocations
         if who is None:
             return await call_next(request)  # the route itself answers 401
         container: Container = request.app.state.container
@@ -151,13 +152,7 @@ def replay(answer: keys.Answer) -> Response:
 
 def principal(request: Request) -> Principal | None:
     """The caller, when the request carries a valid bearer token."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    try:
-        return verify(request.app.state.secret, token.strip())
-    except Exception:  # noqa: BLE001 - any bad token is the route's 401 to give
-        return None
+    return bearer_principal(request)
 
 
 def request_digest(method: str, path: str, query: str, body: bytes, content_type: str = "") -> str:
