@@ -33,6 +33,10 @@ class NotOnRoster(Forbidden):
     """A token whose subject the roster does not know, for a role only roster people hold."""
 
 
+class Unidentified(Exception):
+    """A token naming neither a person of the roster nor a role: nobody to act as (401)."""
+
+
 class Claims(Protocol):
     """What a verified token says: who (subject) and, optionally, in which role."""
 
@@ -82,9 +86,14 @@ class Callers:
             role = claims.role
             if role in SERVICE_ROLES:
                 return Principal(role, claims.subject)
+            if role is None:
+                raise Unidentified(
+                    f"the token of {claims.subject} names no role and {claims.subject} is not "
+                    "on the roster"
+                )
             raise NotOnRoster(
-                f"{claims.subject} is not on the roster: a {role or 'caller without a role'} "
-                "must be imported into the roster (perfledger roster import) before signing in"
+                f"{claims.subject} is not on the roster: a {role} must be imported into the "
+                "roster (perfledger roster import) before signing in"
             )
         team = roster.team_at(person.person_id, self.clock())
         if person.role == "manager":

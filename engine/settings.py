@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from engine.secret_file import private_dir, read_or_create
+from engine.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 WEAK_SECRETS = {"", "changeme", "secret", "changethis", "perfledger"}
 ENV_FILE = ".env"  # read from the working directory when present
@@ -159,10 +160,58 @@ class Settings(BaseSettings):
     alert_lookback_days: int = Field(
         default=14, ge=1, le=366, description="how many past days of KPIs the alert rules look at"
     )
+    peer_input_threshold: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description=(
+            "the agent reviewed sees peer 360 inputs (without authors) only once at least this "
+            "many peers answered; managers, directors, auditors and admins always see them "
+            "with authors"
+        ),
+    )
     token_ttl_seconds: int = Field(
         default=8 * 3600,
         ge=60,
         description="lifetime of a token from `perfledger token issue` without `--ttl`",
+    )
+    token_issuer: str = Field(
+        default=DEFAULT_ISSUER,
+        min_length=1,
+        max_length=200,
+        description=(
+            "the `iss` of the tokens `perfledger token issue` signs, and the issuer whose local "
+            "tokens the API accepts"
+        ),
+    )
+    token_audience: str = Field(
+        default=DEFAULT_AUDIENCE,
+        min_length=1,
+        max_length=200,
+        description="the `aud` of local tokens; the API accepts only tokens meant for it",
+    )
+    token_leeway_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=300,
+        description="clock difference tolerated when checking a token's `iat` and `exp`",
+    )
+    token_max_ttl_seconds: int = Field(
+        default=90 * 86400,
+        ge=60,
+        description=(
+            "longest lifetime `perfledger token issue --ttl` grants; revocations of single "
+            "tokens are kept this long"
+        ),
+    )
+    token_refresh_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description=(
+            "how often each process re-reads the shared signing keys and revocations: a "
+            "revocation or a retired key takes effect everywhere within this time"
+        ),
     )
     roster_max_bytes: int = Field(
         default=32 * 1024 * 1024,

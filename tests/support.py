@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 
 from engine.bootstrap import Container, build, ensure_topics
 from engine.callers import Principal as Caller
+from engine.keyring import local_ring
 from engine.runner import start_workers
 from engine.settings import Settings
-from engine.tokens import Principal, issue
+from engine.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER, LocalTokens
 
 T = TypeVar("T")
 EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster"
@@ -54,10 +55,16 @@ def stored_since(app: Any, position: int) -> tuple[list[Any], int]:
     return envelopes, stored[-1].id if stored else position
 
 
-def token(role: str = "admin", subject: str = "alice") -> dict[str, str]:
+def local_tokens(secret: str = SECRET) -> LocalTokens:
+    """The tokens of a setup with this secret and the default issuer and audience, signed with
+    its first key (which a test's ring holds until it retires it)."""
+    return LocalTokens(local_ring(secret), DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+
+
+def token(role: str | None = "admin", subject: str = "alice") -> dict[str, str]:
     """Authorization header for a subject; what a roster person may do comes from the roster
-    (seed_roster), the role only counts for callers outside it (admin, auditor, ingest)."""
-    return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject), 3600)}
+    (seed_roster), the role claim only counts for callers outside it (admin, auditor, ingest)."""
+    return {"Authorization": "Bearer " + local_tokens().issue(subject, 3600, role, ())}
 
 
 def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:

@@ -10,6 +10,7 @@ from adapters.http import (
     errors,
     idempotency,
     metrics,
+    naming,
     openapi_examples,
     requests_log,
 )
@@ -27,6 +28,7 @@ from adapters.http.routes import (
     roster,
     telephony,
     templates,
+    tokens,
 )
 from adapters.http.routes.common import clean_parameters
 from engine.bootstrap import Container
@@ -43,7 +45,6 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
-    app.state.secret = container.settings.signing_secret()
     errors.install(app)
     metrics.install(app, container)
     for module in (
@@ -59,6 +60,7 @@ def create_app(container: Container) -> FastAPI:
         roster,
     ):
         app.include_router(module.router)
+    app.include_router(tokens.router)
     dashboard.install(app)
     app.include_router(explain.router)
     app.include_router(docs.router)
@@ -66,5 +68,6 @@ def create_app(container: Container) -> FastAPI:
     openapi_examples.install(app)
     idempotency.install(app)
     conventions.install(app)  # ETags, 304 and Location, also on idempotent replays
+    naming.install(app, lambda: container.roster)  # outside conventions: a 304 costs no names
     requests_log.install(app)  # last: the outermost middleware
     return app

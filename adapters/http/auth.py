@@ -1,8 +1,9 @@
 """Bearer-token authentication: the token says who the caller is, the roster what they are now.
 
-`principal_of` is the one place a verified token becomes a Principal: the engine resolves its
-subject against the roster at request time (engine/callers.py). What that principal may do is
-the application services' concern (engine/scope.py).
+Who the caller is comes from the token (engine/authentication.py: the verifier of its issuer,
+then the shared revocations); `principal_of` is the one place an identity becomes a Principal:
+the engine resolves its subject against the roster at request time (engine/callers.py). What
+that principal may do is the application services' concern (engine/scope.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
-from engine.callers import Claims, Forbidden, Principal
-from engine.tokens import InvalidToken, verify
+from engine.callers import Principal
+from engine.tokens import Identity, InvalidToken
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -23,9 +23,47 @@ class Unauthorized(Exception):
     """No valid token (401)."""
 
 
-def principal_of(identity: Claims, request: Request) -> Principal:
-    """The caller a verified token names, as the roster describes them now (NotOnRoster: 403)."""
-    return request.app.state.container.services.callers.principal(identity)  # type: ignore[no-any-return]
+def authenticate(request: Request, token: str) -> Identity:
+    """The identity a bearer token names; Unauthorized when it is not genuine, current and
+    unrevoked.
+
+    Once per request: a middleware that asked first (auditor, idempotency) leaves the outcome
+    for the route, so a database that cannot be asked is waited for once, not twice.
+    """
+    memo = getattr(request.state, "authenticated", None)
+    if memo is None or memo[0] != token:
+        try:
+            outcome: Identity | Exception = request.app.state.container.authenticator.authenticate(
+                token.strip()
+            )
+        except InvalidToken as error:
+            outcome = Unauthorized(str(error))
+        except Exception as error:  # noqa: BLE001 - kept for the route, which raises it again
+            outcome = error
+        memo = (token, outcome)
+        request.state.authenticated = memo
+    if isinstance(memo[1], Exception):
+        raise memo[1]
+    return memo[1]
+
+
+def principal_of(identity: Identity, request: Request) -> Principal:
+    """The caller a verified identity names, as the roster describes them now (NotOnRoster:
+    403). Once per request, like authenticate: the roster may have to be read from the
+    database."""
+    memo = getattr(request.state, "resolved", None)
+    if memo is None or memo[0] != identity:
+        try:
+            outcome: Principal | Exception = request.app.state.container.services.callers.principal(
+                identity
+            )
+        except Exception as error:  # noqa: BLE001 - kept for the route, which raises it again
+            outcome = error
+        memo = (identity, outcome)
+        request.state.resolved = memo
+    if isinstance(memo[1], Exception):
+        raise memo[1]
+    return memo[1]
 
 
 def current_principal(
@@ -33,31 +71,24 @@ def current_principal(
 ) -> Principal:
     if credentials is None:
         raise Unauthorized("a bearer token is required")
-    try:
-        identity = verify(request.app.state.secret, credentials.credentials)
-    except InvalidToken as error:
-        raise Unauthorized(str(error)) from None
+    identity = authenticate(request, credentials.credentials)
     principal = principal_of(identity, request)
+    request.state.identity = identity
     request.state.principal = principal  # named in the access log (requests_log.py)
     return principal
 
 
 def bearer_principal(request: Request) -> Principal | None:
-    """The caller of a request, for middlewares: None without a valid token of a known caller
-    (the route itself then answers 401 or 403)."""
+    """For middlewares: the principal of the request's valid bearer token, else None (the
+    route then answers 401, 403 for a caller not on the roster, or 503 when the database
+    cannot be asked)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        return principal_of(verify(request.app.state.secret, token.strip()), request)
-    except (InvalidToken, Forbidden):
+        return principal_of(authenticate(request, token), request)
+    except Exception:  # noqa: BLE001 - any failure is the route's to answer, with its status
         return None
-
-
-async def middleware_principal(request: Request) -> Principal | None:
-    """bearer_principal off the event loop: the roster it asks may read the database (whose
-    faults propagate, for the middleware to answer 503)."""
-    return await run_in_threadpool(bearer_principal, request)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from adapters.http.auth import Unauthorized
 from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation, VersionConflict
+from engine.callers import Unidentified
 from engine.logging_setup import request_id
 from engine.roster_csv import RosterProblems
 from engine.scope import Forbidden
@@ -108,6 +109,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Unauthorized)
     async def unauthorized(_: Request, error: Unauthorized) -> JSONResponse:
+        return problem(401, str(error))
+
+    @app.exception_handler(Unidentified)
+    async def unidentified(_: Request, error: Unidentified) -> JSONResponse:
         return problem(401, str(error))
 
     @app.exception_handler(Forbidden)

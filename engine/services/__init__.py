@@ -28,6 +28,7 @@ from engine.ports import (
 )
 from engine.scope import Scope
 from engine.services.alerts import AlertService
+from engine.services.anonymity import PeerAnonymity
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
 from engine.services.goals import GoalService
@@ -38,6 +39,7 @@ from engine.services.roster import RosterService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
 from engine.services.templates import TemplateService
+from engine.services.tokens import TokenService
 from engine.settings import Settings
 
 
@@ -56,6 +58,7 @@ class Services:
     teams: TeamService
     kpis: KpiService
     operations: OperationsService
+    tokens: TokenService
     roster: RosterService
 
     def close(self) -> None:
@@ -83,23 +86,26 @@ def services(
     reads: ReadPorts,
     health: HealthBoard,
     components: Mapping[str, Any],
+    tokens: TokenService,
     clock: Clock = utc_now,
 ) -> Services:
     """Every application service over one application and its read ports; the roster decides
     who callers are and what they may touch, as of `clock()` at each request."""
     docs = reads.docs
     scope = Scope(reads.roster_feed, clock)
+    anonymity = PeerAnonymity(settings.peer_input_threshold)
     return Services(
         callers=Callers(reads.roster_feed, clock),
         goals=GoalService(app, docs, scope),
         check_ins=CheckInService(app, docs, scope),
-        reviews=ReviewService(app, docs, scope),
+        reviews=ReviewService(app, docs, scope, anonymity),
         templates=TemplateService(app, docs, scope),
         alerts=AlertService(app, docs, scope),
-        audit=AuditService(app, docs, reads.explanations, reads.seals, scope),
+        audit=AuditService(app, docs, reads.explanations, reads.seals, scope, anonymity),
         telephony=TelephonyService(reads.intake, reads.telephony),
         teams=TeamService(docs, scope),
         kpis=KpiService(reads.figures, scope),
         operations=OperationsService(reads.records, settings, health, components),
+        tokens=tokens,
         roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),
     )

@@ -45,10 +45,10 @@ GOAL_PERIOD = {"period_start": "2026-07-01", "period_end": "2026-09-30"}
 
 
 def headers(caller: str) -> dict[str, str]:
-    """The bearer token of a caller. A roster person's token carries the least role: what they
-    are comes from the roster, never from the token."""
+    """The bearer token of a caller. A roster person's token names no role: what they are comes
+    from the roster, never from the token."""
     role, _, subject = caller.rpartition(":")
-    return token(role or "agent", subject)
+    return token(role or None, subject)
 
 
 def goal_body(agent: str, team: str | None = None, **extra: Any) -> dict[str, Any]:

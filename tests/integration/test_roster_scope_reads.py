@@ -87,6 +87,7 @@ READS: list[tuple[str, str, set[str]]] = [
     ("/v1/kpis", "/v1/kpis", EVERYONE | {"ingest:pbx"}),
     ("/v1/review-templates/{policy_id}", "/v1/review-templates/read-policy", EVERYONE),
     ("/v1/audit/verify", "/v1/audit/verify", AUDIT),
+    ("/v1/tokens/revocations", "/v1/tokens/revocations", {"root", "admin:ops"}),
     # Who is who: everyone signed in sees the teams and sites; people as the roster's rules say
     # (directors see everyone's name, managers the agents of their teams, everyone themselves).
     ("/v1/roster/export", "/v1/roster/export?file=people", {"root", "admin:ops"}),

@@ -187,6 +187,13 @@ WRITES: list[tuple[str, str, Prepare, str, set[str]]] = [
         "team-east",
         EAST_WRITERS,
     ),
+    (
+        "POST",
+        "/v1/tokens/revocations",
+        lambda _c, _t: ("/v1/tokens/revocations", {"subject": "left-2026", "reason": "left"}),
+        "-",
+        ADMINS,
+    ),
     # Importing the same files again changes nothing, and only admins may.
     (
         "POST",
@@ -337,6 +344,8 @@ def test_a_manager_or_agent_nobody_imported_is_refused_with_a_problem(centre: Ce
         response = centre.call("GET", "/v1/goals", None, caller)
         assert_refused(response)
         assert "ghost is not on the roster" in response.json()["detail"]
+    nobody = centre.call("GET", "/v1/goals", None, "ghost")  # no role claim, and not on it
+    assert nobody.status_code == 401 and "names no role" in nobody.json()["detail"]
 
 
 def test_moving_a_manager_takes_effect_at_the_next_request(client: Any) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregates.errors import InvalidValue
-from engine.callers import Forbidden, NotOnRoster, Principal
+from engine.callers import Forbidden, NotOnRoster, Principal, Unidentified
 from engine.roster_index import RosterIndex
 from engine.scope import Scope
 from tests.rosters import CENTRE_PEOPLE, CENTRE_TEAMS, centre, principal, roster_index
@@ -41,10 +41,11 @@ def test_the_roster_not_the_token_says_what_a_roster_person_is() -> None:
 def test_only_service_roles_may_be_outside_the_roster() -> None:
     for service in ("admin", "auditor", "ingest"):
         assert who("robot", service) == Principal(service, "robot")
-    roles: tuple[str | None, ...] = ("manager", "agent", "director", None)
-    for role in roles:
+    for role in ("manager", "agent", "director"):
         with pytest.raises(NotOnRoster, match="robot is not on the roster"):
             who("robot", role)
+    with pytest.raises(Unidentified, match="names no role and robot is not on the roster"):
+        who("robot")
 
 
 def test_a_manager_moved_in_the_roster_is_resolved_as_moved() -> None:
