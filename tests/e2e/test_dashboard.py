@@ -36,7 +36,9 @@ def demo_roster() -> dict[str, tuple[str, bytes]]:
     people = "person_id,display_name,email,role,team_id,manages,effective_from\n"
     people += "lead,Lee Lead,lead@example.com,manager,,team-01;team-02,\n"
     for team, agents in members.items():
-        people += "".join(f"{a},{a},{a}@example.com,agent,{team},,2026-01-01\n" for a in agents)
+        people += "".join(
+            f"{a},Demo {a[-4:]},{a}@example.com,agent,{team},,2026-01-01\n" for a in agents
+        )
     return {"teams": ("teams.csv", teams.encode()), "people": ("people.csv", people.encode())}
 
 
@@ -154,7 +156,8 @@ def test_dashboard_shows_live_team_kpis_and_drills_down_to_an_agent(
     )
     assert sum(drawn(browser, "#agent-charts")) > 0
     assert (
-        browser.evaluate("document.getElementById('agent-title').textContent") == "Agent agent-0001"
+        browser.evaluate("document.getElementById('agent-title').textContent")
+        == "Demo 0001 (agent-0001)"
     )
     assert (
         browser.evaluate("document.querySelectorAll('#check-ins li.open').length") == 1
