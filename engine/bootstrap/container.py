@@ -47,8 +47,10 @@ from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
+from engine.ports import Roster
 from engine.progress import GoalProgress
 from engine.relay import Relay
+from engine.roster_index import RosterIndex
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
@@ -111,6 +113,9 @@ class Container:
     stopping: threading.Event = field(default_factory=threading.Event)
     broker: BrokerSupervisor | None = None  # the embedded broker this process supervises
     started: Started = field(default_factory=Started)
+    # The roster the KPIs attribute agents' days by. Until the roster's SQL adapter is wired
+    # here, an empty one: every agent counts for the team telephony names, days cut in UTC.
+    roster: Roster = field(default_factory=RosterIndex)
     # What the API calls (engine/services/); set by `build` once the container exists.
     services: Services = field(init=False)
 
@@ -194,6 +199,7 @@ class Container:
             self.publisher(),
             seal_key(settings.signing_secret()),
             Limits.of(settings),
+            self.roster,
         )
         return self.consumer_loop(handler)
 
