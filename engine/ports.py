@@ -145,10 +145,16 @@ class TelephonyRecords(Protocol):
     def deliveries(self, day: date) -> dict[str, Any]: ...
     def corrections(self, event_id: str) -> dict[str, Any] | None: ...
     def mismatches(self) -> list[dict[str, Any]]: ...
+    def team_mismatches(self, team_id: str | None) -> list[dict[str, Any]]: ...
 
 
 class KpiFigures(Protocol):
-    """KPI rows and per-agent totals, live or as known at a moment (ISO text, UTC)."""
+    """KPI rows and per-agent totals, live or as known at a moment (bounds: ISO text, UTC).
+
+    Days, weeks and months are cut at midnight in `zone`; `stored_zone` is the zone the stored
+    day buckets of that agent or team are cut in (another zone is added up from intervals).
+    Row starts are shown with `zone`'s offset.
+    """
 
     def rows(
         self,
@@ -160,6 +166,8 @@ class KpiFigures(Protocol):
         after: str | None,
         limit: int,
         known_at: str | None,
+        zone: str = "UTC",
+        stored_zone: str = "UTC",
     ) -> list[dict[str, Any]]: ...
     def agent_totals(
         self,
@@ -167,6 +175,8 @@ class KpiFigures(Protocol):
         start: str | None,
         end: str | None,
         known_at: str | None,
+        zone: str = "UTC",
+        stored_zone: str = "UTC",
     ) -> list[dict[str, Any]]: ...
     def team_of_agent(self, agent_id: str) -> str | None: ...
     def team_exists(self, team_id: str) -> bool: ...

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
+from adapters.sql.database import Database
 from adapters.sql.tables import TableSet
 from engine.ports import Roster
 from projections.attribution import UTC_ZONE, Attribution, interval_index, zone
@@ -90,6 +91,9 @@ class AttributionTables(TableSet):
         person_id TEXT NOT NULL, starts_at TEXT NOT NULL, team_id TEXT NOT NULL,
         PRIMARY KEY (person_id, starts_at))""",
         ]
+
+
+LIVE = AttributionTables()
 
 
 class RosterSnapshot:
@@ -282,14 +286,17 @@ def moves(
     return old, new, moved
 
 
-def mismatch_rows(cur: Any, tables: AttributionTables, team: str | None) -> list[dict[str, Any]]:
-    """Agents whose events telephony put in another team than the roster's, with counts."""
-    where = "telephony_team <> team_id" + (" AND team_id = ?" if team is not None else "")
-    cur.execute(
+def team_mismatches(db: Database, team: str | None) -> list[dict[str, Any]]:
+    """Agents whose events telephony put in another team than the roster's (live), with counts:
+    for one team (as the roster's or telephony's), or all."""
+    where = "telephony_team <> team_id"
+    if team is not None:
+        where += " AND (team_id = ? OR telephony_team = ?)"
+    rows = db.query(
         "SELECT agent_id, telephony_team, team_id AS roster_team, SUM(events) AS events, "
         "MIN(start) AS first_interval, MAX(start) AS last_interval "
-        f"FROM {tables.ledger} WHERE {where} "
+        f"FROM {LIVE.ledger} WHERE {where} "
         "GROUP BY agent_id, telephony_team, team_id ORDER BY agent_id, telephony_team, team_id",
-        (team,) if team is not None else (),
+        (team, team) if team is not None else (),
     )
-    return [{**r, "events": int(r["events"])} for r in cur.rows()]
+    return [{**r, "events": int(r["events"])} for r in rows]

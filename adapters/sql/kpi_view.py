@@ -392,10 +392,11 @@ def team_of_agent(db: Database, agent_id: str) -> str | None:
 
 
 def agent_day_totals(
-    db: Database, team_id: str, start: str | None, end: str | None
+    db: Database, team_id: str, start: str | None, end: str | None, bucket: str = "day"
 ) -> list[dict[str, Any]]:
-    """Each agent of the team with its day sums added up over the range (scope_id and counters)."""
-    clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = 'day'"], [team_id]
+    """Each agent of the team with its day (or interval) sums added up over the range (scope_id
+    and counters)."""
+    clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = ?"], [team_id, bucket]
     for clause, value in (("start >= ?", start), ("start < ?", end)):
         if value is not None:
             clauses.append(clause)

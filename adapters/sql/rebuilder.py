@@ -118,9 +118,7 @@ def rebuild(
                 outcome.differences = [
                     line
                     for tables, _, _ in fresh.swapped
-                    for line in differences(
-                        cur, tables.live().compared(), tables.compared()
-                    )
+                    for line in differences(cur, tables.live().compared(), tables.compared())
                 ]
             else:
                 if parking:

@@ -308,8 +308,9 @@ def application_services(container: Container) -> Services:
         seals=SqlSealCheck(app, db, settings, container.published_heads),
         intake=intake,
         telephony=SqlTelephonyRecords(db),
-        figures=SqlKpiFigures(db),
+        figures=SqlKpiFigures(db, container.roster),
         records=SqlOperations(app, db),
+        roster=container.roster,
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
     return services(settings, app, reads, container.health, broker)

@@ -8,7 +8,7 @@ through the read ports (engine/ports.py). The composition root builds them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.application import PerfLedger
@@ -18,10 +18,12 @@ from engine.ports import (
     Explanations,
     KpiFigures,
     OperationsRecords,
+    Roster,
     SealCheck,
     TelephonyIntake,
     TelephonyRecords,
 )
+from engine.roster_index import RosterIndex
 from engine.services.alerts import AlertService
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
@@ -65,6 +67,7 @@ class ReadPorts:
     telephony: TelephonyRecords
     figures: KpiFigures
     records: OperationsRecords
+    roster: Roster = field(default_factory=RosterIndex)
 
 
 def services(
@@ -85,6 +88,6 @@ def services(
         audit=AuditService(app, docs, reads.explanations, reads.seals),
         telephony=TelephonyService(reads.intake, reads.telephony),
         teams=TeamService(docs),
-        kpis=KpiService(reads.figures),
+        kpis=KpiService(reads.figures, reads.roster),
         operations=OperationsService(reads.records, settings, health, components),
     )
