@@ -198,8 +198,9 @@ class FakeProgressSource:
         ]
 
     def period_kpis(
-        self, agent_id: str, start: date, end: date
+        self, agent_id: str, start: date, end: date, team_id: str | None = None
     ) -> tuple[dict[str, Any], datetime | None]:
+        del team_id  # no roster in the fake: every day of the agent counts, cut in UTC
         bounds = (midnight(start), midnight(end + timedelta(days=1)))
         days = self.models.agent_sums(agent_id, "day", *bounds)
         if not days:
@@ -234,6 +235,10 @@ class FakeAlertSource:
             if (docs := self.models.docs(kind))
         ]
         return json.dumps([self.models.accepted, watched])
+
+    def time_zone(self, team_id: str) -> str:
+        del team_id  # the fake's sums are folded without a roster: every day is cut in UTC
+        return "UTC"
 
     def teams(self, since: date) -> list[str]:
         return sorted(

@@ -409,19 +409,22 @@ def agent_day_totals(
 
 
 def period_sums(
-    db: Database, agent_id: str, start: str, end: str
+    db: Database, agent_id: str, start: str, end: str, team_id: str | None = None
 ) -> tuple[dict[str, Any], str | None]:
     """The agent's day sums over [start, end) added up (with n, the days found), and its latest
-    interval's start."""
-    bounds = (agent_id, start, end)
+    interval's start; with `team_id`, only the days the agent counted for that team."""
+    bounds: tuple[str, ...] = (agent_id, start, end)
+    in_team = ""
+    if team_id is not None:
+        bounds, in_team = (*bounds, team_id), " AND team_id = ?"
     sums = db.query(
         f"SELECT {_SUMMED}, COUNT(*) AS n FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
-        "AND bucket = 'day' AND start >= ? AND start < ?",
+        "AND bucket = 'day' AND start >= ? AND start < ?" + in_team,
         bounds,
     )[0]
     latest = db.query(
         f"SELECT MAX(start) AS latest FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
-        "AND bucket = 'interval' AND start >= ? AND start < ?",
+        "AND bucket = 'interval' AND start >= ? AND start < ?" + in_team,
         bounds,
     )[0]["latest"]
     return sums, latest

@@ -204,10 +204,12 @@ class Container:
         return self.consumer_loop(handler)
 
     def progress(self) -> GoalProgress:
-        return GoalProgress(self.app, SqlProgressSource(self.db))
+        return GoalProgress(self.app, SqlProgressSource(self.db, self.roster))
 
     def alerts(self) -> AlertEvaluator:
-        return AlertEvaluator(self.app, SqlAlertSource(self.db), self.settings.alert_lookback_days)
+        return AlertEvaluator(
+            self.app, SqlAlertSource(self.db, self.roster), self.settings.alert_lookback_days
+        )
 
     def sealer(self) -> Sealer:
         settings = self.settings
