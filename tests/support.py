@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.bootstrap import Container, build, ensure_topics
+from engine.ports import Roster
 from engine.runner import start_workers
 from engine.settings import Settings
 from engine.tokens import Principal, issue
@@ -72,11 +73,11 @@ def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: f
 class Pipeline:
     """The command side, relay and projector in threads; each part stoppable on its own."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, roster: Roster | None = None) -> None:
         self.settings = settings
         if settings.kafka_bootstrap:
             ensure_topics(settings.kafka_bootstrap, settings)
-        self.container: Container = build(settings, settings.kafka_bootstrap)
+        self.container: Container = build(settings, settings.kafka_bootstrap, roster=roster)
         self.stops: dict[str, threading.Event] = {}
         self.threads: dict[str, threading.Thread] = {}
 

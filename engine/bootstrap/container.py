@@ -268,9 +268,15 @@ WORKERS = tuple(f for f in Started.__dataclass_fields__)
 
 
 def build(
-    settings: Settings, bootstrap: Bootstrap | None = None, broker: BrokerSupervisor | None = None
+    settings: Settings,
+    bootstrap: Bootstrap | None = None,
+    broker: BrokerSupervisor | None = None,
+    roster: Roster | None = None,
 ) -> Container:
-    """Connects the event store and the read-model database; creates missing tables."""
+    """Connects the event store and the read-model database; creates missing tables.
+
+    `roster`: the roster KPIs attribute by (tests pass their own; by default an empty one).
+    """
     settings.private_data_dir()
     app = PerfLedger(env=settings.eventsourcing_env())
     db = open_database(settings.database, settings)
@@ -286,6 +292,7 @@ def build(
         bootstrap=bootstrap or settings.kafka_bootstrap,
         health=HealthBoard(sink=health_sink(db)),
         broker=broker,
+        roster=RosterIndex() if roster is None else roster,
     )
     container.services = application_services(container)
     return container

@@ -129,7 +129,7 @@ class KpiService:
                 who, self.figures.team_of_agent(agent_id) if who.role == "manager" else None
             )
         own, stored = self.zones.of_agent(agent_id)
-        zone = own if tz is None else tz
+        zone = own if tz is None else zone_info(tz).key
         check_range(start, end, zone)
         rows = self.figures.rows(
             "agent",
@@ -168,7 +168,7 @@ class KpiService:
         `tz`)."""
         check_team_kpis(who, team_id)
         stored = self.zones.of_team(team_id)
-        zone = stored if tz is None else tz
+        zone = stored if tz is None else zone_info(tz).key
         check_range(start, end, zone)
         self._team_exists(team_id)
         rows = self.figures.rows(
@@ -208,7 +208,7 @@ class KpiService:
         last, ties broken by agent id."""
         check_team_kpis(who, team_id)
         stored = self.zones.of_team(team_id)
-        zone = stored if tz is None else tz
+        zone = stored if tz is None else zone_info(tz).key
         check_range(start, end, zone)
         self._team_exists(team_id)
         agents = self.figures.agent_totals(
