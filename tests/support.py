@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.bootstrap import Container, build, ensure_topics
-from engine.ports import Roster
 from engine.runner import start_workers
 from engine.settings import Settings
 from engine.tokens import Principal, issue
 
 T = TypeVar("T")
+EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster"
 SECRET = "test-secret-" + "x" * 20
 
 
@@ -73,11 +73,11 @@ def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: f
 class Pipeline:
     """The command side, relay and projector in threads; each part stoppable on its own."""
 
-    def __init__(self, settings: Settings, roster: Roster | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         if settings.kafka_bootstrap:
             ensure_topics(settings.kafka_bootstrap, settings)
-        self.container: Container = build(settings, settings.kafka_bootstrap, roster=roster)
+        self.container: Container = build(settings, settings.kafka_bootstrap)
         self.stops: dict[str, threading.Event] = {}
         self.threads: dict[str, threading.Thread] = {}
 
@@ -101,3 +101,30 @@ class Pipeline:
         from fastapi.testclient import TestClient
 
         return TestClient(self.container.api())
+
+
+def example_roster() -> tuple[str, str]:
+    """The example roster's teams.csv and people.csv (examples/roster/): two sites, four teams
+    (Asia/Shanghai and Europe/Berlin), managers, two directors, an auditor, an admin, agents,
+    and agent-0005's move from team-01 to team-02 on 2026-11-16."""
+    return (
+        (EXAMPLE_ROSTER / "teams.csv").read_text(encoding="utf-8"),
+        (EXAMPLE_ROSTER / "people.csv").read_text(encoding="utf-8"),
+    )
+
+
+def seed_roster(
+    container: Container,
+    teams_csv: str | None = None,
+    people_csv: str | None = None,
+    actor: str = "roster-seed",
+) -> dict[str, Any]:
+    """Imports roster CSV text through the roster service, as an admin; with neither text, the
+    example roster. Returns the import's counts; the roster reads it at once."""
+    if teams_csv is None and people_csv is None:
+        teams_csv, people_csv = example_roster()
+    return container.services.roster.import_files(
+        Principal("admin", actor),
+        None if teams_csv is None else teams_csv.encode(),
+        None if people_csv is None else people_csv.encode(),
+    )

@@ -96,6 +96,13 @@ class AttributionTables(TableSet):
 LIVE = AttributionTables()
 
 
+def consistent(roster: Roster) -> Roster:
+    """One consistent value of the roster to read many times: the feed's caught-up index when
+    the adapter is also a RosterFeed (adapters/sql/roster_view.py), else the roster itself."""
+    catch_up = getattr(roster, "catch_up", None)
+    return catch_up() if callable(catch_up) else roster
+
+
 class RosterSnapshot:
     """The roster as the projection applies it: zones read once, memberships once per agent.
 

@@ -24,6 +24,7 @@ from adapters.sql.kpi_attribution import (
     AttributionTables,
     Ledger,
     RosterSnapshot,
+    consistent,
     member_rows,
     moves,
 )
@@ -125,6 +126,13 @@ class KpiTables:
 
 
 LIVE_MODEL = KpiTables()
+
+
+class RosterMoved(RuntimeError):
+    """The model is attributed by a newer roster than this process read: read it, then retry."""
+
+    def __init__(self, applied: int, held: int) -> None:
+        super().__init__(f"the KPI model follows roster version {applied}, this process {held}")
 
 
 class KpiView:
@@ -279,21 +287,32 @@ class KpiView:
 
     # --- the roster --------------------------------------------------------------------
 
+    def refresh(self) -> RosterSnapshot:
+        """Reads the roster again if its version moved. Call it outside any write transaction:
+        the roster's adapter may catch up with the event store in a transaction of its own."""
+        current = consistent(self.roster)
+        if self._snapshot is None or self._snapshot.version != current.version():
+            self._snapshot = RosterSnapshot(current)
+        return self._snapshot
+
     def sync(self, cur: Any) -> RosterSnapshot:
-        """Brings the model in step with the roster's version: re-attributes what it changed.
+        """Brings the model in step with the roster as last read: re-attributes what it changed.
 
         Cheap when nothing moved (one indexed read); the first process to see a new version
-        moves the counted sums, others wait on its lock and then find nothing left to do.
+        moves the counted sums, others wait on its lock and then find nothing left to do. A
+        process holding an older roster than the model's refuses to count (RosterMoved, which
+        the consumer retries after reading the roster again).
         """
-        version = self.roster.version()
-        snapshot = self._snapshot
-        if snapshot is None or snapshot.version != version:
-            snapshot = RosterSnapshot(self.roster)
-        if self.ledger.applied_version(cur, lock=False) != snapshot.version:
+        snapshot = self._snapshot or self.refresh()
+        applied = self.ledger.applied_version(cur, lock=False)
+        if applied != snapshot.version:
             self.ledger.lock(cur)
-            if self.ledger.applied_version(cur, lock=True) != snapshot.version:
+            applied = self.ledger.applied_version(cur, lock=True)
+            if applied is not None and applied > snapshot.version:
+                self._snapshot = None
+                raise RosterMoved(applied, snapshot.version)
+            if applied != snapshot.version:
                 self._reattribute(cur, snapshot)
-        self._snapshot = snapshot
         return snapshot
 
     def _reattribute(self, cur: Any, now: RosterSnapshot) -> None:

@@ -21,6 +21,7 @@ from adapters.sql.fresh_tables import create_fresh, differences, drop_fresh, loc
 from adapters.sql.kpi_view import KpiTables, KpiView
 from adapters.sql.parked import ParkedTables, ParkedView
 from adapters.sql.rebuild_feed import ARCHIVE_START, Progress, feed_archive, feed_events
+from adapters.sql.roster_view import RosterTables, RosterView
 from adapters.sql.tables import FRESH, TableSet
 from engine.ports import Roster
 from projections.parking import EVENTS
@@ -36,6 +37,7 @@ class Outcome:
 
     events: int = 0
     archived: int = 0
+    roster: int = 0
     differences: list[str] = field(default_factory=list)
     parked: list[dict[str, Any]] = field(default_factory=list)
 
@@ -67,6 +69,11 @@ def _fresh(projections: Sequence[str]) -> Fresh:
         for tables in KpiTables().fresh().sets():
             sets.append(tables)
             swapped.append((tables, tables.live().models(), tables.models()))
+    if "roster" in projections:
+        # The position row is compared too: live is caught up to the same notification first.
+        roster = RosterTables().fresh()
+        sets.append(roster)
+        swapped.append((roster, roster.live().tables(), roster.tables()))
     return Fresh(sets, swapped)
 
 
@@ -75,7 +82,7 @@ def rebuild(
     app: Any,
     decode: Callable[[bytes], dict[str, Any]],
     progress: Progress,
-    projections: Sequence[str] = ("events", "kpi"),
+    projections: Sequence[str] = ("events", "kpi", "roster"),
     check: bool = False,
     roster: Roster | None = None,
 ) -> Outcome:
@@ -85,6 +92,10 @@ def rebuild(
     fresh_parked = ParkedTables().fresh()
     events = EventProjection(DocView(DocTables().fresh()), ParkedView(fresh_parked))
     kpi = KpiView(KpiTables().fresh(), roster)
+    live_kpi = KpiView(roster=roster)
+    # Both read the roster once, before any transaction; both are attributed by that value.
+    live_kpi.refresh()
+    kpi.refresh()
     create_fresh(db, fresh.sets)
     outcome = Outcome()
     try:
@@ -92,6 +103,11 @@ def rebuild(
         position, key = 0, ARCHIVE_START
         if "events" in projections:
             position = feed_events(_transactions(db), events, app, 0, progress)
+        if "roster" in projections:
+            with db.transaction() as cur:
+                RosterView(RosterTables().fresh()).feed(
+                    cur, app, app.recorder.max_notification_id()
+                )
         if "kpi" in projections:
             key = feed_archive(
                 _transactions(db),
@@ -110,8 +126,13 @@ def rebuild(
                 feed_archive(lambda: _same(cur), kpi, decode, key, _counting(_quiet, outcome))
                 # Both models under the same roster: the live one re-attributes what a roster
                 # change moved and it has not yet seen, the fresh one, if it saw no event yet.
-                KpiView(roster=roster).sync(cur)
+                live_kpi.sync(cur)
                 kpi.sync(cur)
+            if "roster" in projections:
+                # Live is fed to the same notification as the rebuild, so both hold the same.
+                stop = app.recorder.max_notification_id() or 0
+                RosterView().feed(cur, app, stop)
+                outcome.roster = RosterView(RosterTables().fresh()).feed(cur, app, stop)
             if parking:
                 outcome.parked = ParkedView(fresh_parked).rows(cur)
             if check:

@@ -228,6 +228,10 @@ class TelephonyIngestor:
     def prepare(self, records: Sequence[Any]) -> Parsed:
         """Validates a poll's messages; runs before the write transaction, so it holds no lock."""
         parsed = Parsed(count=len(records))
+        # The roster is read here, before the transaction, and only when its version moved. (A
+        # poll bisected around a poison message prepares its parts inside the transaction; the
+        # roster rarely moves just then, and if it does the poll is retried.)
+        self.kpi.refresh()
         bounds = Bounds(self.limits, datetime.now(UTC))
         for record in records:
             raw = record.value or b""  # a tombstone (null value) is invalid input like any other

@@ -36,6 +36,7 @@ from adapters.sql.read_models import (
     SqlSealCheck,
     SqlTelephonyRecords,
 )
+from adapters.sql.roster_view import SqlRoster
 from adapters.sql.schema import create_tables
 from adapters.sql.sealer import Sealer
 from adapters.sql.seals import SqlSnapshotSeals
@@ -47,10 +48,8 @@ from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
-from engine.ports import Roster
 from engine.progress import GoalProgress
 from engine.relay import Relay
-from engine.roster_index import RosterIndex
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
@@ -113,9 +112,6 @@ class Container:
     stopping: threading.Event = field(default_factory=threading.Event)
     broker: BrokerSupervisor | None = None  # the embedded broker this process supervises
     started: Started = field(default_factory=Started)
-    # The roster the KPIs attribute agents' days by. Until the roster's SQL adapter is wired
-    # here, an empty one: every agent counts for the team telephony names, days cut in UTC.
-    roster: Roster = field(default_factory=RosterIndex)
     # What the API calls (engine/services/); set by `build` once the container exists.
     services: Services = field(init=False)
 
@@ -257,6 +253,11 @@ class Container:
             available=lambda: self.broker_available,
         )
 
+    @cached_property
+    def roster(self) -> SqlRoster:
+        """The roster as the engine reads it (the Roster port), caught up with the event store."""
+        return SqlRoster(self.app, self.db)
+
     def api(self) -> FastAPI:
         """The HTTP API and dashboard over this container."""
         from adapters.http.app import create_app
@@ -268,15 +269,9 @@ WORKERS = tuple(f for f in Started.__dataclass_fields__)
 
 
 def build(
-    settings: Settings,
-    bootstrap: Bootstrap | None = None,
-    broker: BrokerSupervisor | None = None,
-    roster: Roster | None = None,
+    settings: Settings, bootstrap: Bootstrap | None = None, broker: BrokerSupervisor | None = None
 ) -> Container:
-    """Connects the event store and the read-model database; creates missing tables.
-
-    `roster`: the roster KPIs attribute by (tests pass their own; by default an empty one).
-    """
+    """Connects the event store and the read-model database; creates missing tables."""
     settings.private_data_dir()
     app = PerfLedger(env=settings.eventsourcing_env())
     db = open_database(settings.database, settings)
@@ -292,7 +287,6 @@ def build(
         bootstrap=bootstrap or settings.kafka_bootstrap,
         health=HealthBoard(sink=health_sink(db)),
         broker=broker,
-        roster=RosterIndex() if roster is None else roster,
     )
     container.services = application_services(container)
     return container
@@ -320,6 +314,7 @@ def application_services(container: Container) -> Services:
         figures=SqlKpiFigures(db, container.roster),
         records=SqlOperations(app, db),
         roster=container.roster,
+        roster_feed=container.roster,
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
     return services(settings, app, reads, container.health, broker)

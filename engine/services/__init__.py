@@ -8,7 +8,7 @@ through the read ports (engine/ports.py). The composition root builds them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from engine.application import PerfLedger
@@ -19,11 +19,11 @@ from engine.ports import (
     KpiFigures,
     OperationsRecords,
     Roster,
+    RosterFeed,
     SealCheck,
     TelephonyIntake,
     TelephonyRecords,
 )
-from engine.roster_index import RosterIndex
 from engine.services.alerts import AlertService
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
@@ -31,6 +31,7 @@ from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
 from engine.services.operations import OperationsService
 from engine.services.reviews import ReviewService
+from engine.services.roster import RosterService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
 from engine.services.templates import TemplateService
@@ -51,6 +52,7 @@ class Services:
     teams: TeamService
     kpis: KpiService
     operations: OperationsService
+    roster: RosterService
 
     def close(self) -> None:
         self.telephony.close()
@@ -67,7 +69,8 @@ class ReadPorts:
     telephony: TelephonyRecords
     figures: KpiFigures
     records: OperationsRecords
-    roster: Roster = field(default_factory=RosterIndex)
+    roster: Roster
+    roster_feed: RosterFeed
 
 
 def services(
@@ -90,4 +93,5 @@ def services(
         teams=TeamService(docs),
         kpis=KpiService(reads.figures, reads.roster),
         operations=OperationsService(reads.records, settings, health, components),
+        roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),
     )

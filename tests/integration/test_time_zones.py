@@ -13,7 +13,6 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,18 +26,8 @@ from adapters.sql.ingest_counts import counter_totals as ingest_counters
 from adapters.sql.rebuilder import rebuild
 from adapters.telephony.ingestor import decode_archived
 from tests.integration.test_telephony_ingest import produce
-from tests.roster_worlds import (
-    AGENTS,
-    BEIJING,
-    BERLIN,
-    MOVE_DAY,
-    MOVER,
-    TEAMS,
-    SwappableRoster,
-    base_memberships,
-    roster,
-)
-from tests.support import Pipeline, make_settings, token, wait_until
+from tests.roster_worlds import AGENTS, BEIJING, BERLIN, MOVE_DAY, MOVER, people_csv, teams_csv
+from tests.support import Pipeline, make_settings, seed_roster, token, wait_until
 
 ADMIN = token("admin", "alice")
 ZONES = {"team-bj": BEIJING, "team-be": BERLIN}
@@ -128,7 +117,7 @@ def assert_days_match(got: dict[str, tuple[int, float]], want: dict[str, tuple[i
         assert got[start][1] == pytest.approx(handle / n, abs=1e-6), start
 
 
-World = tuple[Pipeline, SwappableRoster, list[dict[str, Any]]]
+World = tuple[Pipeline, list[dict[str, Any]]]
 
 
 @pytest.fixture
@@ -146,13 +135,14 @@ def unmoved_world(tmp_path: Path, database_url: str, broker: EmbeddedBroker) -> 
 def running(
     tmp_path: Path, database_url: str, broker: EmbeddedBroker, mover_moves: bool
 ) -> Iterator[World]:
-    the_roster = SwappableRoster(roster(base_memberships(mover_moves)))
     settings = make_settings(tmp_path, database_url, broker.bootstrap)
-    pipeline = Pipeline(settings, roster=the_roster).start("ingestor")
+    pipeline = Pipeline(settings)
+    seed_roster(pipeline.container, teams_csv(), people_csv(mover_moves))
+    pipeline.start("ingestor")
     events = calls()
     try:
         feed(pipeline, events)
-        yield pipeline, the_roster, events
+        yield pipeline, events
     finally:
         pipeline.close()
 
@@ -168,7 +158,7 @@ def feed(pipeline: Pipeline, events: list[dict[str, Any]]) -> None:
     wait_until(lambda: ingest_counters(db).get("accepted", 0) >= before + len(events), timeout=120)
 
 
-def rebuilt_differences(pipeline: Pipeline, the_roster: SwappableRoster) -> list[str]:
+def rebuilt_differences(pipeline: Pipeline) -> list[str]:
     container = pipeline.container
     return rebuild(
         container.db,
@@ -177,14 +167,14 @@ def rebuilt_differences(pipeline: Pipeline, the_roster: SwappableRoster) -> list
         lambda *_: None,
         projections=("kpi",),
         check=True,
-        roster=the_roster,
+        roster=container.roster,
     ).differences
 
 
 def test_beijing_and_berlin_days_equal_a_recomputation_at_local_midnight(
     world: World,
 ) -> None:
-    pipeline, the_roster, events = world
+    pipeline, events = world
     client = pipeline.client()
     for team, zone in ZONES.items():
         named, got = got_days(client, team, **{"from": "2026-03-01", "to": "2026-04-01"})
@@ -204,13 +194,13 @@ def test_beijing_and_berlin_days_equal_a_recomputation_at_local_midnight(
         "2026-03-29T00:00:00+01:00",
         "2026-03-30T00:00:00+02:00",
     ]
-    assert rebuilt_differences(pipeline, the_roster) == []
+    assert rebuilt_differences(pipeline) == []
 
 
 def test_weeks_and_months_are_cut_at_the_team_s_local_midnight(
     world: World,
 ) -> None:
-    pipeline, _, events = world
+    pipeline, events = world
     client = pipeline.client()
     response = client.get("/v1/teams/team-bj/kpis", params={"bucket": "month"}, headers=ADMIN)
     months = {r["start"]: r["calls_handled"] for r in response.json()["rows"]}
@@ -232,7 +222,7 @@ def test_weeks_and_months_are_cut_at_the_team_s_local_midnight(
 def test_tz_asks_for_another_zone_and_an_unknown_zone_is_refused(
     world: World,
 ) -> None:
-    pipeline, _, events = world
+    pipeline, events = world
     client = pipeline.client()
     named, got = got_days(client, "team-bj", tz="UTC", **{"from": "2026-03-01", "to": "2026-04-01"})
     assert named == "UTC"
@@ -263,7 +253,7 @@ def test_tz_asks_for_another_zone_and_an_unknown_zone_is_refused(
 def test_the_mover_counts_for_berlin_before_the_move_and_beijing_after(
     world: World,
 ) -> None:
-    pipeline, _, events = world
+    pipeline, events = world
     client = pipeline.client()
 
     def board(team: str, start: str, end: str) -> dict[str, int]:
@@ -305,7 +295,7 @@ def test_the_mover_counts_for_berlin_before_the_move_and_beijing_after(
 def test_a_telephony_team_that_disagrees_is_counted_for_the_roster_team_and_flagged(
     world: World,
 ) -> None:
-    pipeline, _, events = world
+    pipeline, events = world
     client = pipeline.client()
     response = client.get("/v1/telephony/team-mismatches", headers=ADMIN)
     assert response.status_code == 200, response.text
@@ -337,7 +327,7 @@ def test_a_telephony_team_that_disagrees_is_counted_for_the_roster_team_and_flag
 
 
 def test_goal_progress_counts_the_mover_s_days_in_each_team(world: World) -> None:
-    pipeline, _, events = world
+    pipeline, events = world
     pipeline.start("progress")
     client = pipeline.client()
     goals = {}
@@ -382,22 +372,21 @@ def test_goal_progress_counts_the_mover_s_days_in_each_team(world: World) -> Non
 def test_a_backdated_move_re_attributes_counted_days_and_live_equals_a_rebuild(
     unmoved_world: World,
 ) -> None:
-    pipeline, the_roster, events = unmoved_world
+    pipeline, events = unmoved_world
     client = pipeline.client()
     _, before = got_days(client, "team-bj", **{"from": "2026-03-16", "to": "2026-03-17"})
     assert next(iter(before.values()))[0] == 2 * 96
     # The roster learns, on 1 April, that the mover joined Beijing on 16 March.
-    the_roster.replace(roster(base_memberships(mover_moves=True), version=2))
+    seed_roster(pipeline.container, None, people_csv(mover_moves=True))
     late = calls()[:1]
     feed(pipeline, late)  # the next poll re-attributes before it counts
     for team, zone in ZONES.items():
         _, got = got_days(client, team)
         assert_days_match(got, expected_days([*events, *late], team, zone))
-    assert rebuilt_differences(pipeline, the_roster) == []
+    assert rebuilt_differences(pipeline) == []
     # A team's zone changes too, and no event follows: the rebuild's catch-up re-attributes live.
-    teams = [t if t.team_id != "team-be" else replace(t, time_zone="Europe/London") for t in TEAMS]
-    the_roster.replace(roster(base_memberships(mover_moves=False), teams, version=3))
-    assert rebuilt_differences(pipeline, the_roster) == []
+    seed_roster(pipeline.container, teams_csv({"team-be": "Europe/London"}), None)
+    assert rebuilt_differences(pipeline) == []
     named, got = got_days(client, "team-be", **{"from": "2026-03-02", "to": "2026-03-03"})
     assert named == "Europe/London" and list(got) == ["2026-03-02T00:00:00+00:00"]
-    assert next(iter(got.values()))[0] == 3 * 96  # the mover is back in Berlin's (London's) team
+    assert next(iter(got.values()))[0] == 3 * 96  # the mover was in the team then
