@@ -186,6 +186,19 @@ class Ledger:
             emptied,
         )
 
+    def backfill(self, cur: Any, sums: str) -> None:
+        """Fills an empty ledger from the agents' interval sums counted before it existed (once,
+        on upgrade): telephony's team is taken to be the one each row counted for, so the first
+        roster applied moves and re-cuts what it changes."""
+        cur.execute(f"SELECT 1 AS x FROM {self.t.ledger} LIMIT 1")
+        if cur.rows():
+            return
+        cur.execute(
+            f"INSERT INTO {self.t.ledger} (agent_id, telephony_team, start, team_id, {_COLUMNS}) "
+            f"SELECT scope_id, team_id, start, team_id, {_COLUMNS} FROM {sums} "
+            "WHERE scope = 'agent' AND bucket = 'interval'"
+        )
+
     def applied_version(self, cur: Any, lock: bool) -> int | None:
         """The roster version the model is attributed by (None: never applied); `lock` holds
         it for this transaction (others' re-attribution waits until commit)."""

@@ -230,6 +230,10 @@ class KpiView:
         upgrade)."""
         self.placed.backfill_call_agents(cur)
 
+    def backfill_ledger(self, cur: Any) -> None:
+        """Fills the attribution ledger from sums counted before it existed (once, on upgrade)."""
+        self.ledger.backfill(cur, self.t.sums)
+
     def _write_sums(self, cur: Any, batch: SumsBatch, keep_team: bool = False) -> int:
         self.ledger.add(cur, batch, self._interval_texts(batch))
         totals, teams = batch.records_and_teams(STORED_KINDS)
