@@ -417,16 +417,18 @@ class SumsBatch:
         return self.records_and_teams(kinds)[0]
 
     def records_and_teams(
-        self, kinds: tuple[str, ...] = BUCKET_KINDS
+        self, kinds: tuple[str, ...] = BUCKET_KINDS, agent_kinds: tuple[str, ...] | None = None
     ) -> tuple[dict[SumsKey, Sums], dict[SumsKey, str]]:
-        """`records()`, and the team of each agent record something was added to (the last)."""
+        """`records()` (agents' records only of `agent_kinds`, default `kinds`), and the team of
+        each agent record something was added to (the last)."""
         totals: dict[SumsKey, Sums] = {}
         teams: dict[SumsKey, str] = {}
         zone_of = self.attribution.zone_of
+        of_agents = kinds if agent_kinds is None else agent_kinds
         for (agent, team, _, index), (record, added) in self._groups.items():
             changed = [(name, amount) for name, amount in record.items() if amount]
             for key in _keys_of(agent, team, starts_of_interval(index, zone_of(team))):
-                if key[2] not in kinds:
+                if key[2] not in (of_agents if key[0] == "agent" else kinds):
                     continue
                 if added[0] and key[0] == "agent":
                     teams[key] = team

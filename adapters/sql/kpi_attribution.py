@@ -187,17 +187,18 @@ class Ledger:
         )
 
     def backfill(self, cur: Any, sums: str) -> None:
-        """Fills an empty ledger from the agents' interval sums counted before it existed (once,
-        on upgrade): telephony's team is taken to be the one each row counted for, so the first
+        """Moves the agents' interval sums counted before the ledger existed into it (once, on
+        upgrade): telephony's team is taken to be the one each row counted for, so the first
         roster applied moves and re-cuts what it changes."""
-        cur.execute(f"SELECT 1 AS x FROM {self.t.ledger} LIMIT 1")
-        if cur.rows():
+        where = "WHERE scope = 'agent' AND bucket = 'interval'"
+        cur.execute(f"SELECT 1 AS x FROM {sums} {where} LIMIT 1")
+        if not cur.rows():
             return
         cur.execute(
             f"INSERT INTO {self.t.ledger} (agent_id, telephony_team, start, team_id, {_COLUMNS}) "
-            f"SELECT scope_id, team_id, start, team_id, {_COLUMNS} FROM {sums} "
-            "WHERE scope = 'agent' AND bucket = 'interval'"
+            f"SELECT scope_id, team_id, start, team_id, {_COLUMNS} FROM {sums} {where}"
         )
+        cur.execute(f"DELETE FROM {sums} {where}")
 
     def applied_version(self, cur: Any, lock: bool) -> int | None:
         """The roster version the model is attributed by (None: never applied); `lock` holds
@@ -320,3 +321,65 @@ def team_mismatches(db: Database, team: str | None) -> list[dict[str, Any]]:
         (team, team) if team is not None else (),
     )
     return [{**r, "events": int(r["events"])} for r in rows]
+
+
+# --- an agent's intervals: the ledger's rows of all telephony teams added up ------------------
+
+_SUMMED = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
+
+
+def _bounded(
+    clauses: list[str], params: list[Any], start: str | None, end: str | None, after: str | None
+) -> None:
+    for clause, value in (("start >= ?", start), ("start < ?", end), ("start > ?", after)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+
+
+def agent_intervals(
+    db: Database,
+    agent_id: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int | None,
+) -> list[dict[str, Any]]:
+    """An agent's interval sums (start and counters), oldest first."""
+    clauses, params = ["agent_id = ?"], [agent_id]
+    _bounded(clauses, params, start, end, after)
+    limited = " LIMIT ?" if limit is not None else ""
+    rows = db.query(
+        f"SELECT start, {_SUMMED} FROM {LIVE.ledger} WHERE {' AND '.join(clauses)} "
+        f"GROUP BY start ORDER BY start{limited}",
+        (*params, *([limit] if limit is not None else [])),
+    )
+    return [{"start": r["start"], **{c: int(r[c]) for c in COUNTERS}} for r in rows]
+
+
+def team_agent_totals(
+    db: Database, team_id: str, start: str | None, end: str | None
+) -> list[dict[str, Any]]:
+    """Each agent's interval sums counted for the team over [start, end), added up."""
+    clauses, params = ["team_id = ?"], [team_id]
+    _bounded(clauses, params, start, end, None)
+    return db.query(
+        f"SELECT agent_id AS scope_id, {_SUMMED} FROM {LIVE.ledger} "
+        f"WHERE {' AND '.join(clauses)} GROUP BY agent_id",
+        params,
+    )
+
+
+def latest_interval(
+    db: Database, agent_id: str, start: str, end: str, team_id: str | None
+) -> str | None:
+    """The start of the agent's latest interval with data in [start, end) (for the team)."""
+    clauses, params = ["agent_id = ?"], [agent_id]
+    _bounded(clauses, params, start, end, None)
+    if team_id is not None:
+        clauses.append("team_id = ?")
+        params.append(team_id)
+    found = db.query(
+        f"SELECT MAX(start) AS latest FROM {LIVE.ledger} WHERE {' AND '.join(clauses)}", params
+    )
+    return found[0]["latest"] if found else None

@@ -24,9 +24,12 @@ from adapters.sql.kpi_attribution import (
     AttributionTables,
     Ledger,
     RosterSnapshot,
+    agent_intervals,
     consistent,
+    latest_interval,
     member_rows,
     moves,
+    team_agent_totals,
 )
 from adapters.sql.kpi_corrections import Corrections, CorrectionTables
 from adapters.sql.kpi_placements import (
@@ -53,8 +56,10 @@ from projections.kpi import (
 )
 
 # Weeks and months are summed from days when read: a month is at most 31 rows, and not
-# storing them halves the writes per event.
+# storing them halves the writes per event. An agent's intervals are the attribution ledger's
+# rows (adapters/sql/kpi_attribution.py), per telephony team, so they are not stored twice.
 STORED_KINDS = ("interval", "day")
+AGENT_KINDS = ("day",)
 _COLUMNS = ", ".join(COUNTERS)
 ArchiveKey = tuple[int, str]
 
@@ -236,7 +241,7 @@ class KpiView:
 
     def _write_sums(self, cur: Any, batch: SumsBatch, keep_team: bool = False) -> int:
         self.ledger.add(cur, batch, self._interval_texts(batch))
-        totals, teams = batch.records_and_teams(STORED_KINDS)
+        totals, teams = batch.records_and_teams(STORED_KINDS, AGENT_KINDS)
         return self._write_records(cur, totals, {} if keep_team else teams)
 
     def _interval_texts(self, batch: SumsBatch) -> dict[int, str]:
@@ -331,8 +336,8 @@ class KpiView:
         )
         rows = self.ledger.rows_of(cur, changed, rezoned) if changed or rezoned else []
         old, new, moved = moves(rows, zones_before, now)
-        totals, _ = old.records_and_teams(STORED_KINDS)
-        added, teams = new.records_and_teams(STORED_KINDS)
+        totals, _ = old.records_and_teams(STORED_KINDS, AGENT_KINDS)
+        added, teams = new.records_and_teams(STORED_KINDS, AGENT_KINDS)
         for key, sums in added.items():
             total = totals.setdefault(key, dict.fromkeys(COUNTERS, 0))
             for name in COUNTERS:
@@ -390,6 +395,8 @@ def sums_rows(
 ) -> list[dict[str, Any]]:
     """The stored sums (start and counters) of one agent or team in one bucket kind, oldest
     first."""
+    if scope == "agent" and bucket == "interval":
+        return agent_intervals(db, scope_id, start, end, after, limit)
     clauses, params = ["scope = ?", "scope_id = ?", "bucket = ?"], [scope, scope_id, bucket]
     for clause, value in (("start >= ?", start), ("start < ?", end), ("start > ?", after)):
         if value is not None:
@@ -419,6 +426,8 @@ def agent_day_totals(
 ) -> list[dict[str, Any]]:
     """Each agent of the team with its day (or interval) sums added up over the range (scope_id
     and counters)."""
+    if bucket == "interval":
+        return team_agent_totals(db, team_id, start, end)
     clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = ?"], [team_id, bucket]
     for clause, value in (("start >= ?", start), ("start < ?", end)):
         if value is not None:
@@ -445,12 +454,7 @@ def period_sums(
         "AND bucket = 'day' AND start >= ? AND start < ?" + in_team,
         bounds,
     )[0]
-    latest = db.query(
-        f"SELECT MAX(start) AS latest FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
-        "AND bucket = 'interval' AND start >= ? AND start < ?" + in_team,
-        bounds,
-    )[0]["latest"]
-    return sums, latest
+    return sums, latest_interval(db, agent_id, start, end, team_id)
 
 
 def teams_since(db: Database, since: str) -> list[str]:

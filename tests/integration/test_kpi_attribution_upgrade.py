@@ -16,6 +16,7 @@ from adapters.sql.schema import create_tables
 from adapters.telephony.ingestor import decode_archived
 from engine.bootstrap import Container, build
 from engine.simulate import simulate
+from projections.kpi import COUNTERS
 from tests.integration.live import LiveModels
 from tests.support import make_settings, seed_roster
 
@@ -47,12 +48,20 @@ def test_sums_counted_before_the_ledger_are_re_cut_in_roster_zones_and_equal_a_r
     live.ingest(
         simulate(agents=6, teams=2, rate=10_000, duration=None, start=start, end=end, seed=5)
     )
-    before = sums(container)
-    # As the database looked before this version: no ledger, no applied roster.
+    # As the database looked before this version: agents' intervals among the sums, no ledger,
+    # no applied roster.
     tables = AttributionTables()
+    counters = ", ".join(COUNTERS)
     with container.db.transaction() as cur:
+        cur.execute(
+            f"INSERT INTO kpi_sums (scope, scope_id, bucket, start, team_id, {counters}) "
+            f"SELECT 'agent', agent_id, 'interval', start, MAX(team_id), "
+            f"{', '.join(f'SUM({c})' for c in COUNTERS)} FROM {tables.ledger} "
+            "GROUP BY agent_id, start"
+        )
         for table in tables.tables():
             cur.execute(f"DELETE FROM {table}")
+    before = sums(container)
     create_tables(container.db)  # the upgrade fills the ledger from the agents' intervals
     # The roster gives team-01 Beijing's zone (simulate's teams are team-01, team-02).
     seed_roster(container, TEAMS, None)
@@ -74,3 +83,5 @@ def test_sums_counted_before_the_ledger_are_re_cut_in_roster_zones_and_equal_a_r
         roster=container.roster,
     )
     assert outcome.differences == []
+    leftover = "SELECT COUNT(*) AS n FROM kpi_sums WHERE scope = 'agent' AND bucket = 'interval'"
+    assert container.db.query(leftover)[0]["n"] == 0  # moved into the ledger
