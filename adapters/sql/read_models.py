@@ -84,15 +84,16 @@ class SqlDocuments:
 class SqlExplanations:
     """Explanations recomputed from the event store and the telephony archive."""
 
-    def __init__(self, app: PerfLedger, db: Database) -> None:
+    def __init__(self, app: PerfLedger, db: Database, roster: Roster | None = None) -> None:
         self.app = app
         self.db = db
+        self.roster = roster
 
     def progress(self, goal_id: UUID, n: int) -> dict[str, Any]:
-        return explain_progress(self.app, self.db, goal_id, n)
+        return explain_progress(self.app, self.db, goal_id, n, self.roster)
 
     def review(self, review_id: UUID) -> dict[str, Any]:
-        return explain_review(self.app, self.db, review_id)
+        return explain_review(self.app, self.db, review_id, self.roster)
 
 
 class SqlSealCheck:

@@ -307,7 +307,7 @@ def application_services(container: Container) -> Services:
     )
     reads = ReadPorts(
         docs=SqlDocuments(db),
-        explanations=SqlExplanations(app, db),
+        explanations=SqlExplanations(app, db, container.roster),
         seals=SqlSealCheck(app, db, settings, container.published_heads),
         intake=intake,
         telephony=SqlTelephonyRecords(db),

@@ -367,6 +367,13 @@ def test_goal_progress_counts_the_mover_s_days_in_each_team(world: World) -> Non
         return found if None not in found.values() else None
 
     assert wait_until(values, timeout=60) == {"team-be": in_berlin, "team-bj": 96 * 16}
+    # The explanation recomputes the same local days of the goal's team from the archive.
+    explained = client.get(f"/v1/goals/{goals['team-bj']}/progress/1/explain", headers=ADMIN)
+    assert explained.status_code == 200, explained.text
+    body = explained.json()
+    assert body["reproduced"] is True and body["recomputed"] == 96 * 16
+    assert body["buckets"][0]["start"] == "2026-03-16T00:00:00+08:00"
+    assert len(body["buckets"]) == 16
 
 
 def test_a_backdated_move_re_attributes_counted_days_and_live_equals_a_rebuild(
