@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from adapters.kafka.client import ensure_topics, topics_of
 from adapters.sql.ingest_counts import counter_totals
 from adapters.telephony.ingestor import TelephonyIngestor
-from benchmarks import roster
+from benchmarks import ingest_roster
 from engine.bootstrap import build
 from engine.settings import Settings
 from engine.simulate import simulate
@@ -60,7 +60,8 @@ def raw_consume_rate(bootstrap: str, topic: str, count: int, partitions: int) ->
 def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, float]:
     """Events per second through the ingestor into committed KPI rows (SQLite)."""
     container = build(settings, bootstrap)
-    roster.seed(container, AGENTS, TEAMS)  # every event attributed by the roster, days by zone
+    # Every event attributed by the roster, its days cut in its team's zone.
+    ingest_roster.seed(container, AGENTS, TEAMS)
     topics = topics_of(settings)
     handler = TelephonyIngestor(
         topics.telephony,
@@ -102,7 +103,7 @@ def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, proces
 
     env = {**os.environ, **settings.as_environment()}
     container = build(settings, bootstrap)
-    roster.seed(container, AGENTS, TEAMS)
+    ingest_roster.seed(container, AGENTS, TEAMS)
     started = time.perf_counter()
     workers = [
         subprocess.Popen(

@@ -12,7 +12,7 @@ from adapters.sql.kpi_view import KpiView
 from adapters.sql.schema import create_tables
 from adapters.telephony.ingestor import add_counters, archive_new
 from adapters.telephony.schema import DEFAULT_LIMITS, Bounds, validate
-from benchmarks import roster
+from benchmarks import ingest_roster
 from engine.bootstrap import open_database
 from engine.simulate import simulate
 
@@ -28,7 +28,7 @@ def run(count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(f"sqlite:///{Path(tmp) / 'profile.db'}")
         create_tables(db)
-        view = KpiView(roster=roster.index(500, 25))  # attributed by a roster, days by zone
+        view = KpiView(roster=ingest_roster.index(500, 25))  # a roster, five zones
         for start in range(0, len(messages), BATCH):
             raws = messages[start : start + BATCH]
             began = time.perf_counter()

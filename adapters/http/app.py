@@ -28,6 +28,7 @@ from adapters.http.routes import (
     roster,
     telephony,
     templates,
+    tokens,
 )
 from adapters.http.routes.common import clean_parameters
 from engine.bootstrap import Container
@@ -44,7 +45,6 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
-    app.state.secret = container.settings.signing_secret()
     errors.install(app)
     metrics.install(app, container)
     for module in (
@@ -60,6 +60,7 @@ def create_app(container: Container) -> FastAPI:
         roster,
     ):
         app.include_router(module.router)
+    app.include_router(tokens.router)
     dashboard.install(app)
     app.include_router(explain.router)
     app.include_router(docs.router)

@@ -46,6 +46,8 @@ from adapters.telephony.inbox import TelephonyInbox
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
+from engine.authentication import Authenticator
+from engine.bootstrap.tokens import authenticator, create_token_tables, token_service
 from engine.health import HealthBoard
 from engine.integrity import seal_key
 from engine.progress import GoalProgress
@@ -254,6 +256,11 @@ class Container:
         )
 
     @cached_property
+    def authenticator(self) -> Authenticator:
+        """Who a bearer token says the caller is (engine/authentication.py)."""
+        return authenticator(self.services.tokens)
+
+    @cached_property
     def roster(self) -> SqlRoster:
         """The roster as the engine reads it (the Roster port), caught up with the event store."""
         return SqlRoster(self.app, self.db)
@@ -277,6 +284,7 @@ def build(
     db = open_database(settings.database, settings)
     create_tables(db)
     idempotency.create_table(db)
+    create_token_tables(db)
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))
@@ -317,4 +325,5 @@ def application_services(container: Container) -> Services:
         roster_feed=container.roster,
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
-    return services(settings, app, reads, container.health, broker)
+    tokens = token_service(settings, db)
+    return services(settings, app, reads, container.health, broker, tokens)
