@@ -5,10 +5,10 @@ cut that team's days at local midnight (projections/attribution.py). This module
 that needs, in the KPI model's tables (the only module that names them):
 
 - the ledger: per (agent, team telephony named, 15-minute interval) the sums counted and the
-  team they were counted for. It holds the agents' interval sums (kpi_sums does not), and every
-  sums row is the total of some ledger rows, so moving ledger rows between teams (or re-cutting
-  their days in another zone) moves the sums exactly. Rows whose two teams differ are the
-  flagged disagreements (GET /v1/telephony/team-mismatches);
+  team they were counted for. It holds the agents' interval sums (the sums table does not),
+  and every sums row is the total of some ledger rows, so moving ledger rows between teams (or
+  re-cutting their days in another zone) moves the sums exactly. Rows whose two teams differ
+  are the flagged disagreements (GET /v1/telephony/team-mismatches);
 - the roster as last applied: its version, each team's time zone, each known agent's
   memberships as instants.
 
