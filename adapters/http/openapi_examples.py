@@ -105,6 +105,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "team_name": "North",
         "bucket": "day",
         "time_zone": "Europe/Berlin",
+        "telephony_team_mismatches": 0,
         "rows": [KPI_ROW],
         "next_cursor": None,
     },

@@ -384,3 +384,13 @@ def latest_interval(
         f"SELECT MAX(start) AS latest FROM {LIVE.ledger} WHERE {' AND '.join(clauses)}", params
     )
     return found[0]["latest"] if found else None
+
+
+def mismatched_events(db: Database, team_id: str, start: str | None, end: str | None) -> int:
+    """Events counted for the team in [start, end) whose telephony team was another."""
+    clauses, params = ["telephony_team <> team_id", "team_id = ?"], [team_id]
+    _bounded(clauses, params, start, end, None)
+    found = db.query(
+        f"SELECT SUM(events) AS n FROM {LIVE.ledger} WHERE {' AND '.join(clauses)}", params
+    )
+    return int(found[0]["n"] or 0) if found else 0

@@ -18,7 +18,12 @@ from adapters.sql.explain import explain_progress, explain_review
 from adapters.sql.health import stored_health
 from adapters.sql.ingest_counts import counter_totals, deliveries
 from adapters.sql.kpi_asof import known_agent_totals, known_rows
-from adapters.sql.kpi_attribution import RosterSnapshot, team_mismatches
+from adapters.sql.kpi_attribution import (
+    RosterSnapshot,
+    consistent,
+    mismatched_events,
+    team_mismatches,
+)
 from adapters.sql.kpi_placements import mismatched_linked
 from adapters.sql.kpi_queries import agent_totals, corrections_of, kpi_rows, team_of_agent
 from adapters.sql.parked import parked_counts, parked_list
@@ -131,7 +136,7 @@ class SqlKpiFigures:
         """The roster's attribution, for recomputations as known at a moment."""
         if self.roster is None:
             return AS_TELEPHONY_SAYS
-        return RosterSnapshot(self.roster).attribution
+        return RosterSnapshot(consistent(self.roster)).attribution
 
     def rows(
         self,
@@ -182,6 +187,9 @@ class SqlKpiFigures:
 
     def team_exists(self, team_id: str) -> bool:
         return queries.team_exists(self.db, team_id)
+
+    def team_mismatches(self, team_id: str, start: str | None, end: str | None) -> int:
+        return mismatched_events(self.db, team_id, start, end)
 
 
 class SqlOperations:

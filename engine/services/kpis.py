@@ -105,7 +105,7 @@ class KpiService:
 
     def _team_exists(self, team_id: str) -> None:
         """A team nobody has data or records for is not there (404), not a team without rows."""
-        if not self.figures.team_exists(team_id):
+        if self.zones.roster.team(team_id) is None and not self.figures.team_exists(team_id):
             raise NotFound(f"no team {team_id}: it has no KPI data and no records", team_id=team_id)
 
     def agent(
@@ -183,10 +183,14 @@ class KpiService:
             zone,
             stored,
         )
+        flagged = self.figures.team_mismatches(team_id, as_utc(start, zone), as_utc(end, zone))
         return {
             "team_id": team_id,
             "bucket": bucket,
             "time_zone": zone,
+            # Events counted here whose telephony team was another (GET
+            # /v1/telephony/team-mismatches lists them).
+            "telephony_team_mismatches": flagged,
             "rows": rows,
             "next_cursor": next_start(rows, limit),
             **known_at_field(as_known_at),

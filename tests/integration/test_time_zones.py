@@ -310,6 +310,11 @@ def test_a_telephony_team_that_disagrees_is_counted_for_the_roster_team_and_flag
             want[(e["agent_id"], e["team_id"], team)] += 1
     assert rows == dict(want)
     assert set(rows) == {("bj-2", "team-be", "team-bj"), (MOVER, "team-be", "team-bj")}
+    # The team's KPI answer says how many of its events telephony filed elsewhere.
+    answer = client.get("/v1/teams/team-bj/kpis", params={"bucket": "total"}, headers=ADMIN)
+    assert answer.json()["telephony_team_mismatches"] == sum(want.values())
+    answer = client.get("/v1/teams/team-be/kpis", params={"bucket": "total"}, headers=ADMIN)
+    assert answer.json()["telephony_team_mismatches"] == 0
     # Counted for the roster's team: Beijing's days hold every bj-2 call (checked above, and
     # here, Berlin's do not).
     _, berlin = got_days(client, "team-be", **{"from": "2026-03-02", "to": "2026-03-03"})
