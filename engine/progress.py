@@ -76,6 +76,9 @@ class GoalProgress:
     def step(self) -> int:
         """One pass over new goals and changed agents; returns how many progress events it
         recorded."""
+        # A roster change re-attributes counted KPIs even while no telephony arrives; the agents
+        # it moves are then marked changed and measured below.
+        self.source.follow_roster()
         recorded = self._new_goals()
         for agent_id, changed_at in self.source.changed_agents().items():
             done, held_back = self._agent(agent_id)

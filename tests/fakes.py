@@ -191,6 +191,9 @@ class FakeProgressSource:
     def __init__(self, models: FakeReadModels) -> None:
         self.models = models
 
+    def follow_roster(self) -> None:
+        return None  # the fake's sums are folded without a roster: nothing to re-attribute
+
     def changed_agents(self) -> dict[str, str]:
         return dict(self.models.changes)
 

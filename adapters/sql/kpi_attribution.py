@@ -394,3 +394,9 @@ def mismatched_events(db: Database, team_id: str, start: str | None, end: str | 
         f"SELECT SUM(events) AS n FROM {LIVE.ledger} WHERE {' AND '.join(clauses)}", params
     )
     return int(found[0]["n"] or 0) if found else 0
+
+
+def applied_version(db: Database) -> int | None:
+    """The roster version the live KPI model is attributed by (None: never applied)."""
+    found = db.query(f"SELECT version FROM {LIVE.version} WHERE id = 1")
+    return int(found[0]["version"]) if found else None

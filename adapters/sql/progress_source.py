@@ -9,6 +9,8 @@ from typing import Any
 from adapters.sql import kpi_view
 from adapters.sql.database import Database
 from adapters.sql.documents_view import documents_of
+from adapters.sql.kpi_attribution import applied_version
+from adapters.sql.kpi_view import KpiView, RosterMoved
 from adapters.sql.positions import (
     Position,
     claim_interval,
@@ -33,6 +35,18 @@ class SqlProgressSource:
     def __init__(self, db: Database, roster: Roster | None = None) -> None:
         self.db = db
         self.roster: Roster = RosterIndex() if roster is None else roster
+        self.kpi = KpiView(roster=self.roster)
+
+    def follow_roster(self) -> None:
+        """Re-attributes counted KPIs when the roster moved since they were (a write only then)."""
+        snapshot = self.kpi.refresh()
+        if applied_version(self.db) == snapshot.version:
+            return
+        try:
+            with self.db.transaction() as cur:
+                self.kpi.sync(cur)
+        except RosterMoved:
+            pass  # another process applied a newer roster: read it on the next pass
 
     def changed_agents(self) -> dict[str, str]:
         """Agents whose KPIs moved, with when they last moved."""
