@@ -1,7 +1,11 @@
 """The KPI read model in SQL: the sums and their change marks, and the writes that count
 telephony events.
 
-Interval and day sums are stored; week and month sums are added up from days when read.
+Teams' interval and day sums and agents' day sums are stored (agents' intervals are the
+attribution ledger's rows, adapters/sql/kpi_attribution.py); week and month sums are added up
+from days when read. Each event counts for its agent's roster team at that instant, days cut
+at that team's local midnight (projections/attribution.py); `sync` re-attributes what a roster
+change moved, so live and rebuilt models stay equal.
 
 The pure rules are in projections/kpi.py. `KpiView` loads the little state the late-event
 rule needs (adapters/sql/kpi_placements.py: known call times, surveys and QA scores already
