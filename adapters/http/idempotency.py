@@ -32,6 +32,7 @@ from engine.tokens import Principal
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
 KEPT_HEADERS = ("content-type", "etag", "location")
+MULTIPART = re.compile(r"^multipart/form-data;.*boundary=([^;]+)", re.IGNORECASE)
 log = logging.getLogger(__name__)
 
 
@@ -98,7 +99,11 @@ class KeyedRequests(BaseHTTPMiddleware):
             return await call_next(request)  # the route itself answers 401
         container: Container = request.app.state.container
         digest = request_digest(
-            request.method, request.url.path, request.url.query, await request.body()
+            request.method,
+            request.url.path,
+            request.url.query,
+            await request.body(),
+            request.headers.get("content-type", ""),
         )
         try:
             claim = await run_in_threadpool(keys.claim, container.db, who.actor, key, digest)
@@ -150,12 +155,17 @@ def principal(request: Request) -> Principal | None:
     return bearer_principal(request)
 
 
-def request_digest(method: str, path: str, query: str, body: bytes) -> str:
-    """A digest of what the request asks for: JSON bodies compare by content, not spacing."""
+def request_digest(method: str, path: str, query: str, body: bytes, content_type: str = "") -> str:
+    """A digest of what the request asks for: JSON bodies compare by content, not spacing;
+    multipart bodies (the roster import's files) whatever boundary the client drew."""
     try:
         content = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):
         content = body
+        boundary = MULTIPART.search(content_type)
+        if boundary:
+            # Clients draw a new boundary for every request, a retried one included.
+            content = body.replace(boundary.group(1).strip('"').encode(), b"boundary")
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query.encode(), content):
         digest.update(len(part).to_bytes(8, "big") + part)
