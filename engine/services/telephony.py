@@ -8,15 +8,16 @@ from typing import Any
 from aggregates.errors import NotFound
 from engine.callers import Principal
 from engine.ports import TelephonyIntake, TelephonyRecords
-from engine.scope import require_role
+from engine.scope import Scope, require_role
 
 
 class TelephonyService:
     """Takes batches of telephony events and answers what became of them."""
 
-    def __init__(self, intake: TelephonyIntake, records: TelephonyRecords) -> None:
+    def __init__(self, intake: TelephonyIntake, records: TelephonyRecords, scope: Scope) -> None:
         self.intake = intake
         self.records = records
+        self.scope = scope
 
     def may_ingest(self, who: Principal) -> None:
         """Only ingest clients and admins send telephony events (checked before the body is
@@ -47,6 +48,15 @@ class TelephonyService:
         agent."""
         require_role(who, "admin", "auditor")
         return {"rows": self.records.mismatches()}
+
+    def team_mismatches(self, who: Principal, team_id: str | None) -> dict[str, Any]:
+        """Agents whose events telephony put in another team than the roster's: counted for the
+        roster's team, listed here (a team's managers and its site's director see their team's)."""
+        if team_id is None:
+            require_role(who, "admin", "auditor")
+        else:
+            self.scope.check_team_read(who, team_id)
+        return {"team_id": team_id, "rows": self.records.team_mismatches(team_id)}
 
     def close(self) -> None:
         self.intake.close()

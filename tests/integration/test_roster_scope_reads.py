@@ -104,6 +104,12 @@ READS: list[tuple[str, str, set[str]]] = [
     ("/v1/admin/parked", "/v1/admin/parked", AUDIT),
     ("/v1/telephony/deliveries", "/v1/telephony/deliveries?day=2026-08-03", TELEPHONY),
     ("/v1/telephony/mismatches", "/v1/telephony/mismatches", AUDIT),
+    (
+        "/v1/telephony/team-mismatches",
+        "/v1/telephony/team-mismatches?team_id=team-east",
+        EAST_STAFF,
+    ),
+    ("/v1/telephony/team-mismatches", "/v1/telephony/team-mismatches", AUDIT),
     # No such event: whoever may look is told so (404), the others are refused first.
     (
         "/v1/telephony/events/{event_id}/corrections",

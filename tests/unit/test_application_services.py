@@ -278,7 +278,7 @@ def test_parked_events_are_for_admins_and_auditors_only() -> None:
 def test_telephony_records_are_read_by_their_roles_and_an_unknown_event_is_not_found() -> None:
     records = FakeTelephonyRecords()
     records.deliver(date(2026, 10, 5), "http", [2, 1, 1, 0])
-    service = TelephonyService(intake=None, records=records)  # type: ignore[arg-type]
+    service = TelephonyService(intake=None, records=records, scope=SCOPE)  # type: ignore[arg-type]
     ingest = principal(ROSTER, "pbx", "ingest")
     assert service.deliveries(ingest, date(2026, 10, 5))["total"]["accepted"] == 1
     with pytest.raises(Forbidden):
