@@ -16,6 +16,7 @@ With no roster at all (no team imported yet), only principals outside the roster
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from aggregates.errors import InvalidValue
@@ -26,6 +27,18 @@ __all__ = ["Forbidden", "NotOnRoster", "Principal", "Scope", "require_role"]
 
 WRITERS = ("admin", "manager")
 STAFF_READERS = ("admin", "auditor", "director", "manager")
+
+
+def teams_during(roster: Roster, agent_id: str, first: date, last: date) -> set[str]:
+    """The teams the agent belonged to on some day of [first, last] (memberships start on a
+    local date and last until the next one starts)."""
+    spans = roster.memberships(agent_id)
+    found = set()
+    for n, membership in enumerate(spans):
+        ends = spans[n + 1].effective_from if n + 1 < len(spans) else None
+        if membership.effective_from <= last and (ends is None or ends > first):
+            found.add(membership.team_id)
+    return found
 
 
 def listed(ids: list[str], most: int = 20) -> str:
@@ -70,9 +83,17 @@ class Scope:
 
     # --- writes --------------------------------------------------------------------------
 
-    def record_team(self, who: Principal, agent_id: str, named_team: str | None) -> str:
-        """The team a new record of `agent_id` is recorded for: the agent's roster team now,
-        which the caller must manage and the body (when it names one) must agree with."""
+    def record_team(
+        self,
+        who: Principal,
+        agent_id: str,
+        named_team: str | None,
+        during: tuple[date, date] | None = None,
+    ) -> str:
+        """The team a new record of `agent_id` is recorded for: a team of the agent's in the
+        roster — the one now, or the one the body names when the agent belonged to it during
+        the record's period (a goal for the days before a move) — with the caller managing the
+        agent's team now. Any other team named is refused."""
         self._check_writer(who)
         roster = self.roster()
         team = self.team_now(agent_id, roster)
@@ -83,12 +104,15 @@ class Scope:
                 f"agent {agent_id} is not in any team of the roster now", field="agent_id"
             )
         self._check_manages(who, agent_id, team)
-        if named_team is not None and named_team != team:
-            raise Forbidden(
-                f"agent {agent_id} belongs to team {team} (roster), not to team {named_team}: "
-                "records are kept for the agent's team"
-            )
-        return team
+        if named_team is None or named_team == team:
+            return team
+        if during is not None and named_team in teams_during(roster, agent_id, *during):
+            return named_team
+        raise Forbidden(
+            f"agent {agent_id} belongs to team {team} (roster), not to team {named_team}"
+            + ("" if during is None else " during the period")
+            + ": records are kept for the agent's team"
+        )
 
     def check_agent_write(self, who: Principal, agent_id: str) -> None:
         """A command on an existing record of `agent_id`: the agent is in a team the caller

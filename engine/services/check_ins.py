@@ -24,7 +24,8 @@ class CheckInService:
 
     def record(self, who: Principal, command: RecordCheckIn) -> CheckIn:
         """Records a 1:1 held by the caller with an agent of a team they manage."""
-        team = self.scope.record_team(who, command.agent_id, command.team_id)
+        day = command.held_at.date()
+        team = self.scope.record_team(who, command.agent_id, command.team_id, (day, day))
         return self.app.record_check_in(
             command.model_copy(update={"team_id": team}), actor=who.actor
         )

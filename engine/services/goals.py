@@ -26,7 +26,9 @@ class GoalService:
 
     def set(self, who: Principal, command: SetGoal) -> Goal:
         """Sets a goal for an agent of a team the caller manages (recorded for the agent's team)."""
-        team = self.scope.record_team(who, command.agent_id, command.team_id)
+        team = self.scope.record_team(
+            who, command.agent_id, command.team_id, (command.period_start, command.period_end)
+        )
         return self.app.set_goal(command.model_copy(update={"team_id": team}), actor=who.actor)
 
     def revise_target(

@@ -38,7 +38,9 @@ class ReviewService:
 
     def start(self, who: Principal, command: StartReview) -> Review:
         """Starts a review of an agent of a team the caller manages."""
-        team = self.scope.record_team(who, command.agent_id, command.team_id)
+        team = self.scope.record_team(
+            who, command.agent_id, command.team_id, (command.period_start, command.period_end)
+        )
         return self.app.start_review(command.model_copy(update={"team_id": team}), actor=who.actor)
 
     def score(

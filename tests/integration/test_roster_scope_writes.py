@@ -307,6 +307,18 @@ def test_the_cross_team_writes_of_the_issue_answer_403_with_a_problem(centre: Ce
     assert "not agents of team team-east now: agent-west" in response.json()["detail"]
 
 
+def test_a_goal_of_the_days_before_the_move_is_kept_for_the_team_of_those_days(
+    centre: Centre,
+) -> None:
+    before = goal_body("agent-mover", "team-east")  # the third quarter: east until 15 August
+    goal = centre.post("/v1/goals", before, caller="lead-west")["id"]
+    after = {**before, "period_start": "2026-10-01", "period_end": "2026-12-31"}
+    assert_refused(centre.call("POST", "/v1/goals", after, "lead-west"))
+    assert_refused(centre.call("POST", "/v1/goals", before, "lead-east"))  # not theirs now
+    centre.project()
+    assert centre.call("GET", f"/v1/goals/{goal}", None, "ann").json()["team_id"] == "team-east"
+
+
 def test_a_body_team_that_disagrees_with_the_roster_is_refused_even_for_an_admin(
     centre: Centre,
 ) -> None:

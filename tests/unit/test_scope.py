@@ -3,14 +3,14 @@ they may write and read, at the moment of the action."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from aggregates.errors import InvalidValue
 from engine.callers import Forbidden, NotOnRoster, Principal, Unidentified
 from engine.roster_index import RosterIndex
-from engine.scope import Scope
+from engine.scope import Scope, teams_during
 from tests.rosters import CENTRE_PEOPLE, CENTRE_TEAMS, centre, principal, roster_index
 
 ROSTER = centre()
@@ -71,6 +71,31 @@ def test_the_recorded_team_is_the_roster_s_and_a_body_naming_another_is_refused(
         Forbidden, match=r"belongs to team team-west \(roster\), not to team team-east"
     ):
         scope.record_team(who("root"), "agent-west", "team-east")
+
+
+def test_a_record_of_the_days_before_a_move_may_name_the_team_of_those_days() -> None:
+    scope = scope_at(AFTER_MOVE)
+    q3, q4 = (date(2026, 7, 1), date(2026, 9, 30)), (date(2026, 10, 1), date(2026, 12, 31))
+    assert scope.record_team(who("lead-west"), "agent-mover", "team-east", q3) == "team-east"
+    assert scope.record_team(who("lead-west"), "agent-mover", "team-west", q3) == "team-west"
+    with pytest.raises(Forbidden, match="not to team team-east during the period"):
+        scope.record_team(who("lead-west"), "agent-mover", "team-east", q4)
+    with pytest.raises(Forbidden):  # the caller manages the agent's team now, not the old one
+        scope.record_team(who("lead-east"), "agent-mover", "team-east", q3)
+    with pytest.raises(Forbidden):  # agent-west was never in team-east
+        scope.record_team(who("root"), "agent-west", "team-east", q3)
+
+
+def test_the_teams_of_a_period_follow_the_memberships() -> None:
+    assert teams_during(ROSTER, "agent-mover", date(2026, 8, 14), date(2026, 8, 14)) == {
+        "team-east"
+    }
+    assert teams_during(ROSTER, "agent-mover", date(2026, 8, 1), date(2026, 8, 31)) == {
+        "team-east",
+        "team-west",
+    }
+    assert teams_during(ROSTER, "agent-mover", date(2025, 1, 1), date(2025, 12, 31)) == set()
+    assert teams_during(ROSTER, "nobody", date(2026, 1, 1), date(2026, 12, 31)) == set()
 
 
 def test_an_agent_the_roster_does_not_know_is_refused_once_there_is_a_roster() -> None:
