@@ -92,13 +92,16 @@ class DeliveryMatcher:
 
     def apply(self, cur: Any, batch: Prepared) -> bool:
         """Applies the batch in the caller's transaction; never asks for a life check."""
-        subscriptions: list[Subscribed] | None = None
-        for record in batch.records:
-            event = decode(record.value)
-            self.counts.events += 1
+        events = [decode(record.value) for record in batch.records]
+        self.counts.events += len(events)
+        # The batch's subscription changes first: its records are ordered by partition, and a
+        # subscription may sit on a later partition than the first event it covers.
+        for event in events:
             if event.kind == SUBSCRIPTION:
                 self.follow_subscription(cur, event)
-                subscriptions = None  # read again: this batch changed them
+        subscriptions: list[Subscribed] | None = None
+        for event in events:
+            if event.kind == SUBSCRIPTION:
                 continue
             team = event.data.get(TEAM_FIELD)
             if isinstance(team, str) and team:

@@ -187,6 +187,12 @@ class SqlDeliveries:
             ids = [r["id"] for r in found]
             return [row for i in ids if (row := subscription_row(cur, i)) is not None]
 
+    def record_subscription(self, subscription: dict[str, Any]) -> None:
+        """The subscription as a command just left it, so the matcher applies it to events on
+        other partitions read before the subscription's own (the stream repeats it later)."""
+        with self.db.transaction() as cur:
+            save_subscription(cur, subscription)
+
     def due(self, now: float, limit: int) -> list[Delivery]:
         return _deliveries(
             self.db.query(

@@ -35,6 +35,22 @@ class SubscriptionSpec:
     email: str | None = None
 
 
+def state(sub: Subscription) -> dict[str, Any]:
+    """What the delivery component keeps of a subscription."""
+    return {
+        "id": str(sub.id),
+        "scope": sub.scope,
+        "scope_id": sub.scope_id,
+        "kinds": list(sub.kinds),
+        "url": sub.url,
+        "email": sub.email,
+        "generation": sub.generation,
+        "active": sub.active,
+        "version": sub.version,
+        "since": sub.created_on.isoformat(),
+    }
+
+
 def view(sub: Subscription) -> dict[str, Any]:
     """A subscription as the API shows it (never its secret)."""
     return {
@@ -123,6 +139,7 @@ class NotificationService:
             actor=who.actor,
         )
         self.app.save_new(sub)
+        self.deliveries.record_subscription(state(sub))
         return {**view(sub), "secret": self.secret_of(sub)}
 
     def change(
@@ -133,6 +150,7 @@ class NotificationService:
         spec = self._checked(SubscriptionSpec(sub.scope, sub.scope_id, *_rest(spec)))
         sub.change(kinds=spec.kinds, url=spec.url, email=spec.email, actor=who.actor)
         self.app.save_changes(sub)
+        self.deliveries.record_subscription(state(sub))
         return view(sub)
 
     def rotate_secret(
@@ -142,6 +160,7 @@ class NotificationService:
         sub = self._owned(who, subscription_id, version)
         sub.rotate_secret(actor=who.actor)
         self.app.save_changes(sub)
+        self.deliveries.record_subscription(state(sub))
         return {**view(sub), "secret": self.secret_of(sub)}
 
     def remove(self, who: Principal, subscription_id: UUID, version: int | None) -> dict[str, Any]:
@@ -149,6 +168,7 @@ class NotificationService:
         sub = self._owned(who, subscription_id, version)
         sub.remove(actor=who.actor)
         self.app.save_changes(sub)
+        self.deliveries.record_subscription(state(sub))
         return view(sub)
 
     def get(self, who: Principal, subscription_id: UUID) -> dict[str, Any]:
