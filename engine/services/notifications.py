@@ -94,13 +94,11 @@ class NotificationService:
         managed = who.teams + self.roster.managed_teams(who.subject)
         if who.role == "manager" and scope == "team" and scope_id in managed:
             return
-        if who.role == "director":
-            person = self.roster.person(who.subject)
-            sites = person.sites if person is not None else None
-            if sites is not None:
-                site = scope_id if scope == "site" else self._site_of(scope_id)
-                if not sites or site in sites:
-                    return
+        person = self.roster.person(who.subject) if who.role == "director" else None
+        if person is not None and person.role == "director":
+            site = scope_id if scope == "site" else self._site_of(scope_id)
+            if not person.sites or site in person.sites:
+                return
         raise Forbidden(f"role {who.role} may not subscribe to {scope} {scope_id}")
 
     def _site_of(self, team_id: str) -> str | None:

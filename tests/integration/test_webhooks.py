@@ -46,11 +46,14 @@ def raise_alerts(pipeline: Pipeline, team_id: str, n: int) -> None:
 
 def deliveries(pipeline: Pipeline, subscription_id: str, status: str | None) -> list[Any]:
     return pipeline.container.services.notifications.deliveries_of(
-        ADMIN,
-        subscription_id,
-        status,
-        1000,  # type: ignore[arg-type]
+        ADMIN, UUID(subscription_id), status, 1000
     )
+
+
+def exactly(pipeline: Pipeline, subscription_id: str, status: str, n: int) -> list[Any] | None:
+    """The subscription's deliveries in that status once there are n of them."""
+    found = deliveries(pipeline, subscription_id, status)
+    return found if len(found) == n else None
 
 
 @pytest.fixture
@@ -108,9 +111,7 @@ def test_every_notification_arrives_once_through_failures_a_stall_and_an_outage(
         receiver.start()
 
         sent = wait_until(
-            lambda: (
-                (found := deliveries(pipeline, subscription, "sent")) and len(found) == 5 and found
-            ),
+            lambda: exactly(pipeline, subscription, "sent", 5),
             timeout=60,
         )
         accepted = receiver.accepted()
@@ -136,9 +137,7 @@ def test_a_receiver_that_always_fails_fills_the_dead_letters_and_a_replay_delive
         raise_alerts(pipeline, "team-01", 3)
 
         dead = wait_until(
-            lambda: (
-                (found := deliveries(pipeline, subscription, "dead")) and len(found) == 3 and found
-            ),
+            lambda: exactly(pipeline, subscription, "dead", 3),
             timeout=60,
         )
         assert {d["last_error"] for d in dead} == {"the receiver answered 500"}
