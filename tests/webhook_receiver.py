@@ -36,6 +36,7 @@ class Receiver:
     script: list[int | str] = field(default_factory=list)
     always: int = 200
     stall_seconds: float = 2.0
+    pause_seconds: float = 0.0  # before every answer: a slow receiver
     receipts: list[Receipt] = field(default_factory=list)
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,6 +84,8 @@ class Receiver:
         verified = verify(
             secret, headers.get(TIMESTAMP_HEADER, ""), raw, headers.get(SIGNATURE_HEADER, "")
         )
+        if self.pause_seconds:
+            time.sleep(self.pause_seconds)
         with self.lock:
             action = self.script.pop(0) if self.script else self.always
         if action == "stall":
