@@ -822,3 +822,9 @@ class FakeDeliveries:
                 )
                 replayed += 1
         return replayed
+
+    def counts(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for d in self.queue.values():
+            found[d.status] = found.get(d.status, 0) + 1
+        return found

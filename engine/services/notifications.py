@@ -197,6 +197,10 @@ class NotificationService:
         require_role(who, "admin")
         return [d.public() for d in self.deliveries.listing(str(subscription_id), status, limit)]
 
+    def queue_counts(self) -> dict[str, int]:
+        """Deliveries by status (pending, sent, dead), for /metrics."""
+        return self.deliveries.counts()
+
     def replay(self, who: Principal, subscription_id: UUID, delivery_id: str | None) -> int:
         """Queues dead letters again with a fresh budget of attempts (admins)."""
         require_role(who, "admin")

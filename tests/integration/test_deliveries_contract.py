@@ -113,6 +113,7 @@ class DeliveriesContract:
         assert {(d.status, d.attempts) for d in queue.port.listing("s1", None, 10)} == {
             ("pending", 0)
         }
+        assert queue.port.counts() == {"pending": 3}
 
 
 class TestFakeDeliveries(DeliveriesContract):

@@ -143,6 +143,8 @@ def test_a_receiver_that_always_fails_fills_the_dead_letters_and_a_replay_delive
         assert {d["last_error"] for d in dead} == {"the receiver answered 500"}
         assert {d["attempts"] for d in dead} == {3}
         assert not receiver.accepted()
+        metrics = pipeline.client().get("/metrics").text
+        assert 'perfledger_notifications{status="dead"} 3.0' in metrics
 
         receiver.always = 200
         first = dead[0]["delivery_id"]
