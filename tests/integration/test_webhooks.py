@@ -157,3 +157,26 @@ def test_a_receiver_that_always_fails_fills_the_dead_letters_and_a_replay_delive
         assert not deliveries(pipeline, subscription, "dead")
     finally:
         pipeline.close()
+
+
+def test_a_message_that_is_no_event_is_parked_and_the_rest_still_delivered(
+    tmp_path: Path, broker: EmbeddedBroker, receiver: Receiver
+) -> None:
+    pipeline = pipeline_of(tmp_path, f"sqlite:///{tmp_path / 'p.db'}", broker)
+    try:
+        subscription = subscribe(pipeline, receiver, "team-01")
+        container = pipeline.container
+        publisher = container.publisher()
+        try:
+            publisher.publish(container.topics.events, [(b"junk", b"not an event")])
+        finally:
+            publisher.close()
+        pipeline.start("relay", "delivery")
+        raise_alerts(pipeline, "team-01", 2)
+        wait_until(lambda: exactly(pipeline, subscription, "sent", 2), timeout=60)
+        group = container.topics.group("perfledger.delivery")
+        parked = container.services.operations.records.parked_list(group, 10)
+        assert [p["aggregate_id"] for p in parked] == ["junk"]
+        assert "not JSON" in parked[0]["reason"]
+    finally:
+        pipeline.close()
