@@ -61,7 +61,7 @@ def test_changes_rotations_and_removal_are_recorded_with_their_actor(api: Any) -
     assert changed.json()["url"] is None and changed.json()["version"] == 2
     rotated = api.post(f"{path}/rotate-secret", headers=token()).json()
     assert rotated["secret"] != sub["secret"] and rotated["secret_generation"] == 2
-    assert api.delete(path, headers=token()).json()["active"] is False
+    assert api.post(f"{path}/remove", headers=token()).json()["active"] is False
     again = api.put(path, json={"kinds": ["alert.raised"], "url": HOOK}, headers=token())
     assert again.status_code == 409
     stale = api.post(f"{path}/rotate-secret", headers={**token(), "If-Match": "1"})

@@ -24,6 +24,36 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
+SHOWN: dict[str, Any] = {
+    "id": "5b0c6a52-8d1e-4a3f-9a77-1f0e2d3c4b5a",
+    **EXAMPLE,
+    "email": None,
+    "owner": "manager:mei",
+    "active": True,
+    "secret_generation": 1,
+    "version": 1,
+}
+DELIVERY: dict[str, Any] = {
+    "delivery_id": "0d5f1e4c-2b7a-5c1d-8e9f-3a4b5c6d7e8f",
+    "subscription_id": SHOWN["id"],
+    "event_key": "6f1c0d3e-8a51-5a43-9d8f-2f0d7a9c1b2e:1",
+    "kind": "alert.raised",
+    "channel": "webhook",
+    "body": {"kind": "alert.raised", "team_id": "team-01", "event": {"type": "Alert.Raised"}},
+    "status": "dead",
+    "attempts": 8,
+    "next_at": 0.0,
+    "last_error": "the receiver answered 500",
+    "created_at": 1796100000.0,
+    "sent_at": None,
+}
+
+
+def answers(example: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """The example answer of a route, for the API docs."""
+    return {status: {"content": {"application/json": {"example": example}}}}
+
+
 class SubscriptionIn(BaseModel):
     """A team's or a site's events of some kinds, to a webhook and/or an e-mail address."""
 
@@ -58,7 +88,11 @@ def etag(answer: dict[str, Any], response: Response) -> dict[str, Any]:
     return answer
 
 
-@router.post("/v1/subscriptions", status_code=201)
+@router.post(
+    "/v1/subscriptions",
+    status_code=201,
+    responses=answers({**SHOWN, "secret": "9f2c" + "0" * 60}, 201),
+)
 def subscribe(
     body: SubscriptionIn, who: CurrentPrincipal, services: AppServices, response: Response
 ) -> dict[str, Any]:
@@ -69,13 +103,13 @@ def subscribe(
     return etag(answer, response)
 
 
-@router.get("/v1/subscriptions")
+@router.get("/v1/subscriptions", responses=answers({"items": [SHOWN]}))
 def list_subscriptions(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
     """The subscriptions the caller may manage (as the delivery component applied them)."""
     return {"items": services.notifications.listing(who)}
 
 
-@router.get("/v1/subscriptions/{subscription_id}")
+@router.get("/v1/subscriptions/{subscription_id}", responses=answers(SHOWN))
 def get_subscription(
     subscription_id: str, who: CurrentPrincipal, services: AppServices, response: Response
 ) -> dict[str, Any]:
@@ -83,7 +117,7 @@ def get_subscription(
     return etag(services.notifications.get(who, parse_id(subscription_id)), response)
 
 
-@router.put("/v1/subscriptions/{subscription_id}")
+@router.put("/v1/subscriptions/{subscription_id}", responses=answers({**SHOWN, "version": 2}))
 def change_subscription(
     subscription_id: str,
     body: SubscriptionChange,
@@ -98,7 +132,10 @@ def change_subscription(
     return etag(answer, response)
 
 
-@router.post("/v1/subscriptions/{subscription_id}/rotate-secret")
+@router.post(
+    "/v1/subscriptions/{subscription_id}/rotate-secret",
+    responses=answers({**SHOWN, "secret_generation": 2, "version": 2, "secret": "1a7e" + "0" * 60}),
+)
 def rotate_secret(
     subscription_id: str,
     who: CurrentPrincipal,
@@ -111,7 +148,10 @@ def rotate_secret(
     return etag(answer, response)
 
 
-@router.delete("/v1/subscriptions/{subscription_id}")
+@router.post(
+    "/v1/subscriptions/{subscription_id}/remove",
+    responses=answers({**SHOWN, "active": False, "version": 2}),
+)
 def remove_subscription(
     subscription_id: str,
     who: CurrentPrincipal,
@@ -124,7 +164,9 @@ def remove_subscription(
     return etag(answer, response)
 
 
-@router.get("/v1/subscriptions/{subscription_id}/deliveries")
+@router.get(
+    "/v1/subscriptions/{subscription_id}/deliveries", responses=answers({"items": [DELIVERY]})
+)
 def deliveries(
     subscription_id: str,
     who: CurrentPrincipal,
@@ -138,7 +180,9 @@ def deliveries(
     return {"items": items}
 
 
-@router.post("/v1/subscriptions/{subscription_id}/dead-letters/replay")
+@router.post(
+    "/v1/subscriptions/{subscription_id}/dead-letters/replay", responses=answers({"replayed": 3})
+)
 def replay_all(
     subscription_id: str, who: CurrentPrincipal, services: AppServices
 ) -> dict[str, Any]:
@@ -146,7 +190,10 @@ def replay_all(
     return {"replayed": services.notifications.replay(who, parse_id(subscription_id), None)}
 
 
-@router.post("/v1/subscriptions/{subscription_id}/dead-letters/{delivery_id}/replay")
+@router.post(
+    "/v1/subscriptions/{subscription_id}/dead-letters/{delivery_id}/replay",
+    responses=answers({"replayed": 1}),
+)
 def replay_one(
     subscription_id: str, delivery_id: str, who: CurrentPrincipal, services: AppServices
 ) -> dict[str, Any]:
