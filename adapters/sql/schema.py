@@ -35,3 +35,4 @@ def create_tables(db: Database) -> None:
         for statement in TABLES:
             cur.execute(statement)
         KpiView().backfill_call_agents(cur)
+        KpiView().backfill_ledger(cur)
