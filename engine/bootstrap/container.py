@@ -57,6 +57,7 @@ from engine.health import HealthBoard
 from engine.integrity import seal_key
 from engine.progress import GoalProgress
 from engine.relay import Relay
+from engine.roster_index import UTC_NAME
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
@@ -237,7 +238,7 @@ class Container:
 
         def zone_of(team_id: str) -> str:
             team = roster.team(team_id)
-            return team.time_zone if team is not None else "UTC"
+            return team.time_zone if team is not None else UTC_NAME
 
         overdue = OverdueCheck(self.db, zone_of, lambda team_id: self.sites()(team_id))
         return DeliveryComponent(
