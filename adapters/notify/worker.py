@@ -18,6 +18,7 @@ from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 SENDER = "perfledger.delivery.sender"
+JOIN_SECONDS = 5.0
 
 
 class DeliveryComponent:
@@ -47,7 +48,9 @@ class DeliveryComponent:
         try:
             self.loop.run(stop)
         finally:
-            thread.join(timeout=self.settings.delivery_timeout_seconds + 5)
+            # A POST in flight may take its whole timeout; the stop budget does not wait for it
+            # (the delivery is not marked sent, so it goes again after the restart).
+            thread.join(timeout=JOIN_SECONDS)
 
     def send_until(self, stop: threading.Event) -> None:
         """Sends due deliveries; a database fault is retried with backoff and shown on /readyz."""
