@@ -16,6 +16,7 @@ from engine.application import PerfLedger
 from engine.callers import Callers, Clock, utc_now
 from engine.health import HealthBoard
 from engine.ports import (
+    Deliveries,
     Documents,
     Explanations,
     KpiFigures,
@@ -33,6 +34,7 @@ from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
 from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
+from engine.services.notifications import NotificationService
 from engine.services.operations import OperationsService
 from engine.services.reviews import ReviewService
 from engine.services.roster import RosterService
@@ -60,6 +62,7 @@ class Services:
     operations: OperationsService
     tokens: TokenService
     roster: RosterService
+    notifications: NotificationService
 
     def close(self) -> None:
         self.telephony.close()
@@ -78,6 +81,7 @@ class ReadPorts:
     records: OperationsRecords
     roster: Roster
     roster_feed: RosterFeed
+    deliveries: Deliveries
 
 
 def services(
@@ -108,4 +112,11 @@ def services(
         operations=OperationsService(reads.records, settings, health, components),
         tokens=tokens,
         roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),
+        notifications=NotificationService(
+            app,
+            reads.deliveries,
+            reads.roster,
+            settings.signing_secret(),
+            settings.webhook_allow_http,
+        ),
     )
