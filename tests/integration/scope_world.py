@@ -80,6 +80,15 @@ def template_body(team: str) -> dict[str, Any]:
     return {k: v for k, v in goal_body("agent-east", team).items() if k != "agent_id"}
 
 
+def subscription_body(team: str) -> dict[str, Any]:
+    return {
+        "scope": "team",
+        "scope_id": team,
+        "kinds": ["review.finalised"],
+        "email": "leads@example.com",
+    }
+
+
 class Upload:
     """A multipart body (files by field name) instead of JSON."""
 
@@ -174,6 +183,10 @@ class Centre:
             for n in reversed(self.app.recorder.select_notifications(1, 100_000))
             if n.topic.endswith("Alert.Raised")
         )
+
+    def subscription(self, team: str) -> str:
+        """A subscription to a team's finalised reviews, by e-mail."""
+        return str(self.post("/v1/subscriptions", subscription_body(team))["id"])
 
     def old_goal_of_the_mover(self) -> str:
         """A goal kept for team-east while agent-mover was in it (before the move)."""

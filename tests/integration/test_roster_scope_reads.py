@@ -21,7 +21,8 @@ EAST_STAFF = CENTRE_READERS | {"dir-paris", "lead-east"}
 EAST_READERS = EAST_STAFF | {"agent-east"}  # a record of agent-east (team-east)
 NORTH_READERS = CENTRE_READERS | {"lead-north"}  # a record of agent-north (team-north)
 EAST_FIGURES = EAST_STAFF | {"agent-east", "agent-east-2"}  # team-east's KPIs and leaderboard
-AUDIT = {"root", "admin:ops", "ann", "auditor:ext"}
+ADMINS_ = {"root", "admin:ops"}
+AUDIT = ADMINS_ | {"ann", "auditor:ext"}
 TELEPHONY = AUDIT | {"ingest:pbx"}
 PUBLIC = {"/healthz", "/readyz", "/metrics"}  # no token at all
 
@@ -88,6 +89,22 @@ READS: list[tuple[str, str, set[str]]] = [
     ("/v1/review-templates/{policy_id}", "/v1/review-templates/read-policy", EVERYONE),
     ("/v1/audit/verify", "/v1/audit/verify", AUDIT),
     ("/v1/tokens/revocations", "/v1/tokens/revocations", {"root", "admin:ops"}),
+    # Subscriptions are for those who may subscribe (the notifications' rule: not auditors).
+    (
+        "/v1/subscriptions",
+        "/v1/subscriptions",
+        ADMINS_ | {"dir-centre", "dir-paris", "lead-east", "lead-west", "lead-north"},
+    ),
+    (
+        "/v1/subscriptions/{subscription_id}",
+        "/v1/subscriptions/{east_subscription}",
+        ADMINS_ | {"dir-centre", "dir-paris", "lead-east"},
+    ),
+    (
+        "/v1/subscriptions/{subscription_id}/deliveries",
+        "/v1/subscriptions/{east_subscription}/deliveries",
+        ADMINS_,
+    ),
     # Who is who: everyone signed in sees the teams and sites; people as the roster's rules say
     # (directors see everyone's name, managers the agents of their teams, everyone themselves).
     ("/v1/roster/export", "/v1/roster/export?file=people", {"root", "admin:ops"}),
@@ -160,6 +177,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Centre, di
                 f"{name}_alert": centre.alert(agent),
                 f"{name}_template": centre.template(centre_team(agent)),
             }
+        ids["east_subscription"] = centre.subscription("team-east")
         policy = {"policy_id": "read-policy", "criteria": ["quality"], "goal_weight": 0.5}
         centre.post("/v1/review-templates", policy)
         with pipeline.container.db.transaction() as cur:

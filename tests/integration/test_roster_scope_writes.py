@@ -20,6 +20,7 @@ from tests.integration.scope_world import (
     check_in_body,
     goal_body,
     headers,
+    subscription_body,
     template_body,
 )
 from tests.rosters import CENTRE_PEOPLE, CENTRE_TEAMS
@@ -187,6 +188,37 @@ WRITES: list[tuple[str, str, Prepare, str, set[str]]] = [
         "team-east",
         EAST_WRITERS,
     ),
+    # Notifications of a team: its managers, its site's director, admins.
+    (
+        "POST",
+        "/v1/subscriptions",
+        new("/v1/subscriptions", subscription_body),
+        "team-east",
+        EAST_GOAL_SETTERS,
+    ),
+    *[
+        (
+            method,
+            f"/v1/subscriptions/{{subscription_id}}{tail}",
+            on(Centre.subscription, f"/v1/subscriptions/{{id}}{concrete or tail}", body),
+            "team-east",
+            allowed,
+        )
+        for method, tail, concrete, body, allowed in (
+            ("PUT", "", None, {"kinds": ["alert.raised"], "email": "leads@example.com"}, None),
+            ("POST", "/rotate-secret", None, {}, None),
+            ("POST", "/remove", None, {}, None),
+            ("POST", "/dead-letters/replay", None, {}, ADMINS),
+            (
+                "POST",
+                "/dead-letters/{delivery_id}/replay",
+                "/dead-letters/no-such-delivery/replay",
+                {},
+                ADMINS,
+            ),
+        )
+        for allowed in [EAST_GOAL_SETTERS if allowed is None else allowed]
+    ],
     (
         "POST",
         "/v1/tokens/revocations",
@@ -224,10 +256,14 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
         pipeline.close()
 
 
-def scope_passed(method: str, path: str, response: Any) -> bool:
+def scope_passed(path: str, response: Any) -> bool:
     """Telephony over HTTP needs the event stream, which these tests run without: the door
-    answers 503 once the caller's role has been let through."""
-    return path == "/v1/telephony/events" and response.status_code == 503
+    answers 503 once the caller's role has been let through; a fresh subscription has no
+    dead letter to replay (404 once the caller may ask)."""
+    status = int(response.status_code)
+    if path == "/v1/telephony/events":
+        return status == 503
+    return path.endswith("/dead-letters/{delivery_id}/replay") and status == 404
 
 
 def assert_refused(response: Any) -> None:
@@ -239,6 +275,7 @@ def assert_refused(response: Any) -> None:
 CASES = [
     pytest.param(
         method,
+        path,
         prepare,
         target,
         caller,
@@ -250,14 +287,20 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "prepare", "target", "caller", "allowed"), CASES)
+@pytest.mark.parametrize(("method", "declared", "prepare", "target", "caller", "allowed"), CASES)
 def test_each_write_route_allows_exactly_the_callers_whose_scope_covers_it(
-    centre: Centre, method: str, prepare: Prepare, target: str, caller: str, allowed: bool
+    centre: Centre,
+    method: str,
+    declared: str,
+    prepare: Prepare,
+    target: str,
+    caller: str,
+    allowed: bool,
 ) -> None:
     path, body = prepare(centre, target)
     response = centre.call(method, path, body, caller)
     if allowed:
-        assert response.status_code < 300 or scope_passed(method, path, response), response.text
+        assert response.status_code < 300 or scope_passed(declared, response), response.text
     else:
         assert_refused(response)
 
