@@ -28,6 +28,7 @@ from engine.services.alerts import AlertService
 from engine.services.anonymity import PeerAnonymity
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
+from engine.services.development_plans import DevelopmentPlanService
 from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
 from engine.services.operations import OperationsService
@@ -46,6 +47,7 @@ class Services:
 
     goals: GoalService
     check_ins: CheckInService
+    development_plans: DevelopmentPlanService
     reviews: ReviewService
     templates: TemplateService
     alerts: AlertService
@@ -90,6 +92,7 @@ def services(
     return Services(
         goals=GoalService(app, docs),
         check_ins=CheckInService(app, docs),
+        development_plans=DevelopmentPlanService(app, docs),
         reviews=ReviewService(app, docs, anonymity),
         templates=TemplateService(app, docs),
         alerts=AlertService(app, docs),
