@@ -163,6 +163,7 @@ def test_a_retried_start_is_stored_once_and_a_stale_version_is_409(world: World)
     first = world.call("POST", PLANS, MANAGER, PLAN, **key)
     again = world.call("POST", PLANS, MANAGER, PLAN, **key)
     assert first.status_code == again.status_code == 201
+    assert first.headers["Location"] == f"{PLANS}/{first.json()['id']}"
     assert first.json()["id"] == again.json()["id"]
     assert len(world.call("GET", PLANS, ADMIN).json()["items"]) == 1
     base = f"{PLANS}/{first.json()['id']}"
