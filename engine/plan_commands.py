@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.alert import Alert
+from aggregates.check_in import CheckIn
 from aggregates.development_plan import DevelopmentPlan
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.goal import Goal
@@ -54,7 +55,7 @@ class DevelopmentPlanCommands:
     def origin_record(
         self, kind: type[Any], record_id: str, agent_id: str, field: str = "origin.id"
     ) -> Any:
-        """A review, alert or goal a plan refers to; it must be about the same agent."""
+        """A review, alert, goal or check-in a plan refers to; it must be about the same agent."""
         name = kind.__name__.lower()
         try:
             record = self.load(kind, UUID(record_id))
@@ -152,14 +153,14 @@ class DevelopmentPlanCommands:
         expected_version: int | None = None,
         check: Check | None = None,
     ) -> DevelopmentPlan:
-        """Records a progress note on an open plan."""
-        return self.change(
-            DevelopmentPlan,
-            plan_id,
-            expected_version,
-            lambda p: p.note_progress(text=text, check_in_id=check_in_id, actor=actor),
-            check,
-        )
+        """Records a progress note on an open plan; a check-in it names is one of the agent's."""
+
+        def act(plan: DevelopmentPlan) -> None:
+            if check_in_id is not None:
+                self.origin_record(CheckIn, check_in_id, plan.agent_id, "check_in_id")
+            plan.note_progress(text=text, check_in_id=check_in_id, actor=actor)
+
+        return self.change(DevelopmentPlan, plan_id, expected_version, act, check)
 
     def close_plan(
         self,

@@ -83,7 +83,11 @@ def test_the_team_s_manager_runs_a_plan_and_its_document_follows(world: World) -
     done = world.call("POST", base + "/actions/2/complete", MANAGER, {"note": "held"})
     assert done.status_code == 200 and done.json()["version"] == 4
     assert world.call("POST", base + "/actions/3/cancel", MANAGER, {"reason": "no"}).is_success
-    note = {"text": "Discussed in the 1:1", "check_in_id": "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44"}
+    check_in = {"agent_id": "agent-1", "team_id": "team-a", "held_at": "2026-08-03T10:00:00Z"}
+    held = world.call("POST", "/v1/check-ins", MANAGER, check_in).json()["id"]
+    unknown = {"text": "x", "check_in_id": "5b0c2a0e-8f1c-4c62-9c7e-3f8f9b1a2d44"}
+    assert world.call("POST", base + "/notes", MANAGER, unknown).status_code == 422
+    note = {"text": "Discussed in the 1:1", "check_in_id": held}
     assert world.call("POST", base + "/notes", MANAGER, note).is_success
     closing = {"outcome": "partly_achieved", "summary": "AHT down"}
     assert world.call("POST", base + "/close", MANAGER, closing, **{"If-Match": "6"}).is_success

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +12,13 @@ from aggregates.errors import InvalidValue, RuleViolation
 from engine.alert_rules import Finding
 from engine.alerting import raise_alert
 from engine.application import PerfLedger
-from engine.commands import PlanAction, PlanObjective, SetGoal, StartDevelopmentPlan
+from engine.commands import (
+    PlanAction,
+    PlanObjective,
+    RecordCheckIn,
+    SetGoal,
+    StartDevelopmentPlan,
+)
 from projections.alerts import apply_alert
 from projections.development_plans import apply_development_plan
 from projections.history_rows import history_entry
@@ -182,3 +188,17 @@ def test_an_objective_s_goal_of_another_agent_is_refused() -> None:
     with pytest.raises(InvalidValue) as refused:
         ledger.start_development_plan(command, MANAGER)
     assert "not about agent-1" in refused.value.message
+
+
+def test_a_note_from_a_check_in_names_one_of_the_agent_s_check_ins() -> None:
+    ledger = app()
+    plan, _ = ledger.start_development_plan(start(), MANAGER)
+    held: dict[str, Any] = {"team_id": "team-a", "held_at": datetime(2026, 10, 5, 10, tzinfo=UTC)}
+    other = ledger.record_check_in(RecordCheckIn(agent_id="agent-9", **held), MANAGER)
+    with pytest.raises(InvalidValue) as refused:
+        ledger.note_plan_progress(plan.id, "From the 1:1", str(other.id), MANAGER)
+    assert refused.value.field == "check_in_id"
+    own = ledger.record_check_in(RecordCheckIn(agent_id="agent-1", **held), MANAGER)
+    ledger.note_plan_progress(plan.id, "From the 1:1", str(own.id), MANAGER)
+    doc = project(envelopes(ledger), "DevelopmentPlan", apply_development_plan)
+    assert doc["notes"][0]["check_in_id"] == str(own.id)
