@@ -157,6 +157,9 @@ def test_the_auditor_reads_plans_and_their_trail_and_writes_nothing(world: World
     assert completed["type"] == "DevelopmentPlan.ActionCompleted"
     assert completed["actor"] == "agent:agent-1"
     assert (completed["data"]["before"], completed["data"]["after"]) == ("open", "done")
+    before = world.call("GET", f"/v1/audit/{plan}/state?version=1", AUDITOR).json()
+    assert before["version"] == 1 and before["actions"][0]["status"] == "open"
+    forbidden(world.call("GET", f"/v1/audit/{plan}/state?version=1", OTHER_AGENT))
     forbidden(world.call("POST", PLANS, AUDITOR, PLAN))
     forbidden(world.call("POST", base + "/notes", AUDITOR, {"text": "x"}))
     forbidden(world.call("POST", base + "/close", AUDITOR, {"outcome": "achieved", "summary": "s"}))
