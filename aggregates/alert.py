@@ -63,6 +63,7 @@ class Alert(Aggregate):
         self.details = dict(details)
         self.status = "open"
         self.check_in_id: str | None = None
+        self.plan_id: str | None = None
 
     @classmethod
     def create_id(cls, *, key: str, **_: Any) -> UUID:
@@ -80,6 +81,19 @@ class Alert(Aggregate):
     def _turned_into_check_in(self, check_in_id: str, actor: str) -> None:
         self.check_in_id = check_in_id
         self.status = "checked_in"
+
+    def turn_into_plan(self, *, plan_id: str, actor: str) -> None:
+        """Links the development plan started about this alert; the alert is then handled."""
+        if self.plan_id == plan_id:
+            # Linked already: a retried request (Idempotency-Key) recreating the same plan.
+            return
+        self.check_open()
+        self._turned_into_plan(plan_id=plan_id, actor=actor)
+
+    @event("TurnedIntoPlan")
+    def _turned_into_plan(self, plan_id: str, actor: str) -> None:
+        self.plan_id = plan_id
+        self.status = "planned"
 
     def dismiss(self, *, reason: str, actor: str) -> None:
         """Closes the alert without a check-in, saying why."""

@@ -24,6 +24,7 @@ from engine.commands import (
     RecordCheckIn,
     SetGoal,
 )
+from engine.plan_commands import DevelopmentPlanCommands
 from engine.reviews import ReviewCommands
 from engine.roster_commands import RosterCommands
 
@@ -58,7 +59,7 @@ def as_uuid(value: UUID | str, field: str = "id") -> UUID:
         raise NotFound(f"no such id {value!r}", id=str(value), field=field) from None
 
 
-class PerfLedger(ReviewCommands, RosterCommands, Application[UUID]):
+class PerfLedger(ReviewCommands, DevelopmentPlanCommands, RosterCommands, Application[UUID]):
     """Command side of perfledger: every command becomes events in the store."""
 
     name = "PerfLedgerApp"

@@ -301,3 +301,83 @@ class PublishReviewTemplate(Command):
     name: Name = ""
     criteria: list[Id] = Field(max_length=50)
     goal_weight: Annotated[float, Strict(), Field(ge=0, le=1)]
+
+
+class PlanObjective(Command):
+    """What the plan aims at: free text, optionally tied to a goal or a KPI with a target."""
+
+    title: Title
+    goal_id: AggregateId | None = None
+    kpi: Literal[KPI_NAMES] | None = None  # type: ignore[valid-type]
+    target: Number | None = None
+    direction: Literal["at_least", "at_most"] | None = None
+
+    @model_validator(mode="after")
+    def tied_once_with_a_target(self) -> PlanObjective:
+        if self.goal_id is not None and self.kpi is not None:
+            raise ValueError("tie the objective to a goal or a KPI, not both")
+        if (self.target is None) != (self.direction is None):
+            raise ValueError("give target and direction together")
+        if self.kpi is not None and self.target is None:
+            raise ValueError("an objective on a KPI needs a target and a direction")
+        return self
+
+
+class PlanAction(Command):
+    """Something to do for the plan by a date within its period, owned by someone."""
+
+    kind: Literal["coaching_session", "shadowing", "training", "reading", "other"]
+    description: Text
+    owner_id: Id
+    due: Day
+
+
+class PlanOrigin(Command):
+    """What the plan was started from: a review, an alert (which records the plan) or nothing."""
+
+    kind: Literal["review", "alert", "manual"] = "manual"
+    id: AggregateId | None = None
+
+    @model_validator(mode="after")
+    def id_with_its_kind(self) -> PlanOrigin:
+        if (self.kind == "manual") != (self.id is None):
+            raise ValueError("a review or alert origin names its id; a manual one none")
+        return self
+
+
+class StartDevelopmentPlan(Command):
+    """A development plan for an agent over a period of at most a year."""
+
+    agent_id: Id
+    team_id: Id
+    period_start: Day
+    period_end: Day
+    objectives: list[PlanObjective] = Field(min_length=1, max_length=20)
+    actions: list[PlanAction] = Field(default_factory=list, max_length=100)
+    origin: PlanOrigin = Field(default_factory=PlanOrigin)
+
+    @model_validator(mode="after")
+    def period_is_ordered(self) -> StartDevelopmentPlan:
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end must be after period_start")
+        return self
+
+
+class CompletePlanAction(Command):
+    """Marks a plan's action done; the note says what came of it."""
+
+    note: Note = ""
+
+
+class NotePlanProgress(Command):
+    """A progress note on a plan, from a check-in (its id) or directly."""
+
+    text: Text
+    check_in_id: AggregateId | None = None
+
+
+class ClosePlan(Command):
+    """Closes a plan with its outcome and a summary."""
+
+    outcome: Literal["achieved", "partly_achieved", "not_achieved"]
+    summary: Text

@@ -31,6 +31,7 @@ def apply_alert(doc: Doc | None, event: EventEnvelope) -> Doc:
             raised_by=event.actor,
             raised_at=event.at,
             check_in_id=None,
+            plan_id=None,
             handled_by=None,
             handled_at=None,
             dismiss_reason=None,
@@ -42,6 +43,8 @@ def apply_alert(doc: Doc | None, event: EventEnvelope) -> Doc:
         new.update(handled_by=event.actor, handled_at=event.at)
         if event.type == "Alert.TurnedIntoCheckIn":
             new.update(status="checked_in", check_in_id=data["check_in_id"])
+        elif event.type == "Alert.TurnedIntoPlan":
+            new.update(status="planned", plan_id=data["plan_id"])
         elif event.type == "Alert.Dismissed":
             new.update(status="dismissed", dismiss_reason=data["reason"])
     new["version"] = event.version

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from aggregates.contract import GENESIS, EventEnvelope
 from projections.alerts import apply_alert, apply_alert_rules
 from projections.check_ins import apply_check_in
+from projections.development_plans import apply_development_plan
 from projections.goals import apply_goal, apply_goal_template
 from projections.history_rows import history_entry
 from projections.parking import Parking, blocked, park_event, store_source
@@ -33,6 +34,7 @@ BUILDERS: dict[str, Builder] = {
     "Alert": apply_alert,
     "AlertRules": apply_alert_rules,
     "AgentReviews": apply_agent_reviews,
+    "DevelopmentPlan": apply_development_plan,
 }
 CHUNK = 500
 

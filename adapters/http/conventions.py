@@ -31,6 +31,7 @@ LOCATIONS = {
     "/v1/goal-templates": "/v1/goal-templates/{id}",
     "/v1/review-templates": "/v1/review-templates/{policy_id}",
     "/v1/alerts/{alert_id}/check-in": "/v1/check-ins/{id}",
+    "/v1/development-plans": "/v1/development-plans/{id}",
 }
 MAX_INSPECTED = 4 * 1024 * 1024  # larger answers are passed on as they are
 

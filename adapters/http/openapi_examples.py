@@ -569,6 +569,94 @@ EXAMPLES[("get", "/v1/roster/sites")] = {
 }
 
 
+PLAN_PATH = "/v1/development-plans"
+PLAN_ACTION = {
+    "kind": "shadowing",
+    "description": "Shadow a senior agent on escalations",
+    "owner_id": "agent-017",
+    "due": "2026-10-20",
+}
+PLAN_OBJECTIVE = {
+    "title": "Handle time under five minutes",
+    "kpi": "aht_seconds",
+    "target": 300,
+    "direction": "at_most",
+}
+PLAN_START: dict[str, Any] = {
+    "agent_id": "agent-017",
+    "team_id": "team-north",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "objectives": [PLAN_OBJECTIVE],
+    "actions": [PLAN_ACTION],
+    "origin": {"kind": "alert", "id": GOAL_ID},
+}
+EXAMPLES[("get", f"{PLAN_PATH}/{{plan_id}}")] = {
+    "id": GOAL_ID,
+    "agent_id": "agent-017",
+    "agent_name": "Ada Lovelace",
+    "team_id": "team-north",
+    "team_name": "North",
+    "manager": "manager:bob",
+    "manager_name": "Bob Stone",
+    "period_start": "2026-10-01",
+    "period_end": "2026-12-31",
+    "origin": {"kind": "alert", "id": GOAL_ID},
+    "objectives": [{**PLAN_OBJECTIVE, "goal_id": None}],
+    "actions": [
+        {
+            **PLAN_ACTION,
+            "n": 1,
+            "owner_name": "Ada Lovelace",
+            "status": "done",
+            "note": "Picked up two de-escalation phrases",
+            "done_by": "agent:agent-017",
+            "done_at": AT,
+        }
+    ],
+    "notes": [
+        {"text": "Calmer on escalations", "check_in_id": None, "actor": "manager:bob", "at": AT}
+    ],
+    "open_actions": 0,
+    "status": "open",
+    "outcome": None,
+    "summary": None,
+    "closed_by": None,
+    "closed_at": None,
+    "started_at": AT,
+    "updated_at": AT,
+    "version": 3,
+}
+EXAMPLES[("get", PLAN_PATH)] = {
+    "items": [EXAMPLES[("get", f"{PLAN_PATH}/{{plan_id}}")]],
+    "next_cursor": None,
+}
+EXAMPLES[("post", PLAN_PATH)] = {
+    "id": GOAL_ID,
+    "version": 1,
+    "alert_id": GOAL_ID,
+    "alert_version": 2,
+}
+REQUESTS[("post", PLAN_PATH)] = PLAN_START
+REQUESTS[("post", f"{PLAN_PATH}/{{plan_id}}/objectives")] = {
+    "title": "Follow the new returns process",
+    "goal_id": GOAL_ID,
+}
+REQUESTS[("post", f"{PLAN_PATH}/{{plan_id}}/actions")] = PLAN_ACTION
+REQUESTS[("post", f"{PLAN_PATH}/{{plan_id}}/actions/{{n}}/complete")] = {
+    "note": "Picked up two de-escalation phrases"
+}
+REQUESTS[("post", f"{PLAN_PATH}/{{plan_id}}/actions/{{n}}/cancel")] = {"reason": "Course withdrawn"}
+REQUESTS[("post", f"{PLAN_PATH}/{{plan_id}}/notes")] = {
+    "text": "Calmer on escalations this week",
+    "check_in_id": GOAL_ID,
+}
+REQUESTS[("post", f"{PLAN_PATH}/{{plan_id}}/close")] = {
+    "outcome": "partly_achieved",
+    "summary": "Handle time down, escalations still high",
+}
+
+
 def install(app: FastAPI) -> None:
     """Builds the OpenAPI document once, with an example on every operation."""
 

@@ -230,7 +230,15 @@ def team_ids(db: Database) -> list[str]:
 
 
 # Kinds of record that name a team: any of them makes the team known.
-TEAM_RECORDS = ("Goal", "Review", "CheckIn", "GoalTemplate", "Alert", "AlertRules")
+TEAM_RECORDS = (
+    "Goal",
+    "Review",
+    "CheckIn",
+    "GoalTemplate",
+    "Alert",
+    "AlertRules",
+    "DevelopmentPlan",
+)
 
 
 def team_exists(db: Database, team_id: str) -> bool:

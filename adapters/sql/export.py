@@ -29,7 +29,7 @@ COLUMNS = (
     "reason",
     "data",
 )
-AGENT_KINDS = ("Goal", "Review", "CheckIn")
+AGENT_KINDS = ("Goal", "Review", "CheckIn", "DevelopmentPlan")
 
 
 def aggregate_rows(app: PerfLedger, aggregate_id: UUID) -> Iterator[dict[str, Any]]:

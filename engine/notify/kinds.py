@@ -35,9 +35,10 @@ EVENT_KINDS: Mapping[str, tuple[str, ...]] = {
 
 # Read-model docs whose items fall overdue: doc kind -> (field of its items, the kind it
 # raises). An item is open while its `completed_by` is null and overdue once its `due` date has
-# passed in the team's time zone. Development-plan actions will be one more entry here.
+# passed in the team's time zone; a development plan's action while its status is open.
 OVERDUE_SOURCES: Mapping[str, tuple[str, str]] = {
     "CheckIn": ("action_items", ACTION_ITEM_OVERDUE),
+    "DevelopmentPlan": ("actions", ACTION_ITEM_OVERDUE),
 }
 
 # Events whose data names the aggregate's team: remembered so that later events of the same

@@ -39,7 +39,9 @@ def overdue_items(
             continue
         today = local_today(now, zone_of(team))
         for index, item in enumerate(doc.get(field) or []):
-            if item.get("completed_by") is not None or not item.get("due"):
+            # A check-in's item is done once completed; a plan's action once done or cancelled.
+            done = item.get("completed_by") is not None or item.get("status", "open") != "open"
+            if done or not item.get("due"):
                 continue
             if date.fromisoformat(str(item["due"])) < today:
                 n = item.get("n", index + 1)

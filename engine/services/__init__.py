@@ -32,6 +32,7 @@ from engine.services.alerts import AlertService
 from engine.services.anonymity import PeerAnonymity
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
+from engine.services.development_plans import DevelopmentPlanService
 from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
 from engine.services.notifications import NotificationService
@@ -52,6 +53,7 @@ class Services:
     callers: Callers
     goals: GoalService
     check_ins: CheckInService
+    development_plans: DevelopmentPlanService
     reviews: ReviewService
     templates: TemplateService
     alerts: AlertService
@@ -102,6 +104,7 @@ def services(
         callers=Callers(reads.roster_feed, clock),
         goals=GoalService(app, docs, scope),
         check_ins=CheckInService(app, docs, scope),
+        development_plans=DevelopmentPlanService(app, docs, scope),
         reviews=ReviewService(app, docs, scope, anonymity),
         templates=TemplateService(app, docs, scope),
         alerts=AlertService(app, docs, scope),

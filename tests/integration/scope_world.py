@@ -80,6 +80,18 @@ def template_body(team: str) -> dict[str, Any]:
     return {k: v for k, v in goal_body("agent-east", team).items() if k != "agent_id"}
 
 
+def plan_body(agent: str, team: str | None = None) -> dict[str, Any]:
+    """A development plan for the third quarter: action 1 the agent's, action 2 their lead's."""
+    action = {"kind": "training", "description": "Course", "owner_id": agent, "due": "2026-08-20"}
+    return {
+        "agent_id": agent,
+        "team_id": team or TEAM_OF[agent],
+        **GOAL_PERIOD,
+        "objectives": [{"title": "Fewer transfers"}],
+        "actions": [action, {**action, "kind": "coaching_session", "owner_id": "lead"}],
+    }
+
+
 def subscription_body(team: str) -> dict[str, Any]:
     return {
         "scope": "team",
@@ -183,6 +195,9 @@ class Centre:
             for n in reversed(self.app.recorder.select_notifications(1, 100_000))
             if n.topic.endswith("Alert.Raised")
         )
+
+    def plan(self, agent: str) -> str:
+        return str(self.post("/v1/development-plans", plan_body(agent))["id"])
 
     def subscription(self, team: str) -> str:
         """A subscription to a team's finalised reviews, by e-mail."""

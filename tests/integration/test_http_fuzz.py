@@ -81,12 +81,31 @@ def seed(client: TestClient) -> dict[str, str]:
         },
     )
     template = post("/v1/goal-templates", {k: v for k, v in GOAL.items() if k != "agent_id"})
+    plan = post(
+        "/v1/development-plans",
+        {
+            "agent_id": "agent-1",
+            "team_id": "team-a",
+            "period_start": "2026-10-01",
+            "period_end": "2026-12-31",
+            "objectives": [{"title": "Calmer calls", "goal_id": goal}],
+            "actions": [
+                {
+                    "kind": "reading",
+                    "description": "guide",
+                    "owner_id": "agent-1",
+                    "due": "2026-10-20",
+                }
+            ],
+        },
+    )
     return {
         "goal_id": goal,
         "aggregate_id": goal,
         "check_in_id": check_in,
         "review_id": review,
         "template_id": template,
+        "plan_id": plan,
         "policy_id": "q4",
         "agent_id": "agent-1",
         "team_id": "team-a",

@@ -46,6 +46,20 @@ CHECK_IN = {
     ],
 }
 TEMPLATE = {k: v for k, v in GOAL.items() if k != "agent_id"}
+PLAN_ACTION = {
+    "kind": "training",
+    "description": "Course",
+    "owner_id": "agent-1",
+    "due": "2026-08-20",
+}
+PLAN = {
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "period_start": "2026-07-01",
+    "period_end": "2026-09-30",
+    "objectives": [{"title": "Calmer calls"}],
+    "actions": [PLAN_ACTION],
+}
 
 # Routes that change no aggregate of the event store: telephony goes to Kafka via the inbox, and
 # token revocation is a row of its own table.
@@ -263,6 +277,26 @@ def test_every_command_route_loads_its_aggregate_once(
         target=second,
     )
     run("PUT", "/v1/teams/{team_id}/alert-rules", {"team_id": "team-a"}, {"rules": []})
+
+    third = alert(pipeline, 5)
+    plan = run(
+        "POST", "/v1/development-plans", {}, {**PLAN, "origin": {"kind": "alert", "id": third}}
+    )
+    assert counting.loads[third] == 1
+    ids = {"plan_id": plan["id"], "n": "1"}
+    base = "/v1/development-plans/{plan_id}"
+    run("POST", base + "/objectives", ids, {"title": "Fewer transfers"}, target=plan["id"])
+    run("POST", base + "/actions", ids, PLAN_ACTION, target=plan["id"])
+    run("POST", base + "/actions/{n}/complete", ids, {"note": "done"}, AGENT, target=plan["id"])
+    run(
+        "POST",
+        base + "/actions/{n}/cancel",
+        {**ids, "n": "2"},
+        {"reason": "not needed"},
+        target=plan["id"],
+    )
+    run("POST", base + "/notes", ids, {"text": "Calmer"}, AGENT, target=plan["id"])
+    run("POST", base + "/close", ids, {"outcome": "achieved", "summary": "ok"}, target=plan["id"])
 
     hook = {"scope": "team", "scope_id": "team-a", "kinds": ["alert.raised"]}
     subscription = run(

@@ -32,6 +32,9 @@ READS: list[tuple[str, str, set[str]]] = [
     ("/v1/goals/{goal_id}", "/v1/goals/{east_goal}", EAST_READERS),
     ("/v1/goals/{goal_id}", "/v1/goals/{north_goal}", NORTH_READERS),
     ("/v1/goals/{goal_id}", "/v1/goals/{mover_goal}", EAST_STAFF | {"lead-west"}),
+    ("/v1/development-plans/{plan_id}", "/v1/development-plans/{east_plan}", EAST_READERS),
+    ("/v1/development-plans/{plan_id}", "/v1/development-plans/{north_plan}", NORTH_READERS),
+    ("/v1/development-plans", "/v1/development-plans", EVERYONE),
     ("/v1/check-ins/{check_in_id}", "/v1/check-ins/{east_check_in}", EAST_READERS),
     ("/v1/check-ins/{check_in_id}", "/v1/check-ins/{north_check_in}", NORTH_READERS),
     ("/v1/reviews/{review_id}", "/v1/reviews/{east_review}", EAST_READERS),
@@ -176,6 +179,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Centre, di
                 f"{name}_review": centre.finalised_review(agent),
                 f"{name}_alert": centre.alert(agent),
                 f"{name}_template": centre.template(centre_team(agent)),
+                f"{name}_plan": centre.plan(agent),
             }
         ids["east_subscription"] = centre.subscription("team-east")
         policy = {"policy_id": "read-policy", "criteria": ["quality"], "goal_weight": 0.5}

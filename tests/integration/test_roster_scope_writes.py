@@ -20,6 +20,7 @@ from tests.integration.scope_world import (
     check_in_body,
     goal_body,
     headers,
+    plan_body,
     subscription_body,
     template_body,
 )
@@ -188,6 +189,46 @@ WRITES: list[tuple[str, str, Prepare, str, set[str]]] = [
         "team-east",
         EAST_WRITERS,
     ),
+    # Development plans: the agent's managers; the agent on their own actions and notes.
+    (
+        "POST",
+        "/v1/development-plans",
+        new("/v1/development-plans", plan_body),
+        "agent-east",
+        EAST_WRITERS,
+    ),
+    *[
+        (
+            "POST",
+            f"/v1/development-plans/{{plan_id}}{tail}",
+            on(Centre.plan, f"/v1/development-plans/{{id}}{concrete or tail}", body),
+            "agent-east",
+            allowed,
+        )
+        for tail, concrete, body, allowed in (
+            ("/objectives", None, {"title": "Calmer calls"}, EAST_WRITERS),
+            (
+                "/actions",
+                None,
+                {
+                    "kind": "reading",
+                    "description": "A book",
+                    "owner_id": "agent-east",
+                    "due": "2026-08-21",
+                },
+                EAST_WRITERS,
+            ),
+            (
+                "/actions/{n}/complete",
+                "/actions/1/complete",
+                {"note": "done"},
+                EAST_WRITERS | {"agent-east"},
+            ),
+            ("/actions/{n}/cancel", "/actions/2/cancel", {"reason": "no"}, EAST_WRITERS),
+            ("/notes", None, {"text": "Calmer"}, EAST_WRITERS | {"agent-east"}),
+            ("/close", None, {"outcome": "achieved", "summary": "ok"}, EAST_WRITERS),
+        )
+    ],
     # Notifications of a team: its managers, its site's director, admins.
     (
         "POST",

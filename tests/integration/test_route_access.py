@@ -49,6 +49,21 @@ REVIEW = {
     "criteria": ["quality"],
 }
 TEMPLATE = {k: v for k, v in GOAL.items() if k != "agent_id"}
+PLAN_ACTION = {
+    "kind": "reading",
+    "description": "Guide",
+    "owner_id": "agent-1",
+    "due": "2026-08-20",
+}
+PLAN = {
+    "agent_id": "agent-1",
+    "team_id": "team-a",
+    "period_start": "2026-07-01",
+    "period_end": "2026-09-30",
+    "objectives": [{"title": "Calmer calls"}],
+    "actions": [PLAN_ACTION],
+}
+PLANS = "/v1/development-plans"
 
 # (method, path, body, token outside the scope, (path, body) of an invalid request naming `field`,
 # field).
@@ -180,6 +195,57 @@ ROUTES: list[tuple[str, str, Any, dict[str, str], tuple[str, Any] | None, str | 
         ("/v1/teams/team-a/alert-rules", {"rules": [{"kind": "deviation", "kpi": "vibes"}]}),
         "rules.0.deviation.kpi",
     ),
+    ("GET", PLANS, None, INGEST, (PLANS + "?status=maybe", None), "status"),
+    ("GET", PLANS + "/{plan}", None, OUTSIDER, None, None),
+    ("POST", PLANS, PLAN, OUTSIDER, (PLANS, {**PLAN, "objectives": []}), "objectives"),
+    (
+        "POST",
+        PLANS + "/{plan}/objectives",
+        {"title": "Fewer transfers"},
+        OUTSIDER,
+        (PLANS + "/{plan}/objectives", {"title": ""}),
+        "title",
+    ),
+    (
+        "POST",
+        PLANS + "/{plan}/actions",
+        PLAN_ACTION,
+        OUTSIDER,
+        (PLANS + "/{plan}/actions", {**PLAN_ACTION, "kind": "knitting"}),
+        "kind",
+    ),
+    (
+        "POST",
+        PLANS + "/{plan}/actions/1/complete",
+        {"note": "done"},
+        AGENT,
+        (PLANS + "/{plan}/actions/0/complete", {}),
+        "n",
+    ),
+    (
+        "POST",
+        PLANS + "/{plan}/actions/1/cancel",
+        {"reason": "not needed"},
+        OUTSIDER,
+        (PLANS + "/{plan}/actions/1/cancel", {}),
+        "reason",
+    ),
+    (
+        "POST",
+        PLANS + "/{plan}/notes",
+        {"text": "Calmer"},
+        AGENT,
+        (PLANS + "/{plan}/notes", {"text": ""}),
+        "text",
+    ),
+    (
+        "POST",
+        PLANS + "/{plan}/close",
+        {"outcome": "achieved", "summary": "ok"},
+        OUTSIDER,
+        (PLANS + "/{plan}/close", {"outcome": "great", "summary": "ok"}),
+        "outcome",
+    ),
     (
         "POST",
         "/v1/telephony/events",
@@ -204,6 +270,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[
         "check_in": client.post("/v1/check-ins", json=CHECK_IN, headers=ADMIN).json()["id"],
         "review": client.post("/v1/reviews", json=REVIEW, headers=ADMIN).json()["id"],
         "template": client.post("/v1/goal-templates", json=TEMPLATE, headers=ADMIN).json()["id"],
+        "plan": client.post(PLANS, json=PLAN, headers=ADMIN).json()["id"],
     }
     app = pipeline.container.app
     raise_alert(

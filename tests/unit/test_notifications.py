@@ -16,6 +16,7 @@ from engine.notify.kinds import (
     DISPUTE_RESOLVED,
     KINDS,
     MEETING_SCHEDULED,
+    OVERDUE_SOURCES,
     REVIEW_FINALISED,
     kinds_of,
 )
@@ -184,6 +185,22 @@ def test_an_item_is_overdue_once_its_due_day_has_passed_in_the_team_zone() -> No
     assert [o.item_key for o in shanghai] == ["CheckIn:c1:1"]
     assert overdue_items("CheckIn", "action_items", [doc], now, lambda _: "UTC") == []
     assert ACTION_ITEM_OVERDUE in KINDS
+
+
+def test_a_plan_s_action_is_overdue_only_while_open() -> None:
+    doc = {
+        "id": "p1",
+        "team_id": "team-a",
+        "actions": [
+            {"n": 1, "due": "2026-11-20", "status": "open"},
+            {"n": 2, "due": "2026-11-20", "status": "done"},
+            {"n": 3, "due": "2026-11-20", "status": "cancelled"},
+        ],
+    }
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    found = overdue_items("DevelopmentPlan", "actions", [doc], now, lambda _: "UTC")
+    assert [o.item_key for o in found] == ["DevelopmentPlan:p1:1"]
+    assert OVERDUE_SOURCES["DevelopmentPlan"] == ("actions", ACTION_ITEM_OVERDUE)
 
 
 def test_a_subscription_records_changes_rotations_and_removal() -> None:

@@ -15,7 +15,7 @@ from engine.alerting import AlertCheckIn
 from engine.commands import Reason
 
 router = APIRouter(tags=["alerts"])
-Status = Literal["open", "checked_in", "dismissed"]
+Status = Literal["open", "checked_in", "planned", "dismissed"]
 EXAMPLE: dict[str, Any] = {
     "id": "6f1c0d3e-8a51-5a43-9d8f-2f0d7a9c1b2e",
     "key": "deviation:aht_seconds:agent-0007:2026-10-06",
@@ -67,6 +67,7 @@ class AlertOut(BaseModel):
     summary: str
     status: Status
     check_in_id: str | None = None
+    plan_id: str | None = None
     version: int
 
 
