@@ -12,6 +12,7 @@ from adapters.http import (
     metrics,
     openapi_examples,
     requests_log,
+    sso,
 )
 from adapters.http.routes import (
     alerts,
@@ -48,6 +49,7 @@ def create_app(container: Container) -> FastAPI:
     for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates, alerts):
         app.include_router(module.router)
     dashboard.install(app)
+    sso.install(app)  # sign-in with the OpenID issuer, GET /v1/me
     app.include_router(explain.router)
     app.include_router(docs.router)
     auditor.install(app)

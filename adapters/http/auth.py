@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from engine.sign_on import SignOn, SignOnRefused
 from engine.tokens import InvalidToken, Principal, verify
 
 bearer = HTTPBearer(auto_error=False)
@@ -24,9 +25,14 @@ def current_principal(
 ) -> Principal:
     if credentials is None:
         raise Unauthorized("a bearer token is required")
+    token = credentials.credentials
+    sign_on: SignOn | None = request.app.state.container.sign_on
     try:
-        principal = verify(request.app.state.secret, credentials.credentials)
-    except InvalidToken as error:
+        if sign_on is not None and sign_on.accepts(token):
+            principal = sign_on.principal(token)  # the issuer's (adapters/http/sso.py)
+        else:
+            principal = verify(request.app.state.secret, token)
+    except (InvalidToken, SignOnRefused) as error:
         raise Unauthorized(str(error)) from None
     request.state.principal = principal  # named in the access log (requests_log.py)
     return principal

@@ -47,11 +47,14 @@ from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
+from engine.ports import Roster
 from engine.progress import GoalProgress
 from engine.relay import Relay
+from engine.roster_index import RosterIndex
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
+from engine.sign_on import SignOn
 from engine.snapshot_sealing import seal_snapshots
 from projections.parking import RELAY
 from projections.projector import EventsProjector
@@ -113,6 +116,8 @@ class Container:
     started: Started = field(default_factory=Started)
     # What the API calls (engine/services/); set by `build` once the container exists.
     services: Services = field(init=False)
+    # The roster people and scope are read from (an empty one until the roster is wired in).
+    roster: Roster = field(default_factory=RosterIndex)
 
     def close(self) -> None:
         if hasattr(self, "services"):
@@ -248,6 +253,13 @@ class Container:
             self.broker_life(),
             available=lambda: self.broker_available,
         )
+
+    @cached_property
+    def sign_on(self) -> SignOn | None:
+        """Single sign-on with the configured OpenID issuer; None when none is configured."""
+        from engine.bootstrap.sso import sign_on
+
+        return sign_on(self.settings, self.roster)
 
     def api(self) -> FastAPI:
         """The HTTP API and dashboard over this container."""

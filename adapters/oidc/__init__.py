@@ -1,0 +1,1 @@
+"""The OpenID Connect issuer of single sign-on: its documents and keys, and the tokens it signs."""
