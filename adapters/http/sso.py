@@ -37,6 +37,20 @@ HANDOFF_SECONDS = 60  # time for the page to take the session over after the red
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+def example(answer: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` showing one example answer."""
+    return {200: {"content": {"application/json": {"example": answer}}}}
+
+
+ME = {
+    "person_id": "p-0042",
+    "display_name": "Ann Lee",
+    "role": "manager",
+    "email": "ann.lee@centre.example",
+    "in_roster": True,
+}
+
+
 class NotConfigured(Exception):
     """No OpenID issuer is configured (404)."""
 
@@ -64,14 +78,14 @@ def secure(request: Request) -> bool:
     return redirect_uri(request).startswith("https://") or request.url.scheme == "https"
 
 
-@router.get("/v1/auth/config")
+@router.get("/v1/auth/config", responses=example({"sso": True, "login_url": "/v1/auth/login"}))
 def config(request: Request) -> dict[str, Any]:
     """Whether the dashboard signs in through an OpenID issuer, and where sign-in starts."""
     enabled = request.app.state.container.sign_on is not None
     return {"sso": enabled, "login_url": "/v1/auth/login" if enabled else None}
 
 
-@router.get("/v1/auth/login", response_class=RedirectResponse, status_code=302)
+@router.get("/v1/auth/login", include_in_schema=False)  # a browser navigation, not an API
 def login(request: Request) -> Response:
     """Starts a sign-in: redirects to the issuer with state, nonce and a PKCE challenge."""
     url, pending = sign_on_of(request).start(redirect_uri(request))
@@ -89,7 +103,7 @@ def login(request: Request) -> Response:
     return response
 
 
-@router.get("/v1/auth/callback", response_class=RedirectResponse, status_code=303)
+@router.get("/v1/auth/callback", include_in_schema=False)
 def callback(
     request: Request,
     code: str | None = None,
@@ -166,7 +180,12 @@ def failed_page(status: int, reason: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=NO_STORE)
 
 
-@router.post("/v1/auth/session")
+@router.post(
+    "/v1/auth/session",
+    responses=example(
+        {"token": "eyJ…", "token_type": "Bearer", "expires_in": 3600, "subject": "p-0042"}
+    ),
+)
 def session(request: Request) -> Response:
     """The signed-in browser's session token, handed over once after the callback."""
     token = request.cookies.get(HANDOFF_COOKIE)
@@ -190,7 +209,10 @@ def session(request: Request) -> Response:
     return response
 
 
-@router.post("/v1/auth/logout")
+@router.post(
+    "/v1/auth/logout",
+    responses=example({"end_session_url": "https://login.example/realms/centre/logout"}),
+)
 def logout(request: Request) -> Response:
     """Forgets a sign-in under way; the page drops its token. Names the issuer's sign-out page."""
     sign_on: SignOn | None = request.app.state.container.sign_on
@@ -201,7 +223,7 @@ def logout(request: Request) -> Response:
     return response
 
 
-@router.get("/v1/me")
+@router.get("/v1/me", responses=example(ME))
 def me(request: Request, who_calls: CurrentPrincipal) -> dict[str, Any]:
     """The caller: person id, display name and role (from the roster when they are in it)."""
     return who(who_calls, request.app.state.container.roster)

@@ -1,1 +1,1 @@
-"""The OpenID Connect issuer of single sign-on: its documents and keys, and the tokens it signs."""
+"""The OpenID Connect issuer of single sign-on: its discovery, its keys, the tokens it signs."""
