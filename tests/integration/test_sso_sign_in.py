@@ -50,7 +50,8 @@ def sign_in_at_provider(provider: OidcProvider, query: dict[str, str], email: st
 
 def back_at(client: TestClient, location: str) -> httpx.Response:
     url = urlsplit(location)
-    return client.get(f"{url.path}?{url.query}", follow_redirects=False)
+    answer: httpx.Response = client.get(f"{url.path}?{url.query}", follow_redirects=False)
+    return answer
 
 
 def test_a_sign_in_ends_with_a_session_for_the_roster_person(
