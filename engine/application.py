@@ -25,6 +25,7 @@ from engine.commands import (
     SetGoal,
 )
 from engine.reviews import ReviewCommands
+from engine.roster_commands import RosterCommands
 
 A = TypeVar("A", bound=Aggregate)
 # A check the caller runs on the loaded aggregate before the command acts (a scope rule):
@@ -57,7 +58,7 @@ def as_uuid(value: UUID | str, field: str = "id") -> UUID:
         raise NotFound(f"no such id {value!r}", id=str(value), field=field) from None
 
 
-class PerfLedger(ReviewCommands, Application[UUID]):
+class PerfLedger(ReviewCommands, RosterCommands, Application[UUID]):
     """Command side of perfledger: every command becomes events in the store."""
 
     name = "PerfLedgerApp"

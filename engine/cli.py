@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine import audit_cli, logging_setup, tokens
+from engine import audit_cli, logging_setup, roster_cli, tokens
 from engine.runner import COMPONENTS, up
 from engine.secret_file import SecretFileError
 from engine.settings import Settings
@@ -64,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     add_simulate(sub)
     add_rebuild(sub)
     audit_cli.add_parsers(sub, command)
+    roster_cli.add_parsers(sub, command)
     bench = command(
         sub,
         "bench",
@@ -142,14 +143,15 @@ def add_rebuild(sub: Any) -> None:
         "rebuild",
         "rebuild read models from the event store and telephony archive",
         "Rebuilds read models into fresh tables and swaps them in while the engine keeps running. "
-        "The events projection reads the event store; the kpi projection recounts the telephony "
-        "archive.",
+        "The events and roster projections read the event store; the kpi projection recounts the "
+        "telephony archive.",
     )
     rebuild.add_argument(
         "--projection",
-        choices=("all", "events", "kpi"),
+        choices=("all", "events", "kpi", "roster"),
         default="all",
-        help="which read models: events (goals, reviews, check-ins, audit), kpi (KPI sums), or all",
+        help="which read models: events (goals, reviews, check-ins, audit), kpi (KPI sums), "
+        "roster (people, teams, sites), or all",
     )
     rebuild.add_argument(
         "--check",
@@ -196,8 +198,15 @@ def add_token(sub: Any) -> None:
         "Prints a bearer token on stdout, signed with this data directory's secret; "
         "stderr says which secret and until when it is valid.",
     )
-    issue.add_argument("--role", required=True, choices=tokens.ROLES, help="what the token may do")
-    issue.add_argument("--subject", required=True, help="the user id the token speaks for")
+    issue.add_argument(
+        "--role",
+        choices=tokens.ROLES,
+        help="what the token may do (default: the subject's role in the roster; needed for "
+        "principals outside it, such as ingest)",
+    )
+    issue.add_argument(
+        "--subject", required=True, help="the user id the token speaks for (a roster person id)"
+    )
     issue.add_argument(
         "--team", action="append", default=[], help="a team a manager may act on (repeat)"
     )
@@ -267,6 +276,8 @@ def dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return issue_token(settings, args)
     if args.command == "health":
         return check_health(settings, args)
+    if args.command == "roster":
+        return roster_cli.roster(settings, args)
     if args.command in audit_cli.COMMANDS:
         return audit_cli.COMMANDS[args.command](settings, args)
     from engine import jobs
@@ -328,6 +339,17 @@ def port_free(host: str, port: int) -> bool:
 
 
 def issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    if args.role is None:
+        found = roster_cli.roster_person(settings, args.subject)
+        if found is None:
+            print(
+                f"perfledger: {args.subject} is not in the roster; import it (perfledger roster "
+                "import), or name --role for a principal outside the roster",
+                file=sys.stderr,
+            )
+            return 2
+        args.role, managed = found
+        args.team = [*args.team, *managed]
     principal = tokens.Principal(args.role, args.subject, tuple(args.team))
     if args.role == "manager" and not principal.teams:
         print("perfledger: a manager token needs at least one --team", file=sys.stderr)

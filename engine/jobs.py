@@ -16,6 +16,7 @@ class RebuildOutcome(Protocol):
 
     events: int
     archived: int
+    roster: int
 
 
 def simulate(settings: Settings, args: argparse.Namespace) -> int:
@@ -84,7 +85,7 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     container = build(settings)
     progress = ProgressBars()
-    chosen = ("events", "kpi") if args.projection == "all" else (args.projection,)
+    chosen = ("events", "kpi", "roster") if args.projection == "all" else (args.projection,)
     try:
         outcome = run(container, progress, chosen, check=args.check)
     finally:
@@ -123,6 +124,9 @@ def what_was_read(chosen: tuple[str, ...], outcome: RebuildOutcome) -> list[str]
             "kpi: recounted from the telephony archive, "
             f"{outcome.archived} archived telephony events"
         )
+    if "roster" in chosen:
+        reach = f"up to notification {outcome.roster}" if outcome.roster else "which has none"
+        lines.append(f"roster: rebuilt from the roster events of the event store, {reach}")
     return lines
 
 

@@ -200,6 +200,8 @@ class RosterPerson:
 
     `sites` is what a director reads: the sites of the teams their roster line names under
     `manages`; empty for a director means the whole centre (and means nothing for other roles).
+    `manages` is what their roster line names (the teams a manager manages are the teams'
+    `managers`, which the import keeps in step with it).
     """
 
     person_id: str
@@ -208,6 +210,7 @@ class RosterPerson:
     role: str
     external_id: str = ""
     sites: tuple[str, ...] = ()
+    manages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -253,8 +256,20 @@ class Roster(Protocol):
     def team(self, team_id: str) -> RosterTeam | None: ...
     def site(self, site_id: str) -> RosterSite | None: ...
     def teams(self) -> list[RosterTeam]: ...
+    def people(self) -> list[RosterPerson]: ...
+    def sites(self) -> list[RosterSite]: ...
     def memberships(self, person_id: str) -> list[Membership]: ...
     def team_at(self, person_id: str, at: datetime) -> str | None: ...
     def managed_teams(self, person_id: str) -> tuple[str, ...]: ...
     def members(self, team_id: str, at: datetime) -> list[str]: ...
     def names(self, ids: Sequence[str]) -> dict[str, str]: ...
+
+
+class RosterFeed(Protocol):
+    """Brings the roster read model up to the event store (adapters/sql/roster_view.py).
+
+    The roster service calls it after each command, so the change counts at once; the answer
+    is the roster as it then stands, one consistent value to read many times over.
+    """
+
+    def catch_up(self) -> Roster: ...

@@ -82,6 +82,12 @@ class RosterIndex:
     def teams(self) -> list[RosterTeam]:
         return [self._teams[k] for k in sorted(self._teams)]
 
+    def people(self) -> list[RosterPerson]:
+        return [self._people[k] for k in sorted(self._people)]
+
+    def sites(self) -> list[RosterSite]:
+        return [self._sites[k] for k in sorted(self._sites)]
+
     def memberships(self, person_id: str) -> list[Membership]:
         return [m for _, m in self._spans.get(person_id, [])]
 

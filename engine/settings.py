@@ -164,6 +164,11 @@ class Settings(BaseSettings):
         ge=60,
         description="lifetime of a token from `perfledger token issue` without `--ttl`",
     )
+    roster_max_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="largest roster file (teams.csv or people.csv) an import accepts, in bytes",
+    )
     seal_interval_seconds: float = Field(
         default=1.0,
         gt=0,

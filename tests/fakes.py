@@ -29,11 +29,14 @@ from engine.alert_rules import DayValues
 from engine.application import PerfLedger
 from engine.health import ComponentHealth
 from engine.integrity import digest
-from engine.ports import Message
+from engine.ports import Membership, Message, RosterPerson, RosterSite, RosterTeam
+from engine.roster_index import RosterIndex
 from engine.sign_on import IssuerUnavailable, PendingLogin, SignOnRefused
 from projections.goals import roll_up
 from projections.history_rows import history_entry
 from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis, month_start, week_start
+from projections.roster import KINDS as ROSTER_KINDS
+from projections.roster import apply_roster
 from projections.store import BUILDERS
 
 MAX_MESSAGE_BYTES = 1_048_576  # kafka-python's default max_request_size
@@ -691,3 +694,84 @@ class FakeSealCheck:
             "events_unsealed": sum(1 for p in stored if p > last),
             "problems": problems,
         }
+
+
+class FakeRosterFeed:
+    """The RosterFeed port in memory: the roster projected from an application's events.
+
+    Reads the application's notification log like adapters/sql/roster_view.py, through the
+    same pure projection (projections/roster.py), into a RosterIndex.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.position = 0
+        self.index = RosterIndex()
+
+    def catch_up(self) -> RosterIndex:
+        notes = self.app.recorder.select_notifications(
+            start=self.position, limit=1_000_000, inclusive_of_start=False
+        )
+        events = [envelope_of(n.id, n.topic, self.app.event_as_dict(n)) for n in notes]
+        events = [e for e in events if e.kind in ROSTER_KINDS]
+        if events:
+            apply_roster(self.rows, events)
+            self.index = roster_index_of(self.rows.values(), events[-1].notification_id)
+        if notes:
+            self.position = notes[-1].id
+        return self.index
+
+
+def roster_index_of(rows: Iterable[dict[str, Any]], version: int) -> RosterIndex:
+    """A RosterIndex of projected roster rows (projections/roster.py)."""
+    rows = list(rows)
+    teams = [
+        RosterTeam(r["team_id"], r["name"], r["site_id"], r["time_zone"], tuple(r["managers"]))
+        for r in rows
+        if "team_id" in r and "person_id" not in r
+    ]
+    site_of = {t.team_id: t.site_id for t in teams}
+    sites = [
+        RosterSite(r["site_id"], r["name"], r["time_zone"])
+        for r in rows
+        if "site_id" in r and "team_id" not in r
+    ]
+    people = [r for r in rows if "person_id" in r]
+    persons = [
+        RosterPerson(
+            r["person_id"],
+            r["display_name"],
+            r["email"],
+            r["role"],
+            r["external_id"],
+            tuple(sorted({site_of[t] for t in r["manages"] if t in site_of}))
+            if r["role"] == "director"
+            else (),
+            tuple(r["manages"]),
+        )
+        for r in people
+    ]
+    memberships = [
+        Membership(r["person_id"], team, date.fromisoformat(day))
+        for r in people
+        for day, team in r["memberships"].items()
+    ]
+    return RosterIndex(persons, teams, sites, memberships, version)
+
+
+def roster_from_csv(teams_csv: str | None, people_csv: str | None) -> RosterIndex:
+    """The roster that importing these CSV texts gives, built in memory (no I/O) through the
+    import itself: for unit tests of what reads the roster (scope, tokens, KPI attribution)."""
+    from engine.services.roster import RosterService
+    from engine.tokens import Principal
+
+    app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    feed = FakeRosterFeed(app)
+    service = RosterService(app, feed.index, feed, 64 * 1024 * 1024)
+    service.import_files(
+        Principal("admin", "roster-seed"),
+        None if teams_csv is None else teams_csv.encode(),
+        None if people_csv is None else people_csv.encode(),
+    )
+    return feed.catch_up()

@@ -15,6 +15,7 @@ from engine.settings import Settings
 from engine.tokens import Principal, issue
 
 T = TypeVar("T")
+EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster"
 SECRET = "test-secret-" + "x" * 20
 
 
@@ -100,3 +101,30 @@ class Pipeline:
         from fastapi.testclient import TestClient
 
         return TestClient(self.container.api())
+
+
+def example_roster() -> tuple[str, str]:
+    """The example roster's teams.csv and people.csv (examples/roster/): two sites, four teams
+    (Asia/Shanghai and Europe/Berlin), managers, two directors, an auditor, an admin, agents,
+    and agent-0005's move from team-01 to team-02 on 2026-11-16."""
+    return (
+        (EXAMPLE_ROSTER / "teams.csv").read_text(encoding="utf-8"),
+        (EXAMPLE_ROSTER / "people.csv").read_text(encoding="utf-8"),
+    )
+
+
+def seed_roster(
+    container: Container,
+    teams_csv: str | None = None,
+    people_csv: str | None = None,
+    actor: str = "roster-seed",
+) -> dict[str, Any]:
+    """Imports roster CSV text through the roster service, as an admin; with neither text, the
+    example roster. Returns the import's counts; the roster reads it at once."""
+    if teams_csv is None and people_csv is None:
+        teams_csv, people_csv = example_roster()
+    return container.services.roster.import_files(
+        Principal("admin", actor),
+        None if teams_csv is None else teams_csv.encode(),
+        None if people_csv is None else people_csv.encode(),
+    )

@@ -25,6 +25,7 @@ from adapters.http.routes import (
     health,
     kpis,
     reviews,
+    roster,
     telephony,
     templates,
 )
@@ -46,7 +47,18 @@ def create_app(container: Container) -> FastAPI:
     app.state.secret = container.settings.signing_secret()
     errors.install(app)
     metrics.install(app, container)
-    for module in (goals, audit, health, kpis, telephony, check_ins, reviews, templates, alerts):
+    for module in (
+        goals,
+        audit,
+        health,
+        kpis,
+        telephony,
+        check_ins,
+        reviews,
+        templates,
+        alerts,
+        roster,
+    ):
         app.include_router(module.router)
     dashboard.install(app)
     sso.install(app)  # sign-in with the OpenID issuer, GET /v1/me

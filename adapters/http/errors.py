@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from adapters.http.auth import Unauthorized
 from aggregates.errors import DomainError, InvalidValue, NotFound, RuleViolation, VersionConflict
 from engine.logging_setup import request_id
+from engine.roster_csv import RosterProblems
 from engine.scope import Forbidden
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
         return problem(403, str(error))
+
+    @app.exception_handler(RosterProblems)
+    async def roster_problems(_: Request, error: RosterProblems) -> JSONResponse:
+        problems = [p.as_dict() for p in error.problems]
+        errors = [
+            {
+                "field": ":".join(
+                    str(p[k]) for k in ("file", "line", "column") if p[k] is not None
+                ),
+                "reason": p["message"],
+            }
+            for p in problems
+        ]
+        return problem(422, error.message, problems=problems, errors=errors)
 
     @app.exception_handler(DomainError)
     async def domain(_: Request, error: DomainError) -> JSONResponse:

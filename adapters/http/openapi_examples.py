@@ -466,6 +466,50 @@ EXAMPLES[("get", "/v1/telephony/events/{event_id}/corrections")] = {
 }
 
 
+# --- the roster -------------------------------------------------------------------------------
+ROSTER_PERSON = {
+    "person_id": "agent-0005",
+    "display_name": "Wang Fang",
+    "email": "wang.fang@example.com",
+    "role": "agent",
+    "external_id": "",
+    "manages": [],
+    "sites": [],
+    "team_id": "team-02",
+    "memberships": [
+        {"team_id": "team-01", "effective_from": "2026-01-01"},
+        {"team_id": "team-02", "effective_from": "2026-11-16"},
+    ],
+}
+ROSTER_TEAM = {
+    "team_id": "team-01",
+    "name": "Beijing Inbound",
+    "site_id": "beijing",
+    "time_zone": "Asia/Shanghai",
+    "managers": ["mei"],
+    "manager_names": {"mei": "Mei Manager"},
+}
+EXAMPLES[("post", "/v1/roster/import")] = {
+    "dry_run": False,
+    "sites": {"created": 2, "changed": 0, "unchanged": 0},
+    "teams": {"created": 4, "changed": 0, "unchanged": 0},
+    "people": {"created": 16, "changed": 0, "unchanged": 0},
+    "memberships": 9,
+    "changed": True,
+    "version": 35,
+}
+EXAMPLES[("get", "/v1/roster/export")] = (
+    "team_id,name,site,time_zone\nteam-01,Beijing Inbound,beijing,Asia/Shanghai\n"
+)
+EXAMPLES[("get", "/v1/roster/people")] = {"items": [ROSTER_PERSON]}
+EXAMPLES[("get", "/v1/roster/people/{person_id}")] = ROSTER_PERSON
+EXAMPLES[("get", "/v1/roster/teams")] = {"items": [ROSTER_TEAM]}
+EXAMPLES[("get", "/v1/roster/teams/{team_id}")] = {**ROSTER_TEAM, "members": ["agent-0001"]}
+EXAMPLES[("get", "/v1/roster/sites")] = {
+    "items": [{"site_id": "beijing", "name": "beijing", "time_zone": "Asia/Shanghai"}]
+}
+
+
 def install(app: FastAPI) -> None:
     """Builds the OpenAPI document once, with an example on every operation."""
 

@@ -21,6 +21,7 @@ from adapters.sql.fresh_tables import create_fresh, differences, drop_fresh, loc
 from adapters.sql.kpi_view import KpiTables, KpiView
 from adapters.sql.parked import ParkedTables, ParkedView
 from adapters.sql.rebuild_feed import ARCHIVE_START, Progress, feed_archive, feed_events
+from adapters.sql.roster_view import RosterTables, RosterView
 from adapters.sql.tables import FRESH, TableSet
 from projections.parking import EVENTS
 from projections.store import EventProjection
@@ -35,6 +36,7 @@ class Outcome:
 
     events: int = 0
     archived: int = 0
+    roster: int = 0
     differences: list[str] = field(default_factory=list)
     parked: list[dict[str, Any]] = field(default_factory=list)
 
@@ -66,6 +68,11 @@ def _fresh(projections: Sequence[str]) -> Fresh:
         for tables in KpiTables().fresh().sets():
             sets.append(tables)
             swapped.append((tables, tables.live().models(), tables.models()))
+    if "roster" in projections:
+        # The position row is compared too: live is caught up to the same notification first.
+        roster = RosterTables().fresh()
+        sets.append(roster)
+        swapped.append((roster, roster.live().tables(), roster.tables()))
     return Fresh(sets, swapped)
 
 
@@ -74,7 +81,7 @@ def rebuild(
     app: Any,
     decode: Callable[[bytes], dict[str, Any]],
     progress: Progress,
-    projections: Sequence[str] = ("events", "kpi"),
+    projections: Sequence[str] = ("events", "kpi", "roster"),
     check: bool = False,
 ) -> Outcome:
     """Rebuilds the chosen read models; with `check`, compares them with live instead of
@@ -90,6 +97,11 @@ def rebuild(
         position, key = 0, ARCHIVE_START
         if "events" in projections:
             position = feed_events(_transactions(db), events, app, 0, progress)
+        if "roster" in projections:
+            with db.transaction() as cur:
+                RosterView(RosterTables().fresh()).feed(
+                    cur, app, app.recorder.max_notification_id()
+                )
         if "kpi" in projections:
             key = feed_archive(
                 _transactions(db),
@@ -106,6 +118,11 @@ def rebuild(
                 outcome.events = feed_events(lambda: _same(cur), events, app, position, _quiet)
             if "kpi" in projections:
                 feed_archive(lambda: _same(cur), kpi, decode, key, _counting(_quiet, outcome))
+            if "roster" in projections:
+                # Live is fed to the same notification as the rebuild, so both hold the same.
+                stop = app.recorder.max_notification_id() or 0
+                RosterView().feed(cur, app, stop)
+                outcome.roster = RosterView(RosterTables().fresh()).feed(cur, app, stop)
             if parking:
                 outcome.parked = ParkedView(fresh_parked).rows(cur)
             if check:

@@ -8,6 +8,7 @@ from adapters.sql.database import Database
 from adapters.sql.documents_view import DocTables
 from adapters.sql.kpi_view import KpiTables, KpiView
 from adapters.sql.parked import ParkedTables
+from adapters.sql.roster_view import RosterTables
 from adapters.sql.seals import SealTables
 
 TABLES = (
@@ -15,6 +16,7 @@ TABLES = (
     *ArchiveTables().ddl(),
     *KpiTables().ddl(),
     *ParkedTables().ddl(),
+    *RosterTables().ddl(),
     *SealTables().ddl(),
     *positions.SCHEMA,
     *ingest_counts.SCHEMA,

@@ -36,6 +36,7 @@ from adapters.sql.read_models import (
     SqlSealCheck,
     SqlTelephonyRecords,
 )
+from adapters.sql.roster_view import SqlRoster
 from adapters.sql.schema import create_tables
 from adapters.sql.sealer import Sealer
 from adapters.sql.seals import SqlSnapshotSeals
@@ -47,10 +48,8 @@ from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.integrity import seal_key
-from engine.ports import Roster
 from engine.progress import GoalProgress
 from engine.relay import Relay
-from engine.roster_index import RosterIndex
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
@@ -116,8 +115,6 @@ class Container:
     started: Started = field(default_factory=Started)
     # What the API calls (engine/services/); set by `build` once the container exists.
     services: Services = field(init=False)
-    # The roster people and scope are read from (an empty one until the roster is wired in).
-    roster: Roster = field(default_factory=RosterIndex)
 
     def close(self) -> None:
         if hasattr(self, "services"):
@@ -255,6 +252,11 @@ class Container:
         )
 
     @cached_property
+    def roster(self) -> SqlRoster:
+        """The roster as the engine reads it (the Roster port), caught up with the event store."""
+        return SqlRoster(self.app, self.db)
+
+    @cached_property
     def sign_on(self) -> SignOn | None:
         """Single sign-on with the configured OpenID issuer; None when none is configured."""
         from engine.bootstrap.sso import sign_on
@@ -316,6 +318,8 @@ def application_services(container: Container) -> Services:
         telephony=SqlTelephonyRecords(db),
         figures=SqlKpiFigures(db),
         records=SqlOperations(app, db),
+        roster=container.roster,
+        roster_feed=container.roster,
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
     return services(settings, app, reads, container.health, broker)

@@ -18,6 +18,8 @@ from engine.ports import (
     Explanations,
     KpiFigures,
     OperationsRecords,
+    Roster,
+    RosterFeed,
     SealCheck,
     TelephonyIntake,
     TelephonyRecords,
@@ -29,6 +31,7 @@ from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
 from engine.services.operations import OperationsService
 from engine.services.reviews import ReviewService
+from engine.services.roster import RosterService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
 from engine.services.templates import TemplateService
@@ -49,6 +52,7 @@ class Services:
     teams: TeamService
     kpis: KpiService
     operations: OperationsService
+    roster: RosterService
 
     def close(self) -> None:
         self.telephony.close()
@@ -65,6 +69,8 @@ class ReadPorts:
     telephony: TelephonyRecords
     figures: KpiFigures
     records: OperationsRecords
+    roster: Roster
+    roster_feed: RosterFeed
 
 
 def services(
@@ -87,4 +93,5 @@ def services(
         teams=TeamService(docs),
         kpis=KpiService(reads.figures),
         operations=OperationsService(reads.records, settings, health, components),
+        roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),
     )

@@ -17,9 +17,15 @@ import uvicorn
 
 from engine.bootstrap import build
 from tests.e2e.browser import Browser, chromium_path
-from tests.integration.sso_world import ANN, ROSTER, running_provider, sso_settings
+from tests.integration.sso_world import (
+    ANN,
+    PEOPLE_CSV,
+    TEAMS_CSV,
+    running_provider,
+    sso_settings,
+)
 from tests.oidc_provider import OidcProvider
-from tests.support import make_settings, wait_until
+from tests.support import make_settings, seed_roster, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -32,14 +38,13 @@ def provider() -> Iterator[OidcProvider]:
 
 @contextlib.contextmanager
 def serving(tmp_path: Path, provider: OidcProvider) -> Iterator[str]:
-    """The API and dashboard under uvicorn on a free loopback port, over a container whose
-    roster holds Ann and Bo; stopped whatever the test did."""
+    """The API and dashboard under uvicorn on a free loopback port, Ann and Bo imported into
+    its roster; stopped whatever the test did."""
     settings = make_settings(
         tmp_path, f"sqlite:///{tmp_path / 'p.db'}", None, **sso_settings(provider.issuer)
     )
     container = build(settings)
-    # The roster goes in through the container until the roster's own seeding can do it.
-    container.roster = ROSTER
+    seed_roster(container, TEAMS_CSV, PEOPLE_CSV)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"

@@ -10,16 +10,22 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from engine.ports import Roster, RosterPerson, RosterTeam
+from engine.ports import RosterPerson, RosterTeam
 from engine.roster_index import RosterIndex
 from tests.oidc_provider import OidcProvider
-from tests.support import Pipeline, make_settings
+from tests.support import Pipeline, make_settings, seed_roster
 
 ANN = RosterPerson("p-ann", "Ann Lee", "ann@centre.example", "manager", external_id="E-1")
 BO = RosterPerson("p-bo", "Bo Chen", "bo@centre.example", "agent", external_id="E-2")
-ROSTER = RosterIndex(
+ROSTER = RosterIndex(  # the same people as the CSV below, for tests without a database
     people=[ANN, BO],
     teams=[RosterTeam("team-east", "East", "site-1", "Asia/Shanghai", managers=("p-ann",))],
+)
+TEAMS_CSV = "team_id,name,site,time_zone\nteam-east,East,site-1,Asia/Shanghai\n"
+PEOPLE_CSV = (
+    "person_id,display_name,email,role,team_id,manages,effective_from\n"
+    "p-ann,Ann Lee,ann@centre.example,manager,,team-east,\n"
+    "p-bo,Bo Chen,bo@centre.example,agent,team-east,,2026-01-01\n"
 )
 
 
@@ -50,11 +56,11 @@ def sso_settings(provider_issuer: str, **overrides: Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def api(tmp_path: Path, roster: Roster = ROSTER, **settings: Any) -> Iterator[TestClient]:
-    """The API over a fresh SQLite store (no broker) with these settings and this roster."""
+def api(tmp_path: Path, **settings: Any) -> Iterator[TestClient]:
+    """The API over a fresh SQLite store (no broker) with these settings, Ann and Bo imported
+    into its roster."""
     pipeline = Pipeline(make_settings(tmp_path, f"sqlite:///{tmp_path / 'p.db'}", None, **settings))
-    # The roster's SQL view is wired by the roster's own work; until then the index goes in here.
-    pipeline.container.roster = roster
+    seed_roster(pipeline.container, TEAMS_CSV, PEOPLE_CSV)
     try:
         with TestClient(pipeline.container.api()) as client:
             yield client
