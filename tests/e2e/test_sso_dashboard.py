@@ -5,17 +5,17 @@ through the API with the page's session, and sign-out."""
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from engine.bootstrap import build
+from adapters.kafka.broker import free_port
 from tests.e2e.browser import Browser, chromium_path
 from tests.integration.sso_world import (
     ANN,
@@ -25,7 +25,7 @@ from tests.integration.sso_world import (
     sso_settings,
 )
 from tests.oidc_provider import OidcProvider
-from tests.support import make_settings, seed_roster, wait_until
+from tests.support import SECRET, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -38,28 +38,50 @@ def provider() -> Iterator[OidcProvider]:
 
 @contextlib.contextmanager
 def serving(tmp_path: Path, provider: OidcProvider) -> Iterator[str]:
-    """The API and dashboard under uvicorn on a free loopback port, Ann and Bo imported into
-    its roster; stopped whatever the test did."""
-    settings = make_settings(
-        tmp_path, f"sqlite:///{tmp_path / 'p.db'}", None, **sso_settings(provider.issuer)
-    )
-    container = build(settings)
-    seed_roster(container, TEAMS_CSV, PEOPLE_CSV)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    """`perfledger roster import` of Ann and Bo, then `perfledger up` on a free port with the
+    provider as its issuer (all from the environment); stopped whatever the test did."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     provider.redirect_uris.add(f"{url}/v1/auth/callback")
-    server = uvicorn.Server(uvicorn.Config(container.api(), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PERFLEDGER_")},
+        "PERFLEDGER_DATA_DIR": str(tmp_path / "data"),
+        "PERFLEDGER_SECRET": SECRET,
+        "PERFLEDGER_KAFKA_SESSION_TIMEOUT_MS": "2000",
+        **{f"PERFLEDGER_{k.upper()}": str(v) for k, v in sso_settings(provider.issuer).items()},
+    }
+    (tmp_path / "teams.csv").write_text(TEAMS_CSV)
+    (tmp_path / "people.csv").write_text(PEOPLE_CSV)
+    perfledger = [sys.executable, "-m", "engine.cli"]
+    files = ["--teams", str(tmp_path / "teams.csv"), "--people", str(tmp_path / "people.csv")]
+    imported = subprocess.run(
+        [*perfledger, "roster", "import", *files], env=env, capture_output=True, timeout=120
+    )
+    assert imported.returncode == 0, imported.stderr
+    log = tmp_path / "up.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [*perfledger, "up", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
-        wait_until(lambda: server.started, timeout=30)
+        wait_until(lambda: answers(process, url, log), timeout=60, interval=0.2)
         yield url
     finally:
-        server.should_exit = True
-        thread.join(30)
-        listener.close()
-        container.close()
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def answers(process: subprocess.Popen[bytes], url: str, log: Path) -> bool:
+    if process.poll() is not None:
+        raise AssertionError(f"perfledger up exited: {log.read_text()}")
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @pytest.fixture
