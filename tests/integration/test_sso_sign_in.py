@@ -3,6 +3,7 @@ PKCE, the way back, the session handed over once, and every way it must refuse."
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -176,3 +177,20 @@ def test_sign_out_forgets_the_sign_in_and_names_the_issuers_page(
     out = client.post("/v1/auth/logout")
     assert out.json() == {"end_session_url": f"{provider.issuer}/logout"}
     assert client.post("/v1/auth/session").status_code == 401
+
+
+def test_neither_the_code_nor_the_session_token_reaches_the_log(
+    provider: OidcProvider, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    location = sign_in_at_provider(provider, start(client), ANN.email)
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    back_at(client, location)
+    session = client.post("/v1/auth/session").json()["token"]
+    client.get("/v1/me", headers=bearer(session))
+    # Everything logged but by the test's own HTTP client (httpx), which prints the URLs it gets.
+    logged = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))
+    )
+    assert "/v1/auth/callback" in logged and "/v1/me" in logged  # the access log was captured
+    assert code not in logged and session not in logged
