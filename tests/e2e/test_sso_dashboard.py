@@ -5,6 +5,7 @@ through the API with the page's session, and sign-out."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from tests.integration.sso_world import (
     sso_settings,
 )
 from tests.oidc_provider import OidcProvider
-from tests.support import SECRET, wait_until
+from tests.support import SECRET, token, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -110,6 +111,11 @@ def settle(browser: Browser, expression: str, timeout: float = 30.0) -> Any:
     return wait_until(check, timeout=timeout, interval=0.2)
 
 
+def local_token(subject: str) -> str:
+    """A perfledger token of the agent `subject`, as `perfledger token issue` prints it."""
+    return token("agent", subject)["Authorization"].removeprefix("Bearer ")
+
+
 def click(browser: Browser, element_id: str) -> None:
     browser.evaluate(f"document.getElementById('{element_id}').click(); true")
 
@@ -120,6 +126,14 @@ def test_the_dashboard_signs_in_through_the_provider_and_shows_the_persons_name(
     with serving(tmp_path, provider) as url:
         browser.open(f"{url}/")
         settle(browser, "document.body.dataset.state === 'login'")
+        # A pasted local token shows its person's name too; signing out returns to sign-in.
+        browser.evaluate(
+            f"document.getElementById('token').value = {json.dumps(local_token('p-bo'))};"
+            "document.getElementById('token-form').requestSubmit(); true"
+        )
+        assert settle(browser, "document.getElementById('who').textContent") == "Bo Chen"
+        click(browser, "logout")
+        settle(browser, "document.body.dataset.view === 'login'")
         settle(browser, "!document.getElementById('sso').hidden")
         click(browser, "sso-login")
 

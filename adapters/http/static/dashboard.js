@@ -287,7 +287,8 @@ async function loadTeams() {
 }
 
 async function start() {
-  if (!currentToken() && (await signOnConfig()).sso) await takeSession();
+  // Back from the issuer: the new session wins over a token pasted earlier in this browser.
+  if (!sessionStorage.getItem(SESSION_KEY) && (await signOnConfig()).sso) await takeSession();
   if (!currentToken()) return askToken("");
   state.teamsListed = false;
   await showWho();
