@@ -365,8 +365,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str | None = Field(
         default=None,
         description=(
-            "single sign-on: a claim that gives the role (one of the roster's roles); unset: "
-            "the roster's role of the person"
+            "single sign-on: a claim whose `admin`, `auditor` or `ingest` admits someone outside "
+            "the roster in that role; roster people always act in their roster role. Unset: "
+            "only roster people sign in"
         ),
     )
     oidc_redirect_base_url: str | None = Field(

@@ -2,8 +2,9 @@
 
 The issuer itself (discovery, keys, the code exchange) is behind the `Issuer` port; the real
 one is adapters/oidc/issuer.py, the fake tests/fakes.py. This module decides who a verified
-set of claims is: the roster person the configured claim names, in the role the roster (or
-the configured role claim) gives. A token says who the caller is; the roster says the rest.
+set of claims is: the roster person the configured claim names, in their roster role, or (with
+a role claim configured) a service role for someone outside the roster. A token says who the
+caller is; the roster says the rest.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from engine.ports import ROSTER_ROLES, Roster, RosterPerson
+from engine.ports import Roster, RosterPerson
 from engine.tokens import Principal
 
 Match = Literal["email", "external_id"]
+# The roles a caller outside the roster may hold (as for local tokens): operators, auditors and
+# machines. Everyone else must be a person of the roster.
+SERVICE_ROLES: tuple[str, ...] = ("admin", "auditor", "ingest")
 
 
 class SignOnRefused(Exception):
@@ -96,41 +100,49 @@ class SignOn:
         return self.issuer.end_session_url()
 
     def principal_of(self, claims: dict[str, Any]) -> Principal:
-        """The roster person verified claims name, as a principal; SignOnRefused when none."""
-        person = self.person_of(claims)
-        role = self.role_of(claims, person)
-        teams = self.roster.managed_teams(person.person_id) if role == "manager" else ()
-        return Principal(role, person.person_id, teams)
+        """The principal verified claims name; SignOnRefused when they name nobody perfledger
+        knows.
 
-    def person_of(self, claims: dict[str, Any]) -> RosterPerson:
+        A roster person acts in their roster role (a manager for the teams they manage now),
+        whatever the token says. Someone outside the roster is admitted only in a service role
+        (admin, auditor, ingest) given by the configured role claim: operators and auditors the
+        identity provider vouches for, and machine clients.
+        """
+        value = self.claimed(claims)
+        person = self.find(value) if value is not None else None
+        if person is not None:
+            teams = self.roster.managed_teams(person.person_id) if person.role == "manager" else ()
+            return Principal(person.role, person.person_id, teams)
+        role = self.service_role(claims)
+        if role is not None:
+            return Principal(role, value or str(claims.get("sub", "")))
         claim = self.mapping.claim
-        value = claims.get(claim)
-        if not isinstance(value, str) or not value.strip():
+        if value is None:
             raise SignOnRefused(f"the issuer's token has no `{claim}` claim to find the person by")
-        if self.mapping.match == "email":
-            person = self.roster.person_by_email(value.strip())
-        else:
-            person = self.roster.person_by_external_id(value.strip())
-        if person is None:
-            raise SignOnRefused(
-                f"no person of the roster has the {self.mapping.match} {value.strip()!r} "
-                f"(claim `{claim}` of the issuer's token): an administrator adds them to "
-                "the roster"
-            )
-        return person
+        raise SignOnRefused(
+            f"no person of the roster has the {self.mapping.match} {value!r} (claim `{claim}` "
+            "of the issuer's token): an administrator adds them to the roster"
+        )
 
-    def role_of(self, claims: dict[str, Any], person: RosterPerson) -> str:
-        role_claim = self.mapping.role_claim
-        if role_claim is None or role_claim not in claims:
-            return person.role
-        role = claims[role_claim]
-        if isinstance(role, list) and len(role) == 1:
-            role = role[0]  # issuers often give roles as a list
-        if role not in ROSTER_ROLES:
-            raise SignOnRefused(
-                f"the issuer's `{role_claim}` claim must be one of {', '.join(ROSTER_ROLES)}"
-            )
-        return str(role)
+    def claimed(self, claims: dict[str, Any]) -> str | None:
+        """The person claim's value, when it is a non-empty string."""
+        value = claims.get(self.mapping.claim)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def find(self, value: str) -> RosterPerson | None:
+        if self.mapping.match == "email":
+            return self.roster.person_by_email(value)
+        return self.roster.person_by_external_id(value)
+
+    def service_role(self, claims: dict[str, Any]) -> str | None:
+        """The service role the role claim gives, if one is configured and given."""
+        if self.mapping.role_claim is None:
+            return None
+        role = claims.get(self.mapping.role_claim)
+        if isinstance(role, list):  # issuers often give roles as a list
+            given = [r for r in role if r in SERVICE_ROLES]
+            role = given[0] if len(given) == 1 else None
+        return role if isinstance(role, str) and role in SERVICE_ROLES else None
 
 
 def who(principal: Principal, roster: Roster) -> dict[str, Any]:

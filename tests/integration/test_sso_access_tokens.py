@@ -190,15 +190,20 @@ def test_a_person_not_in_the_roster_answers_401_naming_them(
     )
 
 
-def test_a_role_claim_gives_the_role(provider: OidcProvider, tmp_path: Path) -> None:
+def test_a_role_claim_admits_an_auditor_outside_the_roster_but_not_a_roster_persons_rise(
+    provider: OidcProvider, tmp_path: Path
+) -> None:
     with api(
         tmp_path, **sso_settings(provider.issuer, oidc_role_claim="perfledger_role")
     ) as client:
-        auditor = provider.mint(email=BO.email, perfledger_role="auditor")
-        assert client.get("/v1/teams", headers=bearer(auditor)).status_code == 200
-        as_agent = provider.mint(email=BO.email)  # the roster's role: an agent lists no teams
-        assert client.get("/v1/teams", headers=bearer(as_agent)).status_code == 403
-        assert me(client, provider.mint(email=BO.email, perfledger_role="owner"))[0] == 401
+        external = provider.mint(email="zed@elsewhere.example", perfledger_role="auditor")
+        assert client.get("/v1/teams", headers=bearer(external)).status_code == 200
+        status, body = me(client, external)
+        assert status == 200 and body["role"] == "auditor" and body["in_roster"] is False
+        rising = provider.mint(email=BO.email, perfledger_role="admin")  # Bo is an agent
+        assert client.get("/v1/teams", headers=bearer(rising)).status_code == 403
+        manager = provider.mint(email="zed@elsewhere.example", perfledger_role="manager")
+        assert me(client, manager)[0] == 401
 
 
 def test_the_person_can_be_matched_by_external_id(provider: OidcProvider, tmp_path: Path) -> None:
