@@ -274,7 +274,8 @@ class ReviewFeedback(Command):
     """A 360-degree input."""
 
     source: Literal["self", "peer", "manager", "customer"]
-    author_id: Id
+    # Who gave the input; unset: the caller (a peer giving input on their own screen).
+    author_id: Id | None = None
     text: Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(free_text)]
     rating: int = Field(ge=1, le=5, strict=True)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from aggregates.actors import person
 from aggregates.agent_reviews import AgentReviews, agent_reviews_id
 from aggregates.errors import InvalidValue, NotFound, RuleViolation
 from aggregates.review import Review
@@ -134,7 +135,7 @@ class ReviewCommands:
             expected_version,
             lambda r: r.add_feedback(
                 source=command.source,
-                author_id=command.author_id,
+                author_id=command.author_id or person(actor),
                 text=command.text,
                 rating=command.rating,
                 actor=actor,

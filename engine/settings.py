@@ -159,6 +159,16 @@ class Settings(BaseSettings):
     alert_lookback_days: int = Field(
         default=14, ge=1, le=366, description="how many past days of KPIs the alert rules look at"
     )
+    peer_input_threshold: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description=(
+            "the agent reviewed sees peer 360 inputs (without authors) only once at least this "
+            "many peers answered; managers, directors, auditors and admins always see them "
+            "with authors"
+        ),
+    )
     token_ttl_seconds: int = Field(
         default=8 * 3600,
         ge=60,

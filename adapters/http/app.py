@@ -10,6 +10,7 @@ from adapters.http import (
     errors,
     idempotency,
     metrics,
+    naming,
     openapi_examples,
     requests_log,
     sso,
@@ -68,5 +69,6 @@ def create_app(container: Container) -> FastAPI:
     openapi_examples.install(app)
     idempotency.install(app)
     conventions.install(app)  # ETags, 304 and Location, also on idempotent replays
+    naming.install(app, lambda: container.roster)  # outside conventions: a 304 costs no names
     requests_log.install(app)  # last: the outermost middleware
     return app

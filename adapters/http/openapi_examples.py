@@ -21,7 +21,9 @@ ACCEPTED = {"id": GOAL_ID, "version": 2}
 GOAL = {
     "id": GOAL_ID,
     "agent_id": "agent-017",
+    "agent_name": "Ada Lovelace",
     "team_id": "team-north",
+    "team_name": "North",
     "title": "Lower handle time",
     "description": "AHT under five minutes",
     "kpi": "aht_seconds",
@@ -32,6 +34,7 @@ GOAL = {
     "weight": 1.0,
     "status": "active",
     "set_by": "manager:bob",
+    "set_by_name": "Bob Stone",
     "set_at": AT,
     "version": 3,
     "attainment": 1.04,
@@ -65,6 +68,7 @@ EVENT = {
     "type": "Goal.Set",
     "at": AT,
     "actor": "manager:bob",
+    "actor_name": "Bob Stone",
     "data": {"agent_id": "agent-017", "target": 320.0},
     "hash": "d0f1…",
     "prev_hash": "0" * 64,
@@ -74,6 +78,7 @@ CHANGE = {
     "before": 3,
     "after": 4,
     "actor": "manager:bob",
+    "actor_name": "Bob Stone",
     "reason": "re-listened to the calls",
     "at": AT,
 }
@@ -89,23 +94,39 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("get", "/v1/kpis"): {"items": [kpi.describe() for kpi in CATALOGUE]},
     ("get", "/v1/agents/{agent_id}/kpis"): {
         "agent_id": "agent-017",
+        "agent_name": "Ada Lovelace",
         "bucket": "day",
         "rows": [KPI_ROW],
         "next_cursor": None,
     },
     ("get", "/v1/teams/{team_id}/kpis"): {
         "team_id": "team-north",
+        "team_name": "North",
         "bucket": "day",
         "rows": [KPI_ROW],
         "next_cursor": None,
     },
     ("get", "/v1/teams/{team_id}/leaderboard"): {
         "team_id": "team-north",
+        "team_name": "North",
         "kpi": "aht_seconds",
         "order": "ascending",
         "next_cursor": None,
         "rows": [
-            {"rank": 1, "agent_id": "agent-017", "value": 288.9, "kpis": {"agent_id": "agent-017"}}
+            {
+                "rank": 1,
+                "agent_id": "agent-017",
+                "agent_name": "Ada Lovelace",
+                "value": 288.9,
+                "kpis": {"agent_id": "agent-017", "agent_name": "Ada Lovelace"},
+            },
+            # An agent the roster does not know: no name field.
+            {
+                "rank": 2,
+                "agent_id": "agent-0931",
+                "value": 301.2,
+                "kpis": {"agent_id": "agent-0931"},
+            },
         ],
     },
     ("get", "/v1/audit/{aggregate_id}/events"): [EVENT],
@@ -143,8 +164,11 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("get", "/v1/check-ins/{check_in_id}"): {
         "id": GOAL_ID,
         "agent_id": "agent-017",
+        "agent_name": "Ada Lovelace",
         "team_id": "team-north",
+        "team_name": "North",
         "manager": "manager:bob",
+        "manager_name": "Bob Stone",
         "held_at": AT,
         "notes": "Went through last week's calls",
         "goals": [],
@@ -162,6 +186,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
                 "n": 1,
                 "description": "shadow a senior",
                 "owner_id": "agent-017",
+                "owner_name": "Ada Lovelace",
                 "due": "2026-10-20",
                 "completed_by": None,
                 "completed_at": None,
@@ -173,11 +198,28 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("get", "/v1/reviews/{review_id}"): {
         "id": GOAL_ID,
         "agent_id": "agent-017",
+        "agent_name": "Ada Lovelace",
         "team_id": "team-north",
+        "team_name": "North",
         "status": "finalised",
         "policy_id": "default",
         "policy_version": 1,
         "scores": {"quality": 4},
+        "inputs": [
+            {
+                "source": "manager",
+                "author_id": "bob",
+                "author_name": "Bob Stone",
+                "text": "Calm on escalations",
+                "rating": 4,
+                "actor": "manager:bob",
+                "actor_name": "Bob Stone",
+                "at": AT,
+            },
+            # As the agent reviewed reads it: peer inputs without author, once enough answered.
+            {"source": "peer", "text": "Always helps new joiners", "rating": 5},
+        ],
+        "anonymity": {"sources": ["peer"], "threshold": 3, "shown": True},
         "score_changes": [CHANGE],
         "overall_score": 3.62,
         "open_disputes": [],
@@ -528,10 +570,22 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+NAMES_NOTE = (
+    "Display names: beside each id field the roster knows (`agent_id`, `team_id`, `site_id`, "
+    "`owner_id`, `author_id`, ... and actors such as `actor`, `set_by`, `manager`), the answer "
+    "carries `<field>_name` (`agent_id` -> `agent_name`, `actor` -> `actor_name`); an id the "
+    "roster does not know has no name field (absent, not null). Event payloads (`data`) are "
+    "shown as stored."
+)
+
+
 def add_examples(method: str, path: str, operation: dict[str, Any]) -> None:
     for status, response in operation.get("responses", {}).items():
         if not status.startswith("2"):
             continue
+        if method == "get" and path.startswith("/v1/"):
+            # adapters/http/naming.py adds the names to every such answer.
+            response["description"] = f"{response.get('description', '')}\n\n{NAMES_NOTE}".strip()
         content = response.setdefault("content", {}).setdefault("application/json", {})
         if "example" in content or "examples" in content:
             continue

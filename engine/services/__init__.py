@@ -25,6 +25,7 @@ from engine.ports import (
     TelephonyRecords,
 )
 from engine.services.alerts import AlertService
+from engine.services.anonymity import PeerAnonymity
 from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
 from engine.services.goals import GoalService
@@ -82,13 +83,14 @@ def services(
 ) -> Services:
     """Every application service over one application and its read ports."""
     docs = reads.docs
+    anonymity = PeerAnonymity(settings.peer_input_threshold)
     return Services(
         goals=GoalService(app, docs),
         check_ins=CheckInService(app, docs),
-        reviews=ReviewService(app, docs),
+        reviews=ReviewService(app, docs, anonymity),
         templates=TemplateService(app, docs),
         alerts=AlertService(app, docs),
-        audit=AuditService(app, docs, reads.explanations, reads.seals),
+        audit=AuditService(app, docs, reads.explanations, reads.seals, anonymity),
         telephony=TelephonyService(reads.intake, reads.telephony),
         teams=TeamService(docs),
         kpis=KpiService(reads.figures),

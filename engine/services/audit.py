@@ -13,6 +13,7 @@ from engine.application import PerfLedger
 from engine.ports import Documents, Explanations, SealCheck
 from engine.replay import replay
 from engine.scope import check_read, require_role
+from engine.services.anonymity import PeerAnonymity
 from engine.services.docs import parse_id, readable
 from engine.tokens import Principal
 
@@ -21,12 +22,18 @@ class AuditService:
     """What auditors (and, within their scope, everyone) read about how a record came to be."""
 
     def __init__(
-        self, app: PerfLedger, docs: Documents, explanations: Explanations, seals: SealCheck
+        self,
+        app: PerfLedger,
+        docs: Documents,
+        explanations: Explanations,
+        seals: SealCheck,
+        anonymity: PeerAnonymity | None = None,
     ) -> None:
         self.app = app
         self.docs = docs
         self.explanations = explanations
         self.seals = seals
+        self.anonymity = anonymity or PeerAnonymity()
 
     def verify(
         self, who: Principal, events_head: str | None, archive_head: str | None
@@ -47,7 +54,15 @@ class AuditService:
         if not rows:
             raise NotFound(f"no events for {aggregate_id}", id=aggregate_id)
         check_read(who, found[1] if found else {})
-        return rows
+        return self.reviewed(who, found, rows)
+
+    def reviewed(
+        self, who: Principal, found: tuple[str, dict[str, Any]] | None, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """A review's trail with peer inputs anonymous to the agent; other trails as they are."""
+        if found is None or found[0] != "Review":
+            return rows
+        return self.anonymity.trail(who, found[1].get("agent_id"), rows)
 
     def state(
         self,
@@ -60,7 +75,7 @@ class AuditService:
         require_role(who, "admin", "auditor", "manager", "agent")
         result = replay(self.app, parse_id(aggregate_id), version=version, as_of=as_of)
         check_read(who, result["state"])
-        return result
+        return self.anonymity.replayed(who, result)
 
     def score_changes(self, who: Principal, review_id: str, goals: bool) -> list[dict[str, Any]]:
         """Every change of a score behind the review, oldest first (with its goals' unless goals
@@ -93,7 +108,7 @@ class AuditService:
         """How the review's score came to be."""
         answer = self.explanations.review(review_id)
         check_read(who, answer)
-        return answer
+        return self.anonymity.review(who, answer)
 
 
 def parse_head(name: str, value: str | None) -> tuple[int, str] | None:

@@ -11,6 +11,7 @@ from engine.application import PerfLedger
 from engine.commands import Calibrate, Dispute, ReviewFeedback, ScoreCriterion, StartReview
 from engine.ports import Documents
 from engine.scope import check_manage, check_own
+from engine.services.anonymity import PeerAnonymity
 from engine.services.docs import readable, scoped_page
 from engine.services.goals import managed_by
 from engine.tokens import Principal
@@ -24,9 +25,12 @@ def owned_by(who: Principal) -> Any:
 class ReviewService:
     """Every review command with one load of the review; reads of reviews."""
 
-    def __init__(self, app: PerfLedger, docs: Documents) -> None:
+    def __init__(
+        self, app: PerfLedger, docs: Documents, anonymity: PeerAnonymity | None = None
+    ) -> None:
         self.app = app
         self.docs = docs
+        self.anonymity = anonymity or PeerAnonymity()
 
     def start(self, who: Principal, command: StartReview) -> Review:
         """Starts a review of an agent of a team the caller manages."""
@@ -82,8 +86,8 @@ class ReviewService:
         )
 
     def get(self, who: Principal, review_id: str) -> dict[str, Any]:
-        """The review as the read model holds it."""
-        return readable(self.docs, who, "Review", review_id)
+        """The review as the read model holds it (peer inputs anonymous to the agent)."""
+        return self.anonymity.review(who, readable(self.docs, who, "Review", review_id))
 
     def page(
         self,
@@ -95,6 +99,7 @@ class ReviewService:
         cursor: str | None,
     ) -> list[dict[str, Any]]:
         """Reviews by agent, team and status in the caller's scope, ordered by id."""
-        return scoped_page(
+        found = scoped_page(
             self.docs, who, "Review", limit, cursor, agent_id, team_id=team_id, status=status
         )
+        return self.anonymity.reviews(who, found)

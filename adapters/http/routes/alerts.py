@@ -21,7 +21,9 @@ EXAMPLE: dict[str, Any] = {
     "key": "deviation:aht_seconds:agent-0007:2026-10-06",
     "rule": "deviation",
     "team_id": "team-01",
+    "team_name": "North",
     "agent_id": "agent-0007",
+    "agent_name": "Ada Lovelace",
     "kpi": "aht_seconds",
     "day": "2026-10-06",
     "value": 512.4,
@@ -40,10 +42,20 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
-class AlertOut(BaseModel):
-    """An alert as the read model holds it."""
+def with_names(schema: dict[str, Any]) -> None:
+    """The alert's schema: the example, and the names the API adds beside its ids."""
+    schema["examples"] = [EXAMPLE]
+    for field, what in (("agent_name", "agent"), ("team_name", "team")):
+        schema["properties"][field] = {
+            "type": "string",
+            "description": f"the {what}'s display name; absent when the roster does not know it",
+        }
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE]})
+
+class AlertOut(BaseModel):
+    """An alert as the read model holds it, with the names of its agent and team."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=with_names)
     id: str
     rule: str
     team_id: str

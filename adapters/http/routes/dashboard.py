@@ -29,14 +29,20 @@ def page() -> FileResponse:
         200: {
             "content": {
                 "application/json": {
-                    "example": {"items": [{"team_id": "team-01"}, {"team_id": "team-02"}]}
+                    "example": {
+                        "items": [
+                            {"team_id": "team-01", "team_name": "North"},
+                            {"team_id": "team-02"},
+                        ]
+                    }
                 }
             }
         }
     },
 )
 def teams(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
-    """The teams the caller may read that have KPI data or goals, in order."""
+    """The teams the caller may read that have KPI data or goals, in order, with their names
+    where the roster knows them."""
     return {"items": [{"team_id": t} for t in services.teams.readable(who)]}
 
 

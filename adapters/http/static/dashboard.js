@@ -100,6 +100,14 @@ function update(key, data, render) {
 
 function fill(id, ...nodes) { $(id).replaceChildren(...nodes); }
 
+// Answers carry `<field>_name` beside the ids the roster knows: the name, else the id.
+function nameOr(name, id) { return name || id; }
+
+// A name with its id beside it, muted; the id alone when the roster does not know it.
+function named(name, id) {
+  return name ? [el("span", {class: "name"}, name), " ", el("span", {class: "muted id"}, id)] : [id];
+}
+
 async function renderTeam() {
   const t = encodeURIComponent(state.team), r = days();
   const [daily, total, goals, rollup, board, alerts] = await Promise.all([
@@ -142,7 +150,7 @@ function renderLeaderboard(board) {
   const head = el("tr", {}, el("th", {}, "#"), el("th", {}, "Agent"), el("th", {class: "num"}, label(board.kpi)));
   const rows = board.rows.map((row) => el("tr", {class: "clickable", "data-agent": row.agent_id,
                                                  onclick: () => openAgent(row.agent_id)},
-    el("td", {}, row.rank), el("td", {}, el("a", {href: agentHash(row.agent_id)}, row.agent_id)),
+    el("td", {}, row.rank), el("td", {}, el("a", {href: agentHash(row.agent_id)}, ...named(row.agent_name, row.agent_id))),
     el("td", {class: "num"}, format(board.kpi, row.value))));
   fill("leaderboard", el("thead", {}, head), el("tbody", {}, rows));
 }
@@ -151,7 +159,8 @@ function renderAlerts(items) {
   $("alert-count").textContent = items.length ? String(items.length) : "";
   const sorted = [...items].sort((a, b) => (b.day + b.id).localeCompare(a.day + a.id)).slice(0, 30);
   fill("alerts", ...(sorted.length ? sorted.map((a) => el("li", {class: "alert " + a.rule},
-    el("div", {}, el("a", {href: agentHash(a.agent_id)}, a.agent_id), " · ", el("span", {class: "muted"}, a.day)),
+    el("div", {}, el("a", {href: agentHash(a.agent_id)}, nameOr(a.agent_name, a.agent_id)), " · ",
+       el("span", {class: "muted"}, a.day)),
     el("div", {class: "summary"}, a.summary),
     el("button", {type: "button", onclick: (e) => coach(a, e.target)}, "Turn into check-in"))) :
     [el("li", {class: "muted"}, "No open alerts.")]));
@@ -176,7 +185,7 @@ async function renderAgent() {
     api(`/v1/check-ins?agent_id=${a}&limit=1000`),
     api(`/v1/reviews?agent_id=${a}&limit=1000`),
   ]);
-  $("agent-title").textContent = `Agent ${state.agent}`;
+  $("agent-title").textContent = daily.agent_name ? `${daily.agent_name} (${state.agent})` : `Agent ${state.agent}`;
   const own = targets(goals.items);
   update("agent-charts", [daily.rows, own, r.list], () =>
     fill("agent-charts", ...shown("chart").map((k) => lineChart(k, series(daily.rows, k.name, r.list), own[k.name]))));
@@ -200,11 +209,11 @@ function renderGoals(items) {
 function renderCheckIns(items) {
   const sorted = [...items].sort((a, b) => b.held_at.localeCompare(a.held_at));
   fill("check-ins", ...(sorted.length ? sorted.map((c) => el("div", {class: "check-in"},
-    el("div", {}, el("strong", {}, c.held_at.slice(0, 10)), ` with ${c.manager} · `,
+    el("div", {}, el("strong", {}, c.held_at.slice(0, 10)), ` with ${nameOr(c.manager_name, c.manager)} · `,
        el("span", {class: "pill " + c.status}, `${c.open_action_items} open`)),
     el("div", {class: "muted"}, c.notes),
     el("ul", {class: "items"}, c.action_items.map((i) => el("li", {class: i.completed_by ? "done" : "open"},
-      `${i.description} — ${i.owner_id}, due ${i.due}${i.completed_by ? " (done)" : ""}`))))) :
+      `${i.description} — ${nameOr(i.owner_name, i.owner_id)}, due ${i.due}${i.completed_by ? " (done)" : ""}`))))) :
     [el("p", {class: "muted"}, "No check-ins yet.")]));
 }
 
@@ -212,8 +221,22 @@ function scoreHistory(changes) {
   const head = el("tr", {}, ["When", "Criterion", "Change", "By", "Reason"].map((h) => el("th", {}, h)));
   const rows = changes.map((s) => el("tr", {},
     el("td", {}, s.at.slice(0, 16).replace("T", " ")), el("td", {}, s.criterion || s.kind),
-    el("td", {}, `${s.before ?? "–"} → ${s.after}`), el("td", {}, s.actor), el("td", {}, s.reason || "")));
+    el("td", {}, `${s.before ?? "–"} → ${s.after}`), el("td", {}, nameOr(s.actor_name, s.actor)),
+    el("td", {}, s.reason || "")));
   return el("table", {class: "list"}, el("thead", {}, head), el("tbody", {}, rows));
+}
+
+// 360-degree inputs; peer inputs reach the agent reviewed without author, from the threshold on.
+function inputs(review) {
+  const rows = (review.inputs || []).map((i) => el("li", {class: "input " + i.source},
+    el("strong", {}, i.source), i.author_id ? ` · ${nameOr(i.author_name, i.author_id)}` : "",
+    ` · ${i.rating}/5 — ${i.text}`));
+  const rule = review.anonymity;
+  if (rule && !rule.shown) {
+    rows.push(el("li", {class: "muted withheld"},
+      `${rule.sources.join(", ")} inputs appear, without authors, once ${rule.threshold} have answered`));
+  }
+  return el("ul", {class: "items inputs"}, rows);
 }
 
 function renderReviews(items) {
@@ -221,7 +244,7 @@ function renderReviews(items) {
     el("div", {}, el("strong", {}, `${rv.period_start} – ${rv.period_end}`), " ",
        el("span", {class: "pill " + rv.status}, rv.status), " overall ",
        el("strong", {}, rv.overall_score === null ? "–" : rv.overall_score.toFixed(2)), " / 5"),
-    scoreHistory(rv.score_changes)));
+    inputs(rv), scoreHistory(rv.score_changes)));
   fill("reviews", ...(reviews.length ? reviews : [el("p", {class: "muted"}, "No reviews yet.")]));
 }
 
@@ -273,10 +296,11 @@ async function refresh() {
 // Teams appear as data arrives: until the caller can read one, the list is fetched again on refresh.
 async function loadTeams() {
   try {
-    const teams = (await api("/v1/teams")).items.map((t) => t.team_id);
+    const items = (await api("/v1/teams")).items;
+    const teams = items.map((t) => t.team_id);
     readHash();
     if (!state.team || !teams.includes(state.team)) state.team = teams[0] || null;
-    fill("team", ...teams.map((t) => el("option", {value: t}, t)));
+    fill("team", ...items.map((t) => el("option", {value: t.team_id}, t.team_name ? `${t.team_name} (${t.team_id})` : t.team_id)));
     $("team").value = state.team || "";
     state.teamsListed = teams.length > 0;
   } catch (error) {
