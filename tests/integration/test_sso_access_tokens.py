@@ -62,6 +62,7 @@ def test_a_good_access_token_signs_in_the_roster_person(
         "role": "manager",
         "email": "ann@centre.example",
         "in_roster": True,
+        "person_name": "Ann Lee",  # the names beside ids that every answer carries
     }
     # The principal is the roster's manager of team-east: the manager's routes answer.
     teams = client.get("/v1/teams", headers=bearer(provider.mint(email=ANN.email)))
