@@ -46,10 +46,14 @@ def site_uuid(site_id: str) -> UUID:
     return uuid5(ROSTER_NAMESPACE, f"site:{site_id}")
 
 
+# Files of the system's zone directory that are no zone of the IANA database's own.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def zone_names() -> frozenset[str]:
     """Every IANA time zone name this machine knows."""
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def is_zone(name: str) -> bool:

@@ -27,8 +27,9 @@ from adapters.kafka.broker import free_port
 from adapters.sql.kpi_view import LIVE as KPI_TABLES
 from adapters.sql.kpi_view import KpiView
 from engine.bootstrap import build
+from engine.keyring import local_ring
 from engine.settings import Settings, sqlite_path
-from engine.tokens import Principal, issue
+from engine.tokens import LocalTokens
 from projections.kpi import COUNTERS
 
 AGENTS, TEAMS, DAYS = 500, 25, 30
@@ -156,7 +157,9 @@ def run(quick: bool = False) -> dict[str, Any]:
 def measure(settings: Settings, requests: int) -> dict[str, Any]:
     headers = {
         "Authorization": "Bearer "
-        + issue(settings.signing_secret(), Principal("admin", "bench"), 3600)
+        + LocalTokens(
+            local_ring(settings.signing_secret()), settings.token_issuer, settings.token_audience
+        ).issue("bench", 3600, role="admin")
     }
     span = f"from={START.date().isoformat()}&to={(START + timedelta(days=DAYS)).date().isoformat()}"
     url = f"http://127.0.0.1:{settings.port}"

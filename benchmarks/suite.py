@@ -22,19 +22,25 @@ def run(settings: Settings, quick: bool = False) -> int:
         "quick": quick,
     }
     with ProgressBars() as progress:
-        progress("bench", 0, 3)
+        progress("bench", 0, 4)
         with EmbeddedBroker() as broker:
             progress.note("ingest: producing and consuming...")
             report["ingest"] = ingest.run(broker.bootstrap, 20_000 if quick else 200_000)
-        progress("bench", 1, 3)
+        progress("bench", 1, 4)
         progress.note("ingest profile: timing phases in-process...")
         report["ingest_profile"] = ingest_profile.run(20_000 if quick else 200_000)
-        progress("bench", 2, 3)
+        progress("bench", 2, 4)
         from benchmarks import api_latency
 
         progress.note("api latency: loading 30 days of 500 agents, then timing the routes...")
         report["api_latency"] = api_latency.run(quick)
-        progress("bench", 3, 3)
+        progress("bench", 3, 4)
+        from benchmarks import roster
+
+        agents = 2_000 if quick else 20_000
+        progress.note(f"roster: importing {agents:,} agents, then the same files again...")
+        report["roster"] = roster.run(agents)
+        progress("bench", 4, 4)
     print(render(report))
     print(json.dumps(report, indent=2))
     return 0
@@ -65,6 +71,7 @@ def render(report: dict[str, Any]) -> str:
             + ", ".join(f"{k} {v:.1f}" for k, v in report["ingest_profile"]["us_per_event"].items())
             + f"  ({report['ingest_profile']['per_s']:,.0f} /s)",
             *api_latency_lines(report),
+            *roster_lines(report),
         ]
     )
 
@@ -73,3 +80,9 @@ def api_latency_lines(report: dict[str, Any]) -> list[str]:
     from benchmarks import api_latency
 
     return api_latency.render(report["api_latency"]) if "api_latency" in report else []
+
+
+def roster_lines(report: dict[str, Any]) -> list[str]:
+    from benchmarks import roster
+
+    return roster.render(report["roster"]) if "roster" in report else []

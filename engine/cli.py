@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine import audit_cli, logging_setup, roster_cli, tokens
+from engine import audit_cli, logging_setup, roster_cli, token_cli
 from engine.runner import COMPONENTS, up
 from engine.secret_file import SecretFileError
 from engine.settings import Settings
@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
         "baseline it is measured against, then the report as JSON (see BENCHMARKS.md).",
     )
     bench.add_argument("--quick", action="store_true", help="smaller volumes, for a smoke run")
-    add_token(sub)
+    token_cli.add_parsers(sub, command)
     add_health(sub)
     return p
 
@@ -182,42 +182,6 @@ def add_health(sub: Any) -> None:
     )
 
 
-def add_token(sub: Any) -> None:
-    token = command(
-        sub,
-        "token",
-        "bearer tokens",
-        "Bearer tokens, signed with this data directory's secret (PERFLEDGER_SECRET, else the "
-        "`secret` file in PERFLEDGER_DATA_DIR): only servers using the same secret accept them.",
-    )
-    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    issue = command(
-        token_sub,
-        "issue",
-        "print a signed bearer token",
-        "Prints a bearer token on stdout, signed with this data directory's secret; "
-        "stderr says which secret and until when it is valid.",
-    )
-    issue.add_argument(
-        "--role",
-        choices=tokens.ROLES,
-        help="what the token may do (default: the subject's role in the roster; needed for "
-        "principals outside it, such as ingest)",
-    )
-    issue.add_argument(
-        "--subject", required=True, help="the user id the token speaks for (a roster person id)"
-    )
-    issue.add_argument(
-        "--team", action="append", default=[], help="a team a manager may act on (repeat)"
-    )
-    issue.add_argument(
-        "--ttl",
-        type=int,
-        metavar="SECONDS",
-        help="seconds until it expires (default PERFLEDGER_TOKEN_TTL_SECONDS)",
-    )
-
-
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -273,7 +237,7 @@ def dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "up":
         return run_up(settings, args)
     if args.command == "token":
-        return issue_token(settings, args)
+        return token_cli.run(settings, args)
     if args.command == "health":
         return check_health(settings, args)
     if args.command == "roster":
@@ -336,45 +300,6 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def issue_token(settings: Settings, args: argparse.Namespace) -> int:
-    if args.role is None:
-        found = roster_cli.roster_person(settings, args.subject)
-        if found is None:
-            print(
-                f"perfledger: {args.subject} is not in the roster; import it (perfledger roster "
-                "import), or name --role for a principal outside the roster",
-                file=sys.stderr,
-            )
-            return 2
-        args.role, managed = found
-        args.team = [*args.team, *managed]
-    principal = tokens.Principal(args.role, args.subject, tuple(args.team))
-    if args.role == "manager" and not principal.teams:
-        print("perfledger: a manager token needs at least one --team", file=sys.stderr)
-        return 2
-    ttl = args.ttl or settings.token_ttl_seconds
-    try:
-        print(tokens.issue(settings.signing_secret(), principal, ttl))
-    except ValueError as error:
-        print(f"perfledger: {error}", file=sys.stderr)
-        return 2
-    print(
-        f"perfledger: a {args.role} token for {args.subject}, valid for {ttl} s, signed with "
-        f"{secret_source(settings)}; only servers with the same secret accept it",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def secret_source(settings: Settings) -> str:
-    """Where the signing secret comes from, in the words a user sets it with."""
-    if settings.secret is not None:
-        return "PERFLEDGER_SECRET"
-    if settings.secret_file is not None:
-        return f"the secret in {settings.secret_file} (PERFLEDGER_SECRET_FILE)"
-    return f"the secret in {settings.data_dir / 'secret'} (PERFLEDGER_DATA_DIR={settings.data_dir})"
 
 
 if __name__ == "__main__":

@@ -265,6 +265,62 @@ class Roster(Protocol):
     def names(self, ids: Sequence[str]) -> dict[str, str]: ...
 
 
+# --- bearer tokens (issue 11): the signing-key ring and revocations ------------------------------
+# Both live in the database every process shares (a data directory may not be shared), each in a
+# table of its own module (adapters/sql/token_keys.py, adapters/sql/revocations.py). The ring holds
+# no secret material: a key is derived from the process's secret and the row (engine/keyring.py).
+KEY_STATES: tuple[str, ...] = ("active", "verify-only", "retired")
+
+
+@dataclass(frozen=True)
+class SigningKeyRecord:
+    """A key of the ring: its id, the salt its key is derived with, and its state."""
+
+    kid: str
+    salt: str
+    state: str
+    created_at: datetime
+    changed_at: datetime
+
+
+class SigningKeys(Protocol):
+    """The ring of token-signing keys shared by every process."""
+
+    def ring(self) -> list[SigningKeyRecord]: ...
+    def add_first(self, first: SigningKeyRecord) -> None: ...
+    def rotate(self, new: SigningKeyRecord) -> None: ...
+    def retire(self, kid: str, at: datetime) -> SigningKeyRecord | None: ...
+
+
+REVOCATION_KINDS: tuple[str, ...] = ("token", "subject")
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A revoked token (`kind` token, `value` its jti) or every token of a subject issued at or
+    before `issued_until` (epoch seconds; `kind` subject, `value` the subject)."""
+
+    kind: str
+    value: str
+    issued_until: int
+    revoked_at: datetime
+    revoked_by: str
+    reason: str
+
+
+class Revocations(Protocol):
+    """Revoked tokens and subjects, shared by every process.
+
+    `revoke` is idempotent: a token revoked twice keeps its first record; a subject revoked again
+    keeps the latest `issued_until`. `prune` drops token revocations made before a moment (their
+    tokens have expired by then) and says how many.
+    """
+
+    def revoke(self, revocation: Revocation) -> Revocation: ...
+    def all(self) -> list[Revocation]: ...
+    def prune(self, revoked_before: datetime) -> int: ...
+
+
 class RosterFeed(Protocol):
     """Brings the roster read model up to the event store (adapters/sql/roster_view.py).
 

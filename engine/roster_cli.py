@@ -49,10 +49,21 @@ def add_parsers(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> No
     )
     exp.add_argument("--teams", type=Path, metavar="FILE", help="where to write teams.csv")
     exp.add_argument("--people", type=Path, metavar="FILE", help="where to write people.csv")
+    link = command(
+        actions,
+        "link",
+        "record the id a person has in the HR system or identity provider",
+        "Records a roster person's external id (the one single sign-on may map to); an external "
+        "id belongs to one person. The roster files do not carry it, and an import keeps it.",
+    )
+    link.add_argument("--person", required=True, metavar="ID", help="the roster person's id")
+    link.add_argument("--external-id", required=True, metavar="ID", help="their external id")
 
 
 def roster(settings: Settings, args: argparse.Namespace) -> int:
     """Runs `perfledger roster ACTION`."""
+    if args.roster_command == "link":
+        return link_person(settings, args)
     if args.teams is None and args.people is None:
         print("perfledger: name --teams, --people or both", file=sys.stderr)
         return 2
@@ -61,14 +72,24 @@ def roster(settings: Settings, args: argparse.Namespace) -> int:
     return export_files(settings, args)
 
 
+def read(path: Path | None, limit: int) -> bytes | None:
+    """At most `limit` bytes of the file, or None when none was named."""
+    if path is None:
+        return None
+    with path.open("rb") as file:
+        return file.read(limit)
+
+
 def import_files(settings: Settings, args: argparse.Namespace) -> int:
+    from aggregates.errors import DomainError
     from engine.bootstrap import build
     from engine.roster_csv import RosterProblems
     from engine.tokens import Principal
 
+    limit = settings.roster_max_bytes + 1  # one byte more: the import refuses it by size
     try:
-        teams = args.teams.read_bytes() if args.teams else None
-        people = args.people.read_bytes() if args.people else None
+        teams = read(args.teams, limit)
+        people = read(args.people, limit)
     except OSError as error:
         print(f"perfledger: {error}", file=sys.stderr)
         return 2
@@ -87,6 +108,10 @@ def import_files(settings: Settings, args: argparse.Namespace) -> int:
         progress.close()
         for problem in error.problems:
             print(problem, file=sys.stderr)
+        print(f"perfledger: {error.message}", file=sys.stderr)
+        return 1
+    except DomainError as error:  # a concurrent import got there first: run it again
+        progress.close()
         print(f"perfledger: {error.message}", file=sys.stderr)
         return 1
     finally:
@@ -132,6 +157,24 @@ def export_files(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     finally:
         container.close()
+    return 0
+
+
+def link_person(settings: Settings, args: argparse.Namespace) -> int:
+    from aggregates.errors import DomainError
+    from engine.bootstrap import build
+    from engine.tokens import Principal
+
+    admin = Principal("admin", f"cli:{getpass.getuser()}")
+    container = build(settings)
+    try:
+        container.services.roster.set_external_id(admin, args.person, args.external_id)
+    except DomainError as error:
+        print(f"perfledger: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        container.close()
+    print(f"{args.person}: external id {args.external_id}", file=sys.stderr)
     return 0
 
 

@@ -50,6 +50,18 @@ class RosterCommands:
             done += len(people)
             progress("people", done, total)
 
+    def set_external_id(self, person_id: str, external_id: str, actor: str) -> Person:
+        """Records the id the HR system or identity provider knows the person by."""
+        person: Person = self.load(Person, person_uuid(person_id))
+        person.update_details(
+            display_name=person.display_name,
+            email=person.email,
+            external_id=external_id,
+            actor=actor,
+        )
+        self.save_changes(person)
+        return person
+
     def _site(self, change: SiteChange, actor: str) -> Site:
         if change.new:
             return Site(

@@ -76,6 +76,7 @@ class RosterProblems(InvalidValue):
 
 
 def roster_id(value: str) -> str:
+    """A person, team or site id: printable, no surrounding spaces, no ';'."""
     if not value:
         raise ValueError("must not be empty")
     if len(value) > MAX_ID:
@@ -88,6 +89,7 @@ def roster_id(value: str) -> str:
 
 
 def name(value: str) -> str:
+    """A display name or team name: printable, not blank."""
     if not value.strip():
         raise ValueError("must not be empty")
     if len(value) > MAX_NAME:
@@ -98,22 +100,26 @@ def name(value: str) -> str:
 
 
 def email(value: str) -> str:
+    """A plausible e-mail address (someone@somewhere.tld)."""
     if len(value) > MAX_EMAIL or not EMAIL.fullmatch(value) or not value.isprintable():
         raise ValueError(f"{value!r} is not a plausible e-mail address")
     return value
 
 
 def time_zone(value: str) -> str:
+    """An IANA time zone name."""
     if not is_zone(value):
         raise ValueError(f"{value!r} is not an IANA time zone name (such as Europe/Berlin)")
     return value
 
 
 def optional(value: Any) -> Any:
+    """An empty cell as None."""
     return None if value == "" else value
 
 
 def iso_date(value: Any) -> Any:
+    """YYYY-MM-DD as a date (nothing else: no timestamps, no other formats)."""
     if value is None or isinstance(value, date):
         return value
     if not ISO_DATE.fullmatch(str(value)):
@@ -125,6 +131,7 @@ def iso_date(value: Any) -> Any:
 
 
 def team_list(value: Any) -> Any:
+    """`manages`: team ids separated by ';'."""
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(";")) if value.strip() else ()
     return value
@@ -163,16 +170,26 @@ class PersonRow(BaseModel):
         return (self.display_name, self.email, self.role, self.manages)
 
 
-def person_rules(row: PersonRow) -> Iterator[tuple[str, str]]:
-    """Rules across the columns of one line: (column, what is wrong)."""
-    if row.role == "agent" and row.team_id is None:
+def person_rules(values: dict[str, str], failed: set[str]) -> Iterator[tuple[str, str]]:
+    """Rules across the columns of one people.csv line, on its text: (column, what is wrong).
+
+    They run whether or not the columns' own checks passed, so a line lists every problem it
+    has; a rule that involves a column already refused (`failed`) is left out.
+    """
+    role, team, day = values["role"], values["team_id"], values["effective_from"]
+    manages = values["manages"].strip()
+
+    def usable(*columns: str) -> bool:
+        return not failed.intersection(columns)
+
+    if role == "agent" and not team and usable("role", "team_id"):
         yield "team_id", "an agent needs a team"
-    if row.team_id is not None and row.effective_from is None:
+    if team and not day and usable("team_id", "effective_from"):
         yield "effective_from", "needed with a team_id: the date the person joins the team"
-    if row.team_id is None and row.effective_from is not None:
+    if not team and day and usable("team_id", "effective_from"):
         yield "effective_from", "only for a line with a team_id"
-    if row.manages and row.role not in MANAGING_ROLES:
-        yield "manages", f"only managers and directors manage teams, not a {row.role}"
+    if manages and role not in MANAGING_ROLES and usable("role", "manages"):
+        yield "manages", f"only managers and directors manage teams (the role is {role})"
 
 
 Row = TypeVar("Row", bound=BaseModel)
@@ -194,7 +211,7 @@ def decode(file: str, data: bytes, max_bytes: int) -> tuple[str | None, list[Pro
                 file,
                 None,
                 None,
-                f"the file has {len(data)} bytes; at most {max_bytes} are accepted "
+                f"the file is larger than {max_bytes} bytes, the most an import accepts "
                 "(PERFLEDGER_ROSTER_MAX_BYTES)",
             )
         ]
@@ -263,19 +280,21 @@ def validate_line(
             Problem(file, line, None, f"{len(fields)} fields, but the header has {len(header)}")
         )
         return None
+    values = dict(zip(header, fields, strict=True))
+    found: list[Problem] = []
+    row = None
     try:
-        row = model.model_validate(dict(zip(header, fields, strict=True)))
+        row = model.model_validate(values)
     except ValidationError as error:
         for e in error.errors():
             column = str(e["loc"][0]) if e["loc"] else None
-            problems.append(Problem(file, line, column, e["msg"].removeprefix("Value error, ")))
-        return None
-    if isinstance(row, PersonRow):
-        rules = list(person_rules(row))
-        problems.extend(Problem(file, line, column, message) for column, message in rules)
-        if rules:
-            return None
-    return row
+            found.append(Problem(file, line, column, e["msg"].removeprefix("Value error, ")))
+    if model is PersonRow:
+        failed = {p.column for p in found if p.column}
+        found += [Problem(file, line, c, m) for c, m in person_rules(values, failed)]
+        found.sort(key=lambda p: PEOPLE_COLUMNS.index(p.column) if p.column else -1)
+    problems.extend(found)
+    return None if found else row
 
 
 def parse_teams(data: bytes, max_bytes: int, file: str = "teams.csv") -> Parsed[TeamRow]:

@@ -33,6 +33,8 @@ class Counts:
 
 @dataclass(frozen=True)
 class SiteChange:
+    """A site to create or change."""
+
     site_id: str
     name: str
     time_zone: str
@@ -41,6 +43,8 @@ class SiteChange:
 
 @dataclass(frozen=True)
 class TeamChange:
+    """A team to create or change (details, managers or both)."""
+
     team_id: str
     name: str
     site_id: str
@@ -52,6 +56,8 @@ class TeamChange:
 
 @dataclass(frozen=True)
 class PersonChange:
+    """A person to create or change, with the memberships to record."""
+
     person_id: str
     display_name: str
     email: str
@@ -127,6 +133,7 @@ def plan(
 def unique_teams(
     teams: Sequence[tuple[int, TeamRow]], file: str, problems: list[Problem]
 ) -> dict[str, TeamRow]:
+    """The teams by id, refusing a team on two lines."""
     seen: dict[str, int] = {}
     rows: dict[str, TeamRow] = {}
     for line, row in teams:
@@ -219,6 +226,7 @@ def check_emails(
 
 
 def plan_sites(team_rows: dict[str, TeamRow], roster: Roster, result: RosterPlan) -> None:
+    """Sites new or changed: each takes the time zone of its first team in the file."""
     zones: dict[str, str] = {}
     for row in team_rows.values():
         zones.setdefault(row.site, row.time_zone)
@@ -241,6 +249,7 @@ def plan_teams(
     roster: Roster,
     result: RosterPlan,
 ) -> None:
+    """Teams new or changed, and their managers: those whose line names them."""
     managers: dict[str, set[str]] = {
         t.team_id: {m for m in t.managers if m not in persons} for t in roster.teams()
     }
@@ -291,6 +300,7 @@ def plan_teams(
 
 
 def plan_people(persons: dict[str, PersonLines], roster: Roster, result: RosterPlan) -> None:
+    """People new or changed, with the memberships the roster does not hold yet."""
     counts = result.counts["people"]
     for person_id, lines in persons.items():
         row = lines.first

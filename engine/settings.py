@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from engine.secret_file import private_dir, read_or_create
+from engine.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 WEAK_SECRETS = {"", "changeme", "secret", "changethis", "perfledger"}
 ENV_FILE = ".env"  # read from the working directory when present
@@ -173,6 +174,44 @@ class Settings(BaseSettings):
         default=8 * 3600,
         ge=60,
         description="lifetime of a token from `perfledger token issue` without `--ttl`",
+    )
+    token_issuer: str = Field(
+        default=DEFAULT_ISSUER,
+        min_length=1,
+        max_length=200,
+        description=(
+            "the `iss` of the tokens `perfledger token issue` signs, and the issuer whose local "
+            "tokens the API accepts"
+        ),
+    )
+    token_audience: str = Field(
+        default=DEFAULT_AUDIENCE,
+        min_length=1,
+        max_length=200,
+        description="the `aud` of local tokens; the API accepts only tokens meant for it",
+    )
+    token_leeway_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=300,
+        description="clock difference tolerated when checking a token's `iat` and `exp`",
+    )
+    token_max_ttl_seconds: int = Field(
+        default=90 * 86400,
+        ge=60,
+        description=(
+            "longest lifetime `perfledger token issue --ttl` grants; revocations of single "
+            "tokens are kept this long"
+        ),
+    )
+    token_refresh_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description=(
+            "how often each process re-reads the shared signing keys and revocations: a "
+            "revocation or a retired key takes effect everywhere within this time"
+        ),
     )
     roster_max_bytes: int = Field(
         default=32 * 1024 * 1024,
@@ -472,6 +511,11 @@ class Settings(BaseSettings):
             return
         if not self.oidc_client_id:
             raise ValueError("PERFLEDGER_OIDC_ISSUER needs PERFLEDGER_OIDC_CLIENT_ID")
+        if self.oidc_issuer == self.token_issuer:
+            raise ValueError(
+                "PERFLEDGER_OIDC_ISSUER must differ from PERFLEDGER_TOKEN_ISSUER: a token's "
+                "`iss` says which of the two verifies it"
+            )
         for name in ("oidc_issuer", "oidc_redirect_base_url"):
             url = getattr(self, name)
             if url is not None and not is_safe_url(url):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from engine.ports import Roster, RosterPerson
-from engine.tokens import Principal
+from engine.tokens import Identity, InvalidToken, Principal
 
 Match = Literal["email", "external_id"]
 # The roles a caller outside the roster may hold (as for local tokens): operators, auditors and
@@ -41,10 +41,6 @@ class PendingLogin:
 
 class Issuer(Protocol):
     """An OpenID Connect issuer as perfledger uses it (adapters/oidc/issuer.py; fake in tests)."""
-
-    def issued(self, token: str) -> bool:
-        """Whether the token claims to come from this issuer (unverified: only to route it)."""
-        ...
 
     def access_claims(self, token: str) -> dict[str, Any]:
         """The verified claims of an access token; raises SignOnRefused, IssuerUnavailable."""
@@ -79,10 +75,6 @@ class SignOn:
         self.issuer = issuer
         self.roster = roster
         self.mapping = mapping
-
-    def accepts(self, token: str) -> bool:
-        """Whether a bearer token is the issuer's (else it is a local perfledger token)."""
-        return self.issuer.issued(token)
 
     def principal(self, access_token: str) -> Principal:
         """The principal of one of the issuer's access tokens."""
@@ -143,6 +135,38 @@ class SignOn:
             given = [r for r in role if r in SERVICE_ROLES]
             role = given[0] if len(given) == 1 else None
         return role if isinstance(role, str) and role in SERVICE_ROLES else None
+
+
+class IssuerTokenVerifier:
+    """The issuer's access tokens as the API's authenticator takes them (engine/authentication.py
+    `TokenVerifier`): verified, mapped to the person, refused as InvalidToken (401)."""
+
+    def __init__(self, sign_on: SignOn, issuer: str) -> None:
+        self.sign_on = sign_on
+        self._issuer = issuer
+
+    @property
+    def issuer(self) -> str:
+        return self._issuer
+
+    def verify(self, token: str) -> Identity:
+        """The identity of the roster person (or service caller) an access token names."""
+        try:
+            claims = self.sign_on.issuer.access_claims(token)
+            principal = self.sign_on.principal_of(claims)
+        except SignOnRefused as refused:
+            raise InvalidToken(str(refused)) from None
+        jti = claims.get("jti")
+        return Identity(
+            subject=principal.subject,
+            role=principal.role,
+            # Revoking one issuer token needs its `jti`; without one, only the whole subject.
+            jti=jti if isinstance(jti, str) and jti else f"oidc:{claims['iat']}:{claims['sub']}",
+            issued_at=int(claims["iat"]),
+            expires_at=int(claims["exp"]),
+            issuer=self._issuer,
+            teams=principal.teams,
+        )
 
 
 def who(principal: Principal, roster: Roster) -> dict[str, Any]:

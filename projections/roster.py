@@ -46,6 +46,7 @@ def roster_row(row: Row | None, event: EventEnvelope) -> Row:
 
 
 def registered(kind: str, event: EventEnvelope) -> Row:
+    """The first row of a person, team or site."""
     data = event.data
     head = {"id": event.id, "version": event.version}
     if kind == "Person":

@@ -29,7 +29,15 @@ from engine.alert_rules import DayValues
 from engine.application import PerfLedger
 from engine.health import ComponentHealth
 from engine.integrity import digest
-from engine.ports import Membership, Message, RosterPerson, RosterSite, RosterTeam
+from engine.ports import (
+    Membership,
+    Message,
+    Revocation,
+    RosterPerson,
+    RosterSite,
+    RosterTeam,
+    SigningKeyRecord,
+)
 from engine.roster_index import RosterIndex
 from engine.sign_on import IssuerUnavailable, PendingLogin, SignOnRefused
 from projections.goals import roll_up
@@ -132,9 +140,6 @@ class FakeIssuer:
         token = f"fake:{next(self.numbers)}"
         self.tokens[token] = {"iss": self.issuer, "sub": f"idp-{token}", **claims}
         return token
-
-    def issued(self, token: str) -> bool:
-        return token.startswith("fake:")
 
     def access_claims(self, token: str) -> dict[str, Any]:
         if self.down:
@@ -694,6 +699,64 @@ class FakeSealCheck:
             "events_unsealed": sum(1 for p in stored if p > last),
             "problems": problems,
         }
+
+
+class FakeSigningKeys:
+    """SigningKeys: the ring in a dict by kid, kept in order of creation."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, SigningKeyRecord] = {}
+
+    def ring(self) -> list[SigningKeyRecord]:
+        return sorted(self.rows.values(), key=lambda r: (r.created_at, r.kid))
+
+    def add_first(self, first: SigningKeyRecord) -> None:
+        self.rows.setdefault(first.kid, first)
+
+    def rotate(self, new: SigningKeyRecord) -> None:
+        if new.kid in self.rows:
+            raise ValueError(f"key {new.kid} exists")  # as the primary key refuses it
+        for kid, row in list(self.rows.items()):
+            if row.state == "active":
+                self.rows[kid] = dataclasses.replace(
+                    row, state="verify-only", changed_at=new.created_at
+                )
+        self.rows[new.kid] = new
+
+    def retire(self, kid: str, at: datetime) -> SigningKeyRecord | None:
+        row = self.rows.get(kid)
+        if row is not None and row.state != "retired":
+            self.rows[kid] = row = dataclasses.replace(row, state="retired", changed_at=at)
+        return row
+
+
+class FakeRevocations:
+    """Revocations: by (kind, value); a subject keeps its latest second revoked."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Revocation] = {}
+
+    def revoke(self, revocation: Revocation) -> Revocation:
+        key = (revocation.kind, revocation.value)
+        kept = self.rows.get(key)
+        if kept is None or (
+            revocation.kind == "subject" and revocation.issued_until > kept.issued_until
+        ):
+            self.rows[key] = revocation
+        return self.rows[key]
+
+    def all(self) -> list[Revocation]:
+        return sorted(self.rows.values(), key=lambda r: (r.revoked_at, r.value))
+
+    def prune(self, revoked_before: datetime) -> int:
+        gone = [
+            key
+            for key, row in self.rows.items()
+            if row.kind == "token" and row.revoked_at < revoked_before
+        ]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
 
 
 class FakeRosterFeed:

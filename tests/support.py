@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.bootstrap import Container, build, ensure_topics
+from engine.keyring import local_ring
 from engine.runner import start_workers
 from engine.settings import Settings
-from engine.tokens import Principal, issue
+from engine.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER, LocalTokens, Principal
 
 T = TypeVar("T")
 EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster"
@@ -53,9 +54,15 @@ def stored_since(app: Any, position: int) -> tuple[list[Any], int]:
     return envelopes, stored[-1].id if stored else position
 
 
+def local_tokens(secret: str = SECRET) -> LocalTokens:
+    """The tokens of a setup with this secret and the default issuer and audience, signed with
+    its first key (which a test's ring holds until it retires it)."""
+    return LocalTokens(local_ring(secret), DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+
+
 def token(role: str = "admin", subject: str = "alice", *teams: str) -> dict[str, str]:
-    """Authorization header for a principal."""
-    return {"Authorization": "Bearer " + issue(SECRET, Principal(role, subject, teams), 3600)}
+    """Authorization header for a principal (teams in a claim only when given)."""
+    return {"Authorization": "Bearer " + local_tokens().issue(subject, 3600, role, teams)}
 
 
 def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:

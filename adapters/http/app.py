@@ -29,6 +29,7 @@ from adapters.http.routes import (
     roster,
     telephony,
     templates,
+    tokens,
 )
 from adapters.http.routes.common import clean_parameters
 from engine.bootstrap import Container
@@ -45,7 +46,6 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
-    app.state.secret = container.settings.signing_secret()
     errors.install(app)
     metrics.install(app, container)
     for module in (
@@ -61,6 +61,7 @@ def create_app(container: Container) -> FastAPI:
         roster,
     ):
         app.include_router(module.router)
+    app.include_router(tokens.router)
     dashboard.install(app)
     sso.install(app)  # sign-in with the OpenID issuer, GET /v1/me
     app.include_router(explain.router)

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from adapters.http.auth import CurrentPrincipal, Unauthorized
 from adapters.http.errors import problem
 from engine.sign_on import IssuerUnavailable, PendingLogin, SignOn, SignOnRefused, who
-from engine.tokens import InvalidToken, Principal, issue, verify
+from engine.tokens import InvalidToken, Principal
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["sign-in"])
@@ -64,8 +64,8 @@ def sign_on_of(request: Request) -> SignOn:
 
 def cookie_key(request: Request) -> bytes:
     """The key of the sign-in cookie, derived from the signing secret for this use only."""
-    secret: str = request.app.state.secret
-    return hmac.new(secret.encode(), b"perfledger single sign-on cookie", hashlib.sha256).digest()
+    key: bytes = request.app.state.sso_cookie_key
+    return key
 
 
 def redirect_uri(request: Request) -> str:
@@ -161,9 +161,15 @@ def pending_login(request: Request, state: str | None) -> PendingLogin:
 
 def session_token(request: Request, principal: Principal) -> str:
     """A perfledger token for the signed-in person, valid for the configured session length."""
-    settings = request.app.state.container.settings
+    container = request.app.state.container
+    ttl = container.settings.oidc_session_seconds
     try:
-        return issue(request.app.state.secret, principal, settings.oidc_session_seconds)
+        # Role and teams as `perfledger token issue` would give them (a bridge until every
+        # principal is resolved from the roster at request time).
+        token: str = container.services.tokens.issue(
+            principal.subject, ttl, role=principal.role, teams=principal.teams
+        )
+        return token
     except ValueError as error:
         raise SignOnRefused(
             f"{principal.subject} cannot sign in to the dashboard: {error}"
@@ -192,7 +198,7 @@ def session(request: Request) -> Response:
     if not token:
         raise Unauthorized("no sign-in to take over: sign in at /v1/auth/login")
     try:
-        principal = verify(request.app.state.secret, token)
+        identity = request.app.state.container.authenticator.authenticate(token)
     except InvalidToken as error:
         raise Unauthorized(str(error)) from None
     expires_in = request.app.state.container.settings.oidc_session_seconds
@@ -201,7 +207,7 @@ def session(request: Request) -> Response:
             "token": token,
             "token_type": "Bearer",
             "expires_in": expires_in,
-            "subject": principal.subject,
+            "subject": identity.subject,
         },
         headers=NO_STORE,
     )
@@ -231,6 +237,10 @@ def me(request: Request, who_calls: CurrentPrincipal) -> dict[str, Any]:
 
 def install(app: FastAPI) -> None:
     """The sign-in routes, /v1/me, and the answers when the issuer is down or not configured."""
+    secret = app.state.container.settings.signing_secret().encode()
+    app.state.sso_cookie_key = hmac.new(
+        secret, b"perfledger sign-in cookie", hashlib.sha256
+    ).digest()
     app.include_router(router)
 
     @app.exception_handler(IssuerUnavailable)

@@ -46,6 +46,9 @@ from adapters.telephony.inbox import TelephonyInbox
 from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
+from engine.authentication import Authenticator
+from engine.bootstrap.sso import issuer_tokens, sign_on
+from engine.bootstrap.tokens import authenticator, create_token_tables, token_service
 from engine.health import HealthBoard
 from engine.integrity import seal_key
 from engine.progress import GoalProgress
@@ -252,6 +255,14 @@ class Container:
         )
 
     @cached_property
+    def authenticator(self) -> Authenticator:
+        """Who a bearer token says the caller is (engine/authentication.py)."""
+        made = authenticator(self.services.tokens)
+        if self.sign_on is not None:  # the OpenID issuer's access tokens too
+            made.add(issuer_tokens(self.settings, self.sign_on))
+        return made
+
+    @cached_property
     def roster(self) -> SqlRoster:
         """The roster as the engine reads it (the Roster port), caught up with the event store."""
         return SqlRoster(self.app, self.db)
@@ -259,8 +270,6 @@ class Container:
     @cached_property
     def sign_on(self) -> SignOn | None:
         """Single sign-on with the configured OpenID issuer; None when none is configured."""
-        from engine.bootstrap.sso import sign_on
-
         return sign_on(self.settings, self.roster)
 
     def api(self) -> FastAPI:
@@ -282,6 +291,7 @@ def build(
     db = open_database(settings.database, settings)
     create_tables(db)
     idempotency.create_table(db)
+    create_token_tables(db)
     seal_snapshots(app, seal_key(settings.signing_secret()), SqlSnapshotSeals(db))
     if not settings.is_postgres:
         private_files(Path(sqlite_path(settings.database)))
@@ -322,4 +332,5 @@ def application_services(container: Container) -> Services:
         roster_feed=container.roster,
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
-    return services(settings, app, reads, container.health, broker)
+    tokens = token_service(settings, db)
+    return services(settings, app, reads, container.health, broker, tokens)

@@ -10,7 +10,7 @@ from adapters.oidc.issuer import Client, OidcIssuer
 from adapters.oidc.keys import IssuerKeys, get_json
 from engine.ports import Roster
 from engine.settings import Settings
-from engine.sign_on import PersonClaim, SignOn
+from engine.sign_on import IssuerTokenVerifier, PersonClaim, SignOn
 
 
 def sign_on(settings: Settings, roster: Roster) -> SignOn | None:
@@ -40,3 +40,9 @@ def sign_on(settings: Settings, roster: Roster) -> SignOn | None:
         settings.oidc_person_claim, settings.oidc_person_match, settings.oidc_role_claim
     )
     return SignOn(issuer, roster, mapping)
+
+
+def issuer_tokens(settings: Settings, sign_on: SignOn) -> IssuerTokenVerifier:
+    """The issuer's access tokens as one more verifier of the API's authenticator."""
+    assert settings.oidc_issuer is not None
+    return IssuerTokenVerifier(sign_on, settings.oidc_issuer)

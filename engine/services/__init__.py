@@ -36,6 +36,7 @@ from engine.services.roster import RosterService
 from engine.services.teams import TeamService
 from engine.services.telephony import TelephonyService
 from engine.services.templates import TemplateService
+from engine.services.tokens import TokenService
 from engine.settings import Settings
 
 
@@ -53,6 +54,7 @@ class Services:
     teams: TeamService
     kpis: KpiService
     operations: OperationsService
+    tokens: TokenService
     roster: RosterService
 
     def close(self) -> None:
@@ -80,6 +82,7 @@ def services(
     reads: ReadPorts,
     health: HealthBoard,
     components: Mapping[str, Any],
+    tokens: TokenService,
 ) -> Services:
     """Every application service over one application and its read ports."""
     docs = reads.docs
@@ -95,5 +98,6 @@ def services(
         teams=TeamService(docs),
         kpis=KpiService(reads.figures),
         operations=OperationsService(reads.records, settings, health, components),
+        tokens=tokens,
         roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),
     )

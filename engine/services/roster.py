@@ -90,6 +90,23 @@ class RosterService:
             return write_csv(PEOPLE_COLUMNS, people_lines(roster))
         raise InvalidValue(f"file must be one of {', '.join(FILES)}", field="file")
 
+    def set_external_id(self, who: Principal, person_id: str, external_id: str) -> dict[str, Any]:
+        """Links a person to the id their HR system or identity provider gives them (admins);
+        an external id belongs to one person."""
+        require_role(who, "admin")
+        if not external_id or not external_id.isprintable() or len(external_id) > 256:
+            raise InvalidValue("1 to 256 printable characters", field="external_id")
+        roster = self.feed.catch_up()
+        if roster.person(person_id) is None:
+            raise NotFound(f"no person {person_id} in the roster", id=person_id)
+        holder = roster.person_by_external_id(external_id)
+        if holder is not None and holder.person_id != person_id:
+            raise InvalidValue(
+                f"{external_id} is {holder.person_id}'s external id", field="external_id"
+            )
+        self.app.set_external_id(person_id, external_id, who.actor)
+        return self.person(who, person_id)
+
     # --- reads --------------------------------------------------------------------------
 
     def people(self, who: Principal) -> list[dict[str, Any]]:
@@ -135,6 +152,7 @@ class RosterService:
 
 
 def problem_order(problem: Problem) -> tuple[int, int, str]:
+    """Problems of the teams file first, then by line and column."""
     order = {"teams.csv": 0}
     return (order.get(problem.file, 1), problem.line or 0, problem.column or "")
 
@@ -151,6 +169,7 @@ def may_see(roster: Roster, who: Principal, person: RosterPerson) -> bool:
 
 
 def person_view(roster: Roster, person: RosterPerson) -> dict[str, Any]:
+    """A person as the API answers: details, team now, every membership."""
     return {
         "person_id": person.person_id,
         "display_name": person.display_name,
@@ -168,6 +187,7 @@ def person_view(roster: Roster, person: RosterPerson) -> dict[str, Any]:
 
 
 def team_view(roster: Roster, team: RosterTeam) -> dict[str, Any]:
+    """A team as the API answers, its managers' names beside their ids."""
     return {
         "team_id": team.team_id,
         "name": team.name,

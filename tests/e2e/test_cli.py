@@ -115,7 +115,7 @@ def test_token_issue_names_the_secret_it_signed_with(
 ) -> None:
     assert main(["token", "issue", "--role", "admin", "--subject", "you"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.count(".") == 1 and captured.out[-1] == "\n"  # the token alone on stdout
+    assert captured.out.count(".") == 2 and captured.out[-1] == "\n"  # the JWT alone on stdout
     assert (
         f"the secret in {data_dir / 'secret'}" in captured.err
         and "PERFLEDGER_DATA_DIR" in captured.err

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from engine.ports import RosterPerson, RosterTeam
 from engine.roster_index import RosterIndex
+from engine.tokens import Principal
 from tests.oidc_provider import OidcProvider
 from tests.support import Pipeline, make_settings, seed_roster
 
@@ -58,9 +59,13 @@ def sso_settings(provider_issuer: str, **overrides: Any) -> dict[str, Any]:
 @contextlib.contextmanager
 def api(tmp_path: Path, **settings: Any) -> Iterator[TestClient]:
     """The API over a fresh SQLite store (no broker) with these settings, Ann and Bo imported
-    into its roster."""
+    into its roster and linked to their external ids."""
     pipeline = Pipeline(make_settings(tmp_path, f"sqlite:///{tmp_path / 'p.db'}", None, **settings))
     seed_roster(pipeline.container, TEAMS_CSV, PEOPLE_CSV)
+    for person in (ANN, BO):  # as `perfledger roster link` records them
+        pipeline.container.services.roster.set_external_id(
+            Principal("admin", "roster-seed"), person.person_id, person.external_id
+        )
     try:
         with TestClient(pipeline.container.api()) as client:
             yield client

@@ -127,6 +127,15 @@ ROUTES: list[tuple[str, str, Any, dict[str, str], tuple[str, Any] | None, str | 
         "bucket",
     ),
     (
+        "POST",
+        "/v1/tokens/revocations",
+        {"subject": "agent-1"},
+        OUTSIDER,
+        ("/v1/tokens/revocations", {"jti": ""}),
+        "jti",
+    ),
+    ("GET", "/v1/tokens/revocations", None, AGENT, None, None),
+    (
         "GET",
         "/v1/teams/team-a/kpis",
         None,

@@ -106,7 +106,6 @@ def test_a_token_of_another_issuer_is_not_the_issuers(
     settings = Settings(data_dir=tmp_path, **sso_settings(provider.issuer))
     service = sign_on(settings, ROSTER)
     assert service is not None
-    assert not service.accepts(forged)  # routed to the local check, which refuses it too
     with pytest.raises(SignOnRefused, match="names another issuer"):
         service.issuer.access_claims(forged)
 
@@ -208,15 +207,16 @@ def test_a_role_claim_admits_an_auditor_outside_the_roster_but_not_a_roster_pers
 
 
 def test_the_person_can_be_matched_by_external_id(provider: OidcProvider, tmp_path: Path) -> None:
-    # The roster's CSV import has no external id column: the roster index stands in for it.
     settings = sso_settings(
         provider.issuer, oidc_person_claim="employee_number", oidc_person_match="external_id"
     )
-    service = sign_on(Settings(data_dir=tmp_path, **settings), ROSTER)
-    assert service is not None
-    assert service.principal(provider.mint(employee_number="E-2")).subject == "p-bo"
-    with pytest.raises(SignOnRefused, match="no `employee_number` claim"):
-        service.principal(provider.mint(email=BO.email))
+    with api(tmp_path, **settings) as client:
+        status, body = me(client, provider.mint(employee_number="E-2"))
+        assert status == 200 and body["person_id"] == "p-bo"
+        status, body = me(client, provider.mint(email=BO.email))
+        assert status == 401 and "no `employee_number` claim" in str(body["detail"])
+        status, body = me(client, provider.mint(employee_number="E-404"))
+        assert status == 401 and "external_id 'E-404'" in str(body["detail"])
 
 
 def test_an_issuer_that_is_down_answers_503_at_once(provider: OidcProvider, tmp_path: Path) -> None:
@@ -244,3 +244,19 @@ def test_an_issuer_that_never_answers_costs_the_timeout_then_503(
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_revoking_a_person_or_one_token_refuses_the_issuers_tokens_too(
+    provider: OidcProvider, client: TestClient
+) -> None:
+    before = provider.mint(email=ANN.email, iat=int(time.time()) - 5)
+    marked = provider.mint(email=BO.email, jti="idp-token-7")
+    assert me(client, before)[0] == 200 and me(client, marked)[0] == 200
+    admin = token("admin", "root")
+    for body in ({"subject": "p-ann", "reason": "left"}, {"jti": "idp-token-7", "reason": "leak"}):
+        assert client.post("/v1/tokens/revocations", json=body, headers=admin).status_code == 201
+    status, problem = me(client, before)
+    assert status == 401 and "every token of p-ann" in str(problem["detail"])
+    status, problem = me(client, marked)
+    assert status == 401 and "revoked" in str(problem["detail"])
+    assert me(client, provider.mint(email=BO.email))[0] == 200  # Bo's other tokens still work

@@ -86,3 +86,21 @@ def test_the_event_store_gets_bounded_waits_and_no_library_retries(tmp_path: Pat
     assert env["POSTGRES_CONNECT_TIMEOUT"] == "2" and env["POSTGRES_PRE_PING"] == "y"
     assert env["PERFLEDGER_POOL_TIMEOUT"] == "1.5"
     assert env["PERSISTENCE_MODULE"] == "engine.event_store:Factory"
+
+
+def test_a_multipart_retry_has_the_same_digest_whatever_its_boundary() -> None:
+    def form(boundary: str, content: bytes) -> tuple[bytes, str]:
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="teams"; '
+                'filename="teams.csv"\r\n\r\n'
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        return body, f"multipart/form-data; boundary={boundary}"
+
+    first = request_digest("POST", "/v1/roster/import", "", *form("a1b2", b"team_id\n"))
+    retry = request_digest("POST", "/v1/roster/import", "", *form("c3d4e5", b"team_id\n"))
+    other = request_digest("POST", "/v1/roster/import", "", *form("c3d4e5", b"team_id,x\n"))
+    assert first == retry != other
