@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from engine.ports import SigningKeyRecord, SigningKeys
+from engine.ports import KEY_STATES, SigningKeyRecord, SigningKeys
 
 FIRST_KID = "k0"
-ACTIVE, VERIFY_ONLY, RETIRED = "active", "verify-only", "retired"
+ACTIVE, VERIFY_ONLY, RETIRED = KEY_STATES
 CONTEXT = b"perfledger token key v1"  # apart from the seal key derived from the same secret
 UNKNOWN_KID_RELOAD_SECONDS = 0.2  # an unknown kid re-reads the ring at most this often
 

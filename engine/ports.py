@@ -292,9 +292,6 @@ class SigningKeys(Protocol):
     def retire(self, kid: str, at: datetime) -> SigningKeyRecord | None: ...
 
 
-REVOCATION_KINDS: tuple[str, ...] = ("token", "subject")
-
-
 @dataclass(frozen=True)
 class Revocation:
     """A revoked token (`kind` token, `value` its jti) or every token of a subject issued at or

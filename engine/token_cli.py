@@ -120,12 +120,17 @@ def issue_token(service: TokenService, settings: Settings, args: argparse.Namesp
     until = datetime.fromtimestamp(identity.expires_at, UTC).isoformat()
     print(token)
     print(
-        f"perfledger: a {args.role} token for {args.subject}, id {identity.jti}, valid for "
+        f"perfledger: {article(args.role)} {args.role} token for {args.subject}, id "
+        f"{identity.jti}, valid for "
         f"{ttl} s (until {until}), signed with key {service.signing_kid()} derived from "
         f"{secret_source(settings)}; only servers with the same secret and database accept it",
         file=sys.stderr,
     )
     return 0
+
+
+def article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def rotate(service: TokenService, settings: Settings, args: argparse.Namespace) -> int:
@@ -160,10 +165,14 @@ def keys(service: TokenService, settings: Settings, args: argparse.Namespace) ->
 def revoke(service: TokenService, settings: Settings, args: argparse.Namespace) -> int:
     jti = args.jti if args.token is None else tokens.unverified_jti(args.token)
     made = service.revoke("cli", jti=jti, subject=args.subject, reason=args.reason)
-    what = f"token {made.value}" if made.kind == "token" else f"every token of {made.value}"
+    what = (
+        f"token {made.value}"
+        if made.kind == "token"
+        else f"every token of {made.value} issued until {made.revoked_at.isoformat()}"
+    )
     print(
-        f"perfledger: revoked {what} issued until {made.revoked_at.isoformat()}; refused "
-        f"everywhere within {settings.token_refresh_seconds:g} s",
+        f"perfledger: revoked {what}; refused everywhere within "
+        f"{settings.token_refresh_seconds:g} s",
         file=sys.stderr,
     )
     return 0
