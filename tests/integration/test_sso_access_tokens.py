@@ -200,8 +200,12 @@ def test_a_role_claim_admits_an_auditor_outside_the_roster_but_not_a_roster_pers
         assert client.get("/v1/teams", headers=bearer(external)).status_code == 200
         status, body = me(client, external)
         assert status == 200 and body["role"] == "auditor" and body["in_roster"] is False
+        admin_only = "/v1/tokens/revocations"
+        outside_admin = provider.mint(email="zed@elsewhere.example", perfledger_role="admin")
+        assert client.get(admin_only, headers=bearer(outside_admin)).status_code == 200
         rising = provider.mint(email=BO.email, perfledger_role="admin")  # Bo is an agent
-        assert client.get("/v1/teams", headers=bearer(rising)).status_code == 403
+        assert client.get(admin_only, headers=bearer(rising)).status_code == 403
+        assert me(client, rising)[1]["role"] == "agent"
         manager = provider.mint(email="zed@elsewhere.example", perfledger_role="manager")
         assert me(client, manager)[0] == 401
 
