@@ -16,16 +16,19 @@ from pydantic import SecretStr
 from adapters.kafka.client import ensure_topics, topics_of
 from adapters.sql.ingest_counts import counter_totals
 from adapters.telephony.ingestor import TelephonyIngestor
+from benchmarks import ingest_roster
 from engine.bootstrap import build
 from engine.settings import Settings
 from engine.simulate import simulate
+
+AGENTS, TEAMS = 500, 25
 
 
 def produce(bootstrap: str, topic: str, count: int) -> None:
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024, compression_type=None
     )
-    for key, value in simulate(agents=500, teams=25, rate=count, duration=1, seed=5):
+    for key, value in simulate(agents=AGENTS, teams=TEAMS, rate=count, duration=1, seed=5):
         producer.send(topic, key=key, value=value)
     producer.flush(300)
     producer.close()
@@ -57,12 +60,15 @@ def raw_consume_rate(bootstrap: str, topic: str, count: int, partitions: int) ->
 def ingest_rate(settings: Settings, bootstrap: str, count: int) -> dict[str, float]:
     """Events per second through the ingestor into committed KPI rows (SQLite)."""
     container = build(settings, bootstrap)
+    # Every event attributed by the roster, its days cut in its team's zone.
+    ingest_roster.seed(container, AGENTS, TEAMS)
     topics = topics_of(settings)
     handler = TelephonyIngestor(
         topics.telephony,
         topics.telephony_dlq,
         topics.group("bench.ingestor"),
         container.publisher(),
+        roster=container.roster,
     )
     loop = container.consumer_loop(handler)
     stop = threading.Event()
@@ -97,6 +103,7 @@ def ingest_rate_processes(settings: Settings, bootstrap: str, count: int, proces
 
     env = {**os.environ, **settings.as_environment()}
     container = build(settings, bootstrap)
+    ingest_roster.seed(container, AGENTS, TEAMS)
     started = time.perf_counter()
     workers = [
         subprocess.Popen(

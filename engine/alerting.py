@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 from pydantic import Field
@@ -48,15 +49,24 @@ class AlertEvaluator:
 
     def step(self) -> int:
         """One pass when anything read has changed; returns how many alerts it raised."""
-        today = self.clock().date()
-        mark = f"{today.isoformat()}|{self.source.fingerprint()}"
+        now = self.clock()
+        today = now.date()
+        # The quarter hour, not the UTC date: some team's local midnight passes every 15 minutes.
+        mark = f"{now:%Y-%m-%dT%H}:{now.minute // 15}|{self.source.fingerprint()}"
         if mark == self._seen:
             return 0
         since = today - timedelta(days=self.lookback_days)
-        raised = sum(self._team(team_id, since, today) for team_id in self.source.teams(since))
+        raised = sum(
+            self._team(team_id, since, self._today(team_id, now))
+            for team_id in self.source.teams(since)
+        )
         self._seen = mark
         self.raised += raised
         return raised
+
+    def _today(self, team_id: str, now: datetime) -> date:
+        """The team's local date now: its days, and so its streaks, end at its midnight."""
+        return now.astimezone(ZoneInfo(self.source.time_zone(team_id))).date()
 
     def _team(self, team_id: str, since: date, today: date) -> int:
         values = self.source.day_values(team_id, since)

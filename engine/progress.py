@@ -48,6 +48,7 @@ class Measured:
     kpi: str
     start: date
     end: date
+    team_id: str | None = None
 
 
 def interval_of(at: datetime) -> str:
@@ -75,6 +76,9 @@ class GoalProgress:
     def step(self) -> int:
         """One pass over new goals and changed agents; returns how many progress events it
         recorded."""
+        # A roster change re-attributes counted KPIs even while no telephony arrives; the agents
+        # it moves are then marked changed and measured below.
+        self.source.follow_roster()
         recorded = self._new_goals()
         for agent_id, changed_at in self.source.changed_agents().items():
             done, held_back = self._agent(agent_id)
@@ -108,7 +112,12 @@ class GoalProgress:
         if not isinstance(goal, Goal) or goal.status != "active" or not goal.kpi_measured:
             return 0
         measured = Measured(
-            str(goal.id), goal.agent_id, goal.kpi, goal.period_start, goal.period_end
+            str(goal.id),
+            goal.agent_id,
+            goal.kpi,
+            goal.period_start,
+            goal.period_end,
+            goal.team_id,
         )
         done, held_back = self._measure(measured)
         if held_back:
@@ -125,6 +134,7 @@ class GoalProgress:
                     doc["kpi"],
                     date.fromisoformat(doc["period_start"]),
                     date.fromisoformat(doc["period_end"]),
+                    doc.get("team_id"),
                 )
             )
             done, held_back = done + one, held_back or held
@@ -134,7 +144,11 @@ class GoalProgress:
         """Records the goal's KPI over its period when it changed: (recorded, held back)."""
         if goal_ref.kpi not in BY_NAME:  # only the catalogue's KPIs are measured
             return 0, False
-        values, latest = self.source.period_kpis(goal_ref.agent_id, goal_ref.start, goal_ref.end)
+        # The period's days are the goal's team's local days, and only the agent's days in that
+        # team count (an agent that moved counts for each team its own days).
+        values, latest = self.source.period_kpis(
+            goal_ref.agent_id, goal_ref.start, goal_ref.end, goal_ref.team_id
+        )
         value = values.get(goal_ref.kpi)
         if value is None or latest is None:
             return 0, False
@@ -143,7 +157,11 @@ class GoalProgress:
             return 0, False
         if not self.source.claim(goal_ref.goal_id, interval_of(self.clock())):
             return 0, True
-        as_of = min(latest, datetime.combine(goal_ref.end, time.max, tzinfo=UTC))
+        # The goal dates its progress by the UTC date (aggregates/goal.py): keep as_of in there.
+        as_of = max(
+            min(latest, datetime.combine(goal_ref.end, time.max, tzinfo=UTC)),
+            datetime.combine(goal_ref.start, time.min, tzinfo=UTC),
+        )
         try:
             self.app.record_progress(
                 goal_ref.goal_id,

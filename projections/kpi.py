@@ -67,11 +67,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Any
 
 from aggregates.kpis import values
+from projections.attribution import (
+    AS_TELEPHONY_SAYS,
+    Attribution,
+    interval_index,
+    starts_of_interval,
+)
 
 COUNTERS: tuple[str, ...] = (
     "events",
@@ -133,24 +138,8 @@ def month_start(at: datetime) -> datetime:
 
 
 def bucket_starts(at: datetime) -> tuple[datetime, datetime, datetime, datetime]:
-    """Interval, day, week and month starts of an aware datetime, in BUCKET_KINDS order."""
-    # Every bucket start depends only on the interval, so one cached entry serves all the
-    # events of an interval: the hot loop does no calendar arithmetic.
-    return _starts_of_interval(_interval_index(at))
-
-
-def _interval_index(at: datetime) -> int:
-    if at.utcoffset() is None:  # timestamp() would silently read it as local time
-        raise ValueError("a naive datetime has no place in UTC buckets")
-    return int(at.timestamp() // INTERVAL_SECONDS)
-
-
-@lru_cache(maxsize=1 << 16)
-def _starts_of_interval(index: int) -> tuple[datetime, datetime, datetime, datetime]:
-    interval = _EPOCH + timedelta(seconds=index * INTERVAL_SECONDS)
-    day = interval.replace(hour=0, minute=0)
-    week = day - timedelta(days=day.weekday())
-    return interval, day, week, day.replace(day=1)
+    """Interval, day, week and month starts of an aware datetime, in BUCKET_KINDS order (UTC)."""
+    return starts_of_interval(interval_index(at))
 
 
 # --- events to increments ---------------------------------------------------------------
@@ -375,46 +364,81 @@ def kpis(sums: Mapping[str, int]) -> dict[str, int | float | None]:
 
 
 class SumsBatch:
-    """Sums of many events, kept per (agent, team, interval) and spread over 8 records once.
+    """Sums of many events, kept per (agent, team, telephony's team, interval) and spread over 8
+    records once.
 
     The fast path for a consumer: an event costs one record update instead of eight,
-    because all of its buckets follow from its interval. `records()` gives the changes
-    to add to the stored records (counters may be negative where events moved away).
+    because all of its buckets follow from its interval (and its team's time zone). The team an
+    event counts for comes from `attribution` (projections/attribution.py; by default the team
+    telephony names, cut in UTC). `records()` gives the changes to add to the stored records
+    (counters may be negative where events moved away).
     """
 
-    def __init__(self) -> None:
-        self._groups: dict[tuple[str, str, int], Sums] = {}
+    def __init__(self, attribution: Attribution = AS_TELEPHONY_SAYS) -> None:
+        self.attribution = attribution
+        # (agent, team counted for, team telephony named, interval) -> (sums, ever added to)
+        self._groups: dict[tuple[str, str, str, int], tuple[Sums, list[bool]]] = {}
 
     def add(self, event: Mapping[str, Any], at: datetime | None = None, sign: int = 1) -> None:
         """Count `event` at `at` (default: its own time); sign -1 takes it away again."""
         when = occurred_at(event) if at is None else at
-        group = (event["agent_id"], event["team_id"], _interval_index(when))
-        record = self._groups.get(group)
-        if record is None:
-            record = self._groups[group] = empty_sums()
-        for name, amount in delta(event).items():
+        agent, telephony = event["agent_id"], event["team_id"]
+        team = self.attribution.team_at(agent, when) or telephony
+        self.add_sums(agent, team, telephony, interval_index(when), delta(event), sign)
+
+    def add_sums(
+        self, agent: str, team: str, telephony: str, index: int, change: Delta, sign: int = 1
+    ) -> None:
+        """Count counters for an agent and team in interval number `index`."""
+        group = (agent, team, telephony, index)
+        found = self._groups.get(group)
+        if found is None:
+            found = self._groups[group] = (empty_sums(), [False])
+        record = found[0]
+        for name, amount in change.items():
             record[name] += sign * amount
+        if sign > 0:
+            found[1][0] = True
 
     def add_placed(self, placed: Iterable[Placed]) -> None:
         """Add what `PlacementIndex.place` decided."""
         for event, at, sign in placed:
             self.add(event, at, sign)
 
+    def ledger(self) -> dict[tuple[str, str, int], tuple[str, Sums]]:
+        """The change per (agent, telephony's team, interval), with the team it counts for."""
+        rows: dict[tuple[str, str, int], tuple[str, Sums]] = {}
+        for (agent, team, telephony, index), (record, _) in self._groups.items():
+            rows[(agent, telephony, index)] = (team, record)
+        return rows
+
     def records(self, kinds: tuple[str, ...] = BUCKET_KINDS) -> dict[SumsKey, Sums]:
         """The change of every record touched, by key (only of the bucket kinds asked for)."""
+        return self.records_and_teams(kinds)[0]
+
+    def records_and_teams(
+        self, kinds: tuple[str, ...] = BUCKET_KINDS, agent_kinds: tuple[str, ...] | None = None
+    ) -> tuple[dict[SumsKey, Sums], dict[SumsKey, str]]:
+        """`records()` (agents' records only of `agent_kinds`, default `kinds`), and the team of
+        each agent record something was added to (the last)."""
         totals: dict[SumsKey, Sums] = {}
-        for (agent, team, index), record in self._groups.items():
+        teams: dict[SumsKey, str] = {}
+        zone_of = self.attribution.zone_of
+        of_agents = kinds if agent_kinds is None else agent_kinds
+        for (agent, team, _, index), (record, added) in self._groups.items():
             changed = [(name, amount) for name, amount in record.items() if amount]
-            for key in _keys_of(agent, team, _starts_of_interval(index)):
-                if key[2] not in kinds:
+            for key in _keys_of(agent, team, starts_of_interval(index, zone_of(team))):
+                if key[2] not in (of_agents if key[0] == "agent" else kinds):
                     continue
+                if added[0] and key[0] == "agent":
+                    teams[key] = team
                 total = totals.get(key)
                 if total is None:
                     totals[key] = dict(record)
                     continue
                 for name, amount in changed:
                     total[name] += amount
-        return totals
+        return totals, teams
 
 
 # --- the late-event rule, in memory -----------------------------------------------------
@@ -535,10 +559,12 @@ def counted_as(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [effective(e, fixes.get(e["event_id"], ())) for e in stream if not is_correction(e)]
 
 
-def fold(events: Iterable[Mapping[str, Any]]) -> dict[SumsKey, Sums]:
+def fold(
+    events: Iterable[Mapping[str, Any]], attribution: Attribution = AS_TELEPHONY_SAYS
+) -> dict[SumsKey, Sums]:
     """The non-empty sums records of a stream of distinct events (corrections included), in
     arrival order."""
-    index, batch = PlacementIndex(), SumsBatch()
+    index, batch = PlacementIndex(), SumsBatch(attribution)
     for event in counted_as(events):
         batch.add_placed(index.place(event))
     return {key: sums for key, sums in batch.records().items() if not is_empty(sums)}

@@ -21,7 +21,7 @@ from adapters.sql.database import Database
 from adapters.sql.documents_view import TEAM_RECORDS
 from adapters.sql.explain import explain_progress, explain_review
 from adapters.sql.ingest_counts import COUNTER_NAMES
-from adapters.sql.kpi_queries import range_total
+from adapters.sql.kpi_queries import KIND, group_by_bucket, range_total
 from aggregates.alert import alert_rules_id
 from aggregates.contract import GENESIS, EventEnvelope, envelope_of
 from aggregates.kpis import KPI_NAMES
@@ -40,9 +40,10 @@ from engine.ports import (
 )
 from engine.roster_index import RosterIndex
 from engine.sign_on import IssuerUnavailable, PendingLogin, SignOnRefused
+from projections.attribution import shown
 from projections.goals import roll_up
 from projections.history_rows import history_entry
-from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis, month_start, week_start
+from projections.kpi import COUNTERS, Sums, SumsKey, fold, kpis
 from projections.roster import KINDS as ROSTER_KINDS
 from projections.roster import apply_roster
 from projections.store import BUILDERS
@@ -241,6 +242,9 @@ class FakeProgressSource:
     def __init__(self, models: FakeReadModels) -> None:
         self.models = models
 
+    def follow_roster(self) -> None:
+        return None  # the fake's sums are folded without a roster: nothing to re-attribute
+
     def changed_agents(self) -> dict[str, str]:
         return dict(self.models.changes)
 
@@ -259,8 +263,9 @@ class FakeProgressSource:
         ]
 
     def period_kpis(
-        self, agent_id: str, start: date, end: date
+        self, agent_id: str, start: date, end: date, team_id: str | None = None
     ) -> tuple[dict[str, Any], datetime | None]:
+        del team_id  # no roster in the fake: every day of the agent counts, cut in UTC
         bounds = (midnight(start), midnight(end + timedelta(days=1)))
         days = self.models.agent_sums(agent_id, "day", *bounds)
         if not days:
@@ -295,6 +300,10 @@ class FakeAlertSource:
             if (docs := self.models.docs(kind))
         ]
         return json.dumps([self.models.accepted, watched])
+
+    def time_zone(self, team_id: str) -> str:
+        del team_id  # the fake's sums are folded without a roster: every day is cut in UTC
+        return "UTC"
 
     def teams(self, since: date) -> list[str]:
         return sorted(
@@ -460,32 +469,30 @@ class FakeKpiFigures:
         after: str | None,
         limit: int,
         known_at: str | None,
+        zone: str = "UTC",
+        stored_zone: str = "UTC",
     ) -> list[dict[str, Any]]:
+        """Every bucket added up from the interval sums, in the zone (the definition: stored
+        days are what the real adapter may use instead)."""
+        del stored_zone
         sums = self._sums(known_at)
+        intervals: list[dict[str, Any]] = [
+            {"start": at, **value}
+            for at, value in self._stored(sums, scope, scope_id, "interval", None, None)
+        ]
         if bucket == "total":
-            days = self._stored(sums, scope, scope_id, "day", start, end)
-            return range_total([{"start": at, **value} for at, value in days], start, after)
-        if bucket in ("week", "month"):
-            bucket_of = week_start if bucket == "week" else month_start
-            totals: dict[str, dict[str, int]] = {}
-            for at, value in self._stored(sums, scope, scope_id, "day", None, None):
-                key = bucket_of(datetime.fromisoformat(at)).isoformat()
-                total = totals.setdefault(key, dict.fromkeys(COUNTERS, 0))
-                for counter in COUNTERS:
-                    total[counter] += value.get(counter, 0)
-            buckets = sorted(totals.items())
+            within = [i for i in intervals if _in(i["start"], start, end, None)]
+            found = range_total(within, start, after)
+        elif bucket == "interval":
+            found = [
+                {"start": i["start"], **kpis(i)}
+                for i in intervals
+                if _in(i["start"], start, end, after)
+            ][:limit]
         else:
-            buckets = [
-                (at, {c: value.get(c, 0) for c in COUNTERS})
-                for at, value in self._stored(sums, scope, scope_id, bucket, None, None)
-            ]
-        return [
-            {"start": at, **kpis(value)}
-            for at, value in buckets
-            if (start is None or at >= start)
-            and (end is None or at < end)
-            and (not after or at > after)
-        ][:limit]
+            totals = group_by_bucket(intervals, KIND[bucket], zone, start, end, after)
+            found = [{"start": key, **kpis(totals[key])} for key in sorted(totals)[:limit]]
+        return [{**row, "start": shown(row["start"], zone)} for row in found]
 
     def agent_totals(
         self,
@@ -493,12 +500,15 @@ class FakeKpiFigures:
         start: str | None,
         end: str | None,
         known_at: str | None,
+        zone: str = "UTC",
+        stored_zone: str = "UTC",
     ) -> list[dict[str, Any]]:
+        del zone, stored_zone  # bounds are instants; intervals are cut alike in every zone
         sums = self._sums(known_at)
         agents = sorted({e["agent_id"] for e in self.models.telephony if e["team_id"] == team_id})
         found = []
         for agent_id in agents:
-            days = self._stored(sums, "agent", agent_id, "day", start, end)
+            days = self._stored(sums, "agent", agent_id, "interval", start, end)
             if days:
                 total = {c: sum(value.get(c, 0) for _, value in days) for c in COUNTERS}
                 found.append({"agent_id": agent_id, **kpis(total)})
@@ -506,6 +516,10 @@ class FakeKpiFigures:
 
     def team_of_agent(self, agent_id: str) -> str | None:
         return self.models.team_of.get(agent_id)
+
+    def team_mismatches(self, team_id: str, start: str | None, end: str | None) -> int:
+        del team_id, start, end  # without a roster, every event counts where telephony says
+        return 0
 
     def team_exists(self, team_id: str) -> bool:
         return any(key[:2] == ("team", team_id) for key in self.models.sums) or any(
@@ -522,6 +536,7 @@ class FakeTelephonyRecords:
         self.tally: dict[tuple[str, str], list[int]] = {}
         self.trails: dict[str, dict[str, Any]] = {}
         self.moved: list[dict[str, Any]] = []
+        self.team_disagreements: list[dict[str, Any]] = []
 
     def deliver(self, day: date, source: str, counts: Sequence[int]) -> None:
         """Adds counts in COUNTER_NAMES order, as the ingestor's tally does."""
@@ -542,6 +557,13 @@ class FakeTelephonyRecords:
 
     def mismatches(self) -> list[dict[str, Any]]:
         return sorted(self.moved, key=lambda row: str(row["event_id"]))
+
+    def team_mismatches(self, team_id: str | None) -> list[dict[str, Any]]:
+        return [
+            row
+            for row in self.team_disagreements
+            if team_id is None or team_id in (row["roster_team"], row["telephony_team"])
+        ]
 
 
 class FakeOperations:
@@ -699,6 +721,15 @@ class FakeSealCheck:
             "events_unsealed": sum(1 for p in stored if p > last),
             "problems": problems,
         }
+
+
+def _in(text: str, start: str | None, end: str | None, after: str | None) -> bool:
+    """A UTC bucket start within [start, end) and after `after` (all UTC ISO texts)."""
+    return (
+        (start is None or text >= start)
+        and (end is None or text < end)
+        and (after is None or text > after)
+    )
 
 
 class FakeSigningKeys:

@@ -62,7 +62,7 @@ GOAL = {
     "template_id": None,
     "updated_at": AT,
 }
-KPI_ROW = {"start": "2026-10-06T00:00:00+00:00", **{kpi.name: kpi.example for kpi in CATALOGUE}}
+KPI_ROW = {"start": "2026-10-06T00:00:00+02:00", **{kpi.name: kpi.example for kpi in CATALOGUE}}
 EVENT = {
     "sequence": 1,
     "type": "Goal.Set",
@@ -96,6 +96,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "agent_id": "agent-017",
         "agent_name": "Ada Lovelace",
         "bucket": "day",
+        "time_zone": "Europe/Berlin",
         "rows": [KPI_ROW],
         "next_cursor": None,
     },
@@ -103,12 +104,15 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "team_id": "team-north",
         "team_name": "North",
         "bucket": "day",
+        "time_zone": "Europe/Berlin",
+        "telephony_team_mismatches": 0,
         "rows": [KPI_ROW],
         "next_cursor": None,
     },
     ("get", "/v1/teams/{team_id}/leaderboard"): {
         "team_id": "team-north",
         "team_name": "North",
+        "time_zone": "Europe/Berlin",
         "kpi": "aht_seconds",
         "order": "ascending",
         "next_cursor": None,
@@ -149,6 +153,19 @@ EXAMPLES: dict[tuple[str, str], Any] = {
                 "moved_to": {"agent_id": "agent-022", "team_id": "team-south"},
             }
         ]
+    },
+    ("get", "/v1/telephony/team-mismatches"): {
+        "team_id": "team-beijing",
+        "rows": [
+            {
+                "agent_id": "agent-041",
+                "telephony_team": "team-berlin",
+                "roster_team": "team-beijing",
+                "events": 37,
+                "first_interval": "2026-03-02T01:15:00+00:00",
+                "last_interval": "2026-03-02T09:45:00+00:00",
+            }
+        ],
     },
     ("get", "/healthz"): {"status": "ok"},
     ("get", "/readyz"): {

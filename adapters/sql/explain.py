@@ -7,22 +7,24 @@ used them), listing the day buckets and the telephony event ids it came from.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from adapters.sql.database import Database
 from adapters.sql.kpi_asof import known_events
+from adapters.sql.kpi_attribution import RosterSnapshot, consistent
 from aggregates.errors import InvalidValue, NotFound
 from aggregates.score_changes import GOAL_CHANGES
 from aggregates.scoring import ScoringPolicy, overall_score
 from engine.application import PerfLedger
+from engine.ports import Roster
 from engine.replay import replay
+from projections.attribution import AS_TELEPHONY_SAYS, UTC_ZONE, local_midnight, shown
 from projections.kpi import (
     PlacementIndex,
     SumsBatch,
     add_sums,
-    day_start,
     empty_sums,
     is_linked,
     kpis,
@@ -32,8 +34,11 @@ from projections.kpi import (
 TOLERANCE = 1e-9
 
 
-def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> dict[str, Any]:
-    """The n-th (1-based) recorded progress of a goal and where its value came from."""
+def explain_progress(
+    app: PerfLedger, db: Database, goal_id: UUID, n: int, roster: Roster | None = None
+) -> dict[str, Any]:
+    """The n-th (1-based) recorded progress of a goal and where its value came from: the agent's
+    days in the goal's team, cut in that team's zone, as goal progress measures them."""
     goal = replay(app, goal_id)
     if goal["type"] != "Goal":
         raise NotFound(f"no goal {goal_id}", id=str(goal_id))
@@ -63,7 +68,9 @@ def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> di
         return {**answer, "kind": "manual", "buckets": [], "telephony_event_ids": []}
     kpi = data["source"].removeprefix("kpi:")
     first, last = date.fromisoformat(state["period_start"]), date.fromisoformat(state["period_end"])
-    inputs = kpi_inputs(db, state["agent_id"], first, last, event["at"])
+    inputs = kpi_inputs(
+        db, state["agent_id"], first, last, event["at"], state.get("team_id"), roster
+    )
     recomputed = inputs["kpis"].get(kpi)
     reproduced = recomputed is not None and abs(recomputed - data["after"]) <= TOLERANCE * max(
         1.0, abs(recomputed)
@@ -82,12 +89,24 @@ def explain_progress(app: PerfLedger, db: Database, goal_id: UUID, n: int) -> di
 
 
 def kpi_inputs(
-    db: Database, agent_id: str, first: date, last: date, known_at: str
+    db: Database,
+    agent_id: str,
+    first: date,
+    last: date,
+    known_at: str,
+    team_id: str | None = None,
+    roster: Roster | None = None,
 ) -> dict[str, Any]:
-    """The agent's day buckets over first..last and the telephony events counted in them,
-    as known then."""
-    lower = datetime.combine(first, time(), tzinfo=UTC)
-    upper = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+    """The agent's day buckets over first..last (local days of the team) and the telephony
+    events counted in them, as known then; an agent the roster knows, only its days in the
+    team."""
+    attribution = (
+        AS_TELEPHONY_SAYS if roster is None else RosterSnapshot(consistent(roster)).attribution
+    )
+    zone = attribution.zone_of(team_id) if team_id else UTC_ZONE
+    in_team = team_id if team_id and roster is not None and roster.memberships(agent_id) else None
+    lower = local_midnight(first, zone)
+    upper = local_midnight(last + timedelta(days=1), zone)
     index, counted = PlacementIndex(), []
     events = [
         {k: v for k, v in e.items() if k != "recorded_at"}
@@ -96,10 +115,12 @@ def kpi_inputs(
     for event in events:
         index.place(event)
     placed = {e["event_id"]: at for entries in index.linked.values() for e, at in entries}
-    batch = SumsBatch()
+    batch = SumsBatch(attribution)
     for event in events:
         at = placed.get(event["event_id"]) if is_linked(event) else occurred_at(event)
         at = at or occurred_at(event)
+        if in_team and attribution.team(agent_id, event["team_id"], at) != in_team:
+            continue
         if lower <= at < upper:
             batch.add(event, at)
             counted.append(event["event_id"])
@@ -112,13 +133,15 @@ def kpi_inputs(
     for sums in days.values():
         add_sums(total, sums)
     buckets = [
-        {"start": day_start(key[3]).isoformat(), "events": sums["events"], **kpis(sums)}
+        {"start": shown(key[3], zone), "events": sums["events"], **kpis(sums)}
         for key, sums in sorted(days.items(), key=lambda item: item[0][3])
     ]
     return {"buckets": buckets, "event_ids": sorted(counted), "kpis": kpis(total)}
 
 
-def explain_review(app: PerfLedger, db: Database, review_id: UUID) -> dict[str, Any]:
+def explain_review(
+    app: PerfLedger, db: Database, review_id: UUID, roster: Roster | None = None
+) -> dict[str, Any]:
     """A review's score changes, scoring policy, finalisations recomputed,
     and each goal's inputs."""
     review = replay(app, review_id)
@@ -152,11 +175,13 @@ def explain_review(app: PerfLedger, db: Database, review_id: UUID) -> dict[str, 
         "score_changes": state["score_changes"],
         "overall_score": state["overall_score"],
         "finalisations": finalisations,
-        "goals": [goal_inputs(app, db, goal_id) for goal_id in state["goal_ids"]],
+        "goals": [goal_inputs(app, db, goal_id, roster) for goal_id in state["goal_ids"]],
     }
 
 
-def goal_inputs(app: PerfLedger, db: Database, goal_id: str) -> dict[str, Any]:
+def goal_inputs(
+    app: PerfLedger, db: Database, goal_id: str, roster: Roster | None = None
+) -> dict[str, Any]:
     """One in-scope goal's target changes and progress, with the inputs of its latest progress."""
     try:
         goal = replay(app, UUID(goal_id))
@@ -176,7 +201,7 @@ def goal_inputs(app: PerfLedger, db: Database, goal_id: str) -> dict[str, Any]:
         if e["type"] in GOAL_CHANGES
     ]
     count = sum(1 for c in changes if c["type"] == "Goal.ProgressRecorded")
-    latest = explain_progress(app, db, UUID(goal_id), count) if count else None
+    latest = explain_progress(app, db, UUID(goal_id), count, roster) if count else None
     return {
         "goal_id": goal_id,
         "found": True,

@@ -13,9 +13,10 @@ from typing import Any
 
 from adapters.sql import archive
 from adapters.sql.database import Database
-from adapters.sql.kpi_queries import range_total
+from adapters.sql.kpi_queries import KIND, group_by_bucket, range_total
 from adapters.telephony.ingestor import decode_archived
-from projections.kpi import SumsKey, add_sums, empty_sums, fold, kpis
+from projections.attribution import AS_TELEPHONY_SAYS, UTC_ZONE, Attribution, shown
+from projections.kpi import SumsKey, add_sums, empty_sums, fold, kpis, occurred_at
 
 
 def known_events(db: Database, scope: str, scope_id: str, known_at: str) -> list[dict[str, Any]]:
@@ -27,9 +28,11 @@ def known_events(db: Database, scope: str, scope_id: str, known_at: str) -> list
     ]
 
 
-def records(events: Iterable[dict[str, Any]]) -> dict[SumsKey, dict[str, int]]:
+def records(
+    events: Iterable[dict[str, Any]], attribution: Attribution = AS_TELEPHONY_SAYS
+) -> dict[SumsKey, dict[str, int]]:
     """The KPI sums records of these events, exactly as the live projection would hold them."""
-    return fold({k: v for k, v in e.items() if k != "recorded_at"} for e in events)
+    return fold(({k: v for k, v in e.items() if k != "recorded_at"} for e in events), attribution)
 
 
 def known_rows(
@@ -42,22 +45,29 @@ def known_rows(
     after: str | None,
     limit: int,
     known_at: str,
+    zone: str = UTC_ZONE,
+    attribution: Attribution = AS_TELEPHONY_SAYS,
 ) -> list[dict[str, Any]]:
-    """KPI rows per bucket, oldest first, as they were known at `known_at`."""
-    found = records(known_events(db, scope, scope_id, known_at))
-    kind_wanted = "day" if bucket == "total" else bucket
-    rows, days = [], []
-    for (kind, owner, bucket_kind, begin), sums in found.items():
-        text = begin.isoformat()
-        if (kind, owner, bucket_kind) != (scope, scope_id, kind_wanted):
-            continue
-        if bucket == "total" and _within(text, start, end, None):
-            days.append({"start": text, **sums})
-        elif bucket != "total" and _within(text, start, end, after):
-            rows.append({"start": text, **kpis(sums)})
+    """KPI rows per bucket, oldest first, as they were known at `known_at`, days cut in `zone`."""
+    found = records(known_events(db, scope, scope_id, known_at), attribution)
+    intervals: list[dict[str, Any]] = [
+        {"start": begin.isoformat(), **sums}
+        for (kind, owner, bucket_kind, begin), sums in found.items()
+        if (kind, owner, bucket_kind) == (scope, scope_id, "interval")
+    ]
     if bucket == "total":
-        return range_total(sorted(days, key=lambda d: str(d["start"])), start, after)
-    return sorted(rows, key=lambda r: str(r["start"]))[:limit]
+        within = [i for i in intervals if _within(i["start"], start, end, None)]
+        rows = range_total(sorted(within, key=lambda d: str(d["start"])), start, after)
+    elif bucket == "interval":
+        rows = [
+            {"start": i["start"], **kpis(i)}
+            for i in sorted(intervals, key=lambda d: str(d["start"]))
+            if _within(i["start"], start, end, after)
+        ][:limit]
+    else:
+        totals = group_by_bucket(intervals, KIND[bucket], zone, start, end, after)
+        rows = [{"start": key, **kpis(totals[key])} for key in sorted(totals)[:limit]]
+    return [{**row, "start": shown(row["start"], zone)} for row in rows]
 
 
 def known_agent_totals(
@@ -66,15 +76,19 @@ def known_agent_totals(
     start: str | None,
     end: str | None,
     known_at: str,
+    attribution: Attribution = AS_TELEPHONY_SAYS,
 ) -> list[dict[str, Any]]:
-    """Each agent of the team with KPIs over whole days in the range, as known at `known_at`."""
+    """Each agent of the team with KPIs over the range, as known at `known_at`."""
     totals: dict[str, dict[str, int]] = {}
-    for (kind, owner, bucket_kind, begin), sums in records(
-        known_events(db, "team", team_id, known_at)
-    ).items():
+    events = [
+        e
+        for e in known_events(db, "team", team_id, known_at)
+        if attribution.team(e["agent_id"], e["team_id"], occurred_at(e)) == team_id
+    ]
+    for (kind, owner, bucket_kind, begin), sums in records(events, attribution).items():
         if (
             kind != "agent"
-            or bucket_kind != "day"
+            or bucket_kind != "interval"
             or not _within(begin.isoformat(), start, end, None)
         ):
             continue

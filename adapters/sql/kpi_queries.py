@@ -4,6 +4,7 @@ deliveries, corrections."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,14 +17,13 @@ from adapters.sql.kpi_view import (
     sums_rows,
     team_of_agent,
 )
+from projections.attribution import UTC_ZONE, shown, starts
 from projections.kpi import (
     COUNTERS,
     add_sums,
     empty_sums,
     identity_problem,
     kpis,
-    month_start,
-    week_start,
 )
 
 __all__ = ["agent_totals", "corrections_of", "kpi_rows", "range_total", "team_of_agent"]
@@ -38,16 +38,28 @@ def kpi_rows(
     end: str | None,
     after: str | None,
     limit: int,
+    zone: str = UTC_ZONE,
+    stored_zone: str = UTC_ZONE,
 ) -> list[dict[str, Any]]:
-    """KPI rows of one agent or team, bucket by bucket, oldest first."""
-    if bucket == "total":
-        return range_total(_sums(db, scope, scope_id, "day", start, end, None, None), start, after)
-    if bucket not in STORED_KINDS:
-        return _rows_from_days(db, scope, scope_id, bucket, start, end, after, limit)
-    return [
-        {"start": r["start"], **kpis(r)}
-        for r in _sums(db, scope, scope_id, bucket, start, end, after, limit)
-    ]
+    """KPI rows of one agent or team, bucket by bucket, oldest first, days cut in `zone`.
+
+    Bounds are UTC ISO texts. Stored days serve when they are cut in the zone asked for
+    (`stored_zone`); another zone's days are added up from the 15-minute intervals, which is
+    exact. Each row's start is shown with the zone's offset.
+    """
+    if bucket != "interval" and zone != stored_zone:
+        rows = rows_from_intervals(db, scope, scope_id, bucket, start, end, after, limit, zone)
+    elif bucket == "total":
+        days = _sums(db, scope, scope_id, "day", start, end, None, None)
+        rows = range_total(days, start, after)
+    elif bucket not in STORED_KINDS:
+        rows = _rows_from_days(db, scope, scope_id, bucket, start, end, after, limit, zone)
+    else:
+        rows = [
+            {"start": r["start"], **kpis(r)}
+            for r in _sums(db, scope, scope_id, bucket, start, end, after, limit)
+        ]
+    return [{**row, "start": shown(row["start"], zone)} for row in rows]
 
 
 def range_total(
@@ -63,6 +75,63 @@ def range_total(
     return [{"start": start or days[0]["start"], **kpis(total)}]
 
 
+def group_by_bucket(
+    records: Iterable[Mapping[str, Any]],
+    kind: int,
+    zone: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+) -> dict[str, dict[str, int]]:
+    """Sums records (interval or day rows) added up per bucket start of `kind` (1 day, 2 week,
+    3 month) in the zone, keeping buckets that start in [start, end) and after `after`."""
+    totals: dict[str, dict[str, int]] = {}
+    texts: dict[str, str] = {}
+    for record in records:
+        at = record["start"]
+        key = texts.get(at)
+        if key is None:
+            key = texts[at] = starts(datetime.fromisoformat(at), zone)[kind].isoformat()
+        if (
+            (start is not None and key < start)
+            or (end is not None and key >= end)
+            or (after and key <= after)
+        ):
+            continue
+        add_sums(totals.setdefault(key, empty_sums()), record)
+    return totals
+
+
+KIND = {"day": 1, "week": 2, "month": 3}
+
+
+def rows_from_intervals(
+    db: Database,
+    scope: str,
+    scope_id: str,
+    bucket: str,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int,
+    zone: str,
+) -> list[dict[str, Any]]:
+    """Day, week, month or total rows in any zone, added up from the interval sums."""
+    if bucket == "total":
+        intervals = _sums(db, scope, scope_id, "interval", start, end, None, None)
+        return range_total(intervals, start, after)
+    lower = max((b for b in (start, after) if b is not None), default=None)
+    upper = _beyond(end)
+    intervals = _sums(db, scope, scope_id, "interval", lower, upper, None, None)
+    totals = group_by_bucket(intervals, KIND[bucket], zone, start, end, after)
+    return [{"start": key, **kpis(totals[key])} for key in sorted(totals)[:limit]]
+
+
+def _beyond(end: str | None) -> str | None:
+    # A bucket starting before `end` holds data up to a month after it.
+    return (datetime.fromisoformat(end) + timedelta(days=32)).isoformat() if end else None
+
+
 def _rows_from_days(
     db: Database,
     scope: str,
@@ -72,21 +141,12 @@ def _rows_from_days(
     end: str | None,
     after: str | None,
     limit: int,
+    zone: str,
 ) -> list[dict[str, Any]]:
     """Week and month rows, summed from the day rows of the buckets asked for."""
-    bucket_of = week_start if bucket == "week" else month_start
     lower = max((b for b in (start, after) if b is not None), default=None)
-    upper = (datetime.fromisoformat(end) + timedelta(days=32)).isoformat() if end else None
-    totals: dict[str, dict[str, int]] = {}
-    for day in _sums(db, scope, scope_id, "day", lower, upper, None, None):
-        key = bucket_of(datetime.fromisoformat(day["start"])).isoformat()
-        if (
-            (start is not None and key < start)
-            or (end is not None and key >= end)
-            or (after and key <= after)
-        ):
-            continue
-        add_sums(totals.setdefault(key, empty_sums()), day)
+    days = _sums(db, scope, scope_id, "day", lower, _beyond(end), None, None)
+    totals = group_by_bucket(days, KIND[bucket], zone, start, end, after)
     return [{"start": key, **kpis(totals[key])} for key in sorted(totals)[:limit]]
 
 
@@ -104,10 +164,17 @@ def _sums(
 
 
 def agent_totals(
-    db: Database, team_id: str, start: str | None, end: str | None
+    db: Database,
+    team_id: str,
+    start: str | None,
+    end: str | None,
+    zone: str = UTC_ZONE,
+    stored_zone: str = UTC_ZONE,
 ) -> list[dict[str, Any]]:
-    """Each agent of the team with KPIs over the whole range (summed day buckets)."""
-    rows = agent_day_totals(db, team_id, start, end)
+    """Each agent of the team with KPIs over the whole range (days of the team, or intervals
+    when the range is cut in another zone than the stored days)."""
+    bucket = "day" if zone == stored_zone else "interval"
+    rows = agent_day_totals(db, team_id, start, end, bucket)
     return [{"agent_id": r["scope_id"], **kpis({c: int(r[c]) for c in COUNTERS})} for r in rows]
 
 

@@ -1,7 +1,11 @@
 """The KPI read model in SQL: the sums and their change marks, and the writes that count
 telephony events.
 
-Interval and day sums are stored; week and month sums are added up from days when read.
+Teams' interval and day sums and agents' day sums are stored (agents' intervals are the
+attribution ledger's rows, adapters/sql/kpi_attribution.py); week and month sums are added up
+from days when read. Each event counts for its agent's roster team at that instant, days cut
+at that team's local midnight (projections/attribution.py); `sync` re-attributes what a roster
+change moved, so live and rebuilt models stay equal.
 
 The pure rules are in projections/kpi.py. `KpiView` loads the little state the late-event
 rule needs (adapters/sql/kpi_placements.py: known call times, surveys and QA scores already
@@ -20,6 +24,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sql.database import Database
+from adapters.sql.kpi_attribution import (
+    AttributionTables,
+    Ledger,
+    RosterSnapshot,
+    agent_intervals,
+    consistent,
+    latest_interval,
+    member_rows,
+    moves,
+    team_agent_totals,
+)
 from adapters.sql.kpi_corrections import Corrections, CorrectionTables
 from adapters.sql.kpi_placements import (
     Placements,
@@ -27,10 +42,15 @@ from adapters.sql.kpi_placements import (
     call_ref,
 )
 from adapters.sql.tables import TableSet
+from engine.ports import Roster
+from engine.roster_index import RosterIndex
+from projections.attribution import AS_TELEPHONY_SAYS, UTC_ZONE, starts_of_interval
 from projections.kpi import (
     COUNTERS,
     PlacementIndex,
+    Sums,
     SumsBatch,
+    SumsKey,
     as_counted_for,
     effective,
     is_correction,
@@ -40,8 +60,10 @@ from projections.kpi import (
 )
 
 # Weeks and months are summed from days when read: a month is at most 31 rows, and not
-# storing them halves the writes per event.
+# storing them halves the writes per event. An agent's intervals are the attribution ledger's
+# rows (adapters/sql/kpi_attribution.py), per telephony team, so they are not stored twice.
 STORED_KINDS = ("interval", "day")
+AGENT_KINDS = ("day",)
 _COLUMNS = ", ".join(COUNTERS)
 ArchiveKey = tuple[int, str]
 
@@ -98,12 +120,15 @@ class KpiTables:
     sums: SumsTables = field(default_factory=SumsTables)
     placed: PlacementTables = field(default_factory=PlacementTables)
     fixes: CorrectionTables = field(default_factory=CorrectionTables)
+    attributed: AttributionTables = field(default_factory=AttributionTables)
 
     def fresh(self) -> KpiTables:
-        return KpiTables(self.sums.fresh(), self.placed.fresh(), self.fixes.fresh())
+        return KpiTables(
+            self.sums.fresh(), self.placed.fresh(), self.fixes.fresh(), self.attributed.fresh()
+        )
 
     def sets(self) -> tuple[TableSet, ...]:
-        return (self.placed, self.fixes, self.sums)
+        return (self.placed, self.fixes, self.sums, self.attributed)
 
     def ddl(self) -> list[str]:
         return [statement for tables in self.sets() for statement in tables.ddl()]
@@ -112,12 +137,23 @@ class KpiTables:
 LIVE_MODEL = KpiTables()
 
 
+class RosterMoved(RuntimeError):
+    """The model is attributed by a newer roster than this process read: read it, then retry."""
+
+    def __init__(self, applied: int, held: int) -> None:
+        super().__init__(f"the KPI model follows roster version {applied}, this process {held}")
+
+
 class KpiView:
     """Counts telephony events into the KPI tables (live, or fresh for a rebuild) inside the
-    caller's transaction."""
+    caller's transaction, each for its agent's roster team and cut in that team's time zone."""
 
-    def __init__(self, tables: KpiTables = LIVE_MODEL) -> None:
+    def __init__(self, tables: KpiTables = LIVE_MODEL, roster: Roster | None = None) -> None:
         self.t = tables.sums
+        self.roster: Roster = RosterIndex() if roster is None else roster
+        self.ledger = Ledger(tables.attributed)
+        self._snapshot: RosterSnapshot | None = None
+        self._start_texts: dict[int, str] = {}
         self.placed = Placements(tables.placed, tables.fixes.effective)
         self.fixes = Corrections(tables.fixes)
         sums = tables.sums.sums
@@ -145,6 +181,9 @@ class KpiView:
         for a rebuild, which feeds the archive in (seq, event_id) order: only events archived
         up to there count as known; live, every archived event is.
         """
+        if not events:
+            return 0
+        self.sync(cur)
         fixes = [e for e in events if is_correction(e)]
         if fixes:
             events = [e for e in events if not is_correction(e)]
@@ -165,8 +204,7 @@ class KpiView:
         if needing_legs:
             self.placed.load_legs(cur, sorted(needing_legs), index)
         known_calls = dict(index.call_times)
-        batch = SumsBatch()
-        teams: dict[str, str] = {}
+        batch = self.batch()
         changed: set[str] = set()
         held = self.fixes.held(cur, [e["event_id"] for e in events])
         for event in events:
@@ -175,15 +213,17 @@ class KpiView:
             for placed, at, sign in index.place(event):
                 batch.add(placed, at, sign)
                 changed.add(placed["agent_id"])
-                if sign > 0:
-                    teams[placed["agent_id"]] = placed["team_id"]
         self.placed.write_calls(cur, index, known_calls)
         self.placed.write_call_agents(
             cur, {(e["call_id"], e["agent_id"]): e["team_id"] for e in calls}
         )
         self.placed.write_linked(cur, index, placed_before)
         self._mark_changed(cur, sorted(changed))
-        return self._write_sums(cur, batch, teams)
+        return self._write_sums(cur, batch)
+
+    def batch(self) -> SumsBatch:
+        """An empty batch under the roster as last synced."""
+        return SumsBatch(self._snapshot.attribution if self._snapshot else AS_TELEPHONY_SAYS)
 
     def _mark_changed(self, cur: Any, agents: Sequence[str]) -> None:
         """Remembers whose KPIs moved, for the goal-progress process manager."""
@@ -199,36 +239,117 @@ class KpiView:
         upgrade)."""
         self.placed.backfill_call_agents(cur)
 
-    def _write_sums(
-        self, cur: Any, batch: SumsBatch, teams: dict[str, str], keep_team: bool = False
+    def backfill_ledger(self, cur: Any) -> None:
+        """Fills the attribution ledger from sums counted before it existed (once, on upgrade)."""
+        self.ledger.backfill(cur, self.t.sums)
+
+    def _write_sums(self, cur: Any, batch: SumsBatch, keep_team: bool = False) -> int:
+        self.ledger.add(cur, batch, self._interval_texts(batch))
+        totals, teams = batch.records_and_teams(STORED_KINDS, AGENT_KINDS)
+        return self._write_records(cur, totals, {} if keep_team else teams)
+
+    def _interval_texts(self, batch: SumsBatch) -> dict[int, str]:
+        texts = self._start_texts
+        if len(texts) > 1 << 16:
+            texts.clear()
+        for _, _, index in batch.ledger():
+            if index not in texts:
+                texts[index] = starts_of_interval(index, UTC_ZONE)[0].isoformat()
+        return texts
+
+    def _write_records(
+        self,
+        cur: Any,
+        totals: Mapping[SumsKey, Sums],
+        teams: Mapping[SumsKey, str],
+        retag: bool = False,
     ) -> int:
+        """Adds changes to the sums; an agent row takes the team in `teams` (else keeps its own).
+
+        With `retag`, rows whose sums do not change are written too, for their new team.
+        """
         rows, emptied = [], []
+        keep: list[tuple[Any, ...]] = []
         starts: dict[datetime, str] = {}  # many keys share a bucket start: format each once
-        for (scope, scope_id, bucket, start), sums in batch.records(STORED_KINDS).items():
+        for key, sums in totals.items():
+            scope, scope_id, bucket, start = key
             values = [sums[c] for c in COUNTERS]
-            if not sums["events"] and not any(values):
+            if not any(values) and not (retag and key in teams):
                 continue
             text = starts.get(start)
             if text is None:
                 text = starts[start] = start.isoformat()
-            team = scope_id if scope == "team" else teams.get(scope_id, "")
-            key = (scope, scope_id, bucket, text)
-            rows.append((*key, team, *values))
+            row_key = (scope, scope_id, bucket, text)
+            if scope == "team":
+                rows.append((*row_key, scope_id, *values))
+            elif key in teams:
+                rows.append((*row_key, teams[key], *values))
+            else:
+                # An agent only taken away from here (a survey moved off it) keeps its row's team.
+                keep.append((*row_key, "", *values))
             if sums["events"] < 0:
-                emptied.append(key)
-        # An agent only taken away from in this batch (a survey moved off it) keeps its rows' team.
-        known = [r for r in rows if not keep_team and (r[0] == "team" or r[1] in teams)]
-        cur.executemany(self._upsert, known)
-        cur.executemany(
-            self._upsert_keep_team,
-            [r for r in rows if keep_team or not (r[0] == "team" or r[1] in teams)],
-        )
+                emptied.append(row_key)
+        cur.executemany(self._upsert, rows)
+        cur.executemany(self._upsert_keep_team, keep)
         cur.executemany(
             f"DELETE FROM {self.t.sums} "
             "WHERE scope = ? AND scope_id = ? AND bucket = ? AND start = ? AND events = 0",
             emptied,
         )
-        return len(rows)
+        return len(rows) + len(keep)
+
+    # --- the roster --------------------------------------------------------------------
+
+    def refresh(self) -> RosterSnapshot:
+        """Reads the roster again if its version moved. Call it outside any write transaction:
+        the roster's adapter may catch up with the event store in a transaction of its own."""
+        current = consistent(self.roster)
+        if self._snapshot is None or self._snapshot.version != current.version():
+            self._snapshot = RosterSnapshot(current)
+        return self._snapshot
+
+    def sync(self, cur: Any) -> RosterSnapshot:
+        """Brings the model in step with the roster as last read: re-attributes what it changed.
+
+        Cheap when nothing moved (one indexed read); the first process to see a new version
+        moves the counted sums, others wait on its lock and then find nothing left to do. A
+        process holding an older roster than the model's refuses to count (RosterMoved, which
+        the consumer retries after reading the roster again).
+        """
+        snapshot = self._snapshot or self.refresh()
+        applied = self.ledger.applied_version(cur, lock=False)
+        if applied != snapshot.version:
+            self.ledger.lock(cur)
+            applied = self.ledger.applied_version(cur, lock=True)
+            if applied is not None and applied > snapshot.version:
+                self._snapshot = None
+                raise RosterMoved(applied, snapshot.version)
+            if applied != snapshot.version:
+                self._reattribute(cur, snapshot)
+        return snapshot
+
+    def _reattribute(self, cur: Any, now: RosterSnapshot) -> None:
+        zones_before, members_before = self.ledger.applied(cur)
+        agents = set(self.ledger.agents(cur)) | set(members_before)
+        members_now = member_rows(now, agents)
+        changed = sorted(a for a in agents if members_now.get(a) != members_before.get(a))
+        rezoned = sorted(
+            team
+            for team in set(zones_before) | set(now.zones)
+            if zones_before.get(team, UTC_ZONE) != now.zone_of(team)
+        )
+        rows = self.ledger.rows_of(cur, changed, rezoned) if changed or rezoned else []
+        old, new, moved = moves(rows, zones_before, now)
+        totals, _ = old.records_and_teams(STORED_KINDS, AGENT_KINDS)
+        added, teams = new.records_and_teams(STORED_KINDS, AGENT_KINDS)
+        for key, sums in added.items():
+            total = totals.setdefault(key, dict.fromkeys(COUNTERS, 0))
+            for name in COUNTERS:
+                total[name] += sums[name]
+        self._write_records(cur, totals, teams, retag=True)
+        self.ledger.set_teams(cur, moved)
+        self._mark_changed(cur, sorted({agent for _, agent, _, _ in moved}))
+        self.ledger.save(cur, now.version, now.zones, members_now, changed)
 
     def _apply_fixes(
         self, cur: Any, fixes: Sequence[Mapping[str, Any]], archived_until: ArchiveKey | None
@@ -243,7 +364,7 @@ class KpiView:
             return 0
         corrections = self.fixes.all_corrections(cur, known)
         placed = self.placed.placements(cur, known)
-        batch, teams = SumsBatch(), {}
+        batch, agents = self.batch(), set()
         for target in known:
             original, before = originals[target]
             now = effective(original, corrections.get(target, []))
@@ -254,10 +375,10 @@ class KpiView:
             # counted for its call's agent (when moved there): the correction swaps it there
             batch.add(as_counted_for(before, *owner), at, -1)
             batch.add(as_counted_for(now, *owner), at, 1)
-            teams[owner[0]] = owner[1]
+            agents.add(owner[0])
             self.fixes.write_effective(cur, target, now, corrections.get(target, []))
-        self._mark_changed(cur, sorted(teams))
-        return self._write_sums(cur, batch, teams, keep_team=True)
+        self._mark_changed(cur, sorted(agents))
+        return self._write_sums(cur, batch, keep_team=True)
 
 
 # --- reads of the sums and the change marks (live tables) --------------------------------
@@ -278,6 +399,8 @@ def sums_rows(
 ) -> list[dict[str, Any]]:
     """The stored sums (start and counters) of one agent or team in one bucket kind, oldest
     first."""
+    if scope == "agent" and bucket == "interval":
+        return agent_intervals(db, scope_id, start, end, after, limit)
     clauses, params = ["scope = ?", "scope_id = ?", "bucket = ?"], [scope, scope_id, bucket]
     for clause, value in (("start >= ?", start), ("start < ?", end), ("start > ?", after)):
         if value is not None:
@@ -303,10 +426,13 @@ def team_of_agent(db: Database, agent_id: str) -> str | None:
 
 
 def agent_day_totals(
-    db: Database, team_id: str, start: str | None, end: str | None
+    db: Database, team_id: str, start: str | None, end: str | None, bucket: str = "day"
 ) -> list[dict[str, Any]]:
-    """Each agent of the team with its day sums added up over the range (scope_id and counters)."""
-    clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = 'day'"], [team_id]
+    """Each agent of the team with its day (or interval) sums added up over the range (scope_id
+    and counters)."""
+    if bucket == "interval":
+        return team_agent_totals(db, team_id, start, end)
+    clauses, params = ["scope = 'agent'", "team_id = ?", "bucket = ?"], [team_id, bucket]
     for clause, value in (("start >= ?", start), ("start < ?", end)):
         if value is not None:
             clauses.append(clause)
@@ -319,22 +445,20 @@ def agent_day_totals(
 
 
 def period_sums(
-    db: Database, agent_id: str, start: str, end: str
+    db: Database, agent_id: str, start: str, end: str, team_id: str | None = None
 ) -> tuple[dict[str, Any], str | None]:
     """The agent's day sums over [start, end) added up (with n, the days found), and its latest
-    interval's start."""
-    bounds = (agent_id, start, end)
+    interval's start; with `team_id`, only the days the agent counted for that team."""
+    bounds: tuple[str, ...] = (agent_id, start, end)
+    in_team = ""
+    if team_id is not None:
+        bounds, in_team = (*bounds, team_id), " AND team_id = ?"
     sums = db.query(
         f"SELECT {_SUMMED}, COUNT(*) AS n FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
-        "AND bucket = 'day' AND start >= ? AND start < ?",
+        "AND bucket = 'day' AND start >= ? AND start < ?" + in_team,
         bounds,
     )[0]
-    latest = db.query(
-        f"SELECT MAX(start) AS latest FROM {LIVE.sums} WHERE scope = 'agent' AND scope_id = ? "
-        "AND bucket = 'interval' AND start >= ? AND start < ?",
-        bounds,
-    )[0]["latest"]
-    return sums, latest
+    return sums, latest_interval(db, agent_id, start, end, team_id)
 
 
 def teams_since(db: Database, since: str) -> list[str]:

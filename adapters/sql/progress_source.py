@@ -3,12 +3,14 @@ KPI sums over a period."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from adapters.sql import kpi_view
 from adapters.sql.database import Database
 from adapters.sql.documents_view import documents_of
+from adapters.sql.kpi_attribution import applied_version
+from adapters.sql.kpi_view import KpiView, RosterMoved
 from adapters.sql.positions import (
     Position,
     claim_interval,
@@ -16,6 +18,9 @@ from adapters.sql.positions import (
     save_relay_position,
 )
 from aggregates.kpis import KPI_NAMES
+from engine.ports import Roster
+from engine.roster_index import RosterIndex
+from projections.attribution import UTC_ZONE, local_midnight
 from projections.kpi import COUNTERS, kpis
 
 # The manager's place in the event store's log of goals set or activated; kept beside the
@@ -24,15 +29,24 @@ GOAL_POSITION = "goal-progress"
 STORE_LIFE = "event-store"
 
 
-def midnight(day: date) -> str:
-    return datetime.combine(day, time(), tzinfo=UTC).isoformat()
-
-
 class SqlProgressSource:
     """The read side the process manager needs, in the read-model database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, roster: Roster | None = None) -> None:
         self.db = db
+        self.roster: Roster = RosterIndex() if roster is None else roster
+        self.kpi = KpiView(roster=self.roster)
+
+    def follow_roster(self) -> None:
+        """Re-attributes counted KPIs when the roster moved since they were (a write only then)."""
+        snapshot = self.kpi.refresh()
+        if applied_version(self.db) == snapshot.version:
+            return
+        try:
+            with self.db.transaction() as cur:
+                self.kpi.sync(cur)
+        except RosterMoved:
+            pass  # another process applied a newer roster: read it on the next pass
 
     def changed_agents(self) -> dict[str, str]:
         """Agents whose KPIs moved, with when they last moved."""
@@ -60,12 +74,19 @@ class SqlProgressSource:
         return [doc for doc in goals if doc.get("kpi") in KPI_NAMES]
 
     def period_kpis(
-        self, agent_id: str, start: date, end: date
+        self, agent_id: str, start: date, end: date, team_id: str | None = None
     ) -> tuple[dict[str, Any], datetime | None]:
-        """The agent's KPIs over whole days start..end,
-        and the end of its latest interval with data."""
+        """The agent's KPIs over whole local days start..end of the team (its days in that team,
+        when the roster knows the agent), and the end of its latest interval with data."""
+        team = self.roster.team(team_id) if team_id else None
+        zone = team.time_zone if team else UTC_ZONE
+        in_team = team_id if team_id and self.roster.memberships(agent_id) else None
         sums, latest = kpi_view.period_sums(
-            self.db, agent_id, midnight(start), midnight(end + timedelta(days=1))
+            self.db,
+            agent_id,
+            local_midnight(start, zone).isoformat(),
+            local_midnight(end + timedelta(days=1), zone).isoformat(),
+            in_team,
         )
         if not sums["n"]:
             return kpis(dict.fromkeys(COUNTERS, 0)), None

@@ -18,6 +18,12 @@ from adapters.sql.explain import explain_progress, explain_review
 from adapters.sql.health import stored_health
 from adapters.sql.ingest_counts import counter_totals, deliveries
 from adapters.sql.kpi_asof import known_agent_totals, known_rows
+from adapters.sql.kpi_attribution import (
+    RosterSnapshot,
+    consistent,
+    mismatched_events,
+    team_mismatches,
+)
 from adapters.sql.kpi_placements import mismatched_linked
 from adapters.sql.kpi_queries import agent_totals, corrections_of, kpi_rows, team_of_agent
 from adapters.sql.parked import parked_counts, parked_list
@@ -26,8 +32,10 @@ from adapters.sql.verify import verify_against_published
 from engine.application import PerfLedger
 from engine.health import ComponentHealth
 from engine.integrity import seal_key
+from engine.ports import Roster
 from engine.seal_heads import PublishedHeads
 from engine.settings import Settings
+from projections.attribution import AS_TELEPHONY_SAYS, UTC_ZONE, Attribution
 from projections.goals import roll_up
 
 
@@ -81,15 +89,16 @@ class SqlDocuments:
 class SqlExplanations:
     """Explanations recomputed from the event store and the telephony archive."""
 
-    def __init__(self, app: PerfLedger, db: Database) -> None:
+    def __init__(self, app: PerfLedger, db: Database, roster: Roster | None = None) -> None:
         self.app = app
         self.db = db
+        self.roster = roster
 
     def progress(self, goal_id: UUID, n: int) -> dict[str, Any]:
-        return explain_progress(self.app, self.db, goal_id, n)
+        return explain_progress(self.app, self.db, goal_id, n, self.roster)
 
     def review(self, review_id: UUID) -> dict[str, Any]:
-        return explain_review(self.app, self.db, review_id)
+        return explain_review(self.app, self.db, review_id, self.roster)
 
 
 class SqlSealCheck:
@@ -119,8 +128,15 @@ class SqlKpiFigures:
     """KPI rows from the live sums,
     or recomputed from the telephony archive as known at a moment."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, roster: Roster | None = None) -> None:
         self.db = db
+        self.roster = roster
+
+    def _attribution(self) -> Attribution:
+        """The roster's attribution, for recomputations as known at a moment."""
+        if self.roster is None:
+            return AS_TELEPHONY_SAYS
+        return RosterSnapshot(consistent(self.roster)).attribution
 
     def rows(
         self,
@@ -132,10 +148,26 @@ class SqlKpiFigures:
         after: str | None,
         limit: int,
         known_at: str | None,
+        zone: str = UTC_ZONE,
+        stored_zone: str = UTC_ZONE,
     ) -> list[dict[str, Any]]:
         if known_at is None:
-            return kpi_rows(self.db, scope, scope_id, bucket, start, end, after, limit)
-        return known_rows(self.db, scope, scope_id, bucket, start, end, after, limit, known_at)
+            return kpi_rows(
+                self.db, scope, scope_id, bucket, start, end, after, limit, zone, stored_zone
+            )
+        return known_rows(
+            self.db,
+            scope,
+            scope_id,
+            bucket,
+            start,
+            end,
+            after,
+            limit,
+            known_at,
+            zone,
+            self._attribution(),
+        )
 
     def agent_totals(
         self,
@@ -143,16 +175,21 @@ class SqlKpiFigures:
         start: str | None,
         end: str | None,
         known_at: str | None,
+        zone: str = UTC_ZONE,
+        stored_zone: str = UTC_ZONE,
     ) -> list[dict[str, Any]]:
         if known_at is None:
-            return agent_totals(self.db, team_id, start, end)
-        return known_agent_totals(self.db, team_id, start, end, known_at)
+            return agent_totals(self.db, team_id, start, end, zone, stored_zone)
+        return known_agent_totals(self.db, team_id, start, end, known_at, self._attribution())
 
     def team_of_agent(self, agent_id: str) -> str | None:
         return team_of_agent(self.db, agent_id)
 
     def team_exists(self, team_id: str) -> bool:
         return queries.team_exists(self.db, team_id)
+
+    def team_mismatches(self, team_id: str, start: str | None, end: str | None) -> int:
+        return mismatched_events(self.db, team_id, start, end)
 
 
 class SqlOperations:
@@ -205,3 +242,6 @@ class SqlTelephonyRecords:
 
     def mismatches(self) -> list[dict[str, Any]]:
         return mismatched_linked(self.db.query)
+
+    def team_mismatches(self, team_id: str | None) -> list[dict[str, Any]]:
+        return team_mismatches(self.db, team_id)

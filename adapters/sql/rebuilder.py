@@ -23,6 +23,7 @@ from adapters.sql.parked import ParkedTables, ParkedView
 from adapters.sql.rebuild_feed import ARCHIVE_START, Progress, feed_archive, feed_events
 from adapters.sql.roster_view import RosterTables, RosterView
 from adapters.sql.tables import FRESH, TableSet
+from engine.ports import Roster
 from projections.parking import EVENTS
 from projections.store import EventProjection
 
@@ -83,13 +84,18 @@ def rebuild(
     progress: Progress,
     projections: Sequence[str] = ("events", "kpi", "roster"),
     check: bool = False,
+    roster: Roster | None = None,
 ) -> Outcome:
     """Rebuilds the chosen read models; with `check`, compares them with live instead of
     swapping."""
     fresh = _fresh(projections)
     fresh_parked = ParkedTables().fresh()
     events = EventProjection(DocView(DocTables().fresh()), ParkedView(fresh_parked))
-    kpi = KpiView(KpiTables().fresh())
+    kpi = KpiView(KpiTables().fresh(), roster)
+    live_kpi = KpiView(roster=roster)
+    # Both read the roster once, before any transaction; both are attributed by that value.
+    live_kpi.refresh()
+    kpi.refresh()
     create_fresh(db, fresh.sets)
     outcome = Outcome()
     try:
@@ -118,6 +124,10 @@ def rebuild(
                 outcome.events = feed_events(lambda: _same(cur), events, app, position, _quiet)
             if "kpi" in projections:
                 feed_archive(lambda: _same(cur), kpi, decode, key, _counting(_quiet, outcome))
+                # Both models under the same roster: the live one re-attributes what a roster
+                # change moved and it has not yet seen, the fresh one, if it saw no event yet.
+                live_kpi.sync(cur)
+                kpi.sync(cur)
             if "roster" in projections:
                 # Live is fed to the same notification as the rebuild, so both hold the same.
                 stop = app.recorder.max_notification_id() or 0
@@ -128,8 +138,8 @@ def rebuild(
             if check:
                 outcome.differences = [
                     line
-                    for _, live, names in fresh.swapped
-                    for line in differences(cur, live, names)
+                    for tables, _, _ in fresh.swapped
+                    for line in differences(cur, tables.live().compared(), tables.compared())
                 ]
             else:
                 if parking:

@@ -34,3 +34,4 @@ def create_tables(db: Database) -> None:
         for statement in TABLES:
             cur.execute(statement)
         KpiView().backfill_call_agents(cur)
+        KpiView().backfill_ledger(cur)

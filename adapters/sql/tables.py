@@ -42,6 +42,10 @@ class TableSet:
         """The tables a rebuild compares with live and swaps in (the rest are its scratch)."""
         return self.tables()
 
+    def compared(self) -> tuple[str, ...]:
+        """The tables `rebuild --check` compares with live (the models, unless a set says)."""
+        return self.models()
+
     def indexes(self) -> tuple[str, ...]:
         """Names of the set's indexes."""
         return ()

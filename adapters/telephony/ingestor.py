@@ -34,12 +34,9 @@ from adapters.telephony.schema import (
     validate,
 )
 from adapters.telephony.screening import DUPLICATE, REJECTED, screen
-from engine.ports import Publisher
+from engine.ports import Publisher, Roster
 
 log = logging.getLogger(__name__)
-_KPI = (
-    KpiView()
-)  # the live KPI tables: the ingestor counts what it archives, in the same transaction
 RECEIVED, ACCEPTED_COLUMN, DUPLICATES, DEAD_LETTERED = range(4)  # columns of a Tally
 
 
@@ -215,8 +212,12 @@ class TelephonyIngestor:
         dead_letters: Publisher,
         seal_key: bytes | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        roster: Roster | None = None,
     ) -> None:
         self.group = group
+        # The live KPI tables: the ingestor counts what it archives, in the same transaction,
+        # for each agent's team in the roster (telephony's team for agents the roster lacks).
+        self.kpi = KpiView(roster=roster)
         self.seal_key = seal_key
         self.limits = limits
         self.topics: tuple[str, ...] = (topic,)
@@ -227,6 +228,10 @@ class TelephonyIngestor:
     def prepare(self, records: Sequence[Any]) -> Parsed:
         """Validates a poll's messages; runs before the write transaction, so it holds no lock."""
         parsed = Parsed(count=len(records))
+        # The roster is read here, before the transaction, and only when its version moved. (A
+        # poll bisected around a poison message prepares its parts inside the transaction; the
+        # roster rarely moves just then, and if it does the poll is retried.)
+        self.kpi.refresh()
         bounds = Bounds(self.limits, datetime.now(UTC))
         for record in records:
             raw = record.value or b""  # a tombstone (null value) is invalid input like any other
@@ -327,7 +332,7 @@ class TelephonyIngestor:
     ) -> tuple[int, int]:
         promised = [_promised(record) for record in sources]
         outcome = archive_new(cur, events, raws, self.seal_key, promised)
-        _KPI.apply_events(cur, outcome.accepted)
+        self.kpi.apply_events(cur, outcome.accepted)
         letters += [
             record_letter(sources[index], reason, headers)
             for index, reason, headers in outcome.rejected

@@ -199,14 +199,17 @@ class Container:
             self.publisher(),
             seal_key(settings.signing_secret()),
             Limits.of(settings),
+            self.roster,
         )
         return self.consumer_loop(handler)
 
     def progress(self) -> GoalProgress:
-        return GoalProgress(self.app, SqlProgressSource(self.db))
+        return GoalProgress(self.app, SqlProgressSource(self.db, self.roster))
 
     def alerts(self) -> AlertEvaluator:
-        return AlertEvaluator(self.app, SqlAlertSource(self.db), self.settings.alert_lookback_days)
+        return AlertEvaluator(
+            self.app, SqlAlertSource(self.db, self.roster), self.settings.alert_lookback_days
+        )
 
     def sealer(self) -> Sealer:
         settings = self.settings
@@ -322,11 +325,11 @@ def application_services(container: Container) -> Services:
     )
     reads = ReadPorts(
         docs=SqlDocuments(db),
-        explanations=SqlExplanations(app, db),
+        explanations=SqlExplanations(app, db, container.roster),
         seals=SqlSealCheck(app, db, settings, container.published_heads),
         intake=intake,
         telephony=SqlTelephonyRecords(db),
-        figures=SqlKpiFigures(db),
+        figures=SqlKpiFigures(db, container.roster),
         records=SqlOperations(app, db),
         roster=container.roster,
         roster_feed=container.roster,

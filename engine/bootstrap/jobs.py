@@ -26,7 +26,13 @@ def rebuild(
 ) -> Outcome:
     """Rebuilds the chosen read models into fresh tables (and swaps them in unless `check`)."""
     return rebuild_into_fresh_tables(
-        container.db, container.app, decode_archived, progress, chosen, check=check
+        container.db,
+        container.app,
+        decode_archived,
+        progress,
+        chosen,
+        check=check,
+        roster=container.roster,
     )
 
 

@@ -96,7 +96,7 @@ def services(
         audit=AuditService(app, docs, reads.explanations, reads.seals, anonymity),
         telephony=TelephonyService(reads.intake, reads.telephony),
         teams=TeamService(docs),
-        kpis=KpiService(reads.figures),
+        kpis=KpiService(reads.figures, reads.roster),
         operations=OperationsService(reads.records, settings, health, components),
         tokens=tokens,
         roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),

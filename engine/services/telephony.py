@@ -7,7 +7,7 @@ from typing import Any
 
 from aggregates.errors import NotFound
 from engine.ports import TelephonyIntake, TelephonyRecords
-from engine.scope import require_role
+from engine.scope import check_team_kpis, require_role
 from engine.tokens import Principal
 
 
@@ -47,6 +47,15 @@ class TelephonyService:
         agent."""
         require_role(who, "admin", "auditor")
         return {"rows": self.records.mismatches()}
+
+    def team_mismatches(self, who: Principal, team_id: str | None) -> dict[str, Any]:
+        """Agents whose events telephony put in another team than the roster's: counted for the
+        roster's team, listed here (a team's managers see their team's)."""
+        if team_id is None:
+            require_role(who, "admin", "auditor")
+        else:
+            check_team_kpis(who, team_id)
+        return {"team_id": team_id, "rows": self.records.team_mismatches(team_id)}
 
     def close(self) -> None:
         self.intake.close()

@@ -39,6 +39,16 @@ ToDay = Annotated[Day | None, Query(alias="to", description="days before this" +
 KnownAt = Annotated[
     Moment | None, Query(description="the numbers as known at this moment" + WINDOW)
 ]
+TimeZone = Annotated[
+    str | None,
+    Query(
+        description=(
+            "IANA time zone to cut days, weeks and months in (default: the team's; UTC allowed)"
+        ),
+        max_length=64,
+        examples=["Asia/Shanghai", "UTC"],
+    ),
+]
 RowLimit = Annotated[int, Query(ge=1, le=10000)]
 RankLimit = Annotated[int, Query(ge=1, le=10000)]
 RankCursor = Annotated[int | None, Query(ge=1, description="the last rank of the previous page")]
@@ -65,9 +75,13 @@ def agent_kpis(
     limit: RowLimit = 1000,
     cursor: str | None = None,
     as_known_at: KnownAt = None,
+    tz: TimeZone = None,
 ) -> dict[str, Any]:
-    """An agent's KPIs per bucket in [from, to), oldest first; null where there is no data."""
-    return services.kpis.agent(who, agent_id, start, end, bucket, limit, cursor, as_known_at)
+    """An agent's KPIs per bucket in [from, to), oldest first; null where there is no data.
+
+    Days are cut at midnight in the agent's team's time zone (or `tz`); `time_zone` names it.
+    """
+    return services.kpis.agent(who, agent_id, start, end, bucket, limit, cursor, as_known_at, tz)
 
 
 @router.get("/v1/teams/{team_id}/kpis")
@@ -81,9 +95,13 @@ def team_kpis(
     limit: RowLimit = 1000,
     cursor: str | None = None,
     as_known_at: KnownAt = None,
+    tz: TimeZone = None,
 ) -> dict[str, Any]:
-    """A team's KPIs per bucket, computed from the team's events (never averages of averages)."""
-    return services.kpis.team(who, team_id, start, end, bucket, limit, cursor, as_known_at)
+    """A team's KPIs per bucket, computed from the team's events (never averages of averages).
+
+    Days are cut at midnight in the team's time zone (or `tz`); `time_zone` names it.
+    """
+    return services.kpis.team(who, team_id, start, end, bucket, limit, cursor, as_known_at, tz)
 
 
 @router.get("/v1/teams/{team_id}/leaderboard")
@@ -97,9 +115,10 @@ def leaderboard(
     as_known_at: KnownAt = None,
     limit: RankLimit = 100,
     cursor: RankCursor = None,
+    tz: TimeZone = None,
 ) -> dict[str, Any]:
     """The team's agents ranked by one KPI over whole days in [from, to); agents without data last.
 
     Ties are broken by agent id, so ranks are stable and `cursor` (the last rank seen) pages on.
     """
-    return services.kpis.leaderboard(who, team_id, kpi, start, end, as_known_at, limit, cursor)
+    return services.kpis.leaderboard(who, team_id, kpi, start, end, as_known_at, limit, cursor, tz)

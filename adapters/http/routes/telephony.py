@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -65,3 +65,17 @@ def mismatches(who: CurrentPrincipal, services: AppServices) -> dict[str, Any]:
     """Surveys and QA scores naming an agent who did not handle their call, and the call's agent
     they count for."""
     return services.telephony.mismatches(who)
+
+
+@router.get("/v1/telephony/team-mismatches")
+def team_mismatches(
+    who: CurrentPrincipal,
+    services: AppServices,
+    team_id: Annotated[
+        str | None,
+        Query(description="only disagreements where this team is the roster's or telephony's"),
+    ] = None,
+) -> dict[str, Any]:
+    """Agents whose telephony team differs from their roster team at the time: the events count
+    for the roster's team; each row gives the agent, both teams, the events and the intervals."""
+    return services.telephony.team_mismatches(who, team_id)

@@ -10,7 +10,8 @@ const TOKEN_KEY = "perfledger.token"; // a pasted token, kept in this browser
 const SESSION_KEY = "perfledger.session";
 const REFRESH_MS = 4000;
 const $ = (id) => document.getElementById(id);
-const state = {team: null, agent: null, lbKpi: "aht_seconds", seen: {}, refreshes: 0, teamsListed: false};
+const state = {team: null, agent: null, lbKpi: "aht_seconds", seen: {}, refreshes: 0, teamsListed: false,
+               zones: {}};
 
 class HttpError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
@@ -58,13 +59,21 @@ function format(kpi, v) { return formatValue(kpis.byName[kpi] ? kpis.byName[kpi]
 
 function lowerIsBetter(kpi) { return Boolean(kpis.byName[kpi]) && kpis.byName[kpi].better === "lower"; }
 
-function days() {
+// The last N days of a time zone, as dates: the team's (or agent's) local today is the last.
+function days(zone) {
   const n = Number($("range").value);
-  const today = new Date(); today.setUTCHours(0, 0, 0, 0);
+  const local = new Intl.DateTimeFormat("en-CA", {timeZone: zone || "UTC"}).format(new Date());
+  const today = new Date(local + "T00:00:00Z");  // date arithmetic only, so UTC is safe here
   const list = [];
   for (let i = n - 1; i >= 0; i--) list.push(new Date(today - i * 86400000).toISOString().slice(0, 10));
   const to = new Date(+today + 86400000).toISOString().slice(0, 10);
   return {list, from: list[0], to};
+}
+
+// The zone a team's or agent's days are cut in, as the API names it (asked once, then kept).
+async function zoneOf(path) {
+  if (!(path in state.zones)) state.zones[path] = (await api(`${path}?bucket=total&limit=1`)).time_zone;
+  return state.zones[path];
 }
 
 function series(rows, kpi, dayList) {
@@ -109,7 +118,7 @@ function named(name, id) {
 }
 
 async function renderTeam() {
-  const t = encodeURIComponent(state.team), r = days();
+  const t = encodeURIComponent(state.team), r = days(await zoneOf(`/v1/teams/${t}/kpis`));
   const [daily, total, goals, rollup, board, alerts] = await Promise.all([
     api(`/v1/teams/${t}/kpis?bucket=day&from=${r.from}&to=${r.to}`),
     api(`/v1/teams/${t}/kpis?bucket=total&from=${r.from}&to=${r.to}`),
@@ -178,7 +187,7 @@ async function coach(alert, button) {
 }
 
 async function renderAgent() {
-  const a = encodeURIComponent(state.agent), r = days();
+  const a = encodeURIComponent(state.agent), r = days(await zoneOf(`/v1/agents/${a}/kpis`));
   const [daily, goals, checkIns, reviews] = await Promise.all([
     api(`/v1/agents/${a}/kpis?bucket=day&from=${r.from}&to=${r.to}`),
     api(`/v1/goals?agent_id=${a}&limit=1000`),
