@@ -15,7 +15,16 @@ from engine.liveness import WorkerThread, heartbeat
 from engine.settings import Settings
 
 log = logging.getLogger("perfledger")
-COMPONENTS = ("api", "relay", "projector", "ingestor", "progress", "alerts", "sealer")
+COMPONENTS = (
+    "api",
+    "relay",
+    "projector",
+    "ingestor",
+    "progress",
+    "alerts",
+    "sealer",
+    "delivery",
+)
 
 
 def start_demo(container: Container, stop: threading.Event) -> threading.Thread:

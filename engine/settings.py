@@ -160,6 +160,44 @@ class Settings(BaseSettings):
     alert_lookback_days: int = Field(
         default=14, ge=1, le=366, description="how many past days of KPIs the alert rules look at"
     )
+    delivery_every_seconds: float = Field(
+        default=0.5, gt=0, description="how often the delivery sender looks for due notifications"
+    )
+    delivery_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="failed attempts after which a notification goes to the dead-letter list",
+    )
+    delivery_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="first wait before a failed notification is tried again"
+    )
+    delivery_backoff_max_seconds: float = Field(
+        default=600.0, gt=0, description="cap of the doubling wait between notification retries"
+    )
+    delivery_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="per-request timeout of a webhook POST"
+    )
+    delivery_batch_size: int = Field(
+        default=50, ge=1, le=10_000, description="notifications the sender takes per round"
+    )
+    delivery_overdue_every_seconds: float = Field(
+        default=60.0, gt=0, description="how often overdue action items are looked for"
+    )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="allow plain-http webhook URLs to any host (else https, or http to loopback)",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail notifications (unset: no e-mail)"
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port")
+    smtp_starttls: bool = Field(default=True, description="upgrade the SMTP session with STARTTLS")
+    smtp_username: str | None = Field(default=None, description="SMTP login, when it needs one")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_from: str = Field(
+        default="perfledger@localhost", description="sender address of notification e-mails"
+    )
     peer_input_threshold: int = Field(
         default=3,
         ge=1,

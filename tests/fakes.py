@@ -22,6 +22,7 @@ from adapters.sql.documents_view import TEAM_RECORDS
 from adapters.sql.explain import explain_progress, explain_review
 from adapters.sql.ingest_counts import COUNTER_NAMES
 from adapters.sql.kpi_queries import KIND, group_by_bucket, range_total
+from adapters.sql.notify_store import Delivery
 from aggregates.alert import alert_rules_id
 from aggregates.contract import GENESIS, EventEnvelope, envelope_of
 from aggregates.kpis import KPI_NAMES
@@ -869,3 +870,43 @@ def roster_from_csv(teams_csv: str | None, people_csv: str | None) -> RosterInde
         None if people_csv is None else people_csv.encode(),
     )
     return feed.catch_up()
+
+
+class FakeDeliveries:
+    """The Deliveries port in memory: subscriptions by id, deliveries by id."""
+
+    def __init__(self) -> None:
+        self.subs: dict[str, dict[str, Any]] = {}
+        self.queue: dict[str, Delivery] = {}
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        return [dict(self.subs[k]) for k in sorted(self.subs)]
+
+    def record_subscription(self, subscription: dict[str, Any]) -> None:
+        known = self.subs.get(subscription["id"])
+        if known is None or known["version"] < subscription["version"]:
+            self.subs[subscription["id"]] = dict(subscription)
+
+    def listing(self, subscription_id: str, status: str | None, limit: int) -> list[Delivery]:
+        found = [
+            d
+            for d in self.queue.values()
+            if d.subscription_id == subscription_id and status in (None, d.status)
+        ]
+        return sorted(found, key=lambda d: (d.created_at, d.delivery_id))[:limit]
+
+    def replay(self, subscription_id: str, delivery_id: str | None, now: float) -> int:
+        replayed = 0
+        for d in self.listing(subscription_id, "dead", len(self.queue)):
+            if delivery_id in (None, d.delivery_id):
+                self.queue[d.delivery_id] = dataclasses.replace(
+                    d, status="pending", attempts=0, next_at=now
+                )
+                replayed += 1
+        return replayed
+
+    def counts(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for d in self.queue.values():
+            found[d.status] = found.get(d.status, 0) + 1
+        return found

@@ -25,6 +25,7 @@ from adapters.http.routes import (
     goals,
     health,
     kpis,
+    notifications,
     reviews,
     roster,
     telephony,
@@ -59,6 +60,7 @@ def create_app(container: Container) -> FastAPI:
         templates,
         alerts,
         roster,
+        notifications,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

@@ -38,6 +38,18 @@ class StoreCollector(Collector):
         yield from self._consumers()
         yield from self._faults()
         yield from self._durability()
+        yield from self._notifications()
+
+    def _notifications(self) -> Iterator[Metric]:
+        counts = self.container.services.notifications.queue_counts()
+        queued = GaugeMetricFamily(
+            "perfledger_notifications",
+            "Notification deliveries by status (pending, sent, dead: in the dead-letter list)",
+            labels=["status"],
+        )
+        for status in ("pending", "sent", "dead"):
+            queued.add_metric([status], counts.get(status, 0))
+        yield queued
 
     def _telephony(self) -> Iterator[Metric]:
         counters = self.records.counter_totals()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.sql import health, inbox_store, ingest_counts, positions
+from adapters.sql import health, inbox_store, ingest_counts, notify_store, positions
 from adapters.sql.archive import ArchiveTables
 from adapters.sql.database import Database
 from adapters.sql.documents_view import DocTables
@@ -22,6 +22,7 @@ TABLES = (
     *ingest_counts.SCHEMA,
     *health.SCHEMA,
     *inbox_store.SCHEMA,
+    *notify_store.SCHEMA,
 )
 
 

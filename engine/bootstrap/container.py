@@ -20,11 +20,16 @@ from adapters.kafka.life import BrokerLife
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.kafka.seal_heads import published_heads
 from adapters.kafka.supervisor import BrokerSupervisor
+from adapters.notify.matcher import DeliveryMatcher, SiteOf
+from adapters.notify.overdue_check import OverdueCheck
+from adapters.notify.sender import DeliverySender, Smtp
+from adapters.notify.worker import DeliveryComponent
 from adapters.sql import idempotency
 from adapters.sql.alert_source import SqlAlertSource
 from adapters.sql.database import Database, Timeouts
 from adapters.sql.documents_view import DocView
 from adapters.sql.health import health_sink
+from adapters.sql.notify_store import SqlDeliveries
 from adapters.sql.parked import ParkedView, SqlParking
 from adapters.sql.positions import SqlRelayPositions
 from adapters.sql.progress_source import SqlProgressSource
@@ -53,6 +58,7 @@ from engine.health import HealthBoard
 from engine.integrity import seal_key
 from engine.progress import GoalProgress
 from engine.relay import Relay
+from engine.roster_index import UTC_NAME
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
@@ -71,6 +77,7 @@ Worker = (
     | GoalProgress
     | AlertEvaluator
     | Sealer
+    | DeliveryComponent
 )
 
 
@@ -84,6 +91,7 @@ class Started:
     progress: GoalProgress | None = None
     alerts: AlertEvaluator | None = None
     sealer: Sealer | None = None
+    delivery: DeliveryComponent | None = None
 
 
 def private_files(database: Path) -> None:
@@ -221,6 +229,34 @@ class Container:
             heads=self.published_heads(),
         )
 
+    def delivery(self) -> DeliveryComponent:
+        """The notification component: matcher (own consumer group), sender, overdue check."""
+        settings, roster = self.settings, self.roster
+        matcher = DeliveryMatcher(
+            self.topics.events, self.topics.group("perfledger.delivery"), self.sites
+        )
+        deliveries = SqlDeliveries(self.db)
+        sender = DeliverySender(deliveries, deliveries.target, settings, smtp=Smtp.of(settings))
+
+        def zone_of(team_id: str) -> str:
+            team = roster.team(team_id)
+            return team.time_zone if team is not None else UTC_NAME
+
+        overdue = OverdueCheck(self.db, zone_of, lambda team_id: self.sites()(team_id))
+        return DeliveryComponent(
+            self.consumer_loop(matcher), sender, overdue, settings, self.health
+        )
+
+    def sites(self) -> SiteOf:
+        """The site of each team as the roster stands now (None: a team the roster lacks)."""
+        index = self.roster.index()
+
+        def site_of(team_id: str) -> str | None:
+            team = index.team(team_id)
+            return team.site_id if team is not None else None
+
+        return site_of
+
     def worker(self, name: str) -> Worker:
         """A new worker for the component `name`, recorded in `started`."""
         builders: dict[str, Callable[[], Worker]] = {
@@ -230,6 +266,7 @@ class Container:
             "progress": self.progress,
             "alerts": self.alerts,
             "sealer": self.sealer,
+            "delivery": self.delivery,
         }
         made = builders[name]()
         setattr(self.started, name, made)
@@ -333,6 +370,7 @@ def application_services(container: Container) -> Services:
         records=SqlOperations(app, db),
         roster=container.roster,
         roster_feed=container.roster,
+        deliveries=SqlDeliveries(db),
     )
     broker = {"broker": container.broker} if container.broker is not None else {}
     tokens = token_service(settings, db)

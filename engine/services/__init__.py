@@ -14,6 +14,7 @@ from typing import Any
 from engine.application import PerfLedger
 from engine.health import HealthBoard
 from engine.ports import (
+    Deliveries,
     Documents,
     Explanations,
     KpiFigures,
@@ -30,6 +31,7 @@ from engine.services.audit import AuditService
 from engine.services.check_ins import CheckInService
 from engine.services.goals import GoalService
 from engine.services.kpis import KpiService
+from engine.services.notifications import NotificationService
 from engine.services.operations import OperationsService
 from engine.services.reviews import ReviewService
 from engine.services.roster import RosterService
@@ -56,6 +58,7 @@ class Services:
     operations: OperationsService
     tokens: TokenService
     roster: RosterService
+    notifications: NotificationService
 
     def close(self) -> None:
         self.telephony.close()
@@ -74,6 +77,7 @@ class ReadPorts:
     records: OperationsRecords
     roster: Roster
     roster_feed: RosterFeed
+    deliveries: Deliveries
 
 
 def services(
@@ -100,4 +104,11 @@ def services(
         operations=OperationsService(reads.records, settings, health, components),
         tokens=tokens,
         roster=RosterService(app, reads.roster, reads.roster_feed, settings.roster_max_bytes),
+        notifications=NotificationService(
+            app,
+            reads.deliveries,
+            reads.roster,
+            settings.signing_secret(),
+            settings.webhook_allow_http,
+        ),
     )

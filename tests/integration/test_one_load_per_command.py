@@ -55,6 +55,9 @@ NOT_AGGREGATE_COMMANDS = {
     # Many aggregates per command; each changed one is loaded once
     # (tests/integration/test_roster_read_model.py).
     ("POST", "/v1/roster/import"),
+    # Replays change rows of the delivery queue (adapters/sql/notify_store.py), no aggregate.
+    ("POST", "/v1/subscriptions/{subscription_id}/dead-letters/replay"),
+    ("POST", "/v1/subscriptions/{subscription_id}/dead-letters/{delivery_id}/replay"),
 }
 
 
@@ -259,6 +262,21 @@ def test_every_command_route_loads_its_aggregate_once(
         target=second,
     )
     run("PUT", "/v1/teams/{team_id}/alert-rules", {"team_id": "team-a"}, {"rules": []})
+
+    hook = {"scope": "team", "scope_id": "team-a", "kinds": ["alert.raised"]}
+    subscription = run(
+        "POST", "/v1/subscriptions", {}, {**hook, "url": "https://hooks.example.com/x"}
+    )["id"]
+    ids = {"subscription_id": subscription}
+    run(
+        "PUT",
+        "/v1/subscriptions/{subscription_id}",
+        ids,
+        {"kinds": ["dispute.filed"], "email": "a@example.com"},
+        target=subscription,
+    )
+    run("POST", "/v1/subscriptions/{subscription_id}/rotate-secret", ids, target=subscription)
+    run("POST", "/v1/subscriptions/{subscription_id}/remove", ids, target=subscription)
 
     # Every command route of the API is in this test, so a new one cannot skip the rule.
     routes = {

@@ -1,0 +1,1 @@
+"""The delivery component: matching events to subscriptions, sending webhooks and e-mail."""
