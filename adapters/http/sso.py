@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from adapters.http.auth import CurrentPrincipal, Unauthorized
 from adapters.http.errors import problem
 from engine.sign_on import IssuerUnavailable, PendingLogin, SignOn, SignOnRefused, who
-from engine.tokens import InvalidToken, Principal
+from engine.tokens import ROLES, InvalidToken, Principal
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["sign-in"])
@@ -163,11 +163,13 @@ def session_token(request: Request, principal: Principal) -> str:
     """A perfledger token for the signed-in person, valid for the configured session length."""
     container = request.app.state.container
     ttl = container.settings.oidc_session_seconds
+    # The role rides along only where a token can name it; where principals are resolved from
+    # the roster at request time, the roster's role wins over it anyway (a director's token
+    # names the person only).
+    role = principal.role if principal.role in ROLES else None
     try:
-        # Role and teams as `perfledger token issue` would give them (a bridge until every
-        # principal is resolved from the roster at request time).
         token: str = container.services.tokens.issue(
-            principal.subject, ttl, role=principal.role, teams=principal.teams
+            principal.subject, ttl, role=role, teams=principal.teams
         )
         return token
     except ValueError as error:

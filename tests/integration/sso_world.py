@@ -27,6 +27,7 @@ PEOPLE_CSV = (
     "person_id,display_name,email,role,team_id,manages,effective_from\n"
     "p-ann,Ann Lee,ann@centre.example,manager,,team-east,\n"
     "p-bo,Bo Chen,bo@centre.example,agent,team-east,,2026-01-01\n"
+    "p-di,Di Wu,di@centre.example,director,,,\n"
 )
 
 
@@ -38,6 +39,7 @@ def running_provider() -> Iterator[OidcProvider]:
     try:
         provider.add_user(ANN.email, ANN.display_name)
         provider.add_user(BO.email, BO.display_name)
+        provider.add_user("di@centre.example", "Di Wu")
         provider.add_user("zed@elsewhere.example", "Zed Stranger")
         yield provider
     finally:
