@@ -410,6 +410,95 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Single sign-on with an OpenID Connect issuer (README "Single sign-on"); off while unset.
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "single sign-on: the OpenID Connect issuer URL (its `iss`, e.g. "
+            "`https://login.example.com/realms/centre`); https unless on loopback. Unset: no "
+            "single sign-on, local tokens only"
+        ),
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="single sign-on: perfledger's client id at the issuer (needed with the issuer)",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "single sign-on: the client's secret (a confidential client); unset: a public "
+            "client, PKCE alone. Never logged or echoed"
+        ),
+    )
+    oidc_audience: str | None = Field(
+        default=None,
+        description=(
+            "single sign-on: the `aud` the issuer's access tokens must carry for the API; "
+            "unset: the client id"
+        ),
+    )
+    oidc_person_claim: str = Field(
+        default="email",
+        min_length=1,
+        description="single sign-on: the claim of the issuer's tokens that names the person",
+    )
+    oidc_person_match: Literal["email", "external_id"] = Field(
+        default="email",
+        description=(
+            "single sign-on: what that claim is matched with in the roster: the person's "
+            "`email` (case-insensitive) or `external_id`"
+        ),
+    )
+    oidc_role_claim: str | None = Field(
+        default=None,
+        description=(
+            "single sign-on: a claim whose `admin`, `auditor` or `ingest` admits someone outside "
+            "the roster in that role; roster people always act in their roster role. Unset: "
+            "only roster people sign in"
+        ),
+    )
+    oidc_redirect_base_url: str | None = Field(
+        default=None,
+        description=(
+            "single sign-on: the dashboard's public base URL; the issuer redirects to "
+            "`<base>/v1/auth/callback`. Unset: the URL the browser used"
+        ),
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile",
+        pattern=r"(^| )openid( |$)",
+        description="single sign-on: scopes the dashboard's sign-in asks for, `openid` among them",
+    )
+    oidc_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description=(
+            "single sign-on: longest wait for the issuer (discovery, keys, code exchange); then 503"
+        ),
+    )
+    oidc_keys_max_age_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="single sign-on: how long the issuer's discovery document and keys are kept",
+    )
+    oidc_keys_refetch_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "single sign-on: a token with an unknown key id fetches the keys again at most "
+            "this often (and a failed fetch is retried no sooner)"
+        ),
+    )
+    oidc_leeway_seconds: int = Field(
+        default=30, ge=0, le=300, description="single sign-on: clock skew allowed on `exp`, `iat`"
+    )
+    oidc_session_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="single sign-on: lifetime of the dashboard's session after signing in",
+    )
+
     @field_validator("env_file")
     @classmethod
     def env_file_exists(cls, value: Path | None) -> Path | None:
@@ -452,7 +541,25 @@ class Settings(BaseSettings):
                 "PERFLEDGER_KAFKA_MIN_INSYNC_REPLICAS must not exceed "
                 "PERFLEDGER_KAFKA_REPLICATION_FACTOR"
             )
+        self.check_single_sign_on()
         return self
+
+    def check_single_sign_on(self) -> None:
+        if self.oidc_issuer is None:
+            return
+        if not self.oidc_client_id:
+            raise ValueError("PERFLEDGER_OIDC_ISSUER needs PERFLEDGER_OIDC_CLIENT_ID")
+        if self.oidc_issuer == self.token_issuer:
+            raise ValueError(
+                "PERFLEDGER_OIDC_ISSUER must differ from PERFLEDGER_TOKEN_ISSUER: a token's "
+                "`iss` says which of the two verifies it"
+            )
+        for name in ("oidc_issuer", "oidc_redirect_base_url"):
+            url = getattr(self, name)
+            if url is not None and not is_safe_url(url):
+                raise ValueError(
+                    f"PERFLEDGER_{name.upper()} must be an https URL (http only on loopback)"
+                )
 
     @property
     def database(self) -> str:
@@ -525,3 +632,14 @@ def sqlite_path(url: str) -> str:
     if not url.startswith("sqlite:///"):
         raise ValueError(f"not a sqlite URL: {url}")
     return url[len("sqlite:///") :]
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def is_safe_url(url: str) -> bool:
+    """An https URL, or an http one on loopback (a test or development issuer)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)

@@ -40,6 +40,7 @@ from engine.ports import (
     SigningKeyRecord,
 )
 from engine.roster_index import RosterIndex
+from engine.sign_on import IssuerUnavailable, PendingLogin, SignOnRefused
 from projections.attribution import shown
 from projections.goals import roll_up
 from projections.history_rows import history_entry
@@ -122,6 +123,56 @@ class FakeParking:
         self, aggregate_id: str, version: int, source: str, reason: str, payload: bytes | None
     ) -> None:
         self.parked[(aggregate_id, version)] = (source, reason, payload)
+
+
+class FakeIssuer:
+    """The Issuer port of engine/sign_on.py over a table of tokens and their claims.
+
+    Its tokens are `fake:<n>` strings; `approve` stands for the user signing in at the issuer.
+    """
+
+    def __init__(self, issuer: str = "https://issuer.test") -> None:
+        self.issuer = issuer
+        self.tokens: dict[str, dict[str, Any]] = {}
+        self.codes: dict[str, tuple[str, dict[str, Any]]] = {}  # code -> (state, claims)
+        self.down = False
+        self.numbers = itertools.count(1)
+
+    def token(self, **claims: Any) -> str:
+        token = f"fake:{next(self.numbers)}"
+        self.tokens[token] = {"iss": self.issuer, "sub": f"idp-{token}", **claims}
+        return token
+
+    def access_claims(self, token: str) -> dict[str, Any]:
+        if self.down:
+            raise IssuerUnavailable("the fake issuer is down")
+        claims = self.tokens.get(token)
+        if claims is None:
+            raise SignOnRefused("the issuer's token is not valid")
+        return dict(claims)
+
+    def start(self, redirect_uri: str) -> tuple[str, PendingLogin]:
+        if self.down:
+            raise IssuerUnavailable("the fake issuer is down")
+        n = next(self.numbers)
+        pending = PendingLogin(f"state-{n}", f"nonce-{n}", f"verifier-{n}", redirect_uri)
+        return f"{self.issuer}/authorize?state={pending.state}", pending
+
+    def approve(self, pending: PendingLogin, **claims: Any) -> str:
+        code = f"code-{next(self.numbers)}"
+        self.codes[code] = (pending.state, {"iss": self.issuer, "nonce": pending.nonce, **claims})
+        return code
+
+    def finish(self, pending: PendingLogin, code: str) -> dict[str, Any]:
+        if self.down:
+            raise IssuerUnavailable("the fake issuer is down")
+        state, claims = self.codes.pop(code, ("", {}))
+        if state != pending.state or claims.get("nonce") != pending.nonce:
+            raise SignOnRefused("the issuer refused the sign-in: invalid_grant")
+        return claims
+
+    def end_session_url(self) -> str | None:
+        return None
 
 
 def midnight(day: date) -> datetime:

@@ -13,6 +13,7 @@ from adapters.http import (
     naming,
     openapi_examples,
     requests_log,
+    sso,
 )
 from adapters.http.routes import (
     alerts,
@@ -66,6 +67,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router)
     app.include_router(tokens.router)
     dashboard.install(app)
+    sso.install(app)  # sign-in with the OpenID issuer, GET /v1/me
     app.include_router(explain.router)
     app.include_router(docs.router)
     auditor.install(app)

@@ -52,6 +52,7 @@ from adapters.telephony.ingestor import TelephonyIngestor
 from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
 from engine.authentication import Authenticator
+from engine.bootstrap.sso import issuer_tokens, sign_on
 from engine.bootstrap.tokens import authenticator, create_token_tables, token_service
 from engine.health import HealthBoard
 from engine.integrity import seal_key
@@ -61,6 +62,7 @@ from engine.roster_index import UTC_NAME
 from engine.seal_heads import PublishedHeads
 from engine.services import ReadPorts, Services, services
 from engine.settings import Settings, sqlite_path
+from engine.sign_on import SignOn
 from engine.snapshot_sealing import seal_snapshots
 from projections.parking import RELAY
 from projections.projector import EventsProjector
@@ -295,12 +297,20 @@ class Container:
     @cached_property
     def authenticator(self) -> Authenticator:
         """Who a bearer token says the caller is (engine/authentication.py)."""
-        return authenticator(self.services.tokens)
+        made = authenticator(self.services.tokens)
+        if self.sign_on is not None:  # the OpenID issuer's access tokens too
+            made.add(issuer_tokens(self.settings, self.sign_on))
+        return made
 
     @cached_property
     def roster(self) -> SqlRoster:
         """The roster as the engine reads it (the Roster port), caught up with the event store."""
         return SqlRoster(self.app, self.db)
+
+    @cached_property
+    def sign_on(self) -> SignOn | None:
+        """Single sign-on with the configured OpenID issuer; None when none is configured."""
+        return sign_on(self.settings, self.roster)
 
     def api(self) -> FastAPI:
         """The HTTP API and dashboard over this container."""

@@ -5,7 +5,9 @@
 const {lineChart, attainmentBar, formatValue} = window.perfCharts;
 // The KPI catalogue (GET /v1/kpis), loaded once signed in: the page names no KPI list of its own.
 const kpis = {entries: [], byName: {}};
-const TOKEN_KEY = "perfledger.token";
+const TOKEN_KEY = "perfledger.token"; // a pasted token, kept in this browser
+// A single sign-on session's token: this tab only, gone when it closes (adapters/http/sso.py).
+const SESSION_KEY = "perfledger.session";
 const REFRESH_MS = 4000;
 const $ = (id) => document.getElementById(id);
 const state = {team: null, agent: null, lbKpi: "aht_seconds", seen: {}, refreshes: 0, teamsListed: false,
@@ -15,8 +17,12 @@ class HttpError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
 
+function currentToken() {
+  return sessionStorage.getItem(SESSION_KEY) || localStorage.getItem(TOKEN_KEY);
+}
+
 async function api(path, options = {}) {
-  const headers = {Authorization: "Bearer " + localStorage.getItem(TOKEN_KEY), ...(options.headers || {})};
+  const headers = {Authorization: "Bearer " + currentToken(), ...(options.headers || {})};
   const response = await fetch(path, {...options, headers});
   if (!response.ok) {
     let detail = response.statusText;
@@ -286,7 +292,11 @@ async function refresh() {
     const lag = ready.ready === false ? " · catching up" : "";
     $("status").textContent = `live · ${new Date().toLocaleTimeString()}${lag}`;
   } catch (error) {
-    if (error.status === 401) return askToken("Token not accepted: " + error.message);
+    if (error.status === 401) {
+      const expired = sessionStorage.getItem(SESSION_KEY);
+      sessionStorage.removeItem(SESSION_KEY);
+      return askToken(expired ? "Your session has ended: sign in again." : "Token not accepted: " + error.message);
+    }
     document.body.dataset.state = "error";
     $("status").textContent = "error: " + error.message;
   }
@@ -310,15 +320,55 @@ async function loadTeams() {
 }
 
 async function start() {
-  if (!localStorage.getItem(TOKEN_KEY)) return askToken("");
+  // Back from the issuer: the new session wins over a token pasted earlier in this browser.
+  if (!sessionStorage.getItem(SESSION_KEY) && (await signOnConfig()).sso) await takeSession();
+  if (!currentToken()) return askToken("");
   state.teamsListed = false;
+  await showWho();
   await refresh();
+}
+
+// Whether this perfledger signs in through an OpenID issuer (asked once).
+let signOn = null;
+async function signOnConfig() {
+  if (!signOn) signOn = await fetch("/v1/auth/config").then((r) => r.json()).catch(() => ({sso: false}));
+  return signOn;
+}
+
+// After the issuer's redirect back, the server holds the new session for this page to take once.
+async function takeSession() {
+  const response = await fetch("/v1/auth/session", {method: "POST", credentials: "same-origin"});
+  if (!response.ok) return;
+  sessionStorage.setItem(SESSION_KEY, (await response.json()).token);
+}
+
+// The signed-in person's name in the bar (their id and role in its tooltip).
+async function showWho() {
+  try {
+    const me = await api("/v1/me");
+    $("who").textContent = me.display_name;
+    $("who").title = `${me.person_id} · ${me.role}`;
+    $("who").hidden = false;
+  } catch (_) {
+    $("who").hidden = true; // the refresh that follows says what is wrong
+  }
+}
+
+async function signOut() {
+  sessionStorage.removeItem(SESSION_KEY);
+  localStorage.removeItem(TOKEN_KEY);
+  $("who").hidden = true;
+  $("who").textContent = "";
+  state.teamsListed = false;
+  await fetch("/v1/auth/logout", {method: "POST", credentials: "same-origin"}).catch(() => null);
+  askToken("Signed out.");
 }
 
 function askToken(message) {
   show("login");
   document.body.dataset.state = "login";
   $("login-error").textContent = message;
+  signOnConfig().then((config) => { $("sso").hidden = !config.sso; });
 }
 
 function setup() {
@@ -327,11 +377,12 @@ function setup() {
   $("range").addEventListener("change", refresh);
   $("token-form").addEventListener("submit", (e) => {
     e.preventDefault();
+    sessionStorage.removeItem(SESSION_KEY); // the pasted token replaces a signed-in session
     localStorage.setItem(TOKEN_KEY, $("token").value.trim());
     $("token").value = "";
     start();
   });
-  $("logout").addEventListener("click", () => { localStorage.removeItem(TOKEN_KEY); askToken(""); });
+  $("logout").addEventListener("click", signOut);
   $("back").addEventListener("click", (e) => { e.preventDefault(); location.hash = `#team=${state.team}`; });
   $("home").addEventListener("click", (e) => { e.preventDefault(); location.hash = `#team=${state.team}`; });
   window.addEventListener("hashchange", () => { readHash(); state.seen = {}; refresh(); });

@@ -1,0 +1,1 @@
+"""The OpenID Connect issuer of single sign-on: its discovery, its keys, the tokens it signs."""
