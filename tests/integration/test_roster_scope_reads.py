@@ -24,7 +24,7 @@ EAST_FIGURES = EAST_STAFF | {"agent-east", "agent-east-2"}  # team-east's KPIs a
 ADMINS_ = {"root", "admin:ops"}
 AUDIT = ADMINS_ | {"ann", "auditor:ext"}
 TELEPHONY = AUDIT | {"ingest:pbx"}
-PUBLIC = {"/healthz", "/readyz", "/metrics"}  # no token at all
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/auth/config"}  # no token at all
 
 # (path as the API declares it, the request's path (ids from the world), callers answered
 # 200 — or `found` — the others 403)
@@ -89,6 +89,7 @@ READS: list[tuple[str, str, set[str]]] = [
     ("/v1/alerts", "/v1/alerts", EVERYONE),
     ("/v1/teams", "/v1/teams", EVERYONE),
     ("/v1/kpis", "/v1/kpis", EVERYONE | {"ingest:pbx"}),
+    ("/v1/me", "/v1/me", EVERYONE | {"ingest:pbx"}),
     ("/v1/review-templates/{policy_id}", "/v1/review-templates/read-policy", EVERYONE),
     ("/v1/audit/verify", "/v1/audit/verify", AUDIT),
     ("/v1/tokens/revocations", "/v1/tokens/revocations", {"root", "admin:ops"}),

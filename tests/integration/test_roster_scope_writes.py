@@ -360,6 +360,10 @@ def test_after_the_move_the_new_team_s_manager_writes_and_the_old_one_no_longer_
     assert response.status_code < 300, response.text
 
 
+# Sign-in plumbing that takes no bearer token: the sign-in cookie decides (adapters/http/sso.py).
+SIGN_IN = {("POST", "/v1/auth/session"), ("POST", "/v1/auth/logout")}
+
+
 def test_every_write_route_has_its_scope_cases(centre: Centre) -> None:
     declared = {
         (method.upper(), path)
@@ -367,7 +371,11 @@ def test_every_write_route_has_its_scope_cases(centre: Centre) -> None:
         for method in operations
         if method.upper() not in ("GET", "HEAD", "OPTIONS")
     }
-    assert declared == {(method, path) for method, path, *_ in WRITES}
+    assert declared == {(method, path) for method, path, *_ in WRITES} | SIGN_IN
+    # Without a sign-in under way, a bearer token (anyone's) takes over no session.
+    for caller in ("root", "lead-east"):
+        assert centre.call("POST", "/v1/auth/session", {}, caller).status_code == 401
+    assert centre.client.post("/v1/auth/logout").status_code == 200
 
 
 # --- the cross-team writes of the issue, and what is recorded ---------------------------------
