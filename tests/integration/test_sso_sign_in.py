@@ -194,3 +194,15 @@ def test_neither_the_code_nor_the_session_token_reaches_the_log(
     )
     assert "/v1/auth/callback" in logged and "/v1/me" in logged  # the access log was captured
     assert code not in logged and session not in logged
+
+
+def test_a_director_signs_in_and_acts_as_the_roster_says(
+    provider: OidcProvider, client: TestClient
+) -> None:
+    landed = back_at(client, sign_in_at_provider(provider, start(client), "di@centre.example"))
+    assert landed.status_code == 303
+    session = client.post("/v1/auth/session").json()["token"]
+    me = client.get("/v1/me", headers=bearer(session))
+    assert me.status_code == 200 and me.json()["role"] == "director"
+    # A director reads the centre's teams (and writes nothing but team goals).
+    assert client.get("/v1/teams", headers=bearer(session)).status_code == 200
