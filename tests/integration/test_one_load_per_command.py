@@ -72,6 +72,9 @@ NOT_AGGREGATE_COMMANDS = {
     # Replays change rows of the delivery queue (adapters/sql/notify_store.py), no aggregate.
     ("POST", "/v1/subscriptions/{subscription_id}/dead-letters/replay"),
     ("POST", "/v1/subscriptions/{subscription_id}/dead-letters/{delivery_id}/replay"),
+    # The dashboard's sign-in session: a cookie handed over or cleared, no aggregate.
+    ("POST", "/v1/auth/session"),
+    ("POST", "/v1/auth/logout"),
 }
 
 
