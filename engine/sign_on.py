@@ -165,7 +165,6 @@ class IssuerTokenVerifier:
             issued_at=int(claims["iat"]),
             expires_at=int(claims["exp"]),
             issuer=self._issuer,
-            teams=principal.teams,
         )
 
 

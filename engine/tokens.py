@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,11 +37,7 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class Identity:
-    """Who a verified token says the caller is.
-
-    `teams` is a compatibility bridge, to be removed once scope comes from the roster: the
-    `teams` claim of a token issued with `--team` (new tokens carry it only when given).
-    """
+    """Who a verified token says the caller is (what they may touch comes from the roster)."""
 
     subject: str
     role: str | None
@@ -50,7 +45,6 @@ class Identity:
     issued_at: int
     expires_at: int
     issuer: str
-    teams: tuple[str, ...] = ()
 
 
 class KeySource(Protocol):
@@ -82,7 +76,6 @@ class LocalTokens:
         subject: str,
         ttl_seconds: int,
         role: str | None = None,
-        teams: Sequence[str] = (),
         now: float | None = None,
     ) -> str:
         """A signed token for `subject`, valid for `ttl_seconds` from `now`."""
@@ -105,8 +98,6 @@ class LocalTokens:
         }
         if role is not None:
             claims["role"] = role
-        if teams:
-            claims["teams"] = [str(team) for team in teams]
         kid, key = self.keys.signing()
         return jwt.encode(claims, key, algorithm=ALGORITHMS[0], headers={"kid": kid})
 
@@ -205,15 +196,12 @@ def unverified_jti(token: str) -> str:
 def identity_of(claims: dict[str, Any]) -> Identity:
     """The identity of verified claims, each of the type it must have."""
     subject, jti, role = claims["sub"], claims["jti"], claims.get("role")
-    teams = claims.get("teams", [])
     if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH:
         raise InvalidToken("token subject is not valid")
     if not isinstance(jti, str) or not jti:
         raise InvalidToken("token id (`jti`) is not valid")
     if role is not None and role not in ROLES:
         raise InvalidToken("token role is unknown")
-    if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
-        raise InvalidToken("token `teams` claim is not a list of team ids")
     return Identity(
         subject=subject,
         role=role,
@@ -221,5 +209,4 @@ def identity_of(claims: dict[str, Any]) -> Identity:
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
         issuer=str(claims["iss"]),
-        teams=tuple(teams),
     )

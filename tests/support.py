@@ -64,7 +64,7 @@ def local_tokens(secret: str = SECRET) -> LocalTokens:
 def token(role: str | None = "admin", subject: str = "alice") -> dict[str, str]:
     """Authorization header for a subject; what a roster person may do comes from the roster
     (seed_roster), the role claim only counts for callers outside it (admin, auditor, ingest)."""
-    return {"Authorization": "Bearer " + local_tokens().issue(subject, 3600, role, ())}
+    return {"Authorization": "Bearer " + local_tokens().issue(subject, 3600, role)}
 
 
 def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:

@@ -168,9 +168,7 @@ def session_token(request: Request, principal: Principal) -> str:
     # names the person only).
     role = principal.role if principal.role in ROLES else None
     try:
-        token: str = container.services.tokens.issue(
-            principal.subject, ttl, role=role, teams=principal.teams
-        )
+        token: str = container.services.tokens.issue(principal.subject, ttl, role=role)
         return token
     except ValueError as error:
         raise SignOnRefused(

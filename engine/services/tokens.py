@@ -32,9 +32,7 @@ class TokenService:
         self.ring = ring
         self.revocations = revocations
 
-    def issue(
-        self, subject: str, ttl_seconds: int, role: str | None = None, teams: Sequence[str] = ()
-    ) -> str:
+    def issue(self, subject: str, ttl_seconds: int, role: str | None = None) -> str:
         """A token for `subject`; issued after the subject's last revocation, never within it."""
         now = time.time()
         revoked_until = self.revocations.subject_revoked_until(subject)
@@ -42,7 +40,7 @@ class TokenService:
             # Revoking a subject revokes what was issued in its last second too; a token issued
             # right after that, in the same second, says the next one (within the leeway).
             now = revoked_until + 1
-        return self.tokens.issue(subject, ttl_seconds, role=role, teams=teams, now=now)
+        return self.tokens.issue(subject, ttl_seconds, role=role, now=now)
 
     def rotate(self) -> SigningKeyRecord:
         return self.ring.rotate()

@@ -130,9 +130,9 @@ def test_every_refused_token_is_a_401_problem_saying_why(
         assert detail in answer.json()["detail"], answer.json()
 
 
-def test_a_role_or_teams_claim_grants_nothing_the_roster_does_not(client: Any) -> None:
+def test_a_role_claim_grants_nothing_the_roster_does_not(client: Any) -> None:
     # Scope comes from the roster at request time (engine/callers.py): bob is on no roster.
-    claimed = local_tokens().issue("bob", 600, "manager", ["team-a"])
+    claimed = local_tokens().issue("bob", 600, "manager")
     answer = client.get("/v1/goals?team_id=team-a", headers={"Authorization": f"Bearer {claimed}"})
     assert answer.status_code == 403 and "not on the roster" in answer.json()["detail"]
 
