@@ -21,7 +21,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
+
+from adapters.http.held_answers import HeldAnswers
 
 # Create route template -> the template of the route that reads what it created.
 LOCATIONS = {
@@ -78,41 +80,13 @@ def location(scope: Scope, body: Any) -> str | None:
     return f"{scope.get('root_path', '')}{path}"
 
 
-class Conventions:
+class Conventions(HeldAnswers):
     """Holds a JSON answer back until its body is known, then sets the headers it implies."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    limit = MAX_INSPECTED
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        held: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def hold(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                if inspectable(message):
-                    held["start"] = message
-                    return
-                await send(message)
-                return
-            if "start" not in held:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                if sum(map(len, chunks)) > MAX_INSPECTED:
-                    await send(held.pop("start"))
-                    await send(
-                        {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
-                    )
-                    chunks.clear()
-                return
-            await self.finish(scope, held.pop("start"), b"".join(chunks), send)
-
-        await self.app(scope, receive, hold)
+    def holds(self, start: Message) -> bool:
+        return inspectable(start)
 
     async def finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
         headers = MutableHeaders(raw=list(start.get("headers", [])))

@@ -17,8 +17,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Scope, Send
 
+from adapters.http.held_answers import HeldAnswers
 from engine.ports import Roster
 from engine.services.naming import named
 
@@ -53,44 +54,22 @@ def json_success(start: Message) -> bool:
     return 200 <= int(start["status"]) < 300 and kind.startswith("application/json")
 
 
-class Names:
+class Names(HeldAnswers):
     """Holds a JSON answer back until its body is known, then names the ids in it."""
 
+    limit = MAX_NAMED
+
     def __init__(self, app: ASGIApp, roster: Callable[[], Roster]) -> None:
-        self.app = app
+        super().__init__(app)
         self.roster = roster
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not nameable(scope):
-            await self.app(scope, receive, send)
-            return
-        held: dict[str, Message] = {}
-        chunks: list[bytes] = []
+    def wants(self, scope: Scope) -> bool:
+        return nameable(scope)
 
-        async def hold(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                if json_success(message):
-                    held["start"] = message
-                    return
-                await send(message)
-                return
-            if "start" not in held:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                if sum(map(len, chunks)) > MAX_NAMED:
-                    await send(held.pop("start"))
-                    await send(
-                        {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
-                    )
-                    chunks.clear()
-                return
-            await self.finish(held.pop("start"), b"".join(chunks), send)
+    def holds(self, start: Message) -> bool:
+        return json_success(start)
 
-        await self.app(scope, receive, hold)
-
-    async def finish(self, start: Message, body: bytes, send: Send) -> None:
+    async def finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
         body = self.with_names(body)
         headers = MutableHeaders(raw=list(start.get("headers", [])))
         if "content-length" in headers:
