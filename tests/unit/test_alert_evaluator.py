@@ -45,8 +45,11 @@ class CountingSource(FakeAlertSource):
         return super().teams(since)
 
 
-def slow_agent() -> tuple[PerfLedger, FakeReadModels]:
-    """A goal of AHT at most 300 s, missed on the 5th, 6th and 7th, met on the 8th."""
+def slow_agent(
+    handle_by_day: tuple[tuple[int, int], ...] = ((5, 320), (6, 330), (7, 340), (8, 290)),
+) -> tuple[PerfLedger, FakeReadModels]:
+    """A goal of AHT at most 300 s and the agent's handle time by day of October (by default
+    missed on the 5th, 6th and 7th, met on the 8th)."""
     app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     app.set_goal(
         SetGoal(
@@ -65,7 +68,7 @@ def slow_agent() -> tuple[PerfLedger, FakeReadModels]:
     )
     models = FakeReadModels()
     models.sync(app)
-    for day, handle in ((5, 320), (6, 330), (7, 340), (8, 290)):
+    for day, handle in handle_by_day:
         models.accept(calls("agent-1", day, handle))
     return app, models
 

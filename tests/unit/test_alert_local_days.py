@@ -6,9 +6,8 @@ from datetime import UTC, date, datetime
 
 from engine.alerting import AlertEvaluator
 from engine.application import PerfLedger
-from engine.commands import SetGoal
 from tests.fakes import FakeAlertSource, FakeReadModels
-from tests.unit.test_alert_evaluator import alerts_in, calls
+from tests.unit.test_alert_evaluator import alerts_in, slow_agent
 
 # 17:00 UTC on 7 October is 01:00 on the 8th in Beijing: the 7th is over there, not in UTC.
 NOW = datetime(2026, 10, 7, 17, tzinfo=UTC)
@@ -27,27 +26,7 @@ class ZonedSource(FakeAlertSource):
 
 def missed_three_days() -> tuple[PerfLedger, FakeReadModels]:
     """A goal of AHT at most 300 s, missed on the 5th, 6th and 7th; nothing after."""
-    app = PerfLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.set_goal(
-        SetGoal(
-            agent_id="agent-1",
-            team_id="team-a",
-            title="Handle time",
-            description="",
-            kpi="aht_seconds",
-            target=300,
-            direction="at_most",
-            period_start=date(2026, 10, 1),
-            period_end=date(2026, 12, 31),
-            weight=1,
-        ),
-        "admin:alice",
-    )
-    models = FakeReadModels()
-    models.sync(app)
-    for day, handle in ((5, 320), (6, 330), (7, 340)):
-        models.accept(calls("agent-1", day, handle))
-    return app, models
+    return slow_agent(((5, 320), (6, 330), (7, 340)))
 
 
 def test_a_day_still_running_in_utc_is_judged_once_the_team_s_midnight_passed() -> None:
