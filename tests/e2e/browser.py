@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,26 @@ class Browser:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_browser() -> Iterator[Browser]:
+    """A headless Chromium for one test, closed also when the test fails."""
+    executable = chromium_path()
+    if executable is None:
+        raise AssertionError("chromium is not installed: the README's test command installs it")
+    running = Browser(executable)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def up_answers(process: subprocess.Popen[bytes], url: str, log: Path) -> bool:
+    """Whether a started `perfledger up` answers /healthz; fails at once when it exited."""
+    if process.poll() is not None:
+        raise AssertionError(f"perfledger up exited: {log.read_text()}")
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

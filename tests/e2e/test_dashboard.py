@@ -16,7 +16,7 @@ import pytest
 from adapters.kafka.broker import free_port
 from aggregates.kpis import CATALOGUE
 from engine.demo import demo_agents
-from tests.e2e.browser import Browser, chromium_path
+from tests.e2e.browser import Browser, running_browser, up_answers
 from tests.support import SECRET, token, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -66,7 +66,7 @@ def demo(tmp_path: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: answers(process, url, log), timeout=60, interval=0.2)
+        wait_until(lambda: up_answers(process, url, log), timeout=60, interval=0.2)
         imported = httpx.post(f"{url}/v1/roster/import", files=demo_roster(), headers=token())
         assert imported.status_code == 200, imported.text
         yield url
@@ -79,25 +79,10 @@ def demo(tmp_path: Path) -> Iterator[str]:
             process.wait()
 
 
-def answers(process: subprocess.Popen[bytes], url: str, log: Path) -> bool:
-    if process.poll() is not None:
-        raise AssertionError(f"perfledger up exited: {log.read_text()}")
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.fail("chromium is not installed: the README's test command installs it")
-    running = Browser(executable)
-    try:
+    with running_browser() as running:
         yield running
-    finally:
-        running.close()
 
 
 def drawn(browser: Browser, charts: str) -> list[int]:

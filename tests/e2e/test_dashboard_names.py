@@ -19,7 +19,7 @@ from aggregates.alert import Alert
 from engine.bootstrap import Container, build
 from engine.commands import ReviewFeedback, StartReview
 from engine.tokens import Principal
-from tests.e2e.browser import Browser, chromium_path
+from tests.e2e.browser import Browser, running_browser
 from tests.integration.live import LiveModels
 from tests.support import make_settings, seed_roster, token, wait_until
 
@@ -109,14 +109,8 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.fail("chromium is not installed: the README's test command installs it")
-    running = Browser(executable)
-    try:
+    with running_browser() as running:
         yield running
-    finally:
-        running.close()
 
 
 def sign_in(browser: Browser, url: str, header: dict[str, str]) -> None:

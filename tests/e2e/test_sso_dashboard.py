@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from adapters.kafka.broker import free_port
-from tests.e2e.browser import Browser, chromium_path
+from tests.e2e.browser import Browser, running_browser, up_answers
 from tests.integration.sso_world import (
     ANN,
     PEOPLE_CSV,
@@ -65,7 +65,7 @@ def serving(tmp_path: Path, provider: OidcProvider) -> Iterator[str]:
             [*perfledger, "up", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        wait_until(lambda: answers(process, url, log), timeout=60, interval=0.2)
+        wait_until(lambda: up_answers(process, url, log), timeout=60, interval=0.2)
         yield url
     finally:
         process.terminate()
@@ -76,25 +76,10 @@ def serving(tmp_path: Path, provider: OidcProvider) -> Iterator[str]:
             process.wait()
 
 
-def answers(process: subprocess.Popen[bytes], url: str, log: Path) -> bool:
-    if process.poll() is not None:
-        raise AssertionError(f"perfledger up exited: {log.read_text()}")
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.fail("chromium is not installed: the README's test command installs it")
-    running = Browser(executable)
-    try:
+    with running_browser() as running:
         yield running
-    finally:
-        running.close()
 
 
 def settle(browser: Browser, expression: str, timeout: float = 30.0) -> Any:
